@@ -1,0 +1,197 @@
+//! The resolved scenario: plain data the model is built from.
+//!
+//! Everything here has been checked by `scenario::resolve`: names are ids, units are
+//! nanoseconds or per-second rates, distributions are parameterised, defaults are filled.
+//! A `Scenario` is `Send + Sync` and shared by reference across parallel replications.
+
+use crate::engine::{SimDuration, SimTime};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Simulated time the run covers.
+    pub duration: SimDuration,
+    /// Clock time of day at t = 0 (seconds after midnight), for display only.
+    pub start_clock: Option<SimDuration>,
+    /// Width of one time-series interval.
+    pub interval: SimDuration,
+    /// Seed used when the command line gives none.
+    pub seed: u64,
+    pub guard: Guard,
+    pub classes: Vec<RequestClass>,
+    pub sources: Vec<Source>,
+    pub clients: Vec<Client>,
+    pub services: Vec<Service>,
+}
+
+/// Bounds that stop a runaway run with a clear error instead of exhausting memory.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Guard {
+    /// Requests plus attempts alive at once.
+    pub max_in_flight: u64,
+    /// Events handled in one run.
+    pub max_events: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestClass {
+    pub name: String,
+    /// Fraction of each source's arrivals in this class; shares sum to 1.
+    pub share: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    pub name: String,
+    /// The client every request from this source goes through.
+    pub client: usize,
+    pub kind: SourceKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceKind {
+    /// Poisson arrivals whose rate follows a piecewise-linear profile.
+    OpenLoop { profile: RateProfile },
+}
+
+/// Rate (per second) as points joined by straight lines; constant before the first point
+/// and after the last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateProfile {
+    /// `(time, rate per second)`, strictly increasing in time, rates finite and >= 0.
+    pub points: Vec<(SimTime, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    pub name: String,
+    /// The service this client calls.
+    pub target: usize,
+    /// Per-attempt timeout; `None` waits for ever.
+    pub timeout: Option<SimDuration>,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = no retries).
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    pub retry_on: RetryOn,
+}
+
+/// Which failed outcomes of an attempt are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryOn {
+    pub timeout: bool,
+    pub rejected: bool,
+}
+
+/// Exponential backoff: the n-th retry (n = 1, 2, ...) waits
+/// `min(cap, base * multiplier^(n-1))`, then jitter is applied.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    pub base: SimDuration,
+    pub multiplier: f64,
+    pub cap: SimDuration,
+    pub jitter: Jitter,
+}
+
+/// Jitter schemes from the AWS Architecture blog, "Exponential Backoff and Jitter".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    /// Exactly the exponential delay: synchronised clients retry in clumps.
+    None,
+    /// Uniform in `[0, delay]`.
+    Full,
+    /// `delay/2 + uniform[0, delay/2]`.
+    Equal,
+    /// `min(cap, uniform[base, previous * 3])`, remembering the previous sleep.
+    Decorrelated,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub name: String,
+    pub instances: u32,
+    pub cores: u32,
+    pub workers: u32,
+    /// Attempts that may wait for a worker per instance; `None` is unbounded.
+    pub queue_capacity: Option<u32>,
+    pub balancer: Balancer,
+    /// CPU cost per request class, indexed by class id.
+    pub cpu: Vec<CpuCost>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    RoundRobin,
+    Random,
+    LeastOutstanding,
+    PowerOfTwoChoices,
+}
+
+/// CPU time one request burns on a core, in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CpuCost {
+    Constant(SimDuration),
+    Exponential { mean: SimDuration },
+    /// `exp(N(mu, sigma))` seconds, fitted from a mean and a p99.
+    LogNormal { mu: f64, sigma: f64 },
+}
+
+impl CpuCost {
+    /// Mean cost in seconds, for capacity arithmetic and reports.
+    pub fn mean_secs(&self) -> f64 {
+        match *self {
+            CpuCost::Constant(d) => d.as_secs_f64(),
+            CpuCost::Exponential { mean } => mean.as_secs_f64(),
+            CpuCost::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+        }
+    }
+
+    /// Fits a lognormal to a mean and a 99th percentile (both in seconds).
+    ///
+    /// With `d = ln(p99 / mean)` and `z = 2.3263` (the normal 99th percentile),
+    /// `sigma = z - sqrt(z^2 - 2d)`, `mu = ln(mean) - sigma^2 / 2`. A solution exists only
+    /// for `mean < p99 <= mean * e^(z^2/2)` (about 14.97 x mean); outside it, `None`.
+    pub fn lognormal_from_mean_p99(mean: f64, p99: f64) -> Option<CpuCost> {
+        const Z99: f64 = 2.326_347_874_040_841;
+        if !(mean > 0.0 && p99 > mean && mean.is_finite() && p99.is_finite()) {
+            return None;
+        }
+        let d = (p99 / mean).ln();
+        let disc = Z99 * Z99 - 2.0 * d;
+        if disc < 0.0 {
+            return None;
+        }
+        let sigma = Z99 - disc.sqrt();
+        Some(CpuCost::LogNormal { mu: mean.ln() - sigma * sigma / 2.0, sigma })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lognormal_fit_reproduces_mean_and_p99() {
+        let CpuCost::LogNormal { mu, sigma } = CpuCost::lognormal_from_mean_p99(0.020, 0.080).unwrap()
+        else {
+            unreachable!()
+        };
+        let mean = (mu + sigma * sigma / 2.0).exp();
+        let p99 = (mu + 2.326_347_874_040_841 * sigma).exp();
+        assert!((mean - 0.020).abs() < 1e-12);
+        assert!((p99 - 0.080).abs() < 1e-12);
+    }
+
+    #[test]
+    fn lognormal_fit_refuses_impossible_pairs() {
+        assert!(CpuCost::lognormal_from_mean_p99(0.02, 0.01).is_none(), "p99 below mean");
+        assert!(CpuCost::lognormal_from_mean_p99(0.02, 0.02).is_none());
+        assert!(CpuCost::lognormal_from_mean_p99(0.01, 1.0).is_none(), "p99 100x mean");
+        assert!(CpuCost::lognormal_from_mean_p99(0.01, 0.14).is_some());
+    }
+}

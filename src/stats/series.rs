@@ -1,0 +1,73 @@
+//! Per-interval time series: one row per interval, O(intervals) memory.
+//!
+//! A row is closed at each interval boundary from counters and histograms that are then
+//! reset, so nothing per request is kept. `report::csv` and `report::chart` read these.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::model::FailureReason;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub interval: SimDuration,
+    /// Clock time of day at t = 0, if the scenario gave one.
+    pub start_clock: Option<SimDuration>,
+    pub class_names: Vec<String>,
+    pub service_names: Vec<String>,
+    pub rows: Vec<IntervalRow>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntervalRow {
+    pub start: SimTime,
+    pub end: SimTime,
+    /// All classes together.
+    pub total: RequestFigures,
+    /// Indexed by class id.
+    pub classes: Vec<RequestFigures>,
+    /// Indexed by service id.
+    pub services: Vec<ServiceFigures>,
+}
+
+/// Request-level figures for one interval. Requests are counted in the interval where
+/// the event happened: offered when created, succeeded/failed when finished.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestFigures {
+    pub offered: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub succeeded: u64,
+    pub failed: [u64; FailureReason::COUNT],
+    /// End-to-end latency of requests that succeeded in this interval.
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p90_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+}
+
+impl RequestFigures {
+    pub fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+
+    /// succeeded / (succeeded + failed) among requests that finished in the interval;
+    /// `None` when none finished.
+    pub fn success_rate(&self) -> Option<f64> {
+        let finished = self.succeeded + self.failed_total();
+        (finished > 0).then(|| self.succeeded as f64 / finished as f64)
+    }
+}
+
+/// Service-level figures for one interval, time-averaged over the interval.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceFigures {
+    pub cpu_utilisation: f64,
+    pub worker_utilisation: f64,
+    pub queue_length_mean: f64,
+    pub queue_length_max: u64,
+    pub arrived: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub queue_wait_mean_ms: Option<f64>,
+    pub wasted_cpu_s: f64,
+    pub instances_ready: u32,
+}

@@ -1,0 +1,143 @@
+//! `summary.json`: the versioned public contract users build CI on.
+//!
+//! Invariant: field names and meanings are stable within a `schema_version`; adding a
+//! field is allowed, renaming or changing a meaning bumps the version. Percentiles come
+//! from histograms with 3 significant digits, never from stored samples.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped whenever a field changes name or meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub stormsim_version: String,
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    /// The random generator algorithm and how streams are derived.
+    pub generator: String,
+    /// True when the run stopped early (a guard tripped); figures cover `simulated_s`.
+    pub partial: bool,
+    /// Why the run stopped early, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+    /// Simulated seconds covered.
+    pub simulated_s: f64,
+    pub requests: RequestSummary,
+    pub classes: BTreeMap<String, RequestSummary>,
+    pub services: BTreeMap<String, ServiceSummary>,
+    pub engine: EngineSummary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// FNV-1a 64 of the resolved scenario, hex: equal hashes mean the same model input.
+    pub hash: String,
+}
+
+/// What users saw: requests after all retries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    /// First attempts created by sources.
+    pub offered: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Offered but neither succeeded nor failed when the run ended.
+    pub in_flight: u64,
+    /// Failed requests by the reason of their final failure.
+    pub failed_by_reason: FailureCounts,
+    /// succeeded / offered (1 when nothing was offered).
+    pub success_rate: f64,
+    /// Successes per simulated second.
+    pub goodput_per_s: f64,
+    /// Every try, retries included.
+    pub attempts: u64,
+    pub retries: u64,
+    /// attempts / offered.
+    pub amplification: f64,
+    /// End-to-end latency of succeeded requests, retries and backoff included.
+    pub latency_ms: Percentiles,
+    /// Latency of every attempt that got an answer (success or rejection).
+    pub attempt_latency_ms: Percentiles,
+    /// CPU spent on attempts whose caller had already given up.
+    pub wasted_cpu_s: f64,
+    pub wasted_attempts: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailureCounts {
+    pub timeout: u64,
+    pub rejected: u64,
+    pub dependency_error: u64,
+    pub circuit_open: u64,
+    pub retry_budget_exhausted: u64,
+    pub deadline_exceeded: u64,
+    pub no_capacity: u64,
+}
+
+/// Quantiles of a histogram (3 significant digits); all `null` when it is empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub count: u64,
+    /// Exact mean (from a running sum, not the histogram).
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub p999: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A service (pool of instances) over the whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    /// CPU busy time / CPU time available (ready instances x cores).
+    pub cpu_utilisation: f64,
+    /// Time-average busy workers / workers available.
+    pub worker_utilisation: f64,
+    /// Time-average attempts waiting for a worker, summed over instances.
+    pub queue_length_mean: f64,
+    pub queue_length_max: u64,
+    /// Attempts that reached an instance.
+    pub arrived: u64,
+    /// Attempts admitted and served to completion.
+    pub completed: u64,
+    /// Attempts refused because the queue was full.
+    pub rejected: u64,
+    /// Arrival to getting a worker, admitted attempts.
+    pub queue_wait_ms: Percentiles,
+    /// Getting a worker to getting a core.
+    pub core_wait_ms: Percentiles,
+    /// Little's law inputs: time-average attempts at the service (L), completions per
+    /// second (lambda) and mean time from arrival to completion (W). L = lambda * W.
+    pub mean_in_system: f64,
+    pub throughput_per_s: f64,
+    pub mean_time_in_system_ms: f64,
+    pub wasted_cpu_s: f64,
+    pub instances: u32,
+    /// Instance-seconds of ready capacity (cost).
+    pub instance_seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EngineSummary {
+    /// Model events counted the way `bench/baseline` counts them.
+    pub events: EventCounts,
+    /// Events popped from the queue, stale timers included.
+    pub events_handled: u64,
+    /// Most requests and attempts alive at once.
+    pub peak_in_flight: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventCounts {
+    pub arrivals: u64,
+    pub sends: u64,
+    pub completions: u64,
+    pub timeouts: u64,
+    pub backoff_wakes: u64,
+    pub total: u64,
+}
