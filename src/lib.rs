@@ -2,7 +2,7 @@
 
 pub mod engine;
 pub mod model;
-pub mod stats;
 pub mod simulation;
+pub mod stats;
 
 pub use simulation::{RunOutput, Simulation, simulate};

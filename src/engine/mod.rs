@@ -19,6 +19,11 @@ pub use time::{NANOS_PER_SEC, SimDuration, SimTime};
 pub trait Model {
     type Event: Copy;
     fn handle(&mut self, sim: &mut Sim<Self::Event>, event: Self::Event);
+
+    /// Asked after every event: true stops the run where it is (a guard tripped).
+    fn should_stop(&self, _sim: &Sim<Self::Event>) -> bool {
+        false
+    }
 }
 
 /// The clock and the pending events. Models schedule through it; only the engine pops.
@@ -30,7 +35,11 @@ pub struct Sim<E> {
 
 impl<E: Copy> Default for Sim<E> {
     fn default() -> Self {
-        Sim { now: SimTime::ZERO, queue: EventQueue::default(), popped: 0 }
+        Sim {
+            now: SimTime::ZERO,
+            queue: EventQueue::default(),
+            popped: 0,
+        }
     }
 }
 
@@ -73,14 +82,19 @@ impl<E: Copy> Sim<E> {
     }
 
     /// Handles every event up to and including `until`, then sets the clock to `until`.
-    pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, until: SimTime) {
+    /// Returns false, leaving the clock at the last event, if the model asked to stop.
+    pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, until: SimTime) -> bool {
         while let Some(at) = self.queue.peek_time() {
             if at > until {
                 break;
             }
             self.step(model);
+            if model.should_stop(self) {
+                return false;
+            }
         }
         self.now = self.now.max(until);
+        true
     }
 
     /// Events handled so far.

@@ -24,7 +24,11 @@ pub struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { slots: Vec::new(), free: Vec::new(), len: 0 }
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -36,11 +40,20 @@ impl<T> Slab<T> {
             let entry = &mut self.slots[slot as usize];
             debug_assert!(entry.value.is_none());
             entry.value = Some(value);
-            Key { slot, generation: entry.generation }
+            Key {
+                slot,
+                generation: entry.generation,
+            }
         } else {
             let slot = self.slots.len() as u32;
-            self.slots.push(Slot { generation: 0, value: Some(value) });
-            Key { slot, generation: 0 }
+            self.slots.push(Slot {
+                generation: 0,
+                value: Some(value),
+            });
+            Key {
+                slot,
+                generation: 0,
+            }
         }
     }
 
@@ -72,6 +85,11 @@ impl<T> Slab<T> {
         self.free.push(key.slot);
         self.len -= 1;
         Some(value)
+    }
+
+    /// Items alive, in slot order (for end-of-run accounting, not the hot loop).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().filter_map(|slot| slot.value.as_ref())
     }
 
     /// Items alive.

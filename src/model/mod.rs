@@ -1,7 +1,17 @@
 //! The vocabulary of `design/model.md` as plain data and behaviour; no I/O, no TOML.
 
+pub mod balancer;
+pub mod event;
+pub mod ids;
 pub mod outcome;
+pub mod request;
+pub mod retry;
+pub mod service;
+pub mod source;
 pub mod spec;
+pub mod world;
 
+pub use event::Event;
 pub use outcome::FailureReason;
 pub use spec::*;
+pub use world::{GuardBound, GuardTrip, World};

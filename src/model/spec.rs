@@ -136,9 +136,14 @@ pub enum Balancer {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CpuCost {
     Constant(SimDuration),
-    Exponential { mean: SimDuration },
+    Exponential {
+        mean: SimDuration,
+    },
     /// `exp(N(mu, sigma))` seconds, fitted from a mean and a p99.
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
 }
 
 impl CpuCost {
@@ -167,7 +172,10 @@ impl CpuCost {
             return None;
         }
         let sigma = Z99 - disc.sqrt();
-        Some(CpuCost::LogNormal { mu: mean.ln() - sigma * sigma / 2.0, sigma })
+        Some(CpuCost::LogNormal {
+            mu: mean.ln() - sigma * sigma / 2.0,
+            sigma,
+        })
     }
 }
 
@@ -177,7 +185,8 @@ mod tests {
 
     #[test]
     fn lognormal_fit_reproduces_mean_and_p99() {
-        let CpuCost::LogNormal { mu, sigma } = CpuCost::lognormal_from_mean_p99(0.020, 0.080).unwrap()
+        let CpuCost::LogNormal { mu, sigma } =
+            CpuCost::lognormal_from_mean_p99(0.020, 0.080).unwrap()
         else {
             unreachable!()
         };
@@ -189,9 +198,15 @@ mod tests {
 
     #[test]
     fn lognormal_fit_refuses_impossible_pairs() {
-        assert!(CpuCost::lognormal_from_mean_p99(0.02, 0.01).is_none(), "p99 below mean");
+        assert!(
+            CpuCost::lognormal_from_mean_p99(0.02, 0.01).is_none(),
+            "p99 below mean"
+        );
         assert!(CpuCost::lognormal_from_mean_p99(0.02, 0.02).is_none());
-        assert!(CpuCost::lognormal_from_mean_p99(0.01, 1.0).is_none(), "p99 100x mean");
+        assert!(
+            CpuCost::lognormal_from_mean_p99(0.01, 1.0).is_none(),
+            "p99 100x mean"
+        );
         assert!(CpuCost::lognormal_from_mean_p99(0.01, 0.14).is_some());
     }
 }

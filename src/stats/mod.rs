@@ -1,7 +1,14 @@
-//! Streaming measurement: fixed-size histograms, counters and per-interval series.
+//! Streaming measurement: fixed-size histograms, time-weighted meters, counters and
+//! per-interval series. Memory is O(classes + services + intervals), never O(requests).
 
+pub mod histogram;
+pub mod meter;
+pub mod recorder;
 pub mod series;
 pub mod summary;
 
+pub use histogram::LatencyHistogram;
+pub use meter::ServiceMeter;
+pub use recorder::Recorder;
 pub use series::{IntervalRow, RequestFigures, Series, ServiceFigures};
 pub use summary::Summary;

@@ -1,0 +1,23 @@
+//! The closed set of things that can happen, dispatched by one `match` in `World::handle`.
+//!
+//! Events are small and `Copy`: they carry ids, never data. Timers that may have been
+//! overtaken (a timeout after the answer came) carry a generational key and are ignored
+//! when popped if the slot has moved on.
+
+use super::ids::{AttemptId, RequestId, SourceId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A source's next request arrives.
+    Arrival { source: SourceId },
+    /// A request's backoff has elapsed: send its next attempt.
+    BackoffElapsed { request: RequestId },
+    /// A client stops waiting for an attempt.
+    AttemptTimeout { attempt: AttemptId },
+    /// An attempt has burnt its CPU on a core.
+    CpuDone { attempt: AttemptId },
+    /// The current time-series interval closes.
+    IntervalEnd,
+}
+
+const _: () = assert!(std::mem::size_of::<Event>() <= 16, "Event must stay small");

@@ -1,0 +1,34 @@
+//! Requests and attempts in flight: the per-item state kept in the slabs.
+//!
+//! A request is what a user asked for; an attempt is one try of it at a service. Both are
+//! freed as soon as they finish, so memory is O(in flight). An attempt abandoned by its
+//! client (timeout) stays until the service finishes it: that work is wasted.
+
+use super::ids::{ClassId, ClientId, RequestId, ServiceId};
+use crate::engine::{SimDuration, SimTime};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    pub class: ClassId,
+    pub client: ClientId,
+    pub started: SimTime,
+    /// Attempts made so far, the first included.
+    pub n_attempts: u32,
+    /// The last backoff sleep (for decorrelated jitter).
+    pub last_sleep: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    pub request: RequestId,
+    pub class: ClassId,
+    pub service: ServiceId,
+    pub instance: u32,
+    pub arrived: SimTime,
+    /// When it got its worker (for the wait for a core).
+    pub got_worker: SimTime,
+    /// CPU this attempt burns, drawn when it arrives.
+    pub cpu: SimDuration,
+    /// The client gave up on it; finishing it is wasted work.
+    pub abandoned: bool,
+}

@@ -1,0 +1,219 @@
+//! Sources: when requests arrive and which class each one is.
+//!
+//! Open-loop arrivals are a non-homogeneous Poisson process whose rate is a piecewise-linear
+//! profile. The next arrival is found exactly by inverting the cumulative rate: draw
+//! `E ~ Exp(1)` and solve `integral of rate from now to T = E`, segment by segment (each
+//! segment's integral is a quadratic). No thinning, so no rejected draws.
+
+use super::spec::RateProfile;
+use crate::engine::{NANOS_PER_SEC, SimTime, StreamRng};
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+/// The runtime side of a rate profile: remembers which segment `now` is in, so finding
+/// the next arrival costs O(segments crossed), not O(profile length).
+#[derive(Clone, Debug)]
+pub struct ArrivalProcess {
+    /// `(time ns, rate per second)`; the first point is moved to t = 0 if it starts later
+    /// (the rate before the first point equals the first rate).
+    points: Vec<(u64, f64)>,
+    segment: usize,
+}
+
+impl ArrivalProcess {
+    pub fn new(profile: &RateProfile) -> ArrivalProcess {
+        let mut points: Vec<(u64, f64)> = profile.points.iter().map(|&(t, r)| (t.0, r)).collect();
+        if let Some(first) = points.first().copied()
+            && first.0 > 0
+        {
+            points.insert(0, (0, first.1));
+        }
+        ArrivalProcess { points, segment: 0 }
+    }
+
+    /// Rate (per second) at `t`.
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        let idx = self
+            .points
+            .partition_point(|&(pt, _)| pt <= t.0)
+            .saturating_sub(1);
+        self.rate_in_segment(idx, t.0)
+    }
+
+    fn rate_in_segment(&self, idx: usize, t: u64) -> f64 {
+        let (t0, r0) = self.points[idx];
+        match self.points.get(idx + 1) {
+            Some(&(t1, r1)) => r0 + (r1 - r0) * ((t - t0) as f64 / (t1 - t0) as f64),
+            None => r0,
+        }
+    }
+
+    /// The next arrival after `now`, or `None` if the rate stays zero for ever.
+    pub fn next_arrival(&mut self, now: SimTime, rng: &mut StreamRng) -> Option<SimTime> {
+        let mut remaining: f64 = Exp1.sample(rng);
+        let mut at = now.0;
+        while self.segment + 1 < self.points.len() && self.points[self.segment + 1].0 <= at {
+            self.segment += 1;
+        }
+        loop {
+            let rate_here = self.rate_in_segment(self.segment, at).max(0.0);
+            let Some(&(seg_end, rate_end)) = self.points.get(self.segment + 1) else {
+                // Past the last point the rate is constant.
+                if rate_here <= 0.0 {
+                    return None;
+                }
+                return Some(SimTime(
+                    at.saturating_add(secs_to_ns(remaining / rate_here)),
+                ));
+            };
+            let span_s = (seg_end - at) as f64 / NANOS_PER_SEC as f64;
+            let area = 0.5 * (rate_here + rate_end) * span_s;
+            if remaining <= area {
+                let slope = (rate_end - rate_here) / span_s;
+                // Solve slope/2 x^2 + rate_here x = remaining in the cancellation-free form.
+                let disc = (rate_here * rate_here + 2.0 * slope * remaining).max(0.0);
+                let denom = rate_here + disc.sqrt();
+                let x = if denom > 0.0 {
+                    2.0 * remaining / denom
+                } else {
+                    span_s
+                };
+                let offset = secs_to_ns(x).min(seg_end - at);
+                return Some(SimTime(at + offset));
+            }
+            remaining -= area;
+            at = seg_end;
+            self.segment += 1;
+        }
+    }
+}
+
+fn secs_to_ns(s: f64) -> u64 {
+    let ns = s * NANOS_PER_SEC as f64;
+    if ns >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        ns.round() as u64
+    }
+}
+
+/// Picks a request class by share.
+#[derive(Clone, Debug)]
+pub struct ClassMix {
+    /// Cumulative shares; the last is 1.
+    cumulative: Vec<f64>,
+}
+
+impl ClassMix {
+    pub fn new(shares: impl IntoIterator<Item = f64>) -> ClassMix {
+        let mut total = 0.0;
+        let cumulative = shares
+            .into_iter()
+            .map(|share| {
+                total += share;
+                total
+            })
+            .collect();
+        ClassMix { cumulative }
+    }
+
+    #[inline]
+    pub fn pick(&self, rng: &mut StreamRng) -> u32 {
+        if self.cumulative.len() <= 1 {
+            return 0;
+        }
+        let u: f64 = rng.random::<f64>() * self.cumulative.last().copied().unwrap_or(1.0);
+        self.cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.cumulative.len() - 1) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngStreams;
+
+    fn profile(points: &[(f64, f64)]) -> RateProfile {
+        RateProfile {
+            points: points
+                .iter()
+                .map(|&(t, r)| (SimTime((t * 1e9) as u64), r))
+                .collect(),
+        }
+    }
+
+    fn count_arrivals(profile: &RateProfile, from_s: f64, to_s: f64, seed: u64) -> u64 {
+        let mut process = ArrivalProcess::new(profile);
+        let mut rng = RngStreams::new(seed).stream("test");
+        let (mut now, mut n) = (SimTime(0), 0);
+        while let Some(next) = process.next_arrival(now, &mut rng) {
+            if next.as_secs_f64() >= to_s {
+                break;
+            }
+            if next.as_secs_f64() >= from_s {
+                n += 1;
+            }
+            now = next;
+        }
+        n
+    }
+
+    #[test]
+    fn constant_rate_gives_poisson_counts() {
+        let n = count_arrivals(&profile(&[(0.0, 50.0)]), 0.0, 2000.0, 1);
+        // mean 100000, sd 316: 5 sd bound.
+        assert!((n as f64 - 100_000.0).abs() < 5.0 * 316.3, "{n}");
+    }
+
+    #[test]
+    fn ramp_integrates_the_profile() {
+        // 0 -> 100/s over 1000 s, then flat: expected 50,000 in the ramp, 100,000 in the next 1000 s.
+        let p = profile(&[(0.0, 0.0), (1000.0, 100.0)]);
+        let ramp = count_arrivals(&p, 0.0, 1000.0, 7);
+        let flat = count_arrivals(&p, 1000.0, 2000.0, 7);
+        assert!((ramp as f64 - 50_000.0).abs() < 5.0 * 223.7, "{ramp}");
+        assert!((flat as f64 - 100_000.0).abs() < 5.0 * 316.3, "{flat}");
+        // First half of the ramp holds a quarter of its arrivals.
+        let first_half = count_arrivals(&p, 0.0, 500.0, 7);
+        assert!(
+            (first_half as f64 - 12_500.0).abs() < 5.0 * 111.8,
+            "{first_half}"
+        );
+    }
+
+    #[test]
+    fn zero_rate_for_ever_means_no_more_arrivals() {
+        let mut process = ArrivalProcess::new(&profile(&[(0.0, 10.0), (10.0, 0.0)]));
+        let mut rng = RngStreams::new(3).stream("test");
+        let mut now = SimTime(0);
+        let mut n = 0;
+        while let Some(next) = process.next_arrival(now, &mut rng) {
+            assert!(next >= now && next.as_secs_f64() <= 10.0);
+            now = next;
+            n += 1;
+        }
+        assert!(n > 20 && n < 90, "about 50 expected, got {n}");
+    }
+
+    #[test]
+    fn rate_before_first_point_is_the_first_rate() {
+        let process = ArrivalProcess::new(&profile(&[(100.0, 5.0), (200.0, 15.0)]));
+        assert_eq!(process.rate_at(SimTime(0)), 5.0);
+        assert_eq!(process.rate_at(SimTime(150_000_000_000)), 10.0);
+        assert_eq!(process.rate_at(SimTime(900_000_000_000)), 15.0);
+    }
+
+    #[test]
+    fn class_mix_follows_shares() {
+        let mix = ClassMix::new([0.7, 0.2, 0.1]);
+        let mut rng = RngStreams::new(5).stream("mix");
+        let mut counts = [0u32; 3];
+        for _ in 0..100_000 {
+            counts[mix.pick(&mut rng) as usize] += 1;
+        }
+        assert!((counts[0] as f64 - 70_000.0).abs() < 800.0, "{counts:?}");
+        assert!((counts[2] as f64 - 10_000.0).abs() < 500.0, "{counts:?}");
+    }
+}

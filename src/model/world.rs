@@ -1,0 +1,383 @@
+//! The world: every component's runtime state, and the one `match` that routes events.
+//!
+//! Request path (one hop):
+//!
+//! ```text
+//! Source --Arrival--> Client --send--> Balancer --> Instance
+//!                       ^                            | worker free? else queue (or reject)
+//!                       |                            | core free?   else core queue
+//!                       |  AttemptTimeout            v
+//!                       +---- retry after backoff <- CpuDone --> answer (or wasted work)
+//! ```
+//!
+//! Components never hold references to each other: they are `Vec`s indexed by ids, and
+//! requests and attempts live in generational slabs. Nothing here allocates per event
+//! once queues have grown to their working size.
+
+use super::event::Event;
+use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
+use super::outcome::FailureReason;
+use super::request::{Attempt, Request};
+use super::service::{Admission, ServiceState};
+use super::source::{ArrivalProcess, ClassMix};
+use super::spec::{Scenario, SourceKind};
+use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
+use crate::stats::{Recorder, ServiceMeter};
+
+/// Which bound stopped a runaway run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardBound {
+    /// `guard.max_in_flight`: requests plus attempts alive at once.
+    MaxInFlight,
+    /// `guard.max_events`: events handled.
+    MaxEvents,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuardTrip {
+    pub bound: GuardBound,
+    pub limit: u64,
+    pub at: SimTime,
+}
+
+struct SourceState {
+    arrivals: ArrivalProcess,
+    mix: ClassMix,
+    client: ClientId,
+    rng: StreamRng,
+}
+
+struct ClientState {
+    /// Backoff jitter draws.
+    rng: StreamRng,
+}
+
+pub struct World<'a> {
+    scenario: &'a Scenario,
+    sources: Vec<SourceState>,
+    clients: Vec<ClientState>,
+    services: Vec<ServiceState>,
+    requests: Slab<Request>,
+    attempts: Slab<Attempt>,
+    pub recorder: Recorder,
+    pub tripped: Option<GuardTrip>,
+}
+
+impl<'a> World<'a> {
+    /// Builds the world and queues the first events (each source's first arrival, the first
+    /// interval boundary).
+    pub fn new(scenario: &'a Scenario, seed: u64, sim: &mut Sim<Event>) -> World<'a> {
+        let streams = RngStreams::new(seed);
+        let shares = scenario.classes.iter().map(|class| class.share);
+        let mix = ClassMix::new(shares);
+        let sources = scenario
+            .sources
+            .iter()
+            .map(|source| {
+                let SourceKind::OpenLoop { profile } = &source.kind;
+                SourceState {
+                    arrivals: ArrivalProcess::new(profile),
+                    mix: mix.clone(),
+                    client: ClientId(source.client as u32),
+                    rng: streams.stream(&format!("source/{}", source.name)),
+                }
+            })
+            .collect();
+        let clients = scenario
+            .clients
+            .iter()
+            .map(|client| ClientState {
+                rng: streams.stream(&format!("client/{}/backoff", client.name)),
+            })
+            .collect();
+        let services = scenario
+            .services
+            .iter()
+            .map(|spec| ServiceState::new(spec, &streams))
+            .collect();
+        let meters = scenario
+            .services
+            .iter()
+            .map(|spec| ServiceMeter::new(spec.cores, spec.workers, spec.instances))
+            .collect();
+        let mut world = World {
+            scenario,
+            sources,
+            clients,
+            services,
+            requests: Slab::default(),
+            attempts: Slab::default(),
+            recorder: Recorder::new(scenario.classes.len(), meters),
+            tripped: None,
+        };
+        for idx in 0..world.sources.len() {
+            world.schedule_next_arrival(sim, SourceId(idx as u32));
+        }
+        sim.schedule(SimTime::ZERO.after(scenario.interval), Event::IntervalEnd);
+        world
+    }
+
+    fn schedule_next_arrival(&mut self, sim: &mut Sim<Event>, source: SourceId) {
+        let state = &mut self.sources[source.idx()];
+        if let Some(at) = state.arrivals.next_arrival(sim.now(), &mut state.rng) {
+            sim.schedule(at, Event::Arrival { source });
+        }
+    }
+
+    fn on_arrival(&mut self, sim: &mut Sim<Event>, source: SourceId) {
+        let state = &mut self.sources[source.idx()];
+        let class = ClassId(state.mix.pick(&mut state.rng));
+        let client = state.client;
+        self.schedule_next_arrival(sim, source);
+        self.recorder.offered(class.0);
+        let base = self.scenario.clients[client.idx()].retry.backoff.base;
+        let request = self.requests.insert(Request {
+            class,
+            client,
+            started: sim.now(),
+            n_attempts: 0,
+            last_sleep: base,
+        });
+        self.check_in_flight(sim.now());
+        self.send_attempt(sim, request);
+    }
+
+    /// Sends the request's next attempt to an instance of its client's target service.
+    fn send_attempt(&mut self, sim: &mut Sim<Event>, request_id: RequestId) {
+        let Some(request) = self.requests.get_mut(request_id) else {
+            return;
+        };
+        request.n_attempts += 1;
+        let (class, client_id, is_retry) = (request.class, request.client, request.n_attempts > 1);
+        self.recorder.attempt_sent(class.0, is_retry);
+        let client = &self.scenario.clients[client_id.idx()];
+        let service_id = ServiceId(client.target as u32);
+        let service = &mut self.services[service_id.idx()];
+        let Some(instance) = service.pick_instance() else {
+            self.attempt_failed(sim, request_id, FailureReason::NoCapacity);
+            return;
+        };
+        let spec = &self.scenario.services[service_id.idx()];
+        let cpu = spec.cpu[class.idx()].sample(&mut service.cpu_rng);
+        let now = sim.now();
+        let attempt_id = self.attempts.insert(Attempt {
+            request: request_id,
+            class,
+            service: service_id,
+            instance,
+            arrived: now,
+            got_worker: now,
+            cpu,
+            abandoned: false,
+        });
+        self.check_in_flight(now);
+        if let Some(timeout) = client.timeout {
+            sim.schedule_in(
+                timeout,
+                Event::AttemptTimeout {
+                    attempt: attempt_id,
+                },
+            );
+        }
+        self.admit(sim, attempt_id, service_id, instance);
+    }
+
+    /// An attempt reaches its instance: a worker, the queue, or a fast rejection.
+    fn admit(
+        &mut self,
+        sim: &mut Sim<Event>,
+        attempt_id: AttemptId,
+        service: ServiceId,
+        instance: u32,
+    ) {
+        let now = sim.now();
+        let spec = &self.scenario.services[service.idx()];
+        let meter = &mut self.recorder.services[service.idx()];
+        meter.arrived();
+        match self.services[service.idx()].instances[instance as usize].admit(attempt_id, spec) {
+            Admission::Worker => {
+                meter.admitted(now, false);
+                self.take_core(sim, attempt_id);
+            }
+            Admission::Queued => meter.admitted(now, true),
+            Admission::Rejected => {
+                meter.rejected();
+                let attempt = self
+                    .attempts
+                    .remove(attempt_id)
+                    .expect("attempt just inserted");
+                self.recorder
+                    .attempt_answered(attempt.class.0, SimDuration::ZERO);
+                self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
+            }
+        }
+    }
+
+    /// An attempt holding a worker asks for a core; it burns its CPU now or waits.
+    fn take_core(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
+        let attempt = *self
+            .attempts
+            .get(attempt_id)
+            .expect("attempt holds a worker");
+        let spec = &self.scenario.services[attempt.service.idx()];
+        let instance =
+            &mut self.services[attempt.service.idx()].instances[attempt.instance as usize];
+        if instance.acquire_core(attempt_id, spec) {
+            self.recorder.services[attempt.service.idx()].core_taken(sim.now(), 0);
+            sim.schedule_in(
+                attempt.cpu,
+                Event::CpuDone {
+                    attempt: attempt_id,
+                },
+            );
+        }
+    }
+
+    fn on_cpu_done(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
+        let now = sim.now();
+        let attempt = self
+            .attempts
+            .remove(attempt_id)
+            .expect("a burning attempt is alive");
+        let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
+        self.recorder.events.completions += 1;
+        let meter = &mut self.recorder.services[service];
+        let instance = &mut self.services[service].instances[instance_idx];
+        meter.core_released(now);
+        if let Some(next_id) = instance.release_core() {
+            let next = self.attempts.get(next_id).expect("queued attempt is alive");
+            meter.core_taken(now, now.since(next.got_worker).0);
+            sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
+        }
+        meter.completed(
+            now,
+            now.since(attempt.arrived).0,
+            attempt.cpu.0,
+            attempt.abandoned,
+        );
+        if let Some(next_id) = instance.release_worker() {
+            let next = self
+                .attempts
+                .get_mut(next_id)
+                .expect("queued attempt is alive");
+            next.got_worker = now;
+            meter.dequeued(now, now.since(next.arrived).0);
+            self.take_core(sim, next_id);
+        }
+        if attempt.abandoned {
+            self.recorder.wasted(attempt.class.0, attempt.cpu);
+        } else {
+            self.recorder
+                .attempt_answered(attempt.class.0, now.since(attempt.arrived));
+            self.request_succeeded(now, attempt.request);
+        }
+    }
+
+    fn on_attempt_timeout(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
+        // A stale key means the attempt already finished: nothing to time out.
+        let Some(attempt) = self.attempts.get_mut(attempt_id) else {
+            return;
+        };
+        attempt.abandoned = true;
+        let request = attempt.request;
+        self.recorder.events.timeouts += 1;
+        self.attempt_failed(sim, request, FailureReason::Timeout);
+    }
+
+    /// The client saw an attempt fail: retry after a backoff, or fail the request.
+    fn attempt_failed(
+        &mut self,
+        sim: &mut Sim<Event>,
+        request_id: RequestId,
+        reason: FailureReason,
+    ) {
+        let Some(request) = self.requests.get_mut(request_id) else {
+            return;
+        };
+        let policy = &self.scenario.clients[request.client.idx()].retry;
+        if policy.should_retry(request.n_attempts, reason) {
+            let rng = &mut self.clients[request.client.idx()].rng;
+            let delay = policy
+                .backoff
+                .delay(request.n_attempts, request.last_sleep, rng);
+            request.last_sleep = delay;
+            sim.schedule_in(
+                delay,
+                Event::BackoffElapsed {
+                    request: request_id,
+                },
+            );
+        } else {
+            let class = request.class;
+            self.requests.remove(request_id);
+            self.recorder.failed(class.0, reason);
+        }
+    }
+
+    fn on_backoff_elapsed(&mut self, sim: &mut Sim<Event>, request: RequestId) {
+        self.recorder.events.backoff_wakes += 1;
+        self.send_attempt(sim, request);
+    }
+
+    fn request_succeeded(&mut self, now: SimTime, request_id: RequestId) {
+        if let Some(request) = self.requests.remove(request_id) {
+            self.recorder
+                .succeeded(request.class.0, now.since(request.started));
+        }
+    }
+
+    fn on_interval_end(&mut self, sim: &mut Sim<Event>) {
+        self.recorder.close_interval(sim.now());
+        sim.schedule_in(self.scenario.interval, Event::IntervalEnd);
+    }
+
+    #[inline]
+    fn check_in_flight(&mut self, now: SimTime) {
+        let in_flight = (self.requests.len() + self.attempts.len()) as u64;
+        self.recorder.in_flight(in_flight);
+        let limit = self.scenario.guard.max_in_flight;
+        if in_flight > limit && self.tripped.is_none() {
+            self.tripped = Some(GuardTrip {
+                bound: GuardBound::MaxInFlight,
+                limit,
+                at: now,
+            });
+        }
+    }
+
+    /// Requests alive now, per class (for the conservation figure at the end).
+    pub fn requests_in_flight_per_class(&self) -> Vec<u64> {
+        let mut counts = vec![0; self.scenario.classes.len()];
+        for request in self.requests.values() {
+            counts[request.class.idx()] += 1;
+        }
+        counts
+    }
+
+    pub fn instances_per_service(&self) -> Vec<u32> {
+        self.services
+            .iter()
+            .map(|service| service.instances.len() as u32)
+            .collect()
+    }
+}
+
+impl Model for World<'_> {
+    type Event = Event;
+
+    #[inline]
+    fn handle(&mut self, sim: &mut Sim<Event>, event: Event) {
+        match event {
+            Event::Arrival { source } => self.on_arrival(sim, source),
+            Event::BackoffElapsed { request } => self.on_backoff_elapsed(sim, request),
+            Event::AttemptTimeout { attempt } => self.on_attempt_timeout(sim, attempt),
+            Event::CpuDone { attempt } => self.on_cpu_done(sim, attempt),
+            Event::IntervalEnd => self.on_interval_end(sim),
+        }
+    }
+
+    #[inline]
+    fn should_stop(&self, sim: &Sim<Event>) -> bool {
+        self.tripped.is_some() || sim.events_popped() >= self.scenario.guard.max_events
+    }
+}

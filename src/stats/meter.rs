@@ -1,0 +1,283 @@
+//! Time-weighted levels of one service: busy cores, busy workers, queue length, attempts
+//! present, ready instances. Each level change first credits the old level for the time
+//! it held (`level x dt`), so averages are exact integrals, not samples.
+
+use super::histogram::LatencyHistogram;
+use super::series::ServiceFigures;
+use crate::engine::SimTime;
+
+/// Integrals of the levels, in level-nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Areas {
+    cores: u128,
+    workers: u128,
+    queued: u128,
+    in_system: u128,
+    ready: u128,
+}
+
+/// Counts that restart every interval (and also accumulate over the run).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    arrived: u64,
+    completed: u64,
+    rejected: u64,
+    wasted_cpu_ns: u128,
+    wasted_attempts: u64,
+    queue_wait_sum_ns: u128,
+    queue_waits: u64,
+    queue_max: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceMeter {
+    pub cores_per_instance: u32,
+    pub workers_per_instance: u32,
+    last: u64,
+    cores_busy: u64,
+    workers_busy: u64,
+    queued: u64,
+    in_system: u64,
+    ready: u64,
+    areas: Areas,
+    interval_mark: Areas,
+    run: Counts,
+    interval: Counts,
+    time_in_system_ns: u128,
+    pub queue_wait: LatencyHistogram,
+    pub core_wait: LatencyHistogram,
+}
+
+impl ServiceMeter {
+    pub fn new(cores_per_instance: u32, workers_per_instance: u32, ready: u32) -> ServiceMeter {
+        ServiceMeter {
+            cores_per_instance,
+            workers_per_instance,
+            last: 0,
+            cores_busy: 0,
+            workers_busy: 0,
+            queued: 0,
+            in_system: 0,
+            ready: ready as u64,
+            areas: Areas::default(),
+            interval_mark: Areas::default(),
+            run: Counts::default(),
+            interval: Counts::default(),
+            time_in_system_ns: 0,
+            queue_wait: LatencyHistogram::default(),
+            core_wait: LatencyHistogram::default(),
+        }
+    }
+
+    /// Credits every level for the time since the last change.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        let dt = now.0.saturating_sub(self.last) as u128;
+        if dt > 0 {
+            self.areas.cores += self.cores_busy as u128 * dt;
+            self.areas.workers += self.workers_busy as u128 * dt;
+            self.areas.queued += self.queued as u128 * dt;
+            self.areas.in_system += self.in_system as u128 * dt;
+            self.areas.ready += self.ready as u128 * dt;
+            self.last = now.0;
+        }
+    }
+
+    #[inline]
+    fn both(&mut self, f: impl Fn(&mut Counts)) {
+        f(&mut self.run);
+        f(&mut self.interval);
+    }
+
+    /// An attempt reached an instance.
+    #[inline]
+    pub fn arrived(&mut self) {
+        self.both(|c| c.arrived += 1);
+    }
+
+    /// An attempt was refused at the door.
+    #[inline]
+    pub fn rejected(&mut self) {
+        self.both(|c| c.rejected += 1);
+    }
+
+    /// An attempt was admitted: straight to a worker or into the queue.
+    #[inline]
+    pub fn admitted(&mut self, now: SimTime, queued: bool) {
+        self.advance(now);
+        self.in_system += 1;
+        if queued {
+            self.queued += 1;
+            let queued_now = self.queued;
+            self.both(|c| c.queue_max = c.queue_max.max(queued_now));
+        } else {
+            self.workers_busy += 1;
+            self.record_queue_wait(0);
+        }
+    }
+
+    /// A queued attempt took a worker after waiting `wait_ns`.
+    #[inline]
+    pub fn dequeued(&mut self, now: SimTime, wait_ns: u64) {
+        self.advance(now);
+        self.queued -= 1;
+        self.workers_busy += 1;
+        self.record_queue_wait(wait_ns);
+    }
+
+    #[inline]
+    fn record_queue_wait(&mut self, wait_ns: u64) {
+        self.queue_wait.record(wait_ns);
+        self.both(|c| {
+            c.queue_wait_sum_ns += wait_ns as u128;
+            c.queue_waits += 1;
+        });
+    }
+
+    /// An attempt started burning CPU after waiting `wait_ns` for a core.
+    #[inline]
+    pub fn core_taken(&mut self, now: SimTime, wait_ns: u64) {
+        self.advance(now);
+        self.cores_busy += 1;
+        self.core_wait.record(wait_ns);
+    }
+
+    #[inline]
+    pub fn core_released(&mut self, now: SimTime) {
+        self.advance(now);
+        self.cores_busy -= 1;
+    }
+
+    /// An attempt finished and left, after `stay_ns` at the instance.
+    #[inline]
+    pub fn completed(&mut self, now: SimTime, stay_ns: u64, cpu_ns: u64, wasted: bool) {
+        self.advance(now);
+        self.workers_busy -= 1;
+        self.in_system -= 1;
+        self.time_in_system_ns += stay_ns as u128;
+        self.both(|c| {
+            c.completed += 1;
+            if wasted {
+                c.wasted_cpu_ns += cpu_ns as u128;
+                c.wasted_attempts += 1;
+            }
+        });
+    }
+
+    /// Closes the interval ending at `now` and starts the next one.
+    pub fn close_interval(&mut self, now: SimTime, span_ns: u64) -> ServiceFigures {
+        self.advance(now);
+        let d = Areas {
+            cores: self.areas.cores - self.interval_mark.cores,
+            workers: self.areas.workers - self.interval_mark.workers,
+            queued: self.areas.queued - self.interval_mark.queued,
+            in_system: self.areas.in_system - self.interval_mark.in_system,
+            ready: self.areas.ready - self.interval_mark.ready,
+        };
+        let c = self.interval;
+        let figures = ServiceFigures {
+            cpu_utilisation: ratio(d.cores, d.ready * self.cores_per_instance as u128),
+            worker_utilisation: ratio(d.workers, d.ready * self.workers_per_instance as u128),
+            queue_length_mean: ratio(d.queued, span_ns as u128),
+            queue_length_max: c.queue_max,
+            arrived: c.arrived,
+            completed: c.completed,
+            rejected: c.rejected,
+            queue_wait_mean_ms: (c.queue_waits > 0)
+                .then(|| c.queue_wait_sum_ns as f64 / c.queue_waits as f64 / 1e6),
+            wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
+            instances_ready: self.ready as u32,
+        };
+        self.interval_mark = self.areas;
+        self.interval = Counts {
+            queue_max: self.queued,
+            ..Counts::default()
+        };
+        figures
+    }
+
+    /// Whole-run figures at `now` (call after the last `advance`).
+    pub fn run_totals(&self, elapsed_ns: u64) -> MeterTotals {
+        let a = self.areas;
+        let c = self.run;
+        MeterTotals {
+            cpu_utilisation: ratio(a.cores, a.ready * self.cores_per_instance as u128),
+            worker_utilisation: ratio(a.workers, a.ready * self.workers_per_instance as u128),
+            queue_length_mean: ratio(a.queued, elapsed_ns as u128),
+            queue_length_max: c.queue_max,
+            arrived: c.arrived,
+            completed: c.completed,
+            rejected: c.rejected,
+            mean_in_system: ratio(a.in_system, elapsed_ns as u128),
+            throughput_per_s: c.completed as f64 / (elapsed_ns as f64 / 1e9).max(f64::MIN_POSITIVE),
+            mean_time_in_system_ms: if c.completed > 0 {
+                self.time_in_system_ns as f64 / c.completed as f64 / 1e6
+            } else {
+                0.0
+            },
+            wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
+            wasted_attempts: c.wasted_attempts,
+            instance_seconds: a.ready as f64 / 1e9,
+            cpu_busy_s: a.cores as f64 / 1e9,
+        }
+    }
+}
+
+/// Whole-run figures of one service.
+#[derive(Clone, Copy, Debug)]
+pub struct MeterTotals {
+    pub cpu_utilisation: f64,
+    pub worker_utilisation: f64,
+    pub queue_length_mean: f64,
+    pub queue_length_max: u64,
+    pub arrived: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub mean_in_system: f64,
+    pub throughput_per_s: f64,
+    pub mean_time_in_system_ms: f64,
+    pub wasted_cpu_s: f64,
+    pub wasted_attempts: u64,
+    pub instance_seconds: f64,
+    pub cpu_busy_s: f64,
+}
+
+fn ratio(numerator: u128, denominator: u128) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_time_weighted() {
+        // One instance, 2 cores: one core busy for the first 10 s, both for the next 10 s.
+        let mut meter = ServiceMeter::new(2, 2, 1);
+        let s = |x: u64| SimTime(x * 1_000_000_000);
+        meter.admitted(s(0), false);
+        meter.core_taken(s(0), 0);
+        meter.admitted(s(10), false);
+        meter.core_taken(s(10), 0);
+        let figures = meter.close_interval(s(20), 20_000_000_000);
+        assert!((figures.cpu_utilisation - 0.75).abs() < 1e-12);
+        meter.core_released(s(20));
+        meter.core_released(s(20));
+        meter.completed(s(20), 20_000_000_000, 1, false);
+        meter.completed(s(20), 10_000_000_000, 1, false);
+        let next = meter.close_interval(s(40), 20_000_000_000);
+        assert_eq!(next.cpu_utilisation, 0.0);
+        let totals = meter.run_totals(40_000_000_000);
+        assert!((totals.cpu_utilisation - 0.375).abs() < 1e-12);
+        // Little: L = 30 attempt-seconds / 40 s = 0.75; lambda = 2/40; W = 15 s.
+        assert!((totals.mean_in_system - 0.75).abs() < 1e-12);
+        assert!((totals.mean_time_in_system_ms - 15_000.0).abs() < 1e-9);
+        assert!(
+            (totals.throughput_per_s * totals.mean_time_in_system_ms / 1e3 - 0.75).abs() < 1e-12
+        );
+    }
+}

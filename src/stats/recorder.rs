@@ -1,0 +1,306 @@
+//! What the model reports, as it happens: request outcomes per class, service meters and
+//! engine counts. Streams into counters and fixed-size histograms; keeps nothing per request.
+//!
+//! At each interval boundary the recorder closes one `IntervalRow`; at the end it builds
+//! the `Summary` (the public contract) and the `Series`.
+
+use super::histogram::LatencyHistogram;
+use super::meter::ServiceMeter;
+use super::series::{IntervalRow, RequestFigures, Series};
+use super::summary::{EngineSummary, EventCounts, FailureCounts, RequestSummary, ServiceSummary};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::FailureReason;
+use std::collections::BTreeMap;
+
+/// Request counters of one class over some span.
+#[derive(Clone, Debug, Default)]
+struct Tally {
+    offered: u64,
+    attempts: u64,
+    retries: u64,
+    succeeded: u64,
+    failed: [u64; FailureReason::COUNT],
+    wasted_cpu_ns: u128,
+    wasted_attempts: u64,
+    latency: LatencyHistogram,
+}
+
+impl Tally {
+    /// Zeroes the counters, keeping the histogram's memory.
+    fn reset(&mut self) {
+        self.offered = 0;
+        self.attempts = 0;
+        self.retries = 0;
+        self.succeeded = 0;
+        self.failed = [0; FailureReason::COUNT];
+        self.wasted_cpu_ns = 0;
+        self.wasted_attempts = 0;
+        self.latency.reset();
+    }
+
+    fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+}
+
+pub struct Recorder {
+    /// Whole-run tallies per class.
+    run: Vec<Tally>,
+    /// Attempt latencies per class (success or rejection answers), whole run.
+    attempt_latency: Vec<LatencyHistogram>,
+    /// Current-interval tallies per class.
+    interval: Vec<Tally>,
+    interval_start: SimTime,
+    pub services: Vec<ServiceMeter>,
+    rows: Vec<IntervalRow>,
+    pub events: EventCounts,
+    pub peak_in_flight: u64,
+}
+
+impl Recorder {
+    pub fn new(n_classes: usize, services: Vec<ServiceMeter>) -> Recorder {
+        Recorder {
+            run: vec![Tally::default(); n_classes],
+            attempt_latency: vec![LatencyHistogram::default(); n_classes],
+            interval: vec![Tally::default(); n_classes],
+            interval_start: SimTime::ZERO,
+            services,
+            rows: Vec::new(),
+            events: EventCounts::default(),
+            peak_in_flight: 0,
+        }
+    }
+
+    #[inline]
+    fn both(&mut self, class: u32, f: impl Fn(&mut Tally)) {
+        f(&mut self.run[class as usize]);
+        f(&mut self.interval[class as usize]);
+    }
+
+    #[inline]
+    pub fn offered(&mut self, class: u32) {
+        self.events.arrivals += 1;
+        self.both(class, |t| t.offered += 1);
+    }
+
+    #[inline]
+    pub fn attempt_sent(&mut self, class: u32, is_retry: bool) {
+        self.events.sends += 1;
+        self.both(class, |t| {
+            t.attempts += 1;
+            t.retries += is_retry as u64;
+        });
+    }
+
+    #[inline]
+    pub fn attempt_answered(&mut self, class: u32, latency: SimDuration) {
+        self.attempt_latency[class as usize].record(latency.0);
+    }
+
+    #[inline]
+    pub fn succeeded(&mut self, class: u32, latency: SimDuration) {
+        self.both(class, |t| t.succeeded += 1);
+        self.run[class as usize].latency.record(latency.0);
+        self.interval[class as usize].latency.record(latency.0);
+    }
+
+    #[inline]
+    pub fn failed(&mut self, class: u32, reason: FailureReason) {
+        self.both(class, |t| t.failed[reason.index()] += 1);
+    }
+
+    #[inline]
+    pub fn wasted(&mut self, class: u32, cpu: SimDuration) {
+        self.both(class, |t| {
+            t.wasted_cpu_ns += cpu.0 as u128;
+            t.wasted_attempts += 1;
+        });
+    }
+
+    #[inline]
+    pub fn in_flight(&mut self, n: u64) {
+        self.peak_in_flight = self.peak_in_flight.max(n);
+    }
+
+    /// Closes the interval ending at `now` (a no-op for an empty span).
+    pub fn close_interval(&mut self, now: SimTime) {
+        let span = now.since(self.interval_start).0;
+        if span == 0 {
+            return;
+        }
+        let mut total = Tally::default();
+        let classes = self
+            .interval
+            .iter_mut()
+            .map(|tally| {
+                merge(&mut total, tally);
+                let figures = figures(tally);
+                tally.reset();
+                figures
+            })
+            .collect();
+        let services = self
+            .services
+            .iter_mut()
+            .map(|meter| meter.close_interval(now, span))
+            .collect();
+        self.rows.push(IntervalRow {
+            start: self.interval_start,
+            end: now,
+            total: figures(&total),
+            classes,
+            services,
+        });
+        self.interval_start = now;
+    }
+
+    /// Builds the run's request summaries (total and per class) over `elapsed`.
+    pub fn request_summaries(
+        &self,
+        class_names: &[String],
+        in_flight_per_class: &[u64],
+        elapsed: SimDuration,
+    ) -> (RequestSummary, BTreeMap<String, RequestSummary>) {
+        let mut total = Tally::default();
+        let mut total_attempt_latency = LatencyHistogram::default();
+        let mut classes = BTreeMap::new();
+        for (idx, tally) in self.run.iter().enumerate() {
+            merge(&mut total, tally);
+            total_attempt_latency.add(&self.attempt_latency[idx]);
+            let summary = request_summary(
+                tally,
+                &self.attempt_latency[idx],
+                in_flight_per_class[idx],
+                elapsed,
+            );
+            classes.insert(class_names[idx].clone(), summary);
+        }
+        let in_flight_total = in_flight_per_class.iter().sum();
+        (
+            request_summary(&total, &total_attempt_latency, in_flight_total, elapsed),
+            classes,
+        )
+    }
+
+    pub fn service_summary(
+        &self,
+        service: usize,
+        elapsed: SimDuration,
+        instances: u32,
+    ) -> ServiceSummary {
+        let meter = &self.services[service];
+        let totals = meter.run_totals(elapsed.0);
+        ServiceSummary {
+            cpu_utilisation: totals.cpu_utilisation,
+            worker_utilisation: totals.worker_utilisation,
+            queue_length_mean: totals.queue_length_mean,
+            queue_length_max: totals.queue_length_max,
+            arrived: totals.arrived,
+            completed: totals.completed,
+            rejected: totals.rejected,
+            queue_wait_ms: meter.queue_wait.percentiles_ms(),
+            core_wait_ms: meter.core_wait.percentiles_ms(),
+            mean_in_system: totals.mean_in_system,
+            throughput_per_s: totals.throughput_per_s,
+            mean_time_in_system_ms: totals.mean_time_in_system_ms,
+            wasted_cpu_s: totals.wasted_cpu_s,
+            instances,
+            instance_seconds: totals.instance_seconds,
+        }
+    }
+
+    pub fn engine_summary(&self, events_handled: u64) -> EngineSummary {
+        let e = &self.events;
+        let total = e.arrivals + e.sends + e.completions + e.timeouts + e.backoff_wakes;
+        EngineSummary {
+            events: EventCounts { total, ..e.clone() },
+            events_handled,
+            peak_in_flight: self.peak_in_flight,
+        }
+    }
+
+    pub fn into_series(
+        self,
+        interval: SimDuration,
+        start_clock: Option<SimDuration>,
+        class_names: Vec<String>,
+        service_names: Vec<String>,
+    ) -> Series {
+        Series {
+            interval,
+            start_clock,
+            class_names,
+            service_names,
+            rows: self.rows,
+        }
+    }
+}
+
+fn merge(into: &mut Tally, from: &Tally) {
+    into.offered += from.offered;
+    into.attempts += from.attempts;
+    into.retries += from.retries;
+    into.succeeded += from.succeeded;
+    for (a, b) in into.failed.iter_mut().zip(from.failed) {
+        *a += b;
+    }
+    into.wasted_cpu_ns += from.wasted_cpu_ns;
+    into.wasted_attempts += from.wasted_attempts;
+    into.latency.add(&from.latency);
+}
+
+fn figures(tally: &Tally) -> RequestFigures {
+    RequestFigures {
+        offered: tally.offered,
+        attempts: tally.attempts,
+        retries: tally.retries,
+        succeeded: tally.succeeded,
+        failed: tally.failed,
+        latency_p50_ms: tally.latency.quantile_ms(0.50),
+        latency_p90_ms: tally.latency.quantile_ms(0.90),
+        latency_p99_ms: tally.latency.quantile_ms(0.99),
+        latency_max_ms: tally.latency.quantile_ms(1.0),
+    }
+}
+
+fn request_summary(
+    tally: &Tally,
+    attempt_latency: &LatencyHistogram,
+    in_flight: u64,
+    elapsed: SimDuration,
+) -> RequestSummary {
+    let f = |reason: FailureReason| tally.failed[reason.index()];
+    let elapsed_s = elapsed.as_secs_f64().max(f64::MIN_POSITIVE);
+    RequestSummary {
+        offered: tally.offered,
+        succeeded: tally.succeeded,
+        failed: tally.failed_total(),
+        in_flight,
+        failed_by_reason: FailureCounts {
+            timeout: f(FailureReason::Timeout),
+            rejected: f(FailureReason::Rejected),
+            dependency_error: f(FailureReason::DependencyError),
+            circuit_open: f(FailureReason::CircuitOpen),
+            retry_budget_exhausted: f(FailureReason::RetryBudgetExhausted),
+            deadline_exceeded: f(FailureReason::DeadlineExceeded),
+            no_capacity: f(FailureReason::NoCapacity),
+        },
+        success_rate: if tally.offered == 0 {
+            1.0
+        } else {
+            tally.succeeded as f64 / tally.offered as f64
+        },
+        goodput_per_s: tally.succeeded as f64 / elapsed_s,
+        attempts: tally.attempts,
+        retries: tally.retries,
+        amplification: if tally.offered == 0 {
+            0.0
+        } else {
+            tally.attempts as f64 / tally.offered as f64
+        },
+        latency_ms: tally.latency.percentiles_ms(),
+        attempt_latency_ms: attempt_latency.percentiles_ms(),
+        wasted_cpu_s: tally.wasted_cpu_ns as f64 / 1e9,
+        wasted_attempts: tally.wasted_attempts,
+    }
+}
