@@ -74,9 +74,9 @@ impl fmt::Display for SimDuration {
             return f.write_str("0s");
         }
         if ns < NANOS_PER_SEC {
-            return if ns % 1_000_000 == 0 {
+            return if ns.is_multiple_of(1_000_000) {
                 write!(f, "{}ms", ns / 1_000_000)
-            } else if ns % 1_000 == 0 {
+            } else if ns.is_multiple_of(1_000) {
                 write!(f, "{}us", ns / 1_000)
             } else {
                 write!(f, "{ns}ns")
