@@ -6,3 +6,4 @@ pub mod simulation;
 pub mod stats;
 
 pub use simulation::{RunOutput, Simulation, simulate};
+pub mod theory;

@@ -61,11 +61,14 @@ impl<'a> Simulation<'a> {
 
     /// Runs up to `until` (capped at the end). Returns false once the run is over, either
     /// at its end or because a guard stopped it.
+    ///
+    /// The run covers `[0, duration)`: an event due exactly at the end is not handled, so
+    /// the last interval closes cleanly at the end.
     pub fn advance(&mut self, until: SimTime) -> bool {
         if self.over {
             return false;
         }
-        let until = until.min(self.end);
+        let until = until.min(SimTime(self.end.0.saturating_sub(1)));
         let completed = self.sim.run_until(&mut self.world, until);
         if !completed && self.world.tripped.is_none() {
             let limit = self.scenario.guard.max_events;
@@ -75,13 +78,17 @@ impl<'a> Simulation<'a> {
                 at: self.sim.now(),
             });
         }
-        self.over = !completed || until >= self.end;
+        self.over = !completed || until.0 + 1 >= self.end.0;
         !self.over
     }
 
     /// Closes the last interval and builds the summary and series.
     pub fn finish(mut self) -> RunOutput {
-        let now = self.sim.now();
+        let now = if self.over && self.world.tripped.is_none() {
+            self.end
+        } else {
+            self.sim.now()
+        };
         let elapsed = SimDuration(now.0);
         self.world.recorder.close_interval(now);
         let scenario = self.scenario;

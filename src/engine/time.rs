@@ -57,7 +57,8 @@ impl SimDuration {
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(ns.round() as u64)
+            // `+ 0.5` then truncate: rounds positive values without a libm call.
+            SimDuration((ns + 0.5) as u64)
         }
     }
 

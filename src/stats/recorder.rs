@@ -99,8 +99,9 @@ impl Recorder {
 
     #[inline]
     pub fn succeeded(&mut self, class: u32, latency: SimDuration) {
+        // Recorded once, in the interval's histogram; `close_interval` merges it into the
+        // run's, so the hot path pays for one histogram write, not two.
         self.both(class, |t| t.succeeded += 1);
-        self.run[class as usize].latency.record(latency.0);
         self.interval[class as usize].latency.record(latency.0);
     }
 
@@ -122,17 +123,24 @@ impl Recorder {
         self.peak_in_flight = self.peak_in_flight.max(n);
     }
 
-    /// Closes the interval ending at `now` (a no-op for an empty span).
+    /// Closes the interval ending at `now`. An empty span adds no row, but what it
+    /// recorded still reaches the run's totals.
     pub fn close_interval(&mut self, now: SimTime) {
         let span = now.since(self.interval_start).0;
         if span == 0 {
+            for (tally, run) in self.interval.iter_mut().zip(&mut self.run) {
+                run.latency.add(&tally.latency);
+                tally.reset();
+            }
             return;
         }
         let mut total = Tally::default();
         let classes = self
             .interval
             .iter_mut()
-            .map(|tally| {
+            .zip(&mut self.run)
+            .map(|(tally, run)| {
+                run.latency.add(&tally.latency);
                 merge(&mut total, tally);
                 let figures = figures(tally);
                 tally.reset();
