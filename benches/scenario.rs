@@ -9,9 +9,7 @@ use stormsim::{scenario, simulate};
 
 fn demo(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/demo.toml");
-    let scenario = scenario::load(&path)
-        .unwrap_or_else(|err| panic!("{err}"))
-        .scenario;
+    let scenario = scenario::load(&path).unwrap_or_else(|err| panic!("{err}")).scenario;
     let events = simulate(&scenario, 1).summary.engine.events.total;
     let mut group = c.benchmark_group("demo");
     group.sample_size(10);

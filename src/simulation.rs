@@ -34,14 +34,7 @@ impl<'a> Simulation<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Simulation<'a> {
         let mut sim = Sim::default();
         let world = World::new(scenario, seed, &mut sim);
-        Simulation {
-            scenario,
-            seed,
-            sim,
-            world,
-            end: SimTime(scenario.duration.0),
-            over: false,
-        }
+        Simulation { scenario, seed, sim, world, end: SimTime(scenario.duration.0), over: false }
     }
 
     /// Where the run ends (the scenario's duration).
@@ -72,11 +65,7 @@ impl<'a> Simulation<'a> {
         let completed = self.sim.run_until(&mut self.world, until);
         if !completed && self.world.tripped.is_none() {
             let limit = self.scenario.guard.max_events;
-            self.world.tripped = Some(GuardTrip {
-                bound: GuardBound::MaxEvents,
-                limit,
-                at: self.sim.now(),
-            });
+            self.world.tripped = Some(GuardTrip { bound: GuardBound::MaxEvents, limit, at: self.sim.now() });
         }
         self.over = !completed || until.0 + 1 >= self.end.0;
         !self.over
@@ -84,11 +73,7 @@ impl<'a> Simulation<'a> {
 
     /// Closes the last interval and builds the summary and series.
     pub fn finish(mut self) -> RunOutput {
-        let now = if self.over && self.world.tripped.is_none() {
-            self.end
-        } else {
-            self.sim.now()
-        };
+        let now = if self.over && self.world.tripped.is_none() { self.end } else { self.sim.now() };
         let elapsed = SimDuration(now.0);
         self.world.recorder.close_interval(now);
         let scenario = self.scenario;
@@ -101,21 +86,13 @@ impl<'a> Simulation<'a> {
         let services: BTreeMap<String, _> = service_names
             .iter()
             .enumerate()
-            .map(|(idx, name)| {
-                (
-                    name.clone(),
-                    recorder.service_summary(idx, elapsed, instances[idx]),
-                )
-            })
+            .map(|(idx, name)| (name.clone(), recorder.service_summary(idx, elapsed, instances[idx])))
             .collect();
         let tripped = self.world.tripped;
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario: ScenarioInfo {
-                name: scenario.name.clone(),
-                hash: scenario_hash(scenario),
-            },
+            scenario: ScenarioInfo { name: scenario.name.clone(), hash: scenario_hash(scenario) },
             seed: self.seed,
             generator: GENERATOR.to_string(),
             partial: tripped.is_some(),
@@ -132,11 +109,7 @@ impl<'a> Simulation<'a> {
             class_names,
             service_names,
         );
-        RunOutput {
-            summary,
-            series,
-            tripped,
-        }
+        RunOutput { summary, series, tripped }
     }
 }
 
@@ -149,10 +122,9 @@ pub fn describe_trip(trip: &GuardTrip) -> String {
              storm or an unbounded queue); raise guard.max_in_flight to let it go further",
             trip.limit
         ),
-        GuardBound::MaxEvents => format!(
-            "{} events handled by {at}: raise guard.max_events to let the run go further",
-            trip.limit
-        ),
+        GuardBound::MaxEvents => {
+            format!("{} events handled by {at}: raise guard.max_events to let the run go further", trip.limit)
+        }
     }
 }
 
@@ -182,22 +154,12 @@ mod tests {
             start_clock: None,
             interval: SimDuration::from_secs(secs / 10),
             seed: 1,
-            guard: Guard {
-                max_in_flight: 1_000_000,
-                max_events: u64::MAX,
-            },
-            classes: vec![RequestClass {
-                name: "all".into(),
-                share: 1.0,
-            }],
+            guard: Guard { max_in_flight: 1_000_000, max_events: u64::MAX },
+            classes: vec![RequestClass { name: "all".into(), share: 1.0 }],
             sources: vec![Source {
                 name: "users".into(),
                 client: 0,
-                kind: SourceKind::OpenLoop {
-                    profile: RateProfile {
-                        points: vec![(SimTime::ZERO, lambda)],
-                    },
-                },
+                kind: SourceKind::OpenLoop { profile: RateProfile { points: vec![(SimTime::ZERO, lambda)] } },
             }],
             clients: vec![Client {
                 name: "caller".into(),
@@ -211,10 +173,7 @@ mod tests {
                         cap: SimDuration::from_secs(20),
                         jitter: Jitter::Full,
                     },
-                    retry_on: RetryOn {
-                        timeout: true,
-                        rejected: true,
-                    },
+                    retry_on: RetryOn { timeout: true, rejected: true },
                 },
             }],
             services: vec![Service {
@@ -224,9 +183,7 @@ mod tests {
                 workers: c,
                 queue_capacity: None,
                 balancer: Balancer::RoundRobin,
-                cpu: vec![CpuCost::Exponential {
-                    mean: SimDuration::from_secs_f64(mean_s),
-                }],
+                cpu: vec![CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) }],
             }],
         }
     }
@@ -258,17 +215,10 @@ mod tests {
         let mut scenario = mmc(20.0, 1.0, 10, 10_000);
         scenario.guard.max_in_flight = 1_000;
         let out = simulate(&scenario, 1);
-        let trip = out
-            .tripped
-            .expect("an overloaded unbounded queue must trip the guard");
+        let trip = out.tripped.expect("an overloaded unbounded queue must trip the guard");
         assert_eq!(trip.bound, GuardBound::MaxInFlight);
         assert!(out.summary.partial);
-        assert!(
-            out.summary
-                .stopped_by
-                .unwrap()
-                .contains("guard.max_in_flight")
-        );
+        assert!(out.summary.stopped_by.unwrap().contains("guard.max_in_flight"));
         // Each waiting request counts twice (request + attempt): 500 of them pile up at
         // 20/s offered - 10/s served, in about 50 s.
         assert!(

@@ -35,11 +35,7 @@ pub struct Sim<E> {
 
 impl<E: Copy> Default for Sim<E> {
     fn default() -> Self {
-        Sim {
-            now: SimTime::ZERO,
-            queue: EventQueue::default(),
-            popped: 0,
-        }
+        Sim { now: SimTime::ZERO, queue: EventQueue::default(), popped: 0 }
     }
 }
 

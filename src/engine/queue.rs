@@ -40,10 +40,7 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
-            next_seq: 0,
-        }
+        EventQueue { heap: BinaryHeap::with_capacity(1024), next_seq: 0 }
     }
 }
 
@@ -57,16 +54,12 @@ impl<E> EventQueue<E> {
 
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap
-            .pop()
-            .map(|entry| (SimTime((entry.key >> 64) as u64), entry.event))
+        self.heap.pop().map(|entry| (SimTime((entry.key >> 64) as u64), entry.event))
     }
 
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap
-            .peek()
-            .map(|entry| SimTime((entry.key >> 64) as u64))
+        self.heap.peek().map(|entry| SimTime((entry.key >> 64) as u64))
     }
 
     pub fn len(&self) -> usize {

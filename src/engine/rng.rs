@@ -52,24 +52,13 @@ mod tests {
     #[test]
     fn streams_are_reproducible_and_independent() {
         let streams = RngStreams::new(42);
-        let a1: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(streams.stream("a"), |r, _: u64| Some(r.random()))
-            .collect();
-        let a2: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(streams.stream("a"), |r, _: u64| Some(r.random()))
-            .collect();
-        let b: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(streams.stream("b"), |r, _: u64| Some(r.random()))
-            .collect();
-        let other_seed: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(RngStreams::new(43).stream("a"), |r, _: u64| {
-                Some(r.random())
-            })
-            .collect();
+        let a1: Vec<u64> =
+            (0..4).map(|_| 0).scan(streams.stream("a"), |r, _: u64| Some(r.random())).collect();
+        let a2: Vec<u64> =
+            (0..4).map(|_| 0).scan(streams.stream("a"), |r, _: u64| Some(r.random())).collect();
+        let b: Vec<u64> = (0..4).map(|_| 0).scan(streams.stream("b"), |r, _: u64| Some(r.random())).collect();
+        let other_seed: Vec<u64> =
+            (0..4).map(|_| 0).scan(RngStreams::new(43).stream("a"), |r, _: u64| Some(r.random())).collect();
         assert_eq!(a1, a2);
         assert_ne!(a1, b);
         assert_ne!(a1, other_seed);

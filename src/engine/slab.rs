@@ -24,11 +24,7 @@ pub struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab {
-            slots: Vec::new(),
-            free: Vec::new(),
-            len: 0,
-        }
+        Slab { slots: Vec::new(), free: Vec::new(), len: 0 }
     }
 }
 
@@ -40,20 +36,11 @@ impl<T> Slab<T> {
             let entry = &mut self.slots[slot as usize];
             debug_assert!(entry.value.is_none());
             entry.value = Some(value);
-            Key {
-                slot,
-                generation: entry.generation,
-            }
+            Key { slot, generation: entry.generation }
         } else {
             let slot = self.slots.len() as u32;
-            self.slots.push(Slot {
-                generation: 0,
-                value: Some(value),
-            });
-            Key {
-                slot,
-                generation: 0,
-            }
+            self.slots.push(Slot { generation: 0, value: Some(value) });
+            Key { slot, generation: 0 }
         }
     }
 

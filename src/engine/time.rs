@@ -122,10 +122,7 @@ mod tests {
         assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
         assert_eq!(SimDuration::from_secs(90).to_string(), "1m30s");
         assert_eq!(SimDuration::from_secs(3600).to_string(), "1h00m");
-        assert_eq!(
-            SimDuration(3723 * NANOS_PER_SEC + 4_000_000).to_string(),
-            "1h02m03.004s"
-        );
+        assert_eq!(SimDuration(3723 * NANOS_PER_SEC + 4_000_000).to_string(), "1h02m03.004s");
         assert_eq!(SimDuration(1500).to_string(), "1500ns");
     }
 
@@ -136,9 +133,6 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(1e30), SimDuration(u64::MAX));
-        assert_eq!(
-            SimDuration::from_secs_f64(0.25),
-            SimDuration::from_millis(250)
-        );
+        assert_eq!(SimDuration::from_secs_f64(0.25), SimDuration::from_millis(250));
     }
 }

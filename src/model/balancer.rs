@@ -13,11 +13,7 @@ pub struct BalancerState {
 
 impl BalancerState {
     pub fn new(kind: Balancer, rng: StreamRng) -> BalancerState {
-        BalancerState {
-            kind,
-            cursor: 0,
-            rng,
-        }
+        BalancerState { kind, cursor: 0, rng }
     }
 
     /// Picks one of `ready` (instance indices), using `outstanding(i)` (attempts at
@@ -52,11 +48,7 @@ impl BalancerState {
             Balancer::PowerOfTwoChoices => {
                 let first = self.rng.random_range(0..n);
                 let second = (first + self.rng.random_range(1..n)) % n;
-                if outstanding(ready[second]) < outstanding(ready[first]) {
-                    second
-                } else {
-                    first
-                }
+                if outstanding(ready[second]) < outstanding(ready[first]) { second } else { first }
             }
         };
         Some(ready[chosen])

@@ -55,11 +55,7 @@ impl Backoff {
 
 /// Uniform in `[low, high]` nanoseconds.
 fn uniform(rng: &mut StreamRng, low: u64, high: u64) -> SimDuration {
-    if high <= low {
-        SimDuration(low)
-    } else {
-        SimDuration(rng.random_range(low..=high))
-    }
+    if high <= low { SimDuration(low) } else { SimDuration(rng.random_range(low..=high)) }
 }
 
 #[cfg(test)]
@@ -107,10 +103,8 @@ mod tests {
         let mut rng = RngStreams::new(2).stream("jitter");
         let b = backoff(Jitter::Full);
         let n = 20_000;
-        let mean = (0..n)
-            .map(|_| b.delay(3, SimDuration::ZERO, &mut rng).as_secs_f64())
-            .sum::<f64>()
-            / n as f64;
+        let mean =
+            (0..n).map(|_| b.delay(3, SimDuration::ZERO, &mut rng).as_secs_f64()).sum::<f64>() / n as f64;
         // Uniform on [0, 0.4 s]: mean 0.2 s, sd of the mean 0.4/sqrt(12 n) = 0.0008.
         assert!((mean - 0.2).abs() < 0.004, "{mean}");
     }
@@ -120,10 +114,7 @@ mod tests {
         let policy = RetryPolicy {
             max_attempts: 3,
             backoff: backoff(Jitter::None),
-            retry_on: RetryOn {
-                timeout: true,
-                rejected: false,
-            },
+            retry_on: RetryOn { timeout: true, rejected: false },
         };
         assert!(policy.should_retry(1, FailureReason::Timeout));
         assert!(policy.should_retry(2, FailureReason::Timeout));

@@ -44,10 +44,7 @@ impl Instance {
         if self.workers_busy < spec.workers {
             self.workers_busy += 1;
             Admission::Worker
-        } else if spec
-            .queue_capacity
-            .is_none_or(|cap| (self.worker_queue.len() as u32) < cap)
-        {
+        } else if spec.queue_capacity.is_none_or(|cap| (self.worker_queue.len() as u32) < cap) {
             self.worker_queue.push_back(attempt);
             Admission::Queued
         } else {
@@ -103,10 +100,7 @@ impl ServiceState {
         ServiceState {
             instances: (0..spec.instances).map(|_| Instance::default()).collect(),
             ready: (0..spec.instances).collect(),
-            balancer: BalancerState::new(
-                spec.balancer,
-                streams.stream(&format!("service/{name}/balancer")),
-            ),
+            balancer: BalancerState::new(spec.balancer, streams.stream(&format!("service/{name}/balancer"))),
             cpu_rng: streams.stream(&format!("service/{name}/cpu")),
         }
     }
@@ -115,8 +109,7 @@ impl ServiceState {
     #[inline]
     pub fn pick_instance(&mut self) -> Option<u32> {
         let instances = &self.instances;
-        self.balancer
-            .pick(&self.ready, |i| instances[i as usize].outstanding())
+        self.balancer.pick(&self.ready, |i| instances[i as usize].outstanding())
     }
 }
 
@@ -157,10 +150,7 @@ mod tests {
     }
 
     fn key(slot: u32) -> AttemptId {
-        Key {
-            slot,
-            generation: 0,
-        }
+        Key { slot, generation: 0 }
     }
 
     #[test]
@@ -172,11 +162,7 @@ mod tests {
         assert_eq!(instance.admit(key(2), &spec), Admission::Queued);
         assert_eq!(instance.admit(key(3), &spec), Admission::Rejected);
         assert_eq!(instance.outstanding(), 3);
-        assert_eq!(
-            instance.release_worker(),
-            Some(key(2)),
-            "the queued attempt takes the worker"
-        );
+        assert_eq!(instance.release_worker(), Some(key(2)), "the queued attempt takes the worker");
         assert_eq!(instance.workers_busy, 2);
         assert_eq!(instance.release_worker(), None);
         assert_eq!(instance.workers_busy, 1);
@@ -199,15 +185,10 @@ mod tests {
     fn cpu_samples_have_the_configured_mean() {
         let mut rng = RngStreams::new(9).stream("cpu");
         let lognormal = CpuCost::lognormal_from_mean_p99(0.02, 0.06).unwrap();
-        let exponential = CpuCost::Exponential {
-            mean: SimDuration::from_millis(20),
-        };
+        let exponential = CpuCost::Exponential { mean: SimDuration::from_millis(20) };
         for cost in [lognormal, exponential] {
             let n = 200_000;
-            let mean = (0..n)
-                .map(|_| cost.sample(&mut rng).as_secs_f64())
-                .sum::<f64>()
-                / n as f64;
+            let mean = (0..n).map(|_| cost.sample(&mut rng).as_secs_f64()).sum::<f64>() / n as f64;
             assert!((mean - 0.02).abs() < 0.0003, "{cost:?}: {mean}");
         }
     }

@@ -33,10 +33,7 @@ impl ArrivalProcess {
 
     /// Rate (per second) at `t`.
     pub fn rate_at(&self, t: SimTime) -> f64 {
-        let idx = self
-            .points
-            .partition_point(|&(pt, _)| pt <= t.0)
-            .saturating_sub(1);
+        let idx = self.points.partition_point(|&(pt, _)| pt <= t.0).saturating_sub(1);
         self.rate_in_segment(idx, t.0)
     }
 
@@ -62,9 +59,7 @@ impl ArrivalProcess {
                 if rate_here <= 0.0 {
                     return None;
                 }
-                return Some(SimTime(
-                    at.saturating_add(secs_to_ns(remaining / rate_here)),
-                ));
+                return Some(SimTime(at.saturating_add(secs_to_ns(remaining / rate_here))));
             };
             let span_s = (seg_end - at) as f64 / NANOS_PER_SEC as f64;
             let area = 0.5 * (rate_here + rate_end) * span_s;
@@ -73,11 +68,7 @@ impl ArrivalProcess {
                 // Solve slope/2 x^2 + rate_here x = remaining in the cancellation-free form.
                 let disc = (rate_here * rate_here + 2.0 * slope * remaining).max(0.0);
                 let denom = rate_here + disc.sqrt();
-                let x = if denom > 0.0 {
-                    2.0 * remaining / denom
-                } else {
-                    span_s
-                };
+                let x = if denom > 0.0 { 2.0 * remaining / denom } else { span_s };
                 let offset = secs_to_ns(x).min(seg_end - at);
                 return Some(SimTime(at + offset));
             }
@@ -90,11 +81,7 @@ impl ArrivalProcess {
 
 fn secs_to_ns(s: f64) -> u64 {
     let ns = s * NANOS_PER_SEC as f64;
-    if ns >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        ns.round() as u64
-    }
+    if ns >= u64::MAX as f64 { u64::MAX } else { ns.round() as u64 }
 }
 
 /// Picks a request class by share.
@@ -123,10 +110,7 @@ impl ClassMix {
             return 0;
         }
         let u: f64 = rng.random::<f64>() * self.cumulative.last().copied().unwrap_or(1.0);
-        self.cumulative
-            .iter()
-            .position(|&c| u < c)
-            .unwrap_or(self.cumulative.len() - 1) as u32
+        self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1) as u32
     }
 }
 
@@ -136,12 +120,7 @@ mod tests {
     use crate::engine::RngStreams;
 
     fn profile(points: &[(f64, f64)]) -> RateProfile {
-        RateProfile {
-            points: points
-                .iter()
-                .map(|&(t, r)| (SimTime((t * 1e9) as u64), r))
-                .collect(),
-        }
+        RateProfile { points: points.iter().map(|&(t, r)| (SimTime((t * 1e9) as u64), r)).collect() }
     }
 
     fn count_arrivals(profile: &RateProfile, from_s: f64, to_s: f64, seed: u64) -> u64 {
@@ -177,10 +156,7 @@ mod tests {
         assert!((flat as f64 - 100_000.0).abs() < 5.0 * 316.3, "{flat}");
         // First half of the ramp holds a quarter of its arrivals.
         let first_half = count_arrivals(&p, 0.0, 500.0, 7);
-        assert!(
-            (first_half as f64 - 12_500.0).abs() < 5.0 * 111.8,
-            "{first_half}"
-        );
+        assert!((first_half as f64 - 12_500.0).abs() < 5.0 * 111.8, "{first_half}");
     }
 
     #[test]

@@ -172,10 +172,7 @@ impl CpuCost {
             return None;
         }
         let sigma = Z99 - disc.sqrt();
-        Some(CpuCost::LogNormal {
-            mu: mean.ln() - sigma * sigma / 2.0,
-            sigma,
-        })
+        Some(CpuCost::LogNormal { mu: mean.ln() - sigma * sigma / 2.0, sigma })
     }
 }
 
@@ -185,9 +182,7 @@ mod tests {
 
     #[test]
     fn lognormal_fit_reproduces_mean_and_p99() {
-        let CpuCost::LogNormal { mu, sigma } =
-            CpuCost::lognormal_from_mean_p99(0.020, 0.080).unwrap()
-        else {
+        let CpuCost::LogNormal { mu, sigma } = CpuCost::lognormal_from_mean_p99(0.020, 0.080).unwrap() else {
             unreachable!()
         };
         let mean = (mu + sigma * sigma / 2.0).exp();
@@ -198,15 +193,9 @@ mod tests {
 
     #[test]
     fn lognormal_fit_refuses_impossible_pairs() {
-        assert!(
-            CpuCost::lognormal_from_mean_p99(0.02, 0.01).is_none(),
-            "p99 below mean"
-        );
+        assert!(CpuCost::lognormal_from_mean_p99(0.02, 0.01).is_none(), "p99 below mean");
         assert!(CpuCost::lognormal_from_mean_p99(0.02, 0.02).is_none());
-        assert!(
-            CpuCost::lognormal_from_mean_p99(0.01, 1.0).is_none(),
-            "p99 100x mean"
-        );
+        assert!(CpuCost::lognormal_from_mean_p99(0.01, 1.0).is_none(), "p99 100x mean");
         assert!(CpuCost::lognormal_from_mean_p99(0.01, 0.14).is_some());
     }
 }

@@ -86,15 +86,9 @@ impl<'a> World<'a> {
         let clients = scenario
             .clients
             .iter()
-            .map(|client| ClientState {
-                rng: streams.stream(&format!("client/{}/backoff", client.name)),
-            })
+            .map(|client| ClientState { rng: streams.stream(&format!("client/{}/backoff", client.name)) })
             .collect();
-        let services = scenario
-            .services
-            .iter()
-            .map(|spec| ServiceState::new(spec, &streams))
-            .collect();
+        let services = scenario.services.iter().map(|spec| ServiceState::new(spec, &streams)).collect();
         let meters = scenario
             .services
             .iter()
@@ -172,24 +166,13 @@ impl<'a> World<'a> {
         });
         self.check_in_flight(now);
         if let Some(timeout) = client.timeout {
-            sim.schedule_in(
-                timeout,
-                Event::AttemptTimeout {
-                    attempt: attempt_id,
-                },
-            );
+            sim.schedule_in(timeout, Event::AttemptTimeout { attempt: attempt_id });
         }
         self.admit(sim, attempt_id, service_id, instance);
     }
 
     /// An attempt reaches its instance: a worker, the queue, or a fast rejection.
-    fn admit(
-        &mut self,
-        sim: &mut Sim<Event>,
-        attempt_id: AttemptId,
-        service: ServiceId,
-        instance: u32,
-    ) {
+    fn admit(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId, service: ServiceId, instance: u32) {
         let now = sim.now();
         let spec = &self.scenario.services[service.idx()];
         let meter = &mut self.recorder.services[service.idx()];
@@ -202,12 +185,8 @@ impl<'a> World<'a> {
             Admission::Queued => meter.admitted(now, true),
             Admission::Rejected => {
                 meter.rejected();
-                let attempt = self
-                    .attempts
-                    .remove(attempt_id)
-                    .expect("attempt just inserted");
-                self.recorder
-                    .attempt_answered(attempt.class.0, SimDuration::ZERO);
+                let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
+                self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
                 self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
             }
         }
@@ -215,30 +194,18 @@ impl<'a> World<'a> {
 
     /// An attempt holding a worker asks for a core; it burns its CPU now or waits.
     fn take_core(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
-        let attempt = *self
-            .attempts
-            .get(attempt_id)
-            .expect("attempt holds a worker");
+        let attempt = *self.attempts.get(attempt_id).expect("attempt holds a worker");
         let spec = &self.scenario.services[attempt.service.idx()];
-        let instance =
-            &mut self.services[attempt.service.idx()].instances[attempt.instance as usize];
+        let instance = &mut self.services[attempt.service.idx()].instances[attempt.instance as usize];
         if instance.acquire_core(attempt_id, spec) {
             self.recorder.services[attempt.service.idx()].core_taken(sim.now(), 0);
-            sim.schedule_in(
-                attempt.cpu,
-                Event::CpuDone {
-                    attempt: attempt_id,
-                },
-            );
+            sim.schedule_in(attempt.cpu, Event::CpuDone { attempt: attempt_id });
         }
     }
 
     fn on_cpu_done(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         let now = sim.now();
-        let attempt = self
-            .attempts
-            .remove(attempt_id)
-            .expect("a burning attempt is alive");
+        let attempt = self.attempts.remove(attempt_id).expect("a burning attempt is alive");
         let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
         self.recorder.events.completions += 1;
         let meter = &mut self.recorder.services[service];
@@ -249,17 +216,9 @@ impl<'a> World<'a> {
             meter.core_taken(now, now.since(next.got_worker).0);
             sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
         }
-        meter.completed(
-            now,
-            now.since(attempt.arrived).0,
-            attempt.cpu.0,
-            attempt.abandoned,
-        );
+        meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
         if let Some(next_id) = instance.release_worker() {
-            let next = self
-                .attempts
-                .get_mut(next_id)
-                .expect("queued attempt is alive");
+            let next = self.attempts.get_mut(next_id).expect("queued attempt is alive");
             next.got_worker = now;
             meter.dequeued(now, now.since(next.arrived).0);
             self.take_core(sim, next_id);
@@ -267,8 +226,7 @@ impl<'a> World<'a> {
         if attempt.abandoned {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
         } else {
-            self.recorder
-                .attempt_answered(attempt.class.0, now.since(attempt.arrived));
+            self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
             self.request_succeeded(now, attempt.request);
         }
     }
@@ -285,28 +243,16 @@ impl<'a> World<'a> {
     }
 
     /// The client saw an attempt fail: retry after a backoff, or fail the request.
-    fn attempt_failed(
-        &mut self,
-        sim: &mut Sim<Event>,
-        request_id: RequestId,
-        reason: FailureReason,
-    ) {
+    fn attempt_failed(&mut self, sim: &mut Sim<Event>, request_id: RequestId, reason: FailureReason) {
         let Some(request) = self.requests.get_mut(request_id) else {
             return;
         };
         let policy = &self.scenario.clients[request.client.idx()].retry;
         if policy.should_retry(request.n_attempts, reason) {
             let rng = &mut self.clients[request.client.idx()].rng;
-            let delay = policy
-                .backoff
-                .delay(request.n_attempts, request.last_sleep, rng);
+            let delay = policy.backoff.delay(request.n_attempts, request.last_sleep, rng);
             request.last_sleep = delay;
-            sim.schedule_in(
-                delay,
-                Event::BackoffElapsed {
-                    request: request_id,
-                },
-            );
+            sim.schedule_in(delay, Event::BackoffElapsed { request: request_id });
         } else {
             let class = request.class;
             self.requests.remove(request_id);
@@ -321,8 +267,7 @@ impl<'a> World<'a> {
 
     fn request_succeeded(&mut self, now: SimTime, request_id: RequestId) {
         if let Some(request) = self.requests.remove(request_id) {
-            self.recorder
-                .succeeded(request.class.0, now.since(request.started));
+            self.recorder.succeeded(request.class.0, now.since(request.started));
         }
     }
 
@@ -337,11 +282,7 @@ impl<'a> World<'a> {
         self.recorder.in_flight(in_flight);
         let limit = self.scenario.guard.max_in_flight;
         if in_flight > limit && self.tripped.is_none() {
-            self.tripped = Some(GuardTrip {
-                bound: GuardBound::MaxInFlight,
-                limit,
-                at: now,
-            });
+            self.tripped = Some(GuardTrip { bound: GuardBound::MaxInFlight, limit, at: now });
         }
     }
 
@@ -355,10 +296,7 @@ impl<'a> World<'a> {
     }
 
     pub fn instances_per_service(&self) -> Vec<u32> {
-        self.services
-            .iter()
-            .map(|service| service.instances.len() as u32)
-            .collect()
+        self.services.iter().map(|service| service.instances.len() as u32).collect()
     }
 }
 

@@ -104,9 +104,6 @@ mod tests {
         a.reset();
         assert_eq!(a.count(), 0);
         a.record(u64::MAX);
-        assert!(
-            a.percentiles_ms().max.unwrap() > 8.6e7,
-            "clamped to a day, not lost"
-        );
+        assert!(a.percentiles_ms().max.unwrap() > 8.6e7, "clamped to a day, not lost");
     }
 }

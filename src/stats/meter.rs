@@ -189,10 +189,7 @@ impl ServiceMeter {
             instances_ready: self.ready as u32,
         };
         self.interval_mark = self.areas;
-        self.interval = Counts {
-            queue_max: self.queued,
-            ..Counts::default()
-        };
+        self.interval = Counts { queue_max: self.queued, ..Counts::default() };
         figures
     }
 
@@ -243,11 +240,7 @@ pub struct MeterTotals {
 }
 
 fn ratio(numerator: u128, denominator: u128) -> f64 {
-    if denominator == 0 {
-        0.0
-    } else {
-        numerator as f64 / denominator as f64
-    }
+    if denominator == 0 { 0.0 } else { numerator as f64 / denominator as f64 }
 }
 
 #[cfg(test)]
@@ -276,8 +269,6 @@ mod tests {
         // Little: L = 30 attempt-seconds / 40 s = 0.75; lambda = 2/40; W = 15 s.
         assert!((totals.mean_in_system - 0.75).abs() < 1e-12);
         assert!((totals.mean_time_in_system_ms - 15_000.0).abs() < 1e-9);
-        assert!(
-            (totals.throughput_per_s * totals.mean_time_in_system_ms / 1e3 - 0.75).abs() < 1e-12
-        );
+        assert!((totals.throughput_per_s * totals.mean_time_in_system_ms / 1e3 - 0.75).abs() < 1e-12);
     }
 }

@@ -147,11 +147,7 @@ impl Recorder {
                 figures
             })
             .collect();
-        let services = self
-            .services
-            .iter_mut()
-            .map(|meter| meter.close_interval(now, span))
-            .collect();
+        let services = self.services.iter_mut().map(|meter| meter.close_interval(now, span)).collect();
         self.rows.push(IntervalRow {
             start: self.interval_start,
             end: now,
@@ -175,27 +171,15 @@ impl Recorder {
         for (idx, tally) in self.run.iter().enumerate() {
             merge(&mut total, tally);
             total_attempt_latency.add(&self.attempt_latency[idx]);
-            let summary = request_summary(
-                tally,
-                &self.attempt_latency[idx],
-                in_flight_per_class[idx],
-                elapsed,
-            );
+            let summary =
+                request_summary(tally, &self.attempt_latency[idx], in_flight_per_class[idx], elapsed);
             classes.insert(class_names[idx].clone(), summary);
         }
         let in_flight_total = in_flight_per_class.iter().sum();
-        (
-            request_summary(&total, &total_attempt_latency, in_flight_total, elapsed),
-            classes,
-        )
+        (request_summary(&total, &total_attempt_latency, in_flight_total, elapsed), classes)
     }
 
-    pub fn service_summary(
-        &self,
-        service: usize,
-        elapsed: SimDuration,
-        instances: u32,
-    ) -> ServiceSummary {
+    pub fn service_summary(&self, service: usize, elapsed: SimDuration, instances: u32) -> ServiceSummary {
         let meter = &self.services[service];
         let totals = meter.run_totals(elapsed.0);
         ServiceSummary {
@@ -234,13 +218,7 @@ impl Recorder {
         class_names: Vec<String>,
         service_names: Vec<String>,
     ) -> Series {
-        Series {
-            interval,
-            start_clock,
-            class_names,
-            service_names,
-            rows: self.rows,
-        }
+        Series { interval, start_clock, class_names, service_names, rows: self.rows }
     }
 }
 
@@ -293,19 +271,11 @@ fn request_summary(
             deadline_exceeded: f(FailureReason::DeadlineExceeded),
             no_capacity: f(FailureReason::NoCapacity),
         },
-        success_rate: if tally.offered == 0 {
-            1.0
-        } else {
-            tally.succeeded as f64 / tally.offered as f64
-        },
+        success_rate: if tally.offered == 0 { 1.0 } else { tally.succeeded as f64 / tally.offered as f64 },
         goodput_per_s: tally.succeeded as f64 / elapsed_s,
         attempts: tally.attempts,
         retries: tally.retries,
-        amplification: if tally.offered == 0 {
-            0.0
-        } else {
-            tally.attempts as f64 / tally.offered as f64
-        },
+        amplification: if tally.offered == 0 { 0.0 } else { tally.attempts as f64 / tally.offered as f64 },
         latency_ms: tally.latency.percentiles_ms(),
         attempt_latency_ms: attempt_latency.percentiles_ms(),
         wasted_cpu_s: tally.wasted_cpu_ns as f64 / 1e9,
