@@ -1,0 +1,111 @@
+//! The engine against queueing theory: the shipped `scenarios/validation/` files, run and
+//! compared with their closed forms (M/M/1, M/M/c via Erlang C, M/G/1 via
+//! Pollaczek-Khinchine, Erlang B blocking).
+//!
+//! Tolerances are not picked to pass: each figure is estimated by batch means over the
+//! run's intervals (the first interval dropped as warm-up), and the allowed error is
+//! 3.5 standard errors of those batch means, about a 99.9% two-sided interval for the 50+
+//! batches each run has. Each check also demands that interval be tight (a few percent of
+//! the closed form), so a run too short to say anything fails too.
+
+use crate::common::load;
+use stormsim::model::CpuCost;
+use stormsim::stats::Series;
+use stormsim::{simulate, theory};
+
+/// Standard errors allowed either side: ~99.9% two-sided for 50+ batches (t quantile).
+const STANDARD_ERRORS: f64 = 3.5;
+
+struct Estimate {
+    mean: f64,
+    half_width: f64,
+    batches: usize,
+}
+
+/// Batch means over per-interval values, the first interval dropped as warm-up.
+fn batch_means(values: impl IntoIterator<Item = f64>) -> Estimate {
+    let values: Vec<f64> = values.into_iter().skip(1).collect();
+    let n = values.len() as f64;
+    assert!(n >= 30.0, "too few batches ({n}) for an honest interval");
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Estimate { mean, half_width: STANDARD_ERRORS * (variance / n).sqrt(), batches: values.len() }
+}
+
+/// Asserts the estimate covers the closed form and is precise enough to mean something.
+fn check_queueing(label: &str, estimate: Estimate, closed_form: f64, max_relative_half_width: f64) {
+    let error = estimate.mean - closed_form;
+    println!(
+        "{label:<32} measured {:>9.4} ± {:.4} ({} batches)   closed form {closed_form:>9.4}   error {:+.2}%",
+        estimate.mean,
+        estimate.half_width,
+        estimate.batches,
+        100.0 * error / closed_form
+    );
+    assert!(
+        error.abs() <= estimate.half_width,
+        "{label}: measured {:.4} ± {:.4}, closed form {closed_form:.4}",
+        estimate.mean,
+        estimate.half_width
+    );
+    assert!(
+        estimate.half_width <= max_relative_half_width * closed_form,
+        "{label}: interval ±{:.4} too wide to validate {closed_form:.4}; lengthen the run",
+        estimate.half_width
+    );
+}
+
+fn queue_wait_s(series: &Series) -> impl Iterator<Item = f64> + '_ {
+    series.rows.iter().filter_map(|row| row.services[0].queue_wait_mean_ms.map(|ms| ms / 1e3))
+}
+
+fn cpu_utilisation(series: &Series) -> impl Iterator<Item = f64> + '_ {
+    series.rows.iter().map(|row| row.services[0].cpu_utilisation)
+}
+
+#[test]
+fn mm1_matches_closed_form() {
+    let scenario = load("scenarios/validation/mm1.toml");
+    let series = simulate(&scenario, 1).series;
+    check_queueing("M/M/1 wait in queue (s)", batch_means(queue_wait_s(&series)), theory::mm1_wait(0.8, 1.0).unwrap(), 0.08);
+    check_queueing("M/M/1 utilisation", batch_means(cpu_utilisation(&series)), theory::utilisation(0.8, 1.0, 1), 0.02);
+}
+
+#[test]
+fn mmc_matches_erlang_c() {
+    let scenario = load("scenarios/validation/mmc.toml");
+    let series = simulate(&scenario, 1).series;
+    check_queueing("M/M/10 wait in queue (s)", batch_means(queue_wait_s(&series)), theory::mmc_wait(9.0, 1.0, 10).unwrap(), 0.08);
+    check_queueing("M/M/10 utilisation", batch_means(cpu_utilisation(&series)), theory::utilisation(9.0, 1.0, 10), 0.02);
+}
+
+#[test]
+fn mg1_matches_pollaczek_khinchine() {
+    let scenario = load("scenarios/validation/mg1.toml");
+    let CpuCost::LogNormal { mu, sigma } = scenario.services[0].cpu[0] else {
+        panic!("mg1.toml must use a lognormal service time");
+    };
+    let lambda = match &scenario.sources[0].kind {
+        stormsim::model::SourceKind::OpenLoop { profile } => profile.points[0].1,
+    };
+    let mean = (mu + sigma * sigma / 2.0).exp();
+    let second_moment = (2.0 * mu + 2.0 * sigma * sigma).exp();
+    let series = simulate(&scenario, 1).series;
+    check_queueing(
+        "M/G/1 (lognormal) wait (s)",
+        batch_means(queue_wait_s(&series)),
+        theory::mg1_wait(lambda, mean, second_moment).unwrap(),
+        0.10,
+    );
+}
+
+#[test]
+fn loss_system_matches_erlang_b() {
+    let scenario = load("scenarios/validation/erlang_b.toml");
+    let series = simulate(&scenario, 1).series;
+    let blocking = series.rows.iter().map(|row| {
+        let service = &row.services[0];
+        service.rejected as f64 / service.arrived.max(1) as f64
+    });
+    check_queueing("Erlang B blocking (10 servers, 8 E)", batch_means(blocking), theory::erlang_b(8.0, 10), 0.05);
+}
