@@ -58,6 +58,13 @@ impl<E: Copy> Sim<E> {
         self.queue.push(self.now.after(delay), event);
     }
 
+    /// Schedules `event` after `delay` on FIFO lane `lane`: for timers that one component
+    /// always sets the same delay ahead (see `EventQueue::push_lane`).
+    #[inline]
+    pub fn schedule_in_lane(&mut self, lane: usize, delay: SimDuration, event: E) {
+        self.queue.push_lane(lane, self.now.after(delay), event);
+    }
+
     /// When the next event fires, if any.
     pub fn peek(&self) -> Option<SimTime> {
         self.queue.peek_time()

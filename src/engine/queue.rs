@@ -4,10 +4,16 @@
 //! the order they were scheduled (FIFO ties). That makes a run a pure function of its
 //! seed. The key is packed into one `u128` so a comparison is a single integer compare.
 //! Cost: O(log n) push and pop; memory is the events pending, nothing per popped event.
+//!
+//! Beside the heap sit *lanes*: FIFO queues for timers that are always set the same delay
+//! ahead (a client's per-attempt timeout), so they arrive already sorted. A lane push and
+//! pop is O(1), and keeping those timers out of the heap keeps it small. Lanes carry the
+//! same `(time, seq)` keys, so the pop order is exactly the heap-only order; an event that
+//! would break a lane's order goes to the heap instead.
 
 use super::time::SimTime;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 struct Entry<E> {
     /// `time << 64 | seq`; smaller pops first.
@@ -35,35 +41,80 @@ impl<E> Ord for Entry<E> {
 
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    lanes: Vec<VecDeque<Entry<E>>>,
     next_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(1024), next_seq: 0 }
+        EventQueue { heap: BinaryHeap::with_capacity(1024), lanes: Vec::new(), next_seq: 0 }
     }
 }
 
 impl<E> EventQueue<E> {
     #[inline]
-    pub fn push(&mut self, at: SimTime, event: E) {
+    fn key(&mut self, at: SimTime) -> u128 {
         let key = ((at.0 as u128) << 64) | self.next_seq as u128;
         self.next_seq += 1;
+        key
+    }
+
+    #[inline]
+    pub fn push(&mut self, at: SimTime, event: E) {
+        let key = self.key(at);
         self.heap.push(Entry { key, event });
+    }
+
+    /// Pushes onto FIFO lane `lane` (created on first use). Meant for timers set a constant
+    /// delay ahead; one that would land before the lane's last entry goes to the heap.
+    #[inline]
+    pub fn push_lane(&mut self, lane: usize, at: SimTime, event: E) {
+        let key = self.key(at);
+        if lane >= self.lanes.len() {
+            self.lanes.resize_with(lane + 1, VecDeque::new);
+        }
+        let queue = &mut self.lanes[lane];
+        if queue.back().is_none_or(|last| last.key <= key) {
+            queue.push_back(Entry { key, event });
+        } else {
+            self.heap.push(Entry { key, event });
+        }
+    }
+
+    /// The lane whose front is earliest, if it beats the heap's top.
+    #[inline]
+    fn earliest_lane(&self) -> Option<usize> {
+        let mut best: Option<(usize, u128)> = self.heap.peek().map(|top| (usize::MAX, top.key));
+        for (idx, lane) in self.lanes.iter().enumerate() {
+            if let Some(front) = lane.front()
+                && best.is_none_or(|(_, key)| front.key < key)
+            {
+                best = Some((idx, front.key));
+            }
+        }
+        best.and_then(|(idx, _)| (idx != usize::MAX).then_some(idx))
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|entry| (SimTime((entry.key >> 64) as u64), entry.event))
+        let entry = match self.earliest_lane() {
+            Some(lane) => self.lanes[lane].pop_front(),
+            None => self.heap.pop(),
+        };
+        entry.map(|entry| (SimTime((entry.key >> 64) as u64), entry.event))
     }
 
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|entry| SimTime((entry.key >> 64) as u64))
+        let key = match self.earliest_lane() {
+            Some(lane) => self.lanes[lane].front().map(|entry| entry.key),
+            None => self.heap.peek().map(|entry| entry.key),
+        };
+        key.map(|key| SimTime((key >> 64) as u64))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -86,6 +137,39 @@ mod tests {
         queue.push(SimTime(u64::MAX), 'z');
         let order: Vec<char> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['a', 'b', 'c', 'd', 'e', 'z']);
+    }
+
+    #[test]
+    fn lanes_interleave_with_the_heap_in_exact_key_order() {
+        // The same pushes through lanes and through the heap alone pop identically.
+        let pushes: Vec<(Option<usize>, u64)> = vec![
+            (None, 10),
+            (Some(0), 5),
+            (Some(0), 5),
+            (Some(1), 7),
+            (None, 5),
+            (Some(0), 12),
+            (Some(0), 6), // out of lane order: must still pop at 6
+            (Some(1), 7),
+            (None, 7),
+        ];
+        let mut with_lanes = EventQueue::default();
+        let mut heap_only = EventQueue::default();
+        for (idx, &(lane, t)) in pushes.iter().enumerate() {
+            match lane {
+                Some(lane) => with_lanes.push_lane(lane, SimTime(t), idx),
+                None => with_lanes.push(SimTime(t), idx),
+            }
+            heap_only.push(SimTime(t), idx);
+        }
+        assert_eq!(with_lanes.len(), pushes.len());
+        let mut a = Vec::new();
+        while let Some(next) = with_lanes.pop() {
+            a.push(next);
+        }
+        let b: Vec<_> = std::iter::from_fn(|| heap_only.pop()).collect();
+        assert_eq!(a, b);
+        assert_eq!(a.iter().map(|(t, _)| t.0).collect::<Vec<_>>(), vec![5, 5, 5, 6, 7, 7, 7, 10, 12]);
     }
 
     #[test]

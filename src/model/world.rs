@@ -166,7 +166,8 @@ impl<'a> World<'a> {
         });
         self.check_in_flight(now);
         if let Some(timeout) = client.timeout {
-            sim.schedule_in(timeout, Event::AttemptTimeout { attempt: attempt_id });
+            // Every attempt of a client gets the same timeout: one FIFO lane per client.
+            sim.schedule_in_lane(client_id.idx(), timeout, Event::AttemptTimeout { attempt: attempt_id });
         }
         self.admit(sim, attempt_id, service_id, instance);
     }
