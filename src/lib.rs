@@ -1,8 +1,11 @@
 //! stormsim: a discrete-event resilience simulator.
 
+pub mod cli;
 pub mod engine;
 pub mod model;
-pub mod stats;
+pub mod report;
+pub mod scenario;
 pub mod simulation;
+pub mod stats;
 
 pub use simulation::{RunOutput, Simulation, simulate};

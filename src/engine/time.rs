@@ -74,9 +74,9 @@ impl fmt::Display for SimDuration {
             return f.write_str("0s");
         }
         if ns < NANOS_PER_SEC {
-            return if ns % 1_000_000 == 0 {
+            return if ns.is_multiple_of(1_000_000) {
                 write!(f, "{}ms", ns / 1_000_000)
-            } else if ns % 1_000 == 0 {
+            } else if ns.is_multiple_of(1_000) {
                 write!(f, "{}us", ns / 1_000)
             } else {
                 write!(f, "{ns}ns")
@@ -121,10 +121,7 @@ mod tests {
         assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
         assert_eq!(SimDuration::from_secs(90).to_string(), "1m30s");
         assert_eq!(SimDuration::from_secs(3600).to_string(), "1h00m");
-        assert_eq!(
-            SimDuration(3723 * NANOS_PER_SEC + 4_000_000).to_string(),
-            "1h02m03.004s"
-        );
+        assert_eq!(SimDuration(3723 * NANOS_PER_SEC + 4_000_000).to_string(), "1h02m03.004s");
         assert_eq!(SimDuration(1500).to_string(), "1500ns");
     }
 
