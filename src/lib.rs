@@ -1,9 +1,17 @@
 //! stormsim: a discrete-event resilience simulator.
+//!
+//! A scenario (`scenario`) resolves into plain data (`model::Scenario`); a `Simulation`
+//! drives the `model::World` on the `engine`'s event queue while `stats` streams what
+//! happens into histograms and interval series; `report` writes the results and `cli` is
+//! the command line. See ARCHITECTURE.md for the map.
 
+pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod report;
+pub mod scenario;
 pub mod simulation;
 pub mod stats;
+pub mod theory;
 
 pub use simulation::{RunOutput, Simulation, simulate};
-pub mod theory;

@@ -1,0 +1,147 @@
+//! The command line: argument types (clap derive), one module per verb, and the mapping
+//! from outcomes to exit codes. It lives in the library so tests can call it in-process;
+//! `main.rs` only parses and dispatches here.
+//!
+//! Results go to stdout, progress and status to stderr.
+//!
+//! # Exit codes
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success (also when stdout is closed early: a broken pipe) |
+//! | 1 | a target was missed (reserved for `check`) |
+//! | 2 | usage error (clap), scenario error, or an `--out` folder that may not be written (exists without `--force`, or is not a run folder) |
+//! | 3 | a guard stopped the run early; the partial run folder was still written |
+//! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
+
+pub mod progress;
+pub mod run;
+pub mod validate;
+
+use crate::report::{DEFAULT_ROOT, OutDir};
+use clap::{Args, Parser, Subcommand};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A discrete-event resilience simulator: replay incidents, compare mitigations, gate
+/// capacity in CI.
+#[derive(Debug, Parser)]
+#[command(name = "stormsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write its run folder (summary.json, timeseries.csv, charts).
+    Run(run::RunArgs),
+    /// Check scenario files without running them.
+    Validate(validate::ValidateArgs),
+}
+
+/// Flags shared by the verbs that run simulations.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Seed of the random streams [default: the scenario's `seed`]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Write the run folder here [default: outputs/<scenario>-seed<N>, then -2, -3, ...]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the --out folder if it holds a previous run
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Print the summary as JSON on stdout, and nothing else there
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar and no "wrote ..." line on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl CommonArgs {
+    pub fn out_dir(&self) -> OutDir {
+        match &self.out {
+            Some(path) => OutDir::Explicit { path: path.clone(), force: self.force },
+            None => OutDir::Default { root: PathBuf::from(DEFAULT_ROOT) },
+        }
+    }
+}
+
+/// The exit codes of every verb (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    TargetMissed = 1,
+    Usage = 2,
+    Stopped = 3,
+    Internal = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Runs the verb and turns its outcome into an exit code, printing unexpected errors.
+pub fn run(cli: Cli) -> ExitCode {
+    let res = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+    };
+    match res {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => Exit::Ok.into(),
+        Err(error) => {
+            let _ = writeln!(io::stderr(), "error: {error:#}");
+            Exit::Internal.into()
+        }
+    }
+}
+
+/// A closed stdout (`stormsim run ... | head`) is the reader's choice, not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn force_requires_out() {
+        let error = Cli::try_parse_from(["stormsim", "run", "a.toml", "--force"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let cli = Cli::try_parse_from(["stormsim", "run", "a.toml", "--out", "x", "--force", "--seed", "3"])
+            .unwrap();
+        let Command::Run(args) = cli.command else { panic!("expected run") };
+        assert_eq!(args.common.out_dir(), OutDir::Explicit { path: PathBuf::from("x"), force: true });
+        assert_eq!(args.common.seed, Some(3));
+    }
+
+    #[test]
+    fn validate_needs_a_file() {
+        let error = Cli::try_parse_from(["stormsim", "validate"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised_through_context() {
+        let error =
+            anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("printing the summary");
+        assert!(is_broken_pipe(&error));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("disk full")));
+    }
+}

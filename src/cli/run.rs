@@ -1,0 +1,170 @@
+//! `stormsim run FILE`: load a scenario, simulate it with a progress bar, write the run
+//! folder, print the summary.
+
+use super::progress::Progress;
+use super::{CommonArgs, Exit};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::Scenario;
+use crate::report::{self, ReportError};
+use crate::scenario;
+use crate::simulation::{RunOutput, Simulation};
+use anyhow::Context;
+use clap::Args;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Slices a run is advanced in; the progress bar moves once per slice.
+const SLICES: u64 = 200;
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut stderr = io::stderr().lock();
+    let loaded = match scenario::load(&args.file) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            writeln!(stderr, "{error}")?;
+            return Ok(Exit::Usage.into());
+        }
+    };
+    // Refuse an --out folder before spending time on the simulation.
+    let out_dir = args.common.out_dir();
+    if let Err(error) = out_dir.preflight() {
+        writeln!(stderr, "error: {error}")?;
+        return Ok(Exit::Usage.into());
+    }
+    let seed = args.common.seed.unwrap_or(loaded.scenario.seed);
+    let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet);
+
+    let stdout = io::stdout();
+    let styled = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+    report(&args.common, &output, &loaded.resolved_toml, &mut stdout.lock(), &mut stderr, styled)
+}
+
+/// Runs the scenario in `SLICES` slices of simulated time, updating the progress bar.
+fn simulate_with_progress(scenario: &Scenario, seed: u64, quiet: bool) -> RunOutput {
+    let mut simulation = Simulation::new(scenario, seed);
+    let end = simulation.end();
+    let mut progress = Progress::start(end, quiet);
+    for slice in 1..=SLICES {
+        let until = SimTime((u128::from(end.0) * u128::from(slice) / u128::from(SLICES)) as u64);
+        let more = simulation.advance(until);
+        progress.update(simulation.now(), None);
+        if !more {
+            break;
+        }
+    }
+    progress.finish();
+    simulation.finish()
+}
+
+/// Writes the run folder and prints the results: the table (or JSON) on `stdout`, where
+/// the folder went and why a run stopped early on `stderr`. The results are printed even
+/// when the folder cannot be written, so a long run is never lost.
+pub(crate) fn report(
+    common: &CommonArgs,
+    output: &RunOutput,
+    resolved_toml: &str,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    styled: bool,
+) -> anyhow::Result<ExitCode> {
+    let written = report::write_run(&common.out_dir(), output, resolved_toml);
+
+    if common.json {
+        let json = report::json::to_string(&output.summary).context("serialising the summary")?;
+        stdout.write_all(json.as_bytes()).context("printing the summary")?;
+    } else {
+        stdout
+            .write_all(report::table::render(&output.summary, styled).as_bytes())
+            .context("printing the summary")?;
+    }
+    stdout.flush().context("printing the summary")?;
+
+    match written {
+        Ok(path) => {
+            if !common.quiet {
+                writeln!(stderr, "wrote {}", path.display())?;
+            }
+        }
+        Err(
+            error @ (ReportError::Exists { .. }
+            | ReportError::NotARunFolder { .. }
+            | ReportError::InvalidPath { .. }),
+        ) => {
+            writeln!(stderr, "error: {error}")?;
+            return Ok(Exit::Usage.into());
+        }
+        Err(error) => return Err(error.into()),
+    }
+
+    let summary = &output.summary;
+    if summary.partial {
+        writeln!(
+            stderr,
+            "run stopped early: {}; the results cover the first {} of simulated time",
+            summary.stopped_by.as_deref().unwrap_or("a guard tripped"),
+            SimDuration::from_secs_f64(summary.simulated_s),
+        )?;
+        return Ok(Exit::Stopped.into());
+    }
+    Ok(Exit::Ok.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{synthetic_series, synthetic_summary};
+
+    fn common(out: PathBuf, json: bool) -> CommonArgs {
+        CommonArgs { seed: None, out: Some(out), force: false, json, quiet: false }
+    }
+
+    fn call(common: &CommonArgs, output: &RunOutput) -> (ExitCode, String, String) {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let code = report(common, output, "", &mut stdout, &mut stderr, false).unwrap();
+        (code, String::from_utf8(stdout).unwrap(), String::from_utf8(stderr).unwrap())
+    }
+
+    #[test]
+    fn json_mode_prints_only_the_summary_on_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3) };
+        let (code, stdout, stderr) = call(&common(dir.path().join("run"), true), &output);
+        assert_eq!(code, ExitCode::SUCCESS);
+        let parsed: crate::stats::Summary = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(parsed, output.summary);
+        assert!(stderr.starts_with("wrote "), "{stderr}");
+    }
+
+    #[test]
+    fn a_partial_run_is_written_and_exits_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3) };
+        output.summary.partial = true;
+        output.summary.stopped_by = Some("max_in_flight (2000000) exceeded at t+1h02m".to_owned());
+        let (code, stdout, stderr) = call(&common(dir.path().join("run"), false), &output);
+        assert_eq!(code, ExitCode::from(3));
+        assert!(stdout.contains("partial run"), "{stdout}");
+        assert!(stderr.contains("run stopped early: max_in_flight"), "{stderr}");
+        assert!(dir.path().join("run/summary.json").is_file());
+    }
+
+    #[test]
+    fn an_existing_out_folder_exits_2_but_still_prints_the_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3) };
+        let (code, stdout, stderr) = call(&common(dir.path().to_owned(), false), &output);
+        assert_eq!(code, ExitCode::from(2));
+        assert!(stdout.contains("offered"));
+        assert!(stderr.contains("--force"), "{stderr}");
+    }
+}

@@ -1,0 +1,65 @@
+//! `stormsim validate FILE...`: load each scenario and report what it holds, or why it
+//! cannot be run.
+
+use super::Exit;
+use crate::engine::SimDuration;
+use crate::model::Scenario;
+use crate::scenario;
+use clap::Args;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files (TOML)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let mut stdout = io::stdout().lock();
+    let mut stderr = io::stderr().lock();
+    let mut n_failed = 0usize;
+    for file in &args.files {
+        match scenario::load(file) {
+            Ok(loaded) => writeln!(stdout, "ok: {} ({})", file.display(), describe(&loaded.scenario))?,
+            Err(error) => {
+                n_failed += 1;
+                writeln!(stderr, "{error}")?;
+            }
+        }
+    }
+    if n_failed == 0 {
+        return Ok(Exit::Ok.into());
+    }
+    if args.files.len() > 1 {
+        writeln!(stderr, "{n_failed} of {} scenario files failed", args.files.len())?;
+    }
+    Ok(Exit::Usage.into())
+}
+
+/// `2 sources, 1 service, duration 5h00m`.
+fn describe(scenario: &Scenario) -> String {
+    format!(
+        "{}, {}, duration {}",
+        plural(scenario.sources.len(), "source"),
+        plural(scenario.services.len(), "service"),
+        SimDuration(scenario.duration.0),
+    )
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "source"), "1 source");
+        assert_eq!(plural(0, "service"), "0 services");
+    }
+}

@@ -1,0 +1,209 @@
+//! `timeseries.csv`: one flat row per interval per scope (the total, each class, each
+//! service), for spreadsheets and dataframes.
+//!
+//! Invariant: byte-identical output for the same `Series`. Floats are printed with at
+//! most six decimals and no trailing zeros, times exactly from integer nanoseconds, and a
+//! cell that does not apply to the row's scope (or has no value, like the latency of an
+//! interval where nothing succeeded) is empty.
+
+use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
+use crate::model::FailureReason;
+use crate::stats::{RequestFigures, Series, ServiceFigures};
+use std::io;
+
+/// Columns before the failure reasons.
+const LEADING: [&str; 9] =
+    ["time_s", "clock", "scope", "name", "offered", "attempts", "retries", "succeeded", "failed"];
+
+/// Request columns after the failure reasons.
+const REQUEST_TRAILING: [&str; 6] =
+    ["success_rate", "goodput_per_s", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms"];
+
+/// Service columns, empty on request rows.
+const SERVICE: [&str; 10] = [
+    "cpu_utilisation",
+    "worker_utilisation",
+    "queue_length_mean",
+    "queue_length_max",
+    "arrived",
+    "completed",
+    "service_rejected",
+    "queue_wait_mean_ms",
+    "wasted_cpu_s",
+    "instances_ready",
+];
+
+/// Number of request cells (offered through latency_max_ms).
+const N_REQUEST_CELLS: usize = 5 + FailureReason::COUNT + REQUEST_TRAILING.len();
+
+/// The header row, in column order.
+pub fn header() -> Vec<&'static str> {
+    let mut res = Vec::with_capacity(LEADING.len() + N_REQUEST_CELLS + SERVICE.len());
+    res.extend(LEADING);
+    res.extend(FailureReason::ALL.iter().map(|reason| reason.name()));
+    res.extend(REQUEST_TRAILING);
+    res.extend(SERVICE);
+    res
+}
+
+/// Writes the header and every row of `series` to `writer`.
+pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv::Error> {
+    let mut out = csv::Writer::from_writer(writer);
+    out.write_record(header())?;
+    for row in &series.rows {
+        let time_s = exact_seconds(row.start);
+        let clock = series.start_clock.map(|start| clock_time(start, row.start)).unwrap_or_default();
+        let interval_s = row.end.since(row.start).as_secs_f64();
+
+        let mut record = Vec::with_capacity(header().len());
+        let push_request = |record: &mut Vec<String>, scope: &str, name: &str, figures| {
+            record.clear();
+            record.extend([time_s.clone(), clock.clone(), scope.to_owned(), name.to_owned()]);
+            request_cells(record, figures, interval_s);
+            record.extend(std::iter::repeat_n(String::new(), SERVICE.len()));
+        };
+        push_request(&mut record, "total", "", &row.total);
+        out.write_record(&record)?;
+        for (class_idx, figures) in row.classes.iter().enumerate() {
+            push_request(&mut record, "class", name_of(&series.class_names, class_idx), figures);
+            out.write_record(&record)?;
+        }
+        for (service_idx, figures) in row.services.iter().enumerate() {
+            record.clear();
+            record.extend([
+                time_s.clone(),
+                clock.clone(),
+                "service".to_owned(),
+                name_of(&series.service_names, service_idx).to_owned(),
+            ]);
+            record.extend(std::iter::repeat_n(String::new(), N_REQUEST_CELLS));
+            service_cells(&mut record, figures);
+            out.write_record(&record)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The whole CSV as a string (for tests and small series).
+pub fn to_string(series: &Series) -> Result<String, csv::Error> {
+    let mut buffer = Vec::new();
+    write_series(&mut buffer, series)?;
+    // The csv writer only emits the UTF-8 it was given.
+    Ok(String::from_utf8(buffer).unwrap_or_default())
+}
+
+fn name_of(names: &[String], idx: usize) -> &str {
+    names.get(idx).map(String::as_str).unwrap_or("?")
+}
+
+fn request_cells(record: &mut Vec<String>, figures: &RequestFigures, interval_s: f64) {
+    record.extend([
+        figures.offered.to_string(),
+        figures.attempts.to_string(),
+        figures.retries.to_string(),
+        figures.succeeded.to_string(),
+        figures.failed_total().to_string(),
+    ]);
+    record.extend(FailureReason::ALL.iter().map(|reason| figures.failed[reason.index()].to_string()));
+    let goodput = (interval_s > 0.0).then(|| figures.succeeded as f64 / interval_s);
+    record.extend([
+        optional(figures.success_rate()),
+        optional(goodput),
+        optional(figures.latency_p50_ms),
+        optional(figures.latency_p90_ms),
+        optional(figures.latency_p99_ms),
+        optional(figures.latency_max_ms),
+    ]);
+}
+
+fn service_cells(record: &mut Vec<String>, figures: &ServiceFigures) {
+    record.extend([
+        decimal(figures.cpu_utilisation),
+        decimal(figures.worker_utilisation),
+        decimal(figures.queue_length_mean),
+        figures.queue_length_max.to_string(),
+        figures.arrived.to_string(),
+        figures.completed.to_string(),
+        figures.rejected.to_string(),
+        optional(figures.queue_wait_mean_ms),
+        decimal(figures.wasted_cpu_s),
+        figures.instances_ready.to_string(),
+    ]);
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map(decimal).unwrap_or_default()
+}
+
+/// At most six decimals, trailing zeros removed; empty for NaN and infinities.
+pub(crate) fn decimal(value: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    let mut res = format!("{value:.6}");
+    if res.contains('.') {
+        let trimmed = res.trim_end_matches('0').trim_end_matches('.').len();
+        res.truncate(trimmed);
+    }
+    if res == "-0" { "0".to_owned() } else { res }
+}
+
+/// Seconds since the start, exact: `60`, `90.5`, `0.000001`.
+fn exact_seconds(at: SimTime) -> String {
+    let (secs, nanos) = (at.0 / NANOS_PER_SEC, at.0 % NANOS_PER_SEC);
+    if nanos == 0 {
+        return secs.to_string();
+    }
+    let fraction = format!("{nanos:09}");
+    format!("{secs}.{}", fraction.trim_end_matches('0'))
+}
+
+/// Time of day `HH:MM:SS` (wrapping at midnight) of `at` for a run starting at `start`.
+pub(crate) fn clock_time(start: SimDuration, at: SimTime) -> String {
+    let secs = (start.0 / NANOS_PER_SEC + at.0 / NANOS_PER_SEC) % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::synthetic_series;
+
+    #[test]
+    fn header_and_first_interval() {
+        let series = synthetic_series(3);
+        let text = to_string(&series).unwrap();
+        // The header and the first interval: total, two classes, two services.
+        let first: Vec<&str> = text.lines().take(6).collect();
+        insta::assert_snapshot!(first.join("\n"));
+    }
+
+    #[test]
+    fn every_row_has_every_column_and_output_is_deterministic() {
+        let series = synthetic_series(5);
+        let text = to_string(&series).unwrap();
+        let n_columns = header().len();
+        assert_eq!(n_columns, 9 + 7 + 6 + 10);
+        for line in text.lines() {
+            assert_eq!(line.split(',').count(), n_columns, "{line}");
+        }
+        assert_eq!(text.lines().count(), 1 + 5 * 5);
+        assert_eq!(to_string(&series).unwrap(), text);
+    }
+
+    #[test]
+    fn numbers_are_formatted_exactly() {
+        assert_eq!(decimal(0.1 + 0.2), "0.3");
+        assert_eq!(decimal(12.0), "12");
+        assert_eq!(decimal(-0.0000001), "0");
+        assert_eq!(decimal(f64::NAN), "");
+        assert_eq!(decimal(f64::INFINITY), "");
+        assert_eq!(exact_seconds(SimTime(90 * NANOS_PER_SEC + 500_000_000)), "90.5");
+        assert_eq!(exact_seconds(SimTime(0)), "0");
+        assert_eq!(
+            clock_time(SimDuration::from_secs(23 * 3600 + 59 * 60), SimTime(120 * NANOS_PER_SEC)),
+            "00:01:00"
+        );
+    }
+}

@@ -1,0 +1,610 @@
+//! Turns a finished run into a run folder and terminal text; the only module that writes
+//! files.
+//!
+//! A run folder holds `summary.json`, `timeseries.csv`, `chart.png`, `chart.svg` and
+//! `scenario.resolved.toml`. Invariants:
+//! - Writing is atomic: everything goes into a hidden temporary folder next to the target
+//!   (`.<name>.tmp-<pid>`), each file is fsynced, then the folder is renamed into place. On
+//!   any error the temporary folder is removed, so a folder with the run's name is always
+//!   complete.
+//! - Another run's results are never overwritten unless asked (`OutDir::Explicit` with
+//!   `force`), and even then only a folder that holds a `summary.json` (or an empty one) is
+//!   replaced, by renaming the old folder aside, renaming the new one in, and deleting the
+//!   old one.
+
+pub mod chart;
+pub mod csv;
+pub mod json;
+pub mod table;
+
+use crate::simulation::RunOutput;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The files of a run folder, in the order they are written.
+pub const SUMMARY_FILE: &str = "summary.json";
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+pub const CHART_PNG_FILE: &str = "chart.png";
+pub const CHART_SVG_FILE: &str = "chart.svg";
+pub const SCENARIO_FILE: &str = "scenario.resolved.toml";
+
+/// Default `Default` root, relative to the working directory.
+pub const DEFAULT_ROOT: &str = "outputs";
+
+/// Where a run folder goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutDir {
+    /// `--out DIR`: exactly this folder. If it exists it is an error, unless `force`, in
+    /// which case a previous run folder there is replaced.
+    Explicit { path: PathBuf, force: bool },
+    /// No `--out`: `<root>/<scenario>-seed<seed>`, or the first free of `-2`, `-3`, ...
+    /// after it. Never overwrites.
+    Default { root: PathBuf },
+}
+
+/// Why a run folder could not be written. Every variant names the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("output folder {} already exists; pass --force to replace it, or choose another --out", .path.display())]
+    Exists { path: PathBuf },
+    #[error("refusing to replace {}: it is not a stormsim run folder (no {SUMMARY_FILE} in it)", .path.display())]
+    NotARunFolder { path: PathBuf },
+    #[error("{} cannot be a run folder: it does not end in a folder name", .path.display())]
+    InvalidPath { path: PathBuf },
+    #[error("no free output folder name after {}-{MAX_SUFFIX}", .path.display())]
+    NoFreeName { path: PathBuf },
+    #[error("cannot {action} {}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write {}", .path.display())]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: ::csv::Error,
+    },
+    #[error("cannot serialise {}", .path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot draw {}", .path.display())]
+    Chart {
+        path: PathBuf,
+        #[source]
+        source: chart::ChartError,
+    },
+}
+
+/// Highest `-N` suffix tried for a default folder name.
+const MAX_SUFFIX: u32 = 9999;
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ReportError {
+    let path = path.to_owned();
+    move |source| ReportError::Io { action, path, source }
+}
+
+/// A resolved destination: the folder to create, and whether an existing one there may
+/// be replaced.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    path: PathBuf,
+    replace: bool,
+}
+
+impl OutDir {
+    /// Fails early, before a long simulation, if the run folder is certain to be refused:
+    /// an explicit folder that exists without `force`, or that `force` may not replace.
+    pub fn preflight(&self) -> Result<(), ReportError> {
+        match self {
+            OutDir::Explicit { path, force } => {
+                if path.file_name().is_none() {
+                    Err(ReportError::InvalidPath { path: path.clone() })
+                } else if fs::symlink_metadata(path).is_err() {
+                    Ok(())
+                } else if *force {
+                    check_replaceable(path)
+                } else {
+                    Err(ReportError::Exists { path: path.clone() })
+                }
+            }
+            OutDir::Default { .. } => Ok(()),
+        }
+    }
+
+    /// Picks the folder for a run of `scenario_name` with `seed`.
+    fn resolve(&self, scenario_name: &str, seed: u64) -> Result<Target, ReportError> {
+        match self {
+            OutDir::Explicit { path, force } => {
+                if path.file_name().is_none() {
+                    return Err(ReportError::InvalidPath { path: path.clone() });
+                }
+                let exists = fs::symlink_metadata(path).is_ok();
+                if exists && !force {
+                    return Err(ReportError::Exists { path: path.clone() });
+                }
+                Ok(Target { path: path.clone(), replace: exists })
+            }
+            OutDir::Default { root } => {
+                let base = format!("{}-seed{seed}", folder_name(scenario_name));
+                let first = root.join(&base);
+                if fs::symlink_metadata(&first).is_err() {
+                    return Ok(Target { path: first, replace: false });
+                }
+                (2..=MAX_SUFFIX)
+                    .map(|n| root.join(format!("{base}-{n}")))
+                    .find(|candidate| fs::symlink_metadata(candidate).is_err())
+                    .map(|path| Target { path, replace: false })
+                    .ok_or(ReportError::NoFreeName { path: first })
+            }
+        }
+    }
+}
+
+/// A scenario name made safe as a folder name: letters, digits, `-`, `_` and `.` kept,
+/// anything else turned into `-`, never hidden, never empty.
+fn folder_name(scenario_name: &str) -> String {
+    let cleaned: String = scenario_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.');
+    if cleaned.is_empty() { "run".to_owned() } else { cleaned.to_owned() }
+}
+
+/// Writes the run folder for `output` and returns its path.
+pub fn write_run(dir: &OutDir, output: &RunOutput, resolved_toml: &str) -> Result<PathBuf, ReportError> {
+    let target = dir.resolve(&output.summary.scenario.name, output.summary.seed)?;
+    write_atomically(&target, |staging| write_files(staging, output, resolved_toml))?;
+    Ok(target.path)
+}
+
+/// Title of the charts.
+fn chart_title(output: &RunOutput) -> String {
+    let summary = &output.summary;
+    let mut res = format!("{} · seed {}", summary.scenario.name, summary.seed);
+    if summary.partial {
+        res.push_str(" · PARTIAL (stopped early)");
+    }
+    res
+}
+
+/// Writes every file of a run folder into `dir`, fsyncing each.
+fn write_files(dir: &Path, output: &RunOutput, resolved_toml: &str) -> Result<(), ReportError> {
+    let path = dir.join(SUMMARY_FILE);
+    let summary = json::to_string(&output.summary)
+        .map_err(|source| ReportError::Json { path: path.clone(), source })?;
+    write_file(&path, summary.as_bytes())?;
+
+    let path = dir.join(TIMESERIES_FILE);
+    let mut buffer = Vec::new();
+    csv::write_series(&mut buffer, &output.series)
+        .map_err(|source| ReportError::Csv { path: path.clone(), source })?;
+    write_file(&path, &buffer)?;
+
+    let title = chart_title(output);
+    let path = dir.join(CHART_PNG_FILE);
+    chart::write_png(&path, &output.series, &title)
+        .map_err(|source| ReportError::Chart { path: path.clone(), source })?;
+    File::open(&path).and_then(|file| file.sync_all()).map_err(io_error("sync", &path))?;
+
+    let path = dir.join(CHART_SVG_FILE);
+    let svg = chart::svg(&output.series, &title)
+        .map_err(|source| ReportError::Chart { path: path.clone(), source })?;
+    write_file(&path, svg.as_bytes())?;
+
+    let path = dir.join(SCENARIO_FILE);
+    let mut toml = resolved_toml.to_owned();
+    if !toml.ends_with('\n') {
+        toml.push('\n');
+    }
+    write_file(&path, toml.as_bytes())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let mut file = File::create(path).map_err(io_error("create", path))?;
+    file.write_all(bytes).map_err(io_error("write", path))?;
+    file.sync_all().map_err(io_error("sync", path))
+}
+
+/// Flushes a folder's entries (new names, renames) to disk. Folders cannot be opened for
+/// syncing on every platform; there it is skipped.
+fn sync_dir(path: &Path) -> Result<(), ReportError> {
+    if cfg!(unix) {
+        File::open(path).and_then(|dir| dir.sync_all()).map_err(io_error("sync", path))?;
+    }
+    Ok(())
+}
+
+/// A hidden folder next to the target, removed on drop unless it was renamed into place.
+struct Staging {
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates `.<name>.tmp-<pid>` in `parent` (with a `-N` suffix if that is taken, e.g.
+    /// by another run in the same process).
+    fn create(parent: &Path, name: &str) -> Result<Staging, ReportError> {
+        let pid = std::process::id();
+        for attempt in 1u32.. {
+            let file_name = if attempt == 1 {
+                format!(".{name}.tmp-{pid}")
+            } else {
+                format!(".{name}.tmp-{pid}-{attempt}")
+            };
+            let path = parent.join(file_name);
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    return Ok(Staging { path, committed: false });
+                }
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                    continue;
+                }
+                Err(error) => return Err(io_error("create", &path)(error)),
+            }
+        }
+        unreachable!("the loop returns by its 1000th attempt")
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the error that got us here is the one worth reporting.
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Runs `fill` on a fresh staging folder next to `target`, then moves it into place. On
+/// any error nothing is left behind and an existing folder at the target is untouched.
+fn write_atomically(
+    target: &Target,
+    fill: impl FnOnce(&Path) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let name =
+        target.path.file_name().ok_or_else(|| ReportError::InvalidPath { path: target.path.clone() })?;
+    let name = name.to_string_lossy().into_owned();
+    let parent = match target.path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
+
+    if target.replace {
+        check_replaceable(&target.path)?;
+    }
+    let mut staging = Staging::create(&parent, &name)?;
+    fill(&staging.path)?;
+    sync_dir(&staging.path)?;
+
+    if target.replace && fs::symlink_metadata(&target.path).is_ok() {
+        let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
+        fs::rename(&target.path, &aside).map_err(io_error("move aside", &target.path))?;
+        if let Err(error) = fs::rename(&staging.path, &target.path) {
+            // Put the previous run back; the staging folder is removed on drop.
+            let _ = fs::rename(&aside, &target.path);
+            return Err(io_error("rename into place", &target.path)(error));
+        }
+        staging.committed = true;
+        // The new run is in place; failing to delete the old one must not fail the run.
+        let _ = fs::remove_dir_all(&aside);
+    } else {
+        if fs::symlink_metadata(&target.path).is_ok() {
+            return Err(ReportError::Exists { path: target.path.clone() });
+        }
+        fs::rename(&staging.path, &target.path).map_err(io_error("rename into place", &target.path))?;
+        staging.committed = true;
+    }
+    sync_dir(&parent)
+}
+
+/// Only a previous run folder (it has a `summary.json`) or an empty folder may be replaced,
+/// so `--out ~ --force` cannot delete a home directory.
+fn check_replaceable(path: &Path) -> Result<(), ReportError> {
+    let metadata = fs::symlink_metadata(path).map_err(io_error("inspect", path))?;
+    if !metadata.is_dir() {
+        return Err(ReportError::NotARunFolder { path: path.to_owned() });
+    }
+    let is_run = path.join(SUMMARY_FILE).is_file();
+    let is_empty = fs::read_dir(path).map_err(io_error("read", path))?.next().is_none();
+    if is_run || is_empty { Ok(()) } else { Err(ReportError::NotARunFolder { path: path.to_owned() }) }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::engine::{SimDuration, SimTime};
+    use crate::model::FailureReason;
+    use crate::stats::summary::{
+        EngineSummary, EventCounts, FailureCounts, Percentiles, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
+        ServiceSummary,
+    };
+    use crate::stats::{IntervalRow, RequestFigures, Series, ServiceFigures, Summary};
+    use std::collections::BTreeMap;
+
+    fn percentiles(count: u64, scale: f64) -> Percentiles {
+        Percentiles {
+            count,
+            mean: Some(21.5 * scale),
+            p50: Some(18.2 * scale),
+            p90: Some(40.1 * scale),
+            p99: Some(212.0 * scale),
+            p999: Some(890.0 * scale),
+            max: Some(2_004.0 * scale),
+        }
+    }
+
+    fn requests(offered: u64, succeeded: u64) -> RequestSummary {
+        let failed = offered - succeeded - 3;
+        let timeout = failed * 2 / 3;
+        RequestSummary {
+            offered,
+            succeeded,
+            failed,
+            in_flight: 3,
+            failed_by_reason: FailureCounts {
+                timeout,
+                rejected: failed - timeout,
+                ..FailureCounts::default()
+            },
+            success_rate: succeeded as f64 / offered as f64,
+            goodput_per_s: succeeded as f64 / 18_000.0,
+            attempts: offered * 13 / 10,
+            retries: offered * 3 / 10,
+            amplification: 1.3,
+            latency_ms: percentiles(succeeded, 1.0),
+            attempt_latency_ms: percentiles(offered, 0.5),
+            wasted_cpu_s: 412.25,
+            wasted_attempts: 20_512,
+        }
+    }
+
+    fn service(cpu: f64, rejected: u64) -> ServiceSummary {
+        ServiceSummary {
+            cpu_utilisation: cpu,
+            worker_utilisation: cpu * 1.1,
+            queue_length_mean: 12.345,
+            queue_length_max: 256,
+            arrived: 1_400_000,
+            completed: 1_380_000,
+            rejected,
+            queue_wait_ms: percentiles(1_380_000, 0.3),
+            core_wait_ms: Percentiles::default(),
+            mean_in_system: 30.5,
+            throughput_per_s: 76.6,
+            mean_time_in_system_ms: 398.0,
+            wasted_cpu_s: 300.0,
+            instances: 4,
+            instance_seconds: 72_000.0,
+        }
+    }
+
+    /// A plausible five-hour run with two classes and two services.
+    pub(crate) fn synthetic_summary() -> Summary {
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            stormsim_version: "0.1.0".to_owned(),
+            scenario: ScenarioInfo { name: "demo".to_owned(), hash: "9f86d081884c7d65".to_owned() },
+            seed: 7,
+            generator: "ChaCha8Rng, one stream per component".to_owned(),
+            partial: false,
+            stopped_by: None,
+            simulated_s: 18_000.0,
+            requests: requests(1_080_000, 1_020_000),
+            classes: BTreeMap::from([
+                ("browse".to_owned(), requests(800_000, 790_000)),
+                ("login".to_owned(), requests(280_000, 230_000)),
+            ]),
+            services: BTreeMap::from([
+                ("api".to_owned(), service(0.873, 0)),
+                ("db".to_owned(), service(0.41, 1234)),
+            ]),
+            engine: EngineSummary {
+                events: EventCounts {
+                    arrivals: 1_080_000,
+                    sends: 1_404_000,
+                    completions: 1_380_000,
+                    timeouts: 40_000,
+                    backoff_wakes: 300_000,
+                    total: 4_204_000,
+                },
+                events_handled: 4_500_000,
+                peak_in_flight: 9_000,
+            },
+        }
+    }
+
+    /// `n_rows` one-minute intervals from 06:00 with an incident in the middle third: load
+    /// rises, retries amplify it, success drops, latency and queues climb.
+    pub(crate) fn synthetic_series(n_rows: usize) -> Series {
+        let rows = (0..n_rows)
+            .map(|idx| {
+                let phase = idx as f64 / n_rows.max(1) as f64;
+                let incident = (phase - 0.5).abs() < 1.0 / 6.0;
+                let offered = (6_000.0 + 3_000.0 * (phase * std::f64::consts::PI).sin()) as u64;
+                let success = if incident { 0.55 + 0.3 * ((idx % 7) as f64 / 7.0) } else { 0.998 };
+                let succeeded = (offered as f64 * success) as u64;
+                let mut failed = [0u64; FailureReason::COUNT];
+                failed[FailureReason::Timeout.index()] = (offered - succeeded) * 2 / 3;
+                failed[FailureReason::Rejected.index()] = (offered - succeeded) / 3;
+                let latency =
+                    if incident { 900.0 + 40.0 * (idx % 5) as f64 } else { 18.0 + (idx % 3) as f64 };
+                let total = RequestFigures {
+                    offered,
+                    attempts: if incident { offered * 5 / 2 } else { offered + offered / 50 },
+                    retries: if incident { offered * 3 / 2 } else { offered / 50 },
+                    succeeded,
+                    failed,
+                    latency_p50_ms: Some(latency),
+                    latency_p90_ms: Some(latency * 2.1),
+                    latency_p99_ms: Some(if incident { 4_000.0 } else { latency * 6.0 }),
+                    latency_max_ms: Some(if incident { 10_000.0 } else { latency * 11.0 }),
+                };
+                let class = |share: f64| RequestFigures {
+                    offered: (total.offered as f64 * share) as u64,
+                    attempts: (total.attempts as f64 * share) as u64,
+                    retries: (total.retries as f64 * share) as u64,
+                    succeeded: (total.succeeded as f64 * share) as u64,
+                    failed: total.failed.map(|n| (n as f64 * share) as u64),
+                    latency_max_ms: None,
+                    ..total.clone()
+                };
+                let service = |load: f64| ServiceFigures {
+                    cpu_utilisation: if incident { 1.0 } else { load * offered as f64 / 9_000.0 },
+                    worker_utilisation: if incident { 1.0 } else { load * 1.1 * offered as f64 / 9_000.0 },
+                    queue_length_mean: if incident { 120.0 * load } else { 0.4 * load },
+                    queue_length_max: if incident { 256 } else { 3 },
+                    arrived: total.attempts,
+                    completed: total.succeeded,
+                    rejected: total.failed[FailureReason::Rejected.index()],
+                    queue_wait_mean_ms: (idx % 4 != 3).then_some(if incident { 800.0 } else { 0.25 }),
+                    wasted_cpu_s: if incident { 12.5 } else { 0.0 },
+                    instances_ready: 4,
+                };
+                let start = SimTime(idx as u64 * 60 * 1_000_000_000);
+                IntervalRow {
+                    start,
+                    end: start.after(SimDuration::from_secs(60)),
+                    classes: vec![class(0.75), class(0.25)],
+                    services: vec![service(0.85), service(0.45)],
+                    total,
+                }
+            })
+            .collect();
+        Series {
+            interval: SimDuration::from_secs(60),
+            start_clock: Some(SimDuration::from_secs(6 * 3600)),
+            class_names: vec!["browse".to_owned(), "login".to_owned()],
+            service_names: vec!["api".to_owned(), "db".to_owned()],
+            rows,
+        }
+    }
+
+    fn output(n_rows: usize) -> RunOutput {
+        RunOutput { summary: synthetic_summary(), series: synthetic_series(n_rows) }
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut res: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        res.sort();
+        res
+    }
+
+    #[test]
+    fn writes_every_file_under_the_default_name() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = OutDir::Default { root: root.path().join("outputs") };
+        let path = write_run(&dir, &output(10), "[simulation]\nname = \"demo\"").unwrap();
+        assert_eq!(path, root.path().join("outputs/demo-seed7"));
+        assert_eq!(
+            entries(&path),
+            ["chart.png", "chart.svg", "scenario.resolved.toml", "summary.json", "timeseries.csv"]
+        );
+        assert_eq!(fs::read_to_string(path.join(SCENARIO_FILE)).unwrap(), "[simulation]\nname = \"demo\"\n");
+        let summary: Summary =
+            serde_json::from_str(&fs::read_to_string(path.join(SUMMARY_FILE)).unwrap()).unwrap();
+        assert_eq!(summary, synthetic_summary());
+        assert_eq!(entries(&root.path().join("outputs")), ["demo-seed7"]);
+    }
+
+    #[test]
+    fn default_naming_picks_the_next_free_suffix() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = OutDir::Default { root: root.path().to_owned() };
+        fs::create_dir(root.path().join("demo-seed7")).unwrap();
+        let second = write_run(&dir, &output(2), "").unwrap();
+        assert_eq!(second, root.path().join("demo-seed7-2"));
+        let third = write_run(&dir, &output(2), "").unwrap();
+        assert_eq!(third, root.path().join("demo-seed7-3"));
+        // The first folder was left alone.
+        assert!(entries(&root.path().join("demo-seed7")).is_empty());
+    }
+
+    #[test]
+    fn explicit_existing_folder_is_refused_without_force_and_replaced_with_it() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("run");
+        let mut first = output(2);
+        first.summary.seed = 1;
+        write_run(&OutDir::Explicit { path: path.clone(), force: false }, &first, "").unwrap();
+
+        let error =
+            write_run(&OutDir::Explicit { path: path.clone(), force: false }, &output(2), "").unwrap_err();
+        assert!(matches!(error, ReportError::Exists { .. }));
+        let message = error.to_string();
+        assert!(message.contains(&path.display().to_string()) && message.contains("--force"), "{message}");
+
+        write_run(&OutDir::Explicit { path: path.clone(), force: true }, &output(2), "").unwrap();
+        let summary: Summary =
+            serde_json::from_str(&fs::read_to_string(path.join(SUMMARY_FILE)).unwrap()).unwrap();
+        assert_eq!(summary.seed, 7);
+        assert_eq!(entries(root.path()), ["run"]);
+    }
+
+    #[test]
+    fn force_refuses_a_folder_that_is_not_a_run() {
+        let root = tempfile::tempdir().unwrap();
+        fs::write(root.path().join("precious.txt"), "keep me").unwrap();
+        let dir = OutDir::Explicit { path: root.path().to_owned(), force: true };
+        let error = write_run(&dir, &output(2), "").unwrap_err();
+        assert!(matches!(error, ReportError::NotARunFolder { .. }), "{error}");
+        assert_eq!(entries(root.path()), ["precious.txt"]);
+    }
+
+    #[test]
+    fn a_parent_that_is_a_file_fails_cleanly() {
+        let root = tempfile::tempdir().unwrap();
+        let parent = root.path().join("not-a-folder");
+        fs::write(&parent, "").unwrap();
+        let dir = OutDir::Explicit { path: parent.join("run"), force: false };
+        let error = write_run(&dir, &output(2), "").unwrap_err();
+        assert!(error.to_string().contains("not-a-folder"), "{error}");
+        assert_eq!(entries(root.path()), ["not-a-folder"]);
+    }
+
+    #[test]
+    fn a_failure_while_writing_leaves_no_temporary_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let target = Target { path: root.path().join("run"), replace: false };
+        let error = write_atomically(&target, |staging| {
+            write_files(staging, &output(3), "")?;
+            Err(ReportError::Io {
+                action: "write",
+                path: staging.join("disk-full"),
+                source: io::Error::other("disk full"),
+            })
+        })
+        .unwrap_err();
+        assert!(matches!(error, ReportError::Io { .. }));
+        assert!(entries(root.path()).is_empty(), "{:?}", entries(root.path()));
+    }
+
+    #[test]
+    fn a_failed_forced_replacement_keeps_the_previous_run() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("run");
+        write_run(&OutDir::Explicit { path: path.clone(), force: false }, &output(2), "old").unwrap();
+        let target = Target { path: path.clone(), replace: true };
+        write_atomically(&target, |_| Err(ReportError::NoFreeName { path: path.clone() })).unwrap_err();
+        assert_eq!(entries(root.path()), ["run"]);
+        assert_eq!(fs::read_to_string(path.join(SCENARIO_FILE)).unwrap(), "old\n");
+    }
+
+    #[test]
+    fn folder_names_are_safe() {
+        assert_eq!(folder_name("demo"), "demo");
+        assert_eq!(folder_name("retry storm/v2"), "retry-storm-v2");
+        assert_eq!(folder_name("..hidden"), "hidden");
+        assert_eq!(folder_name(""), "run");
+    }
+}

@@ -1,0 +1,266 @@
+//! The short human summary printed to the terminal after a run: what users saw (requests)
+//! and how each service coped.
+//!
+//! Invariant: pure text from a `Summary`, with ANSI styling only when the caller says the
+//! output is a terminal, so the same summary always renders to the same string.
+
+use crate::engine::SimDuration;
+use crate::model::FailureReason;
+use crate::stats::Summary;
+use crate::stats::summary::{FailureCounts, Percentiles, RequestSummary};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
+use std::fmt::Write as _;
+
+/// Renders the summary; `styled` adds bold and colour for a terminal.
+pub fn render(summary: &Summary, styled: bool) -> String {
+    let mut res = String::new();
+    let mut headline = format!(
+        "{} · seed {} · {} simulated · {} events",
+        summary.scenario.name,
+        summary.seed,
+        SimDuration::from_secs_f64(summary.simulated_s),
+        count(summary.engine.events_handled),
+    );
+    if styled {
+        headline = format!("\x1b[1m{headline}\x1b[0m");
+    }
+    res.push_str(&headline);
+    res.push('\n');
+    if summary.partial {
+        let reason = summary.stopped_by.as_deref().unwrap_or("a guard tripped");
+        let warning =
+            format!("partial run: stopped early ({reason}); figures cover the simulated time above");
+        if styled {
+            let _ = writeln!(res, "\x1b[1;31m{warning}\x1b[0m");
+        } else {
+            let _ = writeln!(res, "{warning}");
+        }
+    }
+    res.push_str(&requests_table(summary, styled).to_string());
+    res.push('\n');
+    if !summary.services.is_empty() {
+        res.push_str(&services_table(summary, styled).to_string());
+        res.push('\n');
+    }
+    res
+}
+
+fn new_table(styled: bool) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED.with_rounded_corners()).force_no_tty();
+    if styled {
+        table.enforce_styling();
+    }
+    table
+}
+
+fn header(titles: &[&str]) -> Vec<Cell> {
+    titles.iter().map(|title| Cell::new(title).add_attribute(Attribute::Bold)).collect()
+}
+
+fn requests_table(summary: &Summary, styled: bool) -> Table {
+    let requests = &summary.requests;
+    let plain =
+        |label: &str, value: String, note: String| vec![Cell::new(label), Cell::new(value), Cell::new(note)];
+    let success = |label: &str, requests: &RequestSummary, note: &str| {
+        let cell = Cell::new(percent(requests.success_rate));
+        let cell = if styled {
+            cell.fg(rate_colour(requests.success_rate)).add_attribute(Attribute::Bold)
+        } else {
+            cell
+        };
+        vec![Cell::new(label), cell, Cell::new(note)]
+    };
+
+    let mut rows = vec![
+        plain("offered", count(requests.offered), String::new()),
+        plain("succeeded", count(requests.succeeded), String::new()),
+        plain("failed", count(requests.failed), String::new()),
+    ];
+    for (reason, n) in failures(&requests.failed_by_reason) {
+        rows.push(plain(&format!("  {}", reason.name().replace('_', " ")), count(n), String::new()));
+    }
+    if requests.in_flight > 0 {
+        rows.push(plain("in flight at the end", count(requests.in_flight), String::new()));
+    }
+    rows.push(success("success rate", requests, "succeeded / offered"));
+    if summary.classes.len() > 1 {
+        for (name, class) in &summary.classes {
+            rows.push(success(&format!("  class {name}"), class, ""));
+        }
+    }
+    rows.push(plain(
+        "goodput",
+        format!("{} /s", decimal(requests.goodput_per_s)),
+        "successes per second".to_owned(),
+    ));
+    rows.push(plain(
+        "attempts",
+        count(requests.attempts),
+        format!("{} retries, amplification {}×", count(requests.retries), decimal(requests.amplification)),
+    ));
+    rows.push(plain(
+        "latency p50 / p99 / max",
+        latencies(&requests.latency_ms),
+        "end to end, successes".to_owned(),
+    ));
+    rows.push(plain(
+        "wasted CPU",
+        format!("{} s", decimal(requests.wasted_cpu_s)),
+        format!("on {} attempts already given up", count(requests.wasted_attempts)),
+    ));
+
+    let mut table = new_table(styled);
+    table.set_header(header(&["requests", "", ""]));
+    table.add_rows(rows);
+    if let Some(column) = table.column_mut(1) {
+        column.set_cell_alignment(CellAlignment::Right);
+    }
+    table
+}
+
+fn services_table(summary: &Summary, styled: bool) -> Table {
+    let mut table = new_table(styled);
+    table.set_header(header(&[
+        "service",
+        "CPU",
+        "workers",
+        "queue mean",
+        "queue max",
+        "rejected",
+        "queue wait mean",
+    ]));
+    for (name, service) in &summary.services {
+        let rejected = Cell::new(count(service.rejected));
+        let rejected = if styled && service.rejected > 0 { rejected.fg(Color::Red) } else { rejected };
+        table.add_row(vec![
+            Cell::new(name),
+            Cell::new(percent(service.cpu_utilisation)),
+            Cell::new(percent(service.worker_utilisation)),
+            Cell::new(decimal(service.queue_length_mean)),
+            Cell::new(count(service.queue_length_max)),
+            rejected,
+            Cell::new(
+                service.queue_wait_ms.mean.map_or("–".to_owned(), |ms| format!("{} ms", significant(ms))),
+            ),
+        ]);
+    }
+    for idx in 1..7 {
+        if let Some(column) = table.column_mut(idx) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// Non-zero failure counts, in `FailureReason` order.
+fn failures(counts: &FailureCounts) -> Vec<(FailureReason, u64)> {
+    FailureReason::ALL
+        .into_iter()
+        .map(|reason| {
+            let n = match reason {
+                FailureReason::Timeout => counts.timeout,
+                FailureReason::Rejected => counts.rejected,
+                FailureReason::DependencyError => counts.dependency_error,
+                FailureReason::CircuitOpen => counts.circuit_open,
+                FailureReason::RetryBudgetExhausted => counts.retry_budget_exhausted,
+                FailureReason::DeadlineExceeded => counts.deadline_exceeded,
+                FailureReason::NoCapacity => counts.no_capacity,
+            };
+            (reason, n)
+        })
+        .filter(|&(_, n)| n > 0)
+        .collect()
+}
+
+fn rate_colour(rate: f64) -> Color {
+    if rate >= 0.99 {
+        Color::Green
+    } else if rate >= 0.9 {
+        Color::Yellow
+    } else {
+        Color::Red
+    }
+}
+
+fn latencies(latency: &Percentiles) -> String {
+    let part = |value: Option<f64>| value.map_or("–".to_owned(), significant);
+    format!("{} / {} / {} ms", part(latency.p50), part(latency.p99), part(latency.max))
+}
+
+/// `1,234,567`.
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut res = String::with_capacity(digits.len() + digits.len() / 3);
+    for (idx, digit) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
+            res.push(',');
+        }
+        res.push(digit);
+    }
+    res
+}
+
+/// `94.44 %` from a fraction; `–` when not a number.
+fn percent(fraction: f64) -> String {
+    if fraction.is_finite() { format!("{:.2} %", fraction * 100.0) } else { "–".to_owned() }
+}
+
+/// Two decimals below 100, none above, with thousands separators.
+fn decimal(value: f64) -> String {
+    if !value.is_finite() {
+        "–".to_owned()
+    } else if value.abs() >= 100.0 {
+        let rounded = value.round();
+        let sign = if rounded < 0.0 { "-" } else { "" };
+        format!("{sign}{}", count(rounded.abs() as u64))
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// About three significant digits: `0.123`, `4.56`, `78.9`, `1,234`.
+fn significant(value: f64) -> String {
+    let magnitude = value.abs();
+    if !value.is_finite() {
+        "–".to_owned()
+    } else if magnitude >= 100.0 {
+        decimal(value)
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::synthetic_summary;
+
+    #[test]
+    fn plain_summary() {
+        let text = render(&synthetic_summary(), false);
+        assert!(!text.contains('\x1b'));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn styled_summary_has_colour() {
+        assert!(render(&synthetic_summary(), true).contains('\x1b'));
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(100), "100");
+        assert_eq!(decimal(1234.5), "1,235");
+        assert_eq!(decimal(f64::NAN), "–");
+        assert_eq!(significant(0.01234), "0.012");
+        assert_eq!(significant(45.67), "45.7");
+    }
+}
