@@ -57,7 +57,7 @@ fn simulate_with_progress(scenario: &Scenario, seed: u64, quiet: bool) -> RunOut
     for slice in 1..=SLICES {
         let until = SimTime((u128::from(end.0) * u128::from(slice) / u128::from(SLICES)) as u64);
         let more = simulation.advance(until);
-        progress.update(simulation.now(), None);
+        progress.update(simulation.now(), Some(simulation.events_handled()));
         if !more {
             break;
         }
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn json_mode_prints_only_the_summary_on_stdout() {
         let dir = tempfile::tempdir().unwrap();
-        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3) };
+        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), true), &output);
         assert_eq!(code, ExitCode::SUCCESS);
         let parsed: crate::stats::Summary = serde_json::from_str(&stdout).unwrap();
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn a_partial_run_is_written_and_exits_3() {
         let dir = tempfile::tempdir().unwrap();
-        let mut output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3) };
+        let mut output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
         output.summary.partial = true;
         output.summary.stopped_by = Some("max_in_flight (2000000) exceeded at t+1h02m".to_owned());
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), false), &output);
@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn an_existing_out_folder_exits_2_but_still_prints_the_results() {
         let dir = tempfile::tempdir().unwrap();
-        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3) };
+        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
         let (code, stdout, stderr) = call(&common(dir.path().to_owned(), false), &output);
         assert_eq!(code, ExitCode::from(2));
         assert!(stdout.contains("offered"));
