@@ -2,6 +2,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod scenario;
 pub mod stats;
 pub mod simulation;
 
