@@ -1,25 +1,319 @@
-//! TOML → `Scenario`: the only module that knows TOML exists.
+//! Scenario files: TOML in, a checked `model::Scenario` out. The only module that knows TOML
+//! exists.
 //!
-//! STUB for the `report-cli` branch only: the real module is written on the scenario
-//! branch and replaces this file at merge. It has the agreed API and refuses every file.
+//! ```text
+//! text ──toml+serde──▶ file::ScenarioFile ──defaults::fill──▶ (every default explicit)
+//!      ──resolve─────▶ model::Scenario            and ──toml──▶ resolved_toml
+//! ```
+//!
+//! Invariants:
+//! - Every problem in a file, from a TOML syntax error to a p99 below its mean, is a
+//!   `ScenarioError` naming the file, line, column and key, and what would be valid. Loading
+//!   never panics, whatever the input.
+//! - `resolved_toml` is the scenario with every default written out; loading it gives an
+//!   identical `Scenario`.
+//! - Ids (class, source, client, service) follow the byte order of the names.
 
-use crate::model::Scenario;
+mod defaults;
+mod error;
+pub mod file;
+mod resolve;
+pub mod units;
+
 use std::path::Path;
 
-/// A scenario ready to run, and the same scenario as TOML with every default filled in.
+pub use error::{Diagnostic, ScenarioError, Stage};
+
+use crate::model::Scenario;
+use error::Problem;
+use file::{CpuFile, CpuTable, DistFile, ScenarioFile};
+use toml::Spanned;
+
+/// A loaded scenario.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
+    /// The checked scenario the simulation runs.
     pub scenario: Scenario,
+    /// The scenario as TOML with every default made explicit (`--print-config`, and the
+    /// `scenario.resolved.toml` of a run). Loading it gives the same `scenario`.
     pub resolved_toml: String,
 }
 
-/// Why a scenario file could not be loaded (the real one renders file:line:col and a snippet).
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: scenario loading is not available in this build (stub)")]
-pub struct ScenarioError {
-    path: String,
+/// Reads and loads the scenario file at `path`; errors name it as given.
+pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+    load_str(&text, &path.display().to_string())
 }
 
-/// Reads, parses and resolves the scenario at `path`.
-pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
-    Err(ScenarioError { path: path.display().to_string() })
+/// Loads a scenario from its text. `file_label` names it in errors, and its stem is the
+/// default `simulation.name`.
+pub fn load_str(text: &str, file_label: &str) -> Result<Loaded, ScenarioError> {
+    let locate = |problem: Problem| problem.locate(text, file_label);
+    let mut file: ScenarioFile =
+        toml::from_str(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    defaults::fill(&mut file, file_label);
+    let scenario = resolve::resolve(&file).map_err(locate)?;
+    let resolved_toml = resolved_toml(file).map_err(locate)?;
+    Ok(Loaded { scenario, resolved_toml })
+}
+
+/// The filled file as TOML, with CPU shorthands written as tables.
+fn resolved_toml(mut file: ScenarioFile) -> Result<String, Problem> {
+    for service in file.services.values_mut() {
+        expand_cpu(&mut service.cpu);
+        for class in service.classes.values_mut() {
+            expand_cpu(&mut class.cpu);
+        }
+    }
+    let body = toml::to_string(&file).map_err(|error| {
+        Problem::new(0..0, "", format!("internal error: cannot write the resolved scenario: {error}"))
+    })?;
+    Ok(format!("# Resolved by stormsim: every default is explicit.\n\n{body}"))
+}
+
+/// `cpu = "20ms"` becomes `cpu = { dist = "constant", value = "20ms" }`.
+fn expand_cpu(cpu: &mut Spanned<CpuFile>) {
+    if let CpuFile::Constant(value) = *cpu.get_ref() {
+        *cpu.get_mut() = CpuFile::Table(CpuTable {
+            dist: Spanned::new(0..0, DistFile::Constant),
+            value: Some(Spanned::new(0..0, value)),
+            mean: None,
+            p99: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[simulation]
+duration = "1h"
+
+[classes.all]
+
+[sources.users]
+client = "app"
+rate = "10/s"
+
+[clients.app]
+target = "api"
+
+[services.api]
+instances = 2
+cores = 4
+cpu = "20ms"
+"#;
+
+    const FULL: &str = r#"
+[simulation]
+name = "demo"
+description = "free text"
+duration = "5h"
+start = "06:00"
+interval = "30s"
+seed = 7
+
+[guard]
+max_in_flight = 1_000
+max_events = 5_000_000
+
+[classes.login]
+share = "30%"
+
+[classes.browse]
+share = "70%"
+
+[sources.users]
+kind = "open_loop"
+client = "app"
+rate = [ { at = "06:00", rate = "50/s" }, { at = "08:30", rate = "260/s" }, { at = "4h", rate = "1.5/min" }, { at = "00:30+1d", rate = "0/s" } ]
+
+[sources.batch]
+client = "gateway"
+rate = "50/m"
+
+[clients.app]
+target = "gateway"
+timeout = "2s"
+
+[clients.app.retry]
+max_attempts = 4
+on = ["timeout"]
+backoff = { base = "50ms", multiplier = 1.5, cap = "2s", jitter = "decorrelated" }
+
+[clients.gateway]
+target = "api"
+
+[clients.gateway.retry]
+
+[services.gateway]
+instances = 2
+cores = 2
+workers = 64
+queue = { capacity = 0 }
+balancer = "least_outstanding"
+cpu = { dist = "exponential", mean = "1ms" }
+
+[services.api]
+instances = 4
+cores = 2
+queue = { capacity = 64 }
+balancer = "power_of_two_choices"
+cpu = { dist = "lognormal", mean = "20ms", p99 = "60ms" }
+
+[services.api.classes.login]
+cpu = { dist = "constant", value = "30.5ms" }
+"#;
+
+    fn load(text: &str) -> Loaded {
+        load_str(text, "scenarios/test.toml").unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Loading the resolved TOML gives the same scenario and the same resolved TOML.
+    fn assert_round_trip(loaded: &Loaded) {
+        let again = load_str(&loaded.resolved_toml, "resolved.toml")
+            .unwrap_or_else(|error| panic!("{error}\n{}", loaded.resolved_toml));
+        assert_eq!(again.scenario, loaded.scenario, "{}", loaded.resolved_toml);
+        assert_eq!(again.resolved_toml, loaded.resolved_toml);
+    }
+
+    #[test]
+    fn a_minimal_file_gets_every_default() {
+        use crate::engine::SimDuration;
+        use crate::model::{Balancer, CpuCost, Jitter};
+        let loaded = load(MINIMAL);
+        let scenario = &loaded.scenario;
+        assert_eq!(scenario.name, "test");
+        assert_eq!(scenario.interval, SimDuration::from_secs(60));
+        assert_eq!(scenario.seed, 1);
+        assert_eq!(scenario.guard.max_in_flight, 2_000_000);
+        assert_eq!(scenario.guard.max_events, 2_000_000_000);
+        assert_eq!(scenario.classes[0].share, 1.0);
+        let retry = &scenario.clients[0].retry;
+        assert_eq!(retry.max_attempts, 1, "no retry table, no retries");
+        assert_eq!(retry.backoff.base, SimDuration::from_millis(100));
+        assert_eq!(retry.backoff.cap, SimDuration::from_secs(20));
+        assert_eq!(retry.backoff.jitter, Jitter::Full);
+        assert!(retry.retry_on.timeout && retry.retry_on.rejected);
+        assert_eq!(scenario.clients[0].timeout, None);
+        let service = &scenario.services[0];
+        assert_eq!(
+            (service.workers, service.queue_capacity, service.balancer),
+            (4, None, Balancer::RoundRobin)
+        );
+        assert_eq!(service.cpu, vec![CpuCost::Constant(SimDuration::from_millis(20))]);
+        assert_round_trip(&loaded);
+    }
+
+    #[test]
+    fn the_resolved_toml_writes_every_default() {
+        insta::assert_snapshot!(load(MINIMAL).resolved_toml);
+    }
+
+    #[test]
+    fn a_full_file_resolves_names_units_and_overrides() {
+        use crate::engine::{SimDuration, SimTime};
+        use crate::model::{CpuCost, SourceKind};
+        let loaded = load(FULL);
+        let scenario = &loaded.scenario;
+        let class_names: Vec<&str> = scenario.classes.iter().map(|class| class.name.as_str()).collect();
+        assert_eq!(class_names, ["browse", "login"], "ids follow name order");
+        assert_eq!(scenario.start_clock, Some(SimDuration::from_secs(6 * 3600)));
+        assert_eq!(scenario.seed, 7);
+        assert_eq!(scenario.guard.max_in_flight, 1_000);
+        let [batch, users] = &scenario.sources[..] else { panic!("two sources") };
+        assert_eq!((batch.name.as_str(), batch.client), ("batch", 1));
+        assert_eq!(users.client, 0);
+        let SourceKind::OpenLoop { profile } = &users.kind;
+        let hours = |h: f64| SimTime((h * 3600e9) as u64);
+        assert_eq!(
+            profile.points,
+            vec![(hours(0.0), 50.0), (hours(2.5), 260.0), (hours(4.0), 1.5 / 60.0), (hours(18.5), 0.0)]
+        );
+        let [api, gateway] = &scenario.services[..] else { panic!("two services") };
+        assert_eq!(scenario.clients[0].target, 1, "app calls the gateway");
+        assert_eq!(scenario.clients[1].retry.max_attempts, 3, "an empty retry table means 3 attempts");
+        assert_eq!(gateway.queue_capacity, Some(0));
+        assert_eq!(api.workers, 2);
+        assert!(matches!(api.cpu[0], CpuCost::LogNormal { .. }));
+        assert_eq!(api.cpu[1], CpuCost::Constant(SimDuration(30_500_000)));
+        assert_round_trip(&loaded);
+    }
+
+    #[test]
+    fn toml_local_times_are_clock_times() {
+        let text = MINIMAL
+            .replace("duration = \"1h\"", "duration = \"1h\"\nstart = 06:00:00")
+            .replace("rate = \"10/s\"", "rate = [{ at = 06:30:00, rate = \"1/s\" }]");
+        let loaded = load(&text);
+        assert_eq!(loaded.scenario.start_clock, Some(crate::engine::SimDuration::from_secs(6 * 3600)));
+        assert_round_trip(&loaded);
+    }
+
+    #[test]
+    fn missing_files_are_named() {
+        let error = super::load(Path::new("/no/such/dir/scenario.toml")).unwrap_err();
+        assert!(
+            error.to_string().starts_with("error: cannot read scenario /no/such/dir/scenario.toml: "),
+            "{error}"
+        );
+        assert!(error.diagnostic().is_none());
+    }
+
+    #[test]
+    fn every_shipped_scenario_loads_and_round_trips() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files = Vec::new();
+        collect_toml_files(&root, &mut files);
+        assert!(!files.is_empty(), "no scenario under {}", root.display());
+        for path in files {
+            let loaded = super::load(&path).unwrap_or_else(|error| panic!("{error}"));
+            assert_round_trip(&loaded);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever the text, loading returns; it never panics.
+        #[test]
+        fn arbitrary_text_never_panics(text in "(?s).{0,200}") {
+            let _ = load_str(&text, "fuzz.toml");
+        }
+
+        /// A valid file with a few bytes changed loads or is refused with a located error.
+        #[test]
+        fn mutated_files_never_panic(
+            edits in proptest::collection::vec((0..FULL.len(), "[\\x00-\\x7f\\u{e9}\\u{1f600}\\t\\r\\n\"=\\[\\]{},.%/:+-]{0,3}"), 1..4)
+        ) {
+            let mut text = FULL.to_string();
+            for (at, insert) in edits {
+                let mut at = at.min(text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                text.insert_str(at, &insert);
+            }
+            match load_str(&text, "fuzz.toml") {
+                Ok(loaded) => assert_round_trip(&loaded),
+                Err(error) => proptest::prop_assert!(error.to_string().starts_with("error: ")),
+            }
+        }
+    }
+
+    fn collect_toml_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                collect_toml_files(&path, files);
+            } else if path.extension().is_some_and(|extension| extension == "toml") {
+                files.push(path);
+            }
+        }
+    }
 }

@@ -1,0 +1,158 @@
+//! What an omitted key means: every default of the scenario format, in one place, each with
+//! its source, and the one pass (`fill`) that writes them into a parsed file.
+//!
+//! Invariant: after `fill`, every optional key that has a default is `Some`, so the file
+//! can be written out with nothing left implicit. A filled value carries an empty span
+//! (`0..0`); the resolver uses that to point its errors at what the user wrote instead.
+//! Keys without a default stay `None`: `simulation.start` (no clock) and `clients.*.timeout`
+//! (wait for ever).
+
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::file::{
+    BackoffFile, BalancerFile, Capacity, ClientFile, Count, GuardFile, JitterFile, Number, QueueFile,
+    RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceKindFile,
+};
+use super::units::{Duration, Percent};
+use crate::engine::SimDuration;
+
+/// Width of one time-series interval: 1 min (`design/metrics.md`).
+pub const INTERVAL: Duration = Duration(SimDuration::from_secs(60));
+
+/// Seed when neither the file nor the command line gives one: 1 (stormsim's own; any fixed
+/// value keeps runs reproducible).
+pub const SEED: i64 = 1;
+
+/// Requests plus attempts alive at once before the run is stopped: 2,000,000 (stormsim's
+/// own: a few hundred MB of in-flight state, far above any sane steady state).
+pub const MAX_IN_FLIGHT: i64 = 2_000_000;
+
+/// Events handled in one run before it is stopped: 2,000,000,000 (stormsim's own: minutes
+/// of CPU, enough for a day at thousands of requests per second).
+pub const MAX_EVENTS: i64 = 2_000_000_000;
+
+/// Share of the only class when a file has exactly one: 100% (it gets every request).
+pub const SOLE_CLASS_SHARE: Percent = Percent::HUNDRED;
+
+/// The kind of a source: open loop (the only kind so far).
+pub const SOURCE_KIND: SourceKindFile = SourceKindFile::OpenLoop;
+
+/// Attempts when `[clients.*.retry]` is omitted: 1, no retries (`scenarios/FORMAT-DRAFT.md`:
+/// retrying is opt-in, so a scenario never retries by surprise).
+pub const MAX_ATTEMPTS_WITHOUT_RETRY: i64 = 1;
+
+/// Attempts, the first included, when the retry table omits them: 3 (AWS SDK standard retry
+/// mode, "max attempts 3").
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// Outcomes retried when `on` is omitted: timeouts and rejections, the two failures a
+/// client sees (AWS SDK standard mode retries both throttling and transient errors).
+pub const RETRY_ON: [RetryOutcome; 2] = [RetryOutcome::Timeout, RetryOutcome::Rejected];
+
+/// First backoff: 100 ms (AWS SDK standard retry mode, base delay).
+pub const BACKOFF_BASE: Duration = Duration(SimDuration::from_millis(100));
+
+/// Growth of the backoff per retry: x2 (AWS SDK standard retry mode, binary exponential).
+pub const BACKOFF_MULTIPLIER: f64 = 2.0;
+
+/// Longest backoff: 20 s (AWS SDK standard retry mode, max backoff).
+pub const BACKOFF_CAP: Duration = Duration(SimDuration::from_secs(20));
+
+/// Jitter: full (AWS SDK standard retry mode; AWS Architecture blog, "Exponential Backoff
+/// and Jitter", which finds full jitter does the least work).
+pub const JITTER: JitterFile = JitterFile::Full;
+
+/// Waiting room per instance: unbounded. An M/M/c queue is unbounded, so the validation
+/// scenarios need nothing; real systems should set a capacity.
+pub const QUEUE_CAPACITY: Capacity = Capacity::Unbounded;
+
+/// Load balancer: round robin (the default of Envoy, nginx and Kubernetes services).
+pub const BALANCER: BalancerFile = BalancerFile::RoundRobin;
+
+// `workers` defaults to `cores`: one worker per core, a CPU-bound pool (see `fill_service`).
+
+/// Fills every omitted key that has a default. `file_label` names the file; its stem is the
+/// default `simulation.name`.
+pub fn fill(file: &mut ScenarioFile, file_label: &str) {
+    fill_simulation(file, file_label);
+    let guard = file.guard.get_or_insert(GuardFile { max_in_flight: None, max_events: None });
+    guard.max_in_flight.get_or_insert_with(|| filled(Count(MAX_IN_FLIGHT)));
+    guard.max_events.get_or_insert_with(|| filled(Count(MAX_EVENTS)));
+    if file.classes.len() == 1 {
+        for class in file.classes.values_mut() {
+            class.share.get_or_insert_with(|| filled(SOLE_CLASS_SHARE));
+        }
+    }
+    for source in file.sources.values_mut() {
+        source.kind.get_or_insert(SOURCE_KIND);
+    }
+    for client in file.clients.values_mut() {
+        fill_client(client);
+    }
+    for service in file.services.values_mut() {
+        fill_service(service);
+    }
+}
+
+/// A default value, marked by its empty span.
+fn filled<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
+}
+
+/// Whether a value was filled in by `fill` rather than written by the user.
+pub fn is_filled<T>(value: &Spanned<T>) -> bool {
+    value.span().is_empty()
+}
+
+fn fill_simulation(file: &mut ScenarioFile, file_label: &str) {
+    let simulation = &mut file.simulation;
+    simulation.name.get_or_insert_with(|| file_stem(file_label));
+    simulation.description.get_or_insert_with(String::new);
+    simulation.interval.get_or_insert_with(|| filled(INTERVAL));
+    simulation.seed.get_or_insert_with(|| filled(Count(SEED)));
+}
+
+/// `"scenarios/demo.toml"` gives `"demo"`.
+fn file_stem(file_label: &str) -> String {
+    Path::new(file_label)
+        .file_stem()
+        .map_or_else(|| file_label.to_string(), |stem| stem.to_string_lossy().into_owned())
+}
+
+fn fill_client(client: &mut ClientFile) {
+    let retry = client.retry.get_or_insert(RetryFile {
+        max_attempts: Some(filled(Count(MAX_ATTEMPTS_WITHOUT_RETRY))),
+        on: None,
+        backoff: None,
+    });
+    retry.max_attempts.get_or_insert_with(|| filled(Count(MAX_ATTEMPTS)));
+    retry.on.get_or_insert_with(|| filled(RETRY_ON.to_vec()));
+    let backoff =
+        retry.backoff.get_or_insert(BackoffFile { base: None, multiplier: None, cap: None, jitter: None });
+    backoff.base.get_or_insert_with(|| filled(BACKOFF_BASE));
+    backoff.multiplier.get_or_insert_with(|| filled(Number(BACKOFF_MULTIPLIER)));
+    backoff.cap.get_or_insert_with(|| filled(BACKOFF_CAP));
+    backoff.jitter.get_or_insert(JITTER);
+}
+
+fn fill_service(service: &mut ServiceFile) {
+    let cores = *service.cores.get_ref();
+    service.workers.get_or_insert_with(|| filled(cores));
+    let queue = service.queue.get_or_insert(QueueFile { capacity: None });
+    queue.capacity.get_or_insert_with(|| filled(QUEUE_CAPACITY));
+    service.balancer.get_or_insert(BALANCER);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stem_names_the_scenario() {
+        assert_eq!(file_stem("scenarios/validation/mm1.toml"), "mm1");
+        assert_eq!(file_stem("inline"), "inline");
+        assert_eq!(file_stem(""), "");
+    }
+}

@@ -1,0 +1,571 @@
+//! The serde mirror of a scenario file: what the TOML says, checked only for shape.
+//!
+//! Invariants: unknown keys are refused everywhere (`deny_unknown_fields`); every value a
+//! later check may complain about keeps its source span (`toml::Spanned`); a key that may be
+//! omitted is an `Option`, and `defaults::fill` turns every omission with a default into
+//! `Some`. These types are a contract (they are what `--print-config` writes), so they are
+//! the only scenario types that derive `Serialize` and `Deserialize`.
+//!
+//! Named tables (`[classes.NAME]`, `[sources.NAME]`, ...) are `BTreeMap`s: their entries,
+//! and so the ids of the resolved scenario, follow the byte order of the names, whatever
+//! their order in the file. Moving a section around never changes a run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use toml::Spanned;
+
+use super::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
+
+/// Entries of a named table such as `[services.NAME]`, in byte order of the names.
+pub type Named<T> = BTreeMap<Spanned<String>, T>;
+
+/// The whole file.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub simulation: SimulationFile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardFile>,
+    #[serde(default)]
+    pub classes: Named<ClassFile>,
+    #[serde(default)]
+    pub sources: Named<SourceFile>,
+    #[serde(default)]
+    pub clients: Named<ClientFile>,
+    #[serde(default)]
+    pub services: Named<ServiceFile>,
+}
+
+/// `[simulation]`: what the run covers.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub duration: Spanned<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Spanned<ClockTime>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Spanned<Count>>,
+}
+
+/// `[guard]`: the limits that stop a runaway run.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<Spanned<Count>>,
+}
+
+/// `[classes.NAME]`: a request class.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<Spanned<Percent>>,
+}
+
+/// `[sources.NAME]`: where requests come from.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SourceKindFile>,
+    pub client: Spanned<String>,
+    pub rate: Spanned<RateFile>,
+}
+
+/// A source's `rate`: a constant, or the points of a piecewise-linear profile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RateFile {
+    Constant(Rate),
+    Profile(Vec<ProfilePoint>),
+}
+
+/// One point of a rate profile: `{ at = "08:30", rate = "260/s" }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePoint {
+    pub at: Spanned<TimePoint>,
+    pub rate: Spanned<Rate>,
+}
+
+/// `[clients.NAME]`: a caller of a service, with its timeout and retry policy.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFile {
+    pub target: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryFile>,
+}
+
+/// `[clients.NAME.retry]`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<Spanned<Vec<RetryOutcome>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<BackoffFile>,
+}
+
+/// `backoff = { base, multiplier, cap, jitter }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoffFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<JitterFile>,
+}
+
+/// `[services.NAME]`: a pool of identical instances.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFile {
+    pub instances: Spanned<Count>,
+    pub cores: Spanned<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balancer: Option<BalancerFile>,
+    pub cpu: Spanned<CpuFile>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: Named<ServiceClassFile>,
+}
+
+/// `queue = { capacity = 64 }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Spanned<Capacity>>,
+}
+
+/// `[services.NAME.classes.CLASS]`: a per-class override of the service's CPU cost.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceClassFile {
+    pub cpu: Spanned<CpuFile>,
+}
+
+/// A CPU cost: the shorthand `"20ms"` (constant) or a table naming its distribution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CpuFile {
+    Constant(Duration),
+    Table(CpuTable),
+}
+
+/// `{ dist = "lognormal", mean = "20ms", p99 = "60ms" }`. The keys are flat so each keeps
+/// its span; which keys a distribution needs is checked when resolving.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuTable {
+    pub dist: Spanned<DistFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99: Option<Spanned<Duration>>,
+}
+
+/// A queue capacity: a count, or `"unbounded"`. A negative count is refused when resolving,
+/// where the message can name the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capacity {
+    Bounded(i64),
+    Unbounded,
+}
+
+/// A whole number as TOML writes it; ranges are checked when resolving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Count(pub i64);
+
+/// A real number as TOML writes it (integers accepted); finiteness is checked when resolving.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Number(pub f64);
+
+/// Declares a closed set of keywords with a `Deserialize` whose error names the setting and
+/// lists every valid keyword: `unknown jitter "ful", expected one of "none", "full", ...`.
+macro_rules! keyword_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every keyword, in documentation order.
+            pub const KEYWORDS: &'static [&'static str] = &[$($text),+];
+
+            pub fn keyword(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            fn from_keyword(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str(KeywordVisitor {
+                    what: $what,
+                    keywords: $name::KEYWORDS,
+                    from_keyword: $name::from_keyword,
+                })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.keyword())
+            }
+        }
+    };
+}
+
+keyword_enum!(
+    /// `kind` of a source.
+    SourceKindFile, "source kind" {
+        /// Poisson arrivals at a constant or profiled rate.
+        OpenLoop => "open_loop",
+    }
+);
+
+keyword_enum!(
+    /// An outcome in a retry policy's `on` list.
+    RetryOutcome, "retry outcome" {
+        Timeout => "timeout",
+        Rejected => "rejected",
+    }
+);
+
+keyword_enum!(
+    /// `jitter` of a backoff.
+    JitterFile, "jitter" {
+        None => "none",
+        Full => "full",
+        Equal => "equal",
+        Decorrelated => "decorrelated",
+    }
+);
+
+keyword_enum!(
+    /// `balancer` of a service.
+    BalancerFile, "balancer" {
+        RoundRobin => "round_robin",
+        Random => "random",
+        LeastOutstanding => "least_outstanding",
+        PowerOfTwoChoices => "power_of_two_choices",
+    }
+);
+
+keyword_enum!(
+    /// `dist` of a CPU cost.
+    DistFile, "distribution" {
+        Constant => "constant",
+        Exponential => "exponential",
+        Lognormal => "lognormal",
+    }
+);
+
+/// `"a", "b" or "c"` for a message.
+pub fn quoted_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("\"{item}\"")).collect();
+    match quoted.as_slice() {
+        [] => "nothing".to_string(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn unknown_keyword(what: &str, text: &str, keywords: &[&str]) -> String {
+    let choices = match keywords {
+        [only] => format!("\"{only}\""),
+        _ => format!("one of {}", quoted_list(keywords)),
+    };
+    format!("unknown {what} \"{text}\", expected {choices}")
+}
+
+/// Reads a keyword; an unknown one or a non-string gets a message listing the keywords.
+struct KeywordVisitor<T> {
+    what: &'static str,
+    keywords: &'static [&'static str],
+    from_keyword: fn(&str) -> Option<T>,
+}
+
+impl<T> Visitor<'_> for KeywordVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "a {} ({})", self.what, quoted_list(self.keywords))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+        (self.from_keyword)(text).ok_or_else(|| E::custom(unknown_keyword(self.what, text, self.keywords)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Hand-written `Deserialize`s: a value that may be a string or a table/array is read with
+// one visitor, so errors keep their spans and say what was expected (serde's untagged enums
+// would only say "did not match any variant").
+// ---------------------------------------------------------------------------------------
+
+impl<'de> Deserialize<'de> for RateFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RateFileVisitor)
+    }
+}
+
+struct RateFileVisitor;
+
+impl<'de> Visitor<'de> for RateFileVisitor {
+    type Value = RateFile;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(r#"a rate such as "100/s", or a profile [{ at = "06:00", rate = "50/s" }, ...]"#)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<RateFile, E> {
+        text.parse().map(RateFile::Constant).map_err(|err: UnitError| E::custom(err))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<RateFile, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<RateFile, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<RateFile, A::Error> {
+        Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RateFile::Profile)
+    }
+}
+
+impl<'de> Deserialize<'de> for CpuFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CpuFileVisitor)
+    }
+}
+
+struct CpuFileVisitor;
+
+impl<'de> Visitor<'de> for CpuFileVisitor {
+    type Value = CpuFile;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(r#"a CPU cost such as "20ms" or { dist = "exponential", mean = "20ms" }"#)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<CpuFile, E> {
+        text.parse().map(CpuFile::Constant).map_err(|err: UnitError| E::custom(err))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<CpuFile, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<CpuFile, E> {
+        self.visit_str(&value.to_string())
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<CpuFile, A::Error> {
+        CpuTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(CpuFile::Table)
+    }
+}
+
+impl<'de> Deserialize<'de> for Capacity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CapacityVisitor)
+    }
+}
+
+struct CapacityVisitor;
+
+const CAPACITY_EXPECTED: &str = r#"expected a count >= 0 such as 64, or "unbounded""#;
+
+impl Visitor<'_> for CapacityVisitor {
+    type Value = Capacity;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&CAPACITY_EXPECTED["expected ".len()..])
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Capacity, E> {
+        match text {
+            "unbounded" => Ok(Capacity::Unbounded),
+            _ => Err(E::custom(format!("unknown capacity \"{text}\", {CAPACITY_EXPECTED}"))),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Capacity, E> {
+        Ok(Capacity::Bounded(value))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Capacity, E> {
+        Err(E::custom(format!("capacity {value} is not a whole number, {CAPACITY_EXPECTED}")))
+    }
+}
+
+impl Serialize for Capacity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Capacity::Bounded(count) => serializer.serialize_i64(count),
+            Capacity::Unbounded => serializer.serialize_str("unbounded"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CountVisitor)
+    }
+}
+
+struct CountVisitor;
+
+impl Visitor<'_> for CountVisitor {
+    type Value = Count;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a whole number such as 4")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Count, E> {
+        Ok(Count(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Count, E> {
+        i64::try_from(value)
+            .map(Count)
+            .map_err(|_| E::custom(format!("{value} is too large, expected at most {}", i64::MAX)))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Count, E> {
+        Err(E::custom(format!("{value} is not a whole number, expected a whole number such as 4")))
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NumberVisitor)
+    }
+}
+
+struct NumberVisitor;
+
+impl Visitor<'_> for NumberVisitor {
+    type Value = Number;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a number such as 2.0")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Number, E> {
+        Ok(Number(value as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Number, E> {
+        Ok(Number(value as f64))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Number, E> {
+        Ok(Number(value))
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_errors_list_every_choice() {
+        let error = toml::from_str::<BackoffFile>(r#"jitter = "ful""#).unwrap_err();
+        assert_eq!(
+            error.message(),
+            r#"unknown jitter "ful", expected one of "none", "full", "equal" or "decorrelated""#
+        );
+        let error =
+            toml::from_str::<SourceFile>("kind = \"closed\"\nclient = \"a\"\nrate = \"1/s\"").unwrap_err();
+        assert_eq!(error.message(), r#"unknown source kind "closed", expected "open_loop""#);
+    }
+
+    #[test]
+    fn rate_is_a_constant_or_a_profile() {
+        let source: SourceFile = toml::from_str(
+            "client = \"app\"\nrate = [{ at = \"06:00\", rate = \"50/s\" }, { at = \"90m\", rate = \"1/s\" }]",
+        )
+        .unwrap();
+        let RateFile::Profile(points) = source.rate.get_ref() else { panic!("not a profile") };
+        assert_eq!(points.len(), 2);
+        assert_eq!(points[1].rate.span(), 77..82);
+        let error = toml::from_str::<SourceFile>("client = \"app\"\nrate = 100").unwrap_err();
+        assert!(error.message().starts_with("missing unit in rate \"100\""), "{}", error.message());
+    }
+
+    #[test]
+    fn cpu_is_a_shorthand_or_a_table() {
+        let service: ServiceClassFile = toml::from_str(r#"cpu = "20ms""#).unwrap();
+        assert_eq!(*service.cpu.get_ref(), CpuFile::Constant("20ms".parse().unwrap()));
+        let service: ServiceClassFile =
+            toml::from_str(r#"cpu = { dist = "lognormal", mean = "20ms", p99 = "60ms" }"#).unwrap();
+        let CpuFile::Table(table) = service.cpu.get_ref() else { panic!("not a table") };
+        assert_eq!(*table.dist.get_ref(), DistFile::Lognormal);
+        assert!(table.p99.is_some());
+        let error =
+            toml::from_str::<ServiceClassFile>(r#"cpu = { dist = "normal", mean = "20ms" }"#).unwrap_err();
+        assert!(error.message().contains(r#"expected one of "constant", "exponential" or "lognormal""#));
+    }
+
+    #[test]
+    fn capacity_is_a_count_or_unbounded() {
+        let queue: QueueFile = toml::from_str("capacity = 64").unwrap();
+        assert_eq!(*queue.capacity.unwrap().get_ref(), Capacity::Bounded(64));
+        let queue: QueueFile = toml::from_str(r#"capacity = "unbounded""#).unwrap();
+        assert_eq!(*queue.capacity.unwrap().get_ref(), Capacity::Unbounded);
+        assert!(toml::from_str::<QueueFile>(r#"capacity = "lots""#).is_err());
+    }
+}

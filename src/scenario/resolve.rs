@@ -1,0 +1,659 @@
+//! Turns a parsed, default-filled file into the model's `Scenario`: names become ids, units
+//! become nanoseconds and rates per second, distributions are fitted, and every range and
+//! cross-field rule is checked.
+//!
+//! Invariants: this is the last gate before the simulation, which trusts its input, so
+//! everything user-controlled is checked here (a run must never panic on user input). Each
+//! refusal names the key, points at the value the user wrote (not at a filled-in default),
+//! and says what would be valid, including the limit when a value is merely absurd.
+//!
+//! Ids follow the order of the named tables, which is the byte order of the names (see
+//! `file`): class 0 is the alphabetically first `[classes.NAME]`, and so on.
+
+use std::ops::{Range, RangeInclusive};
+
+use toml::Spanned;
+
+use super::defaults::is_filled;
+use super::error::Problem;
+use super::file::{
+    BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, DistFile,
+    JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
+    SourceKindFile, quoted_list,
+};
+use super::units::{ClockTime, Duration, Rate, TimePoint};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{
+    Backoff, Balancer, Client, CpuCost, Guard, Jitter, RateProfile, RequestClass, RetryOn, RetryPolicy,
+    Scenario, Service, Source, SourceKind,
+};
+
+/// Longest run: 365 days. Longer is a typo (`"5d"` for `"5h"`?) or needs a different tool.
+const MAX_DURATION: Duration = Duration(SimDuration::from_secs(365 * 86_400));
+/// Most time-series intervals in a run: 1,000,000 (the series must stay small).
+const MAX_INTERVALS: u64 = 1_000_000;
+/// Most instances of one service: 100,000.
+const MAX_INSTANCES: i64 = 100_000;
+/// Most cores, and most workers, of one instance: 1,000,000.
+const MAX_PER_INSTANCE: i64 = 1_000_000;
+/// Highest arrival rate: 1e9 per second.
+const MAX_RATE_PER_SECOND: f64 = 1e9;
+/// Most attempts of a retry policy: 100.
+const MAX_ATTEMPTS: i64 = 100;
+/// Largest queue capacity: the `u32` the model stores.
+const MAX_QUEUE_CAPACITY: i64 = u32::MAX as i64;
+/// Shares must sum to 100% within this (as fractions).
+const SHARE_TOLERANCE: f64 = 1e-9;
+/// The normal distribution's 99th percentile, for the lognormal bound in messages.
+const Z99: f64 = 2.326_347_874_040_841;
+
+/// Resolves a file that `defaults::fill` has completed.
+pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
+    let simulation = &file.simulation;
+    let duration = check_duration(&simulation.duration)?;
+    let start = check_start(simulation.start.as_ref())?;
+    let interval =
+        check_interval(present(&simulation.interval, "simulation.interval")?, &simulation.duration)?;
+    let seed =
+        check_count(present(&simulation.seed, "simulation.seed")?, "simulation.seed", "seed", 0..=i64::MAX)?;
+    let classes = resolve_classes(&file.classes)?;
+    let class_names = names(&file.classes);
+    let services = resolve_services(&file.services, &class_names)?;
+    let clients = resolve_clients(&file.clients, &names(&file.services))?;
+    let sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
+    Ok(Scenario {
+        name: present(&simulation.name, "simulation.name")?.clone(),
+        description: present(&simulation.description, "simulation.description")?.clone(),
+        duration,
+        start_clock: start.map(ClockTime::since_midnight),
+        interval,
+        seed: seed as u64,
+        guard: resolve_guard(file)?,
+        classes,
+        sources,
+        clients,
+        services,
+    })
+}
+
+/// A key `defaults::fill` always fills; its absence is a bug, reported rather than panicked.
+fn present<'a, T>(value: &'a Option<T>, key: &str) -> Result<&'a T, Problem> {
+    value
+        .as_ref()
+        .ok_or_else(|| Problem::new(0..0, key, format!("internal error: no default was filled in for {key}")))
+}
+
+/// The names of a named table, in id order.
+fn names<T>(table: &Named<T>) -> Vec<&str> {
+    table.keys().map(|name| name.get_ref().as_str()).collect()
+}
+
+/// The id of the entry `reference` names, or an error listing the valid names.
+fn lookup(names: &[&str], reference: &Spanned<String>, key: &str, what: &str) -> Result<usize, Problem> {
+    let name = reference.get_ref();
+    names.iter().position(|candidate| candidate == name).ok_or_else(|| {
+        let expected = match names {
+            [] => format!("a name, but no [{what}s.NAME] table is defined"),
+            [only] => format!("\"{only}\""),
+            _ => format!("one of {}", quoted_list(names)),
+        };
+        Problem::new(reference.span(), key, format!("unknown {what} \"{name}\"")).expected(expected)
+    })
+}
+
+/// A whole number within `range`; the message names the limit that was crossed.
+fn check_count(
+    value: &Spanned<Count>,
+    key: &str,
+    what: &str,
+    range: RangeInclusive<i64>,
+) -> Result<i64, Problem> {
+    let count = value.get_ref().0;
+    if range.contains(&count) {
+        return Ok(count);
+    }
+    let (min, max) = (*range.start(), *range.end());
+    let message = if count < min {
+        format!("{what} {count} is below the minimum of {min}")
+    } else {
+        format!("{what} {count} is above the limit of {max}")
+    };
+    Problem::new(value.span(), key, message)
+        .expected(format!("a whole number from {min} to {max}"))
+        .into_err()
+}
+
+// ---------------------------------------------------------------------------------------
+// [simulation] and [guard]
+// ---------------------------------------------------------------------------------------
+
+fn check_duration(duration: &Spanned<Duration>) -> Result<SimDuration, Problem> {
+    let value = *duration.get_ref();
+    let problem = |message: String| Problem::new(duration.span(), "simulation.duration", message);
+    if value.nanos() == 0 {
+        return problem("duration is zero".into())
+            .expected("a duration above zero such as \"5h\"")
+            .into_err();
+    }
+    if value > MAX_DURATION {
+        let message = format!("duration {value} is above the limit of {MAX_DURATION}");
+        return problem(message).expected(format!("a duration up to {MAX_DURATION}")).into_err();
+    }
+    Ok(value.0)
+}
+
+/// The clock time of t = 0, which must be on the scenario's first day.
+fn check_start(start: Option<&Spanned<ClockTime>>) -> Result<Option<ClockTime>, Problem> {
+    let Some(start) = start else { return Ok(None) };
+    let clock = *start.get_ref();
+    if clock.since_midnight() >= SimDuration::from_secs(86_400) {
+        let message = format!("start {clock} is not on the first day");
+        return Problem::new(start.span(), "simulation.start", message)
+            .expected("a clock time \"HH:MM\" without \"+Nd\"")
+            .into_err();
+    }
+    Ok(Some(clock))
+}
+
+/// The interval must be above zero, fit in the duration, and not split the run into an
+/// absurd number of intervals. When it is the default, a conflict is the duration's fault.
+fn check_interval(
+    interval: &Spanned<Duration>,
+    duration: &Spanned<Duration>,
+) -> Result<SimDuration, Problem> {
+    let (width, run) = (*interval.get_ref(), *duration.get_ref());
+    if width.nanos() == 0 {
+        let problem = Problem::new(interval.span(), "simulation.interval", "interval is zero");
+        return problem.expected(format!("an interval above zero, at most the duration {run}")).into_err();
+    }
+    if width > run {
+        if is_filled(interval) {
+            let message = format!("duration {run} is shorter than the default interval {width}");
+            let expected = format!("a duration of at least {width}, or a shorter simulation.interval");
+            return Problem::new(duration.span(), "simulation.duration", message)
+                .expected(expected)
+                .into_err();
+        }
+        let message = format!("interval {width} is longer than the duration {run}");
+        return Problem::new(interval.span(), "simulation.interval", message)
+            .expected(format!("an interval up to {run}"))
+            .into_err();
+    }
+    let n_intervals = run.nanos().div_ceil(width.nanos());
+    if n_intervals > MAX_INTERVALS {
+        let shortest = Duration(SimDuration(run.nanos().div_ceil(MAX_INTERVALS)));
+        let message = format!(
+            "interval {width} splits the {run} run into {n_intervals} intervals, above the limit of {MAX_INTERVALS}"
+        );
+        let key = if is_filled(interval) { "simulation.duration" } else { "simulation.interval" };
+        let span = if is_filled(interval) { duration.span() } else { interval.span() };
+        return Problem::new(span, key, message)
+            .expected(format!("an interval of at least {shortest}"))
+            .into_err();
+    }
+    Ok(width.0)
+}
+
+fn resolve_guard(file: &ScenarioFile) -> Result<Guard, Problem> {
+    let guard = present(&file.guard, "guard")?;
+    let max_in_flight = present(&guard.max_in_flight, "guard.max_in_flight")?;
+    let max_events = present(&guard.max_events, "guard.max_events")?;
+    Ok(Guard {
+        max_in_flight: check_count(max_in_flight, "guard.max_in_flight", "max_in_flight", 1..=i64::MAX)?
+            as u64,
+        max_events: check_count(max_events, "guard.max_events", "max_events", 1..=i64::MAX)? as u64,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// [classes]
+// ---------------------------------------------------------------------------------------
+
+/// At least one class; each share in (0%, 100%]; shares summing to 100%.
+fn resolve_classes(classes: &Named<ClassFile>) -> Result<Vec<RequestClass>, Problem> {
+    if classes.is_empty() {
+        return Problem::new(0..0, "classes", "no request class is defined")
+            .expected("at least one [classes.NAME] table, e.g. [classes.default]")
+            .into_err();
+    }
+    let mut resolved = Vec::with_capacity(classes.len());
+    let mut last_share_span = 0..0;
+    for (name, class) in classes {
+        let key = format!("classes.{}.share", name.get_ref());
+        let Some(share) = &class.share else {
+            let message = format!("class \"{}\" has no share", name.get_ref());
+            let expected = "share = \"NN%\" in every class when there are several, summing to 100%";
+            return Problem::new(name.span(), key, message).expected(expected).into_err();
+        };
+        let percent = share.get_ref().percent();
+        if !(percent > 0.0 && percent <= 100.0) {
+            let message = format!("share {} is outside (0%, 100%]", share.get_ref());
+            return Problem::new(share.span(), key, message)
+                .expected("a share above 0% and at most 100%")
+                .into_err();
+        }
+        last_share_span = share.span();
+        resolved.push(RequestClass { name: name.get_ref().clone(), share: share.get_ref().fraction() });
+    }
+    check_share_sum(&resolved, last_share_span)?;
+    Ok(resolved)
+}
+
+fn check_share_sum(classes: &[RequestClass], span: Range<usize>) -> Result<(), Problem> {
+    let sum: f64 = classes.iter().map(|class| class.share).sum();
+    if (sum - 1.0).abs() <= SHARE_TOLERANCE {
+        return Ok(());
+    }
+    let parts: Vec<String> =
+        classes.iter().map(|class| format!("{} {}", class.name, percent_text(class.share))).collect();
+    let message = format!("class shares sum to {} ({})", percent_text(sum), parts.join(", "));
+    Problem::new(span, "classes", message).expected("shares summing to 100%").into_err()
+}
+
+/// A fraction as a percentage for a message, rounded to 9 decimals (0.07 is "7%", not
+/// "7.000000000000001%").
+fn percent_text(fraction: f64) -> String {
+    format!("{}%", (fraction * 100.0 * 1e9).round() / 1e9)
+}
+
+// ---------------------------------------------------------------------------------------
+// [services]
+// ---------------------------------------------------------------------------------------
+
+fn resolve_services(services: &Named<ServiceFile>, class_names: &[&str]) -> Result<Vec<Service>, Problem> {
+    if services.is_empty() {
+        return Problem::new(0..0, "services", "no service is defined")
+            .expected("at least one [services.NAME] table with instances, cores and cpu")
+            .into_err();
+    }
+    services.iter().map(|(name, service)| resolve_service(name.get_ref(), service, class_names)).collect()
+}
+
+fn resolve_service(name: &str, service: &ServiceFile, class_names: &[&str]) -> Result<Service, Problem> {
+    let key = |field: &str| format!("services.{name}.{field}");
+    let instances = check_count(&service.instances, &key("instances"), "instances", 1..=MAX_INSTANCES)?;
+    let cores = check_count(&service.cores, &key("cores"), "cores", 1..=MAX_PER_INSTANCE)?;
+    let workers = present(&service.workers, &key("workers"))?;
+    let workers = check_count(workers, &key("workers"), "workers", 1..=MAX_PER_INSTANCE)?;
+    let queue = present(&service.queue, &key("queue"))?;
+    let capacity = present(&queue.capacity, &key("queue.capacity"))?;
+    let balancer = *present(&service.balancer, &key("balancer"))?;
+    Ok(Service {
+        name: name.to_string(),
+        instances: instances as u32,
+        cores: cores as u32,
+        workers: workers as u32,
+        queue_capacity: check_capacity(capacity, &key("queue.capacity"))?,
+        balancer: balancer_of(balancer),
+        cpu: resolve_service_cpu(name, service, class_names)?,
+    })
+}
+
+fn check_capacity(capacity: &Spanned<Capacity>, key: &str) -> Result<Option<u32>, Problem> {
+    match *capacity.get_ref() {
+        Capacity::Unbounded => Ok(None),
+        Capacity::Bounded(count) if (0..=MAX_QUEUE_CAPACITY).contains(&count) => Ok(Some(count as u32)),
+        Capacity::Bounded(count) => {
+            let message = if count < 0 {
+                format!("queue capacity {count} is negative")
+            } else {
+                format!("queue capacity {count} is above the limit of {MAX_QUEUE_CAPACITY}")
+            };
+            let expected = format!("a count from 0 to {MAX_QUEUE_CAPACITY}, or \"unbounded\"");
+            Problem::new(capacity.span(), key, message).expected(expected).into_err()
+        }
+    }
+}
+
+fn balancer_of(balancer: BalancerFile) -> Balancer {
+    match balancer {
+        BalancerFile::RoundRobin => Balancer::RoundRobin,
+        BalancerFile::Random => Balancer::Random,
+        BalancerFile::LeastOutstanding => Balancer::LeastOutstanding,
+        BalancerFile::PowerOfTwoChoices => Balancer::PowerOfTwoChoices,
+    }
+}
+
+/// The service's CPU cost for every class, by class id: its `cpu`, unless a
+/// `[services.NAME.classes.CLASS]` table overrides it.
+fn resolve_service_cpu(
+    name: &str,
+    service: &ServiceFile,
+    class_names: &[&str],
+) -> Result<Vec<CpuCost>, Problem> {
+    let default_cost = resolve_cpu(&service.cpu, &format!("services.{name}.cpu"))?;
+    let mut costs = vec![default_cost; class_names.len()];
+    for (class, class_cpu) in &service.classes {
+        let class_key = format!("services.{name}.classes.{}", class.get_ref());
+        let class_idx = lookup(class_names, class, &class_key, "class")?;
+        costs[class_idx] = resolve_cpu(&class_cpu.cpu, &format!("{class_key}.cpu"))?;
+    }
+    Ok(costs)
+}
+
+/// A CPU cost: the distribution gets exactly the keys it needs, every duration is above
+/// zero, and a lognormal's p99 is one a lognormal with that mean can have.
+fn resolve_cpu(cpu: &Spanned<CpuFile>, key: &str) -> Result<CpuCost, Problem> {
+    let table = match cpu.get_ref() {
+        CpuFile::Constant(value) => {
+            let value = Spanned::new(cpu.span(), *value);
+            return Ok(CpuCost::Constant(positive_cost(&value, key)?));
+        }
+        CpuFile::Table(table) => table,
+    };
+    let dist = *table.dist.get_ref();
+    let needed = |field: &'static str, value: &Option<Spanned<Duration>>| {
+        let value = value.as_ref().ok_or_else(|| missing_cpu_key(cpu, key, dist, field))?;
+        positive_cost(value, &format!("{key}.{field}"))
+    };
+    match dist {
+        DistFile::Constant => {
+            refuse_cpu_keys(table, key, &["mean", "p99"])?;
+            Ok(CpuCost::Constant(needed("value", &table.value)?))
+        }
+        DistFile::Exponential => {
+            refuse_cpu_keys(table, key, &["value", "p99"])?;
+            Ok(CpuCost::Exponential { mean: needed("mean", &table.mean)? })
+        }
+        DistFile::Lognormal => {
+            refuse_cpu_keys(table, key, &["value"])?;
+            let mean = needed("mean", &table.mean)?;
+            needed("p99", &table.p99)?;
+            fit_lognormal(mean, table, key)
+        }
+    }
+}
+
+/// The keys each distribution takes, for messages.
+fn cpu_example(dist: DistFile) -> &'static str {
+    match dist {
+        DistFile::Constant => r#"{ dist = "constant", value = "20ms" }"#,
+        DistFile::Exponential => r#"{ dist = "exponential", mean = "20ms" }"#,
+        DistFile::Lognormal => r#"{ dist = "lognormal", mean = "20ms", p99 = "60ms" }"#,
+    }
+}
+
+fn missing_cpu_key(cpu: &Spanned<CpuFile>, key: &str, dist: DistFile, field: &str) -> Problem {
+    let message = format!("dist \"{}\" needs \"{field}\"", dist.keyword());
+    Problem::new(cpu.span(), format!("{key}.{field}"), message).expected(cpu_example(dist))
+}
+
+/// Refuses keys that the table's distribution does not take.
+fn refuse_cpu_keys(table: &CpuTable, key: &str, refused: &[&str]) -> Result<(), Problem> {
+    let keys = [("value", &table.value), ("mean", &table.mean), ("p99", &table.p99)];
+    for (field, value) in keys {
+        let Some(value) = value else { continue };
+        if refused.contains(&field) {
+            let dist = *table.dist.get_ref();
+            let message = format!("\"{field}\" does not apply to dist \"{}\"", dist.keyword());
+            return Problem::new(value.span(), format!("{key}.{field}"), message)
+                .expected(cpu_example(dist))
+                .into_err();
+        }
+    }
+    Ok(())
+}
+
+fn positive_cost(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Problem> {
+    if value.get_ref().nanos() == 0 {
+        let problem = Problem::new(value.span(), key, "cpu cost is zero");
+        return problem.expected("a cost above zero such as \"20ms\"").into_err();
+    }
+    Ok(value.get_ref().0)
+}
+
+/// Fits the lognormal, or explains why no lognormal has this mean and p99: its
+/// `p99 / mean = exp(z*sigma - sigma^2/2)` is above 1 only for `sigma < 2z` and peaks at
+/// `e^(z^2/2)` (about 14.97) for `sigma = z`, z = 2.326 being the normal 99th percentile.
+fn fit_lognormal(mean: SimDuration, table: &CpuTable, key: &str) -> Result<CpuCost, Problem> {
+    let p99 = present(&table.p99, key)?;
+    let (mean_secs, p99_secs) = (mean.as_secs_f64(), p99.get_ref().0.as_secs_f64());
+    if let Some(cost) = CpuCost::lognormal_from_mean_p99(mean_secs, p99_secs) {
+        return Ok(cost);
+    }
+    let (mean_text, p99_text) = (Duration(mean), *p99.get_ref());
+    let p99_key = format!("{key}.p99");
+    if p99_secs <= mean_secs {
+        let message = format!("lognormal p99 {p99_text} is not above its mean {mean_text}");
+        let expected = format!("a p99 above the mean {mean_text} (a lognormal's tail is above its mean)");
+        return Problem::new(p99.span(), p99_key, message).expected(expected).into_err();
+    }
+    let ratio_limit = (Z99 * Z99 / 2.0).exp();
+    let highest = Duration(SimDuration::from_secs_f64(mean_secs * ratio_limit));
+    let message = format!(
+        "lognormal p99 {p99_text} is {:.2} x its mean {mean_text}, more than any lognormal allows",
+        p99_secs / mean_secs
+    );
+    let expected = format!(
+        "a p99 of at most {ratio_limit:.2} x the mean, {highest}: a lognormal's p99/mean = exp(z*sigma - sigma^2/2) peaks at e^(z^2/2) = {ratio_limit:.2} for sigma = z = 2.326"
+    );
+    Problem::new(p99.span(), p99_key, message).expected(expected).into_err()
+}
+
+// ---------------------------------------------------------------------------------------
+// [clients]
+// ---------------------------------------------------------------------------------------
+
+fn resolve_clients(clients: &Named<ClientFile>, service_names: &[&str]) -> Result<Vec<Client>, Problem> {
+    clients.iter().map(|(name, client)| resolve_client(name.get_ref(), client, service_names)).collect()
+}
+
+fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Result<Client, Problem> {
+    let key = format!("clients.{name}");
+    let target = lookup(service_names, &client.target, &format!("{key}.target"), "service")?;
+    let timeout = match &client.timeout {
+        Some(timeout) if timeout.get_ref().nanos() == 0 => {
+            let problem = Problem::new(
+                timeout.span(),
+                format!("{key}.timeout"),
+                "timeout is zero, so every attempt would fail",
+            );
+            return problem.expected("a timeout above zero, or no timeout key to wait for ever").into_err();
+        }
+        Some(timeout) => Some(timeout.get_ref().0),
+        None => None,
+    };
+    let retry = resolve_retry(present(&client.retry, &format!("{key}.retry"))?, &format!("{key}.retry"))?;
+    Ok(Client { name: name.to_string(), target, timeout, retry })
+}
+
+/// max_attempts in 1..=100; a policy that may retry must say what it retries on.
+fn resolve_retry(retry: &RetryFile, key: &str) -> Result<RetryPolicy, Problem> {
+    let attempts_key = format!("{key}.max_attempts");
+    let max_attempts = check_count(
+        present(&retry.max_attempts, &attempts_key)?,
+        &attempts_key,
+        "max_attempts",
+        1..=MAX_ATTEMPTS,
+    )?;
+    let on = present(&retry.on, &format!("{key}.on"))?;
+    let retry_on = RetryOn {
+        timeout: on.get_ref().contains(&RetryOutcome::Timeout),
+        rejected: on.get_ref().contains(&RetryOutcome::Rejected),
+    };
+    if max_attempts > 1 && on.get_ref().is_empty() {
+        let message = format!(
+            "max_attempts is {max_attempts} but \"on\" is empty, so no attempt would ever be retried"
+        );
+        let expected = r#"on = ["timeout"], ["rejected"] or both, or max_attempts = 1 for no retries"#;
+        return Problem::new(on.span(), format!("{key}.on"), message).expected(expected).into_err();
+    }
+    let backoff =
+        resolve_backoff(present(&retry.backoff, &format!("{key}.backoff"))?, &format!("{key}.backoff"))?;
+    Ok(RetryPolicy { max_attempts: max_attempts as u32, backoff, retry_on })
+}
+
+/// multiplier finite and >= 1; cap >= base (the error points at whichever the user wrote).
+fn resolve_backoff(backoff: &BackoffFile, key: &str) -> Result<Backoff, Problem> {
+    let base = present(&backoff.base, &format!("{key}.base"))?;
+    let cap = present(&backoff.cap, &format!("{key}.cap"))?;
+    let multiplier = present(&backoff.multiplier, &format!("{key}.multiplier"))?;
+    let factor = multiplier.get_ref().0;
+    if !(factor.is_finite() && factor >= 1.0) {
+        let message = format!("backoff multiplier {factor} is not a finite number >= 1");
+        let problem = Problem::new(multiplier.span(), format!("{key}.multiplier"), message);
+        return problem.expected("a multiplier of at least 1, such as 2.0").into_err();
+    }
+    let (base_value, cap_value) = (*base.get_ref(), *cap.get_ref());
+    if cap_value < base_value {
+        return cap_below_base(base, cap, key).into_err();
+    }
+    let jitter = *present(&backoff.jitter, &format!("{key}.jitter"))?;
+    Ok(Backoff { base: base_value.0, multiplier: factor, cap: cap_value.0, jitter: jitter_of(jitter) })
+}
+
+fn cap_below_base(base: &Spanned<Duration>, cap: &Spanned<Duration>, key: &str) -> Problem {
+    let (base_value, cap_value) = (*base.get_ref(), *cap.get_ref());
+    if is_filled(cap) {
+        let message = format!("backoff base {base_value} is above the default cap {cap_value}");
+        let expected = format!("a base of at most {cap_value}, or a cap of at least {base_value}");
+        return Problem::new(base.span(), format!("{key}.base"), message).expected(expected);
+    }
+    let base_kind = if is_filled(base) { "the default base" } else { "the base" };
+    let message = format!("backoff cap {cap_value} is below {base_kind} {base_value}");
+    Problem::new(cap.span(), format!("{key}.cap"), message)
+        .expected(format!("a cap of at least {base_value}"))
+}
+
+fn jitter_of(jitter: JitterFile) -> Jitter {
+    match jitter {
+        JitterFile::None => Jitter::None,
+        JitterFile::Full => Jitter::Full,
+        JitterFile::Equal => Jitter::Equal,
+        JitterFile::Decorrelated => Jitter::Decorrelated,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// [sources]
+// ---------------------------------------------------------------------------------------
+
+fn resolve_sources(
+    sources: &Named<SourceFile>,
+    client_names: &[&str],
+    start: Option<ClockTime>,
+) -> Result<Vec<Source>, Problem> {
+    if sources.is_empty() {
+        return Problem::new(0..0, "sources", "no source is defined")
+            .expected("at least one [sources.NAME] table with a client and a rate")
+            .into_err();
+    }
+    sources.iter().map(|(name, source)| resolve_source(name.get_ref(), source, client_names, start)).collect()
+}
+
+fn resolve_source(
+    name: &str,
+    source: &SourceFile,
+    client_names: &[&str],
+    start: Option<ClockTime>,
+) -> Result<Source, Problem> {
+    let key = format!("sources.{name}");
+    let client = lookup(client_names, &source.client, &format!("{key}.client"), "client")?;
+    let kind = match present(&source.kind, &format!("{key}.kind"))? {
+        SourceKindFile::OpenLoop => {
+            SourceKind::OpenLoop { profile: resolve_profile(&source.rate, &format!("{key}.rate"), start)? }
+        }
+    };
+    Ok(Source { name: name.to_string(), client, kind })
+}
+
+/// A constant rate is a one-point profile at t = 0. A profile has at least one point, its
+/// times strictly increase, and clock times are on or after `simulation.start`.
+fn resolve_profile(
+    rate: &Spanned<RateFile>,
+    key: &str,
+    start: Option<ClockTime>,
+) -> Result<RateProfile, Problem> {
+    let points = match rate.get_ref() {
+        RateFile::Constant(constant) => {
+            let per_second = check_rate(&Spanned::new(rate.span(), *constant), key)?;
+            return Ok(RateProfile { points: vec![(SimTime::ZERO, per_second)] });
+        }
+        RateFile::Profile(points) => points,
+    };
+    if points.is_empty() {
+        let expected = r#"at least one point such as [{ at = "06:00", rate = "50/s" }], or a constant rate such as "100/s""#;
+        return Problem::new(rate.span(), key, "rate profile is empty").expected(expected).into_err();
+    }
+    let mut resolved: Vec<(SimTime, f64)> = Vec::with_capacity(points.len());
+    for (point_idx, point) in points.iter().enumerate() {
+        let point_key = format!("{key}[{point_idx}]");
+        let at = time_from_start(&point.at, &format!("{point_key}.at"), start)?;
+        if let Some(&(previous, _)) = resolved.last()
+            && at <= previous
+        {
+            return out_of_order(
+                &point.at,
+                &points[point_idx - 1].at,
+                at,
+                previous,
+                &format!("{point_key}.at"),
+            )
+            .into_err();
+        }
+        resolved.push((at, check_rate(&point.rate, &format!("{point_key}.rate"))?));
+    }
+    Ok(RateProfile { points: resolved })
+}
+
+fn check_rate(rate: &Spanned<Rate>, key: &str) -> Result<f64, Problem> {
+    let per_second = rate.get_ref().per_second();
+    if per_second > MAX_RATE_PER_SECOND {
+        let message = format!("rate {} is above the limit of 1000000000/s", rate.get_ref());
+        return Problem::new(rate.span(), key, message).expected("a rate of at most 1000000000/s").into_err();
+    }
+    Ok(per_second)
+}
+
+/// A profile time as a time since t = 0; a clock time needs `simulation.start`, and must
+/// not be before it.
+fn time_from_start(at: &Spanned<TimePoint>, key: &str, start: Option<ClockTime>) -> Result<SimTime, Problem> {
+    let clock = match *at.get_ref() {
+        TimePoint::FromStart(offset) => return Ok(SimTime(offset.nanos())),
+        TimePoint::Clock(clock) => clock,
+    };
+    let Some(start) = start else {
+        let message = format!("clock time {clock} needs simulation.start");
+        let expected = r#"simulation.start = "HH:MM" (the clock time at t = 0), or a duration from the start such as "90m""#;
+        return Problem::new(at.span(), key, message).expected(expected).into_err();
+    };
+    if clock < start {
+        let next_day = ClockTime(SimDuration(clock.since_midnight().0 + 86_400_000_000_000));
+        let message = format!("clock time {clock} is before the start {start}");
+        let expected = format!("a time at or after {start}, or \"{next_day}\" for the next day");
+        return Problem::new(at.span(), key, message).expected(expected).into_err();
+    }
+    Ok(SimTime(clock.since_midnight().0 - start.since_midnight().0))
+}
+
+fn out_of_order(
+    at: &Spanned<TimePoint>,
+    previous_at: &Spanned<TimePoint>,
+    time: SimTime,
+    previous: SimTime,
+    key: &str,
+) -> Problem {
+    let describe = |point: &Spanned<TimePoint>, time: SimTime| match point.get_ref() {
+        TimePoint::Clock(clock) => format!("{clock} (t+{})", Duration(SimDuration(time.0))),
+        TimePoint::FromStart(offset) => offset.to_string(),
+    };
+    let message = format!(
+        "profile time {} is not after the previous point's {}",
+        describe(at, time),
+        describe(previous_at, previous)
+    );
+    Problem::new(at.span(), key, message).expected("profile times in strictly increasing order")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lognormal_bound_in_messages_matches_the_model() {
+        let ratio_limit = (Z99 * Z99 / 2.0).exp();
+        assert!(CpuCost::lognormal_from_mean_p99(1.0, ratio_limit * 0.999_999).is_some());
+        assert!(CpuCost::lognormal_from_mean_p99(1.0, ratio_limit * 1.000_001).is_none());
+        assert!((ratio_limit - 14.97).abs() < 0.01);
+    }
+}

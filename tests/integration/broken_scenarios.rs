@@ -1,0 +1,197 @@
+//! Broken scenario files and the errors they get: every error names the file, line, column
+//! and key, says what would be valid, and shows the source with a caret.
+//!
+//! Each case is a small edit of `BASE`, a valid scenario, so the snapshot shows only what the
+//! edit broke. Snapshots live in `snapshots/`; review a change with `cargo insta review` or
+//! by reading the `.snap.new` file.
+
+use stormsim::scenario::{Stage, load_str};
+
+const FILE: &str = "broken.toml";
+
+const BASE: &str = r#"[simulation]
+duration = "1h"
+start = "06:00"
+
+[classes.login]
+share = "40%"
+
+[classes.browse]
+share = "60%"
+
+[sources.users]
+client = "app"
+rate = [{ at = "06:00", rate = "50/s" }, { at = "06:30", rate = "100/s" }]
+
+[clients.app]
+target = "api"
+timeout = "2s"
+
+[clients.app.retry]
+max_attempts = 3
+backoff = { base = "100ms", cap = "20s", jitter = "full" }
+
+[clients.batch]
+target = "api"
+
+[services.api]
+instances = 4
+cores = 2
+balancer = "round_robin"
+cpu = { dist = "lognormal", mean = "20ms", p99 = "60ms" }
+"#;
+
+/// `BASE` with its first `old` replaced by `new`.
+fn edit(old: &str, new: &str) -> String {
+    assert!(BASE.contains(old), "BASE has no {old:?}");
+    BASE.replacen(old, new, 1)
+}
+
+/// Loads a scenario that must be refused and returns the rendered error.
+fn check_broken(toml: &str) -> String {
+    match load_str(toml, FILE) {
+        Ok(_) => panic!("this scenario loaded, but it should be refused:\n{toml}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    load_str(BASE, FILE).unwrap_or_else(|error| panic!("{error}"));
+}
+
+/// One snapshot test per broken file.
+macro_rules! broken {
+    ($($name:ident: $toml:expr;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                insta::assert_snapshot!(check_broken(&$toml));
+            }
+        )+
+    };
+}
+
+broken! {
+    unknown_top_level_key: format!("{BASE}\n[metrics]\nperiod = \"15s\"\n");
+    unknown_nested_key: edit(r#"cap = "20s","#, r#"cap = "20s", jiter = "full","#);
+    unknown_simulation_key: edit(r#"duration = "1h""#, "duration = \"1h\"\nwarmup = \"5m\"");
+    wrong_type: edit("instances = 4", r#"instances = "4""#);
+    fractional_count: edit("cores = 2", "cores = 2.5");
+    negative_rate: edit(r#"rate = "50/s""#, r#"rate = "-50/s""#);
+    nan_rate: edit(r#"rate = "100/s""#, r#"rate = "NaN/s""#);
+    rate_above_limit: edit(r#"rate = "100/s""#, r#"rate = "2e9/s""#);
+    p99_below_mean: edit(r#"p99 = "60ms""#, r#"p99 = "15ms""#);
+    p99_too_large_for_lognormal: edit(r#"p99 = "60ms""#, r#"p99 = "400ms""#);
+    lognormal_without_p99: edit(r#", p99 = "60ms""#, "");
+    exponential_with_p99: edit(r#"dist = "lognormal""#, r#"dist = "exponential""#);
+    unknown_distribution: edit(r#"dist = "lognormal""#, r#"dist = "normal""#);
+    zero_cpu_cost: edit(r#"cpu = { dist = "lognormal", mean = "20ms", p99 = "60ms" }"#, r#"cpu = "0ms""#);
+    zero_cores: edit("cores = 2", "cores = 0");
+    zero_instances: edit("instances = 4", "instances = 0");
+    too_many_instances: edit("instances = 4", "instances = 250_000");
+    zero_workers: edit("cores = 2", "cores = 2\nworkers = 0");
+    negative_queue_capacity: edit("cores = 2", "cores = 2\nqueue = { capacity = -1 }");
+    unknown_queue_capacity: edit("cores = 2", "cores = 2\nqueue = { capacity = \"infinite\" }");
+    empty_profile: edit(r#"[{ at = "06:00", rate = "50/s" }, { at = "06:30", rate = "100/s" }]"#, "[]");
+    profile_time_out_of_order: edit(r#"at = "06:30""#, r#"at = "05:59+1d", rate = "1/s" }, { at = "07:00""#);
+    profile_duration_out_of_order: edit(r#"{ at = "06:00", rate = "50/s" }, { at = "06:30""#, r#"{ at = "30m", rate = "50/s" }, { at = "30m""#);
+    missing_unit_on_duration: edit(r#"duration = "1h""#, r#"duration = "30""#);
+    bare_number_duration: edit(r#"duration = "1h""#, "duration = 30");
+    unknown_duration_unit: edit(r#"timeout = "2s""#, r#"timeout = "2sec""#);
+    missing_unit_on_rate: edit(r#"rate = "50/s""#, r#"rate = "100""#);
+    missing_percent_sign: edit(r#"share = "40%""#, "share = 0.4");
+    unknown_jitter: edit(r#"jitter = "full""#, r#"jitter = "ful""#);
+    unknown_balancer: edit(r#"balancer = "round_robin""#, r#"balancer = "least_connections""#);
+    unknown_retry_outcome: edit("max_attempts = 3", "max_attempts = 3\non = [\"timeout\", \"error\"]");
+    unknown_client_reference: edit(r#"client = "app""#, r#"client = "ap""#);
+    unknown_service_reference: edit("target = \"api\"\ntimeout", "target = \"apii\"\ntimeout");
+    unknown_class_in_service_override: format!("{BASE}\n[services.api.classes.logon]\ncpu = \"5ms\"\n");
+    shares_not_summing_to_100: edit(r#"share = "60%""#, r#"share = "50%""#);
+    share_missing_with_several_classes: edit("share = \"60%\"\n", "");
+    zero_share: edit(r#"share = "40%""#, r#"share = "0%""#);
+    clock_time_without_start: edit("start = \"06:00\"\n", "");
+    clock_time_before_start: edit(r#"at = "06:00""#, r#"at = "05:30""#);
+    start_on_a_later_day: edit(r#"start = "06:00""#, r#"start = "06:00+1d""#);
+    toml_syntax_error: edit("instances = 4", "instances = = 4");
+    unterminated_string: edit(r#"target = "api""#, r#"target = "api"#);
+    duplicate_key: edit("cores = 2", "cores = 2\ncores = 4");
+    missing_required_key: edit("cores = 2\n", "");
+    missing_simulation_table: BASE.replacen("[simulation]\nduration = \"1h\"\nstart = \"06:00\"\n", "", 1);
+    no_service: BASE.split("[services.api]").next().unwrap();
+    zero_duration: edit(r#"duration = "1h""#, r#"duration = "0s""#);
+    duration_above_limit: edit(r#"duration = "1h""#, r#"duration = "400d""#);
+    interval_longer_than_duration: edit(r#"duration = "1h""#, "duration = \"1h\"\ninterval = \"2h\"");
+    default_interval_longer_than_duration: edit(r#"duration = "1h""#, r#"duration = "30s""#);
+    too_many_intervals: edit(r#"duration = "1h""#, "duration = \"1h\"\ninterval = \"1ms\"");
+    zero_guard: format!("{BASE}\n[guard]\nmax_in_flight = 0\n");
+    max_attempts_zero: edit("max_attempts = 3", "max_attempts = 0");
+    max_attempts_above_limit: edit("max_attempts = 3", "max_attempts = 1000");
+    retries_with_nothing_to_retry_on: edit("max_attempts = 3", "max_attempts = 3\non = []");
+    cap_below_base: edit(r#"cap = "20s""#, r#"cap = "50ms""#);
+    base_above_default_cap: edit(r#"base = "100ms", cap = "20s", "#, r#"base = "30s", "#);
+    multiplier_below_one: edit(r#"cap = "20s","#, r#"cap = "20s", multiplier = 0.5,"#);
+    zero_timeout: edit(r#"timeout = "2s""#, r#"timeout = "0s""#);
+}
+
+/// The error's first line, taken apart: `error: <message> at <file>:<line>:<col> (<key>)`
+/// with an optional `; expected <valid>`. Returns (line, column, key).
+fn first_line_parts(rendered: &str) -> (usize, usize, String) {
+    let first = rendered.lines().next().unwrap();
+    let rest = first.strip_prefix("error: ").unwrap_or_else(|| panic!("no \"error: \" in {first:?}"));
+    let marker = format!(" at {FILE}:");
+    let (_message, location) =
+        rest.split_once(&marker).unwrap_or_else(|| panic!("no {marker:?} in {first:?}"));
+    let (position, key_and_expected) =
+        location.split_once(' ').unwrap_or_else(|| panic!("no key in {first:?}"));
+    let (line, column) = position.split_once(':').unwrap();
+    let key = key_and_expected.strip_prefix('(').and_then(|rest| rest.split_once(')')).map(|(key, _)| key);
+    let key = key.unwrap_or_else(|| panic!("no (key) in {first:?}"));
+    (line.parse().unwrap(), column.parse().unwrap(), key.to_string())
+}
+
+#[test]
+fn toml_errors_and_semantic_errors_share_the_first_line_format() {
+    let cases = [
+        (edit("instances = 4", "instances = = 4"), Stage::Parse, "services.api.instances"),
+        (edit("instances = 4", r#"instances = "4""#), Stage::Parse, "services.api.instances"),
+        (edit(r#"jitter = "full""#, r#"jitter = "ful""#), Stage::Parse, "clients.app.retry.backoff.jitter"),
+        (edit("cores = 2", "cores = 0"), Stage::Resolve, "services.api.cores"),
+        (edit(r#"client = "app""#, r#"client = "ap""#), Stage::Resolve, "sources.users.client"),
+    ];
+    for (toml, stage, key) in cases {
+        let error = load_str(&toml, FILE).unwrap_err();
+        let diagnostic = error.diagnostic().expect("a located error");
+        assert_eq!(diagnostic.stage, stage, "{error}");
+        let rendered = error.to_string();
+        let (line, column, first_line_key) = first_line_parts(&rendered);
+        assert_eq!((line, column), (diagnostic.line, diagnostic.column));
+        assert_eq!(first_line_key, key);
+        let source_line = toml.lines().nth(line - 1).unwrap();
+        assert!(
+            rendered.contains(&format!("{line} | {source_line}")),
+            "the snippet shows line {line}:\n{rendered}"
+        );
+        assert!(
+            rendered.lines().any(|text| text.trim_start().starts_with('|') && text.contains('^')),
+            "{rendered}"
+        );
+    }
+}
+
+#[test]
+fn every_snapshot_names_a_location_and_a_key() {
+    // The snapshots are reviewed by eye; this keeps the mechanical part honest.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/snapshots");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|extension| extension != "snap") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let body = text.splitn(3, "---").nth(2).unwrap_or_else(|| panic!("{} has no header", path.display()));
+        let (line, column, key) = first_line_parts(body.trim_start());
+        assert!(line >= 1 && column >= 1 && !key.is_empty(), "{}", path.display());
+    }
+}

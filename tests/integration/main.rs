@@ -1,0 +1,6 @@
+//! The one integration-test binary; modules are named after the behaviour they check.
+
+mod broken_scenarios;
+mod common;
+mod invariants;
+mod queueing;
