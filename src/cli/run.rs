@@ -148,7 +148,8 @@ mod tests {
     #[test]
     fn a_partial_run_is_written_and_exits_3() {
         let dir = tempfile::tempdir().unwrap();
-        let mut output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
+        let mut output =
+            RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
         output.summary.partial = true;
         output.summary.stopped_by = Some("max_in_flight (2000000) exceeded at t+1h02m".to_owned());
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), false), &output);

@@ -36,7 +36,10 @@ fn littles_law_holds_at_every_service() {
             let lambda_w = service.throughput_per_s * service.mean_time_in_system_ms / 1e3;
             let l = service.mean_in_system;
             // Only attempts still inside at the end separate the two sides.
-            assert!((l - lambda_w).abs() <= 0.01 * l.max(1e-9), "{file} {name}: L = {l}, lambda W = {lambda_w}");
+            assert!(
+                (l - lambda_w).abs() <= 0.01 * l.max(1e-9),
+                "{file} {name}: L = {l}, lambda W = {lambda_w}"
+            );
         }
     }
 }

@@ -67,16 +67,36 @@ fn cpu_utilisation(series: &Series) -> impl Iterator<Item = f64> + '_ {
 fn mm1_matches_closed_form() {
     let scenario = load("scenarios/validation/mm1.toml");
     let series = simulate(&scenario, 1).series;
-    check_queueing("M/M/1 wait in queue (s)", batch_means(queue_wait_s(&series)), theory::mm1_wait(0.8, 1.0).unwrap(), 0.08);
-    check_queueing("M/M/1 utilisation", batch_means(cpu_utilisation(&series)), theory::utilisation(0.8, 1.0, 1), 0.02);
+    check_queueing(
+        "M/M/1 wait in queue (s)",
+        batch_means(queue_wait_s(&series)),
+        theory::mm1_wait(0.8, 1.0).unwrap(),
+        0.08,
+    );
+    check_queueing(
+        "M/M/1 utilisation",
+        batch_means(cpu_utilisation(&series)),
+        theory::utilisation(0.8, 1.0, 1),
+        0.02,
+    );
 }
 
 #[test]
 fn mmc_matches_erlang_c() {
     let scenario = load("scenarios/validation/mmc.toml");
     let series = simulate(&scenario, 1).series;
-    check_queueing("M/M/10 wait in queue (s)", batch_means(queue_wait_s(&series)), theory::mmc_wait(9.0, 1.0, 10).unwrap(), 0.08);
-    check_queueing("M/M/10 utilisation", batch_means(cpu_utilisation(&series)), theory::utilisation(9.0, 1.0, 10), 0.02);
+    check_queueing(
+        "M/M/10 wait in queue (s)",
+        batch_means(queue_wait_s(&series)),
+        theory::mmc_wait(9.0, 1.0, 10).unwrap(),
+        0.08,
+    );
+    check_queueing(
+        "M/M/10 utilisation",
+        batch_means(cpu_utilisation(&series)),
+        theory::utilisation(9.0, 1.0, 10),
+        0.02,
+    );
 }
 
 #[test]
@@ -107,5 +127,10 @@ fn loss_system_matches_erlang_b() {
         let service = &row.services[0];
         service.rejected as f64 / service.arrived.max(1) as f64
     });
-    check_queueing("Erlang B blocking (10 servers, 8 E)", batch_means(blocking), theory::erlang_b(8.0, 10), 0.05);
+    check_queueing(
+        "Erlang B blocking (10 servers, 8 E)",
+        batch_means(blocking),
+        theory::erlang_b(8.0, 10),
+        0.05,
+    );
 }
