@@ -39,7 +39,7 @@ pub const SOLE_CLASS_SHARE: Percent = Percent::HUNDRED;
 /// The kind of a source: open loop (the only kind so far).
 pub const SOURCE_KIND: SourceKindFile = SourceKindFile::OpenLoop;
 
-/// Attempts when `[clients.*.retry]` is omitted: 1, no retries (`scenarios/FORMAT-DRAFT.md`:
+/// Attempts when `[clients.*.retry]` is omitted: 1, no retries (stormsim's own:
 /// retrying is opt-in, so a scenario never retries by surprise).
 pub const MAX_ATTEMPTS_WITHOUT_RETRY: i64 = 1;
 

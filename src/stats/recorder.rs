@@ -158,6 +158,21 @@ impl Recorder {
         self.interval_start = now;
     }
 
+    /// Writes pending zero values into every run-level histogram, so the summary's
+    /// quantiles read them without copying.
+    pub fn settle(&mut self) {
+        for tally in &mut self.run {
+            tally.latency.settle();
+        }
+        for hist in &mut self.attempt_latency {
+            hist.settle();
+        }
+        for meter in &mut self.services {
+            meter.queue_wait.settle();
+            meter.core_wait.settle();
+        }
+    }
+
     /// Builds the run's request summaries (total and per class) over `elapsed`.
     pub fn request_summaries(
         &self,
