@@ -4,6 +4,7 @@
 
 use super::histogram::LatencyHistogram;
 use super::series::ServiceFigures;
+use super::summary::ServiceSummary;
 use crate::engine::SimTime;
 
 /// Integrals of the levels, in level-nanoseconds.
@@ -193,11 +194,12 @@ impl ServiceMeter {
         figures
     }
 
-    /// Whole-run figures at `now` (call after the last `advance`).
-    pub fn run_totals(&self, elapsed_ns: u64) -> MeterTotals {
+    /// Whole-run figures over `elapsed_ns` (call after the last `advance`); `instances`
+    /// is the pool size at the end.
+    pub fn summary(&self, elapsed_ns: u64, instances: u32) -> ServiceSummary {
         let a = self.areas;
         let c = self.run;
-        MeterTotals {
+        ServiceSummary {
             cpu_utilisation: ratio(a.cores, a.ready * self.cores_per_instance as u128),
             worker_utilisation: ratio(a.workers, a.ready * self.workers_per_instance as u128),
             queue_length_mean: ratio(a.queued, elapsed_ns as u128),
@@ -205,6 +207,8 @@ impl ServiceMeter {
             arrived: c.arrived,
             completed: c.completed,
             rejected: c.rejected,
+            queue_wait_ms: self.queue_wait.percentiles_ms(),
+            core_wait_ms: self.core_wait.percentiles_ms(),
             mean_in_system: ratio(a.in_system, elapsed_ns as u128),
             throughput_per_s: c.completed as f64 / (elapsed_ns as f64 / 1e9).max(f64::MIN_POSITIVE),
             mean_time_in_system_ms: if c.completed > 0 {
@@ -213,30 +217,10 @@ impl ServiceMeter {
                 0.0
             },
             wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
-            wasted_attempts: c.wasted_attempts,
+            instances,
             instance_seconds: a.ready as f64 / 1e9,
-            cpu_busy_s: a.cores as f64 / 1e9,
         }
     }
-}
-
-/// Whole-run figures of one service.
-#[derive(Clone, Copy, Debug)]
-pub struct MeterTotals {
-    pub cpu_utilisation: f64,
-    pub worker_utilisation: f64,
-    pub queue_length_mean: f64,
-    pub queue_length_max: u64,
-    pub arrived: u64,
-    pub completed: u64,
-    pub rejected: u64,
-    pub mean_in_system: f64,
-    pub throughput_per_s: f64,
-    pub mean_time_in_system_ms: f64,
-    pub wasted_cpu_s: f64,
-    pub wasted_attempts: u64,
-    pub instance_seconds: f64,
-    pub cpu_busy_s: f64,
 }
 
 fn ratio(numerator: u128, denominator: u128) -> f64 {
@@ -264,7 +248,7 @@ mod tests {
         meter.completed(s(20), 10_000_000_000, 1, false);
         let next = meter.close_interval(s(40), 20_000_000_000);
         assert_eq!(next.cpu_utilisation, 0.0);
-        let totals = meter.run_totals(40_000_000_000);
+        let totals = meter.summary(40_000_000_000, 1);
         assert!((totals.cpu_utilisation - 0.375).abs() < 1e-12);
         // Little: L = 30 attempt-seconds / 40 s = 0.75; lambda = 2/40; W = 15 s.
         assert!((totals.mean_in_system - 0.75).abs() < 1e-12);

@@ -195,25 +195,7 @@ impl Recorder {
     }
 
     pub fn service_summary(&self, service: usize, elapsed: SimDuration, instances: u32) -> ServiceSummary {
-        let meter = &self.services[service];
-        let totals = meter.run_totals(elapsed.0);
-        ServiceSummary {
-            cpu_utilisation: totals.cpu_utilisation,
-            worker_utilisation: totals.worker_utilisation,
-            queue_length_mean: totals.queue_length_mean,
-            queue_length_max: totals.queue_length_max,
-            arrived: totals.arrived,
-            completed: totals.completed,
-            rejected: totals.rejected,
-            queue_wait_ms: meter.queue_wait.percentiles_ms(),
-            core_wait_ms: meter.core_wait.percentiles_ms(),
-            mean_in_system: totals.mean_in_system,
-            throughput_per_s: totals.throughput_per_s,
-            mean_time_in_system_ms: totals.mean_time_in_system_ms,
-            wasted_cpu_s: totals.wasted_cpu_s,
-            instances,
-            instance_seconds: totals.instance_seconds,
-        }
+        self.services[service].summary(elapsed.0, instances)
     }
 
     pub fn engine_summary(&self, events_handled: u64) -> EngineSummary {
