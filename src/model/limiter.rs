@@ -1,0 +1,567 @@
+//! Retry limiters and client protections: small state machines that decide, at one instant,
+//! whether a client may send a retry (or any attempt at all).
+//!
+//! Each type follows one real system's documented semantics, cited on the type, so a
+//! scenario that names a preset gets what that system does. Invariants: no I/O, no
+//! allocation after construction, time only as `SimTime`, randomness only from a
+//! `StreamRng` passed in. Memory is O(1) per limiter, except the circuit breaker's ring of
+//! the last `window` outcomes, allocated once. Parameters are plain data checked by
+//! `validate`; constructors assume validated parameters (the resolver's job).
+
+use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
+
+/// A sum over a sliding time window, kept as a ring of `N` equal slices.
+///
+/// A count added at `t` is forgotten once the clock enters the slice `N` slices after
+/// `t`'s, i.e. between `window - window/N` and `window` later: the approximation
+/// Finagle's `WindowedAdder` makes, bought for O(N) memory and O(1) amortised updates.
+#[derive(Clone, Debug)]
+struct WindowedSum<const N: usize> {
+    /// Width of one slice in nanoseconds (at least 1).
+    slice_ns: u64,
+    /// Index of the slice the clock is in (`now / slice_ns`).
+    epoch: u64,
+    slices: [i64; N],
+    /// Sum of `slices`, kept so reading is O(1).
+    total: i64,
+}
+
+impl<const N: usize> WindowedSum<N> {
+    fn new(window: SimDuration) -> Self {
+        let slice_ns = (window.0 / N as u64).max(1);
+        WindowedSum { slice_ns, epoch: 0, slices: [0; N], total: 0 }
+    }
+
+    /// Moves the clock to `now`, zeroing every slice it passes. Time never runs backwards
+    /// in a simulation; an earlier `now` is treated as the current slice.
+    fn advance(&mut self, now: SimTime) {
+        let epoch = now.0 / self.slice_ns;
+        if epoch <= self.epoch {
+            return;
+        }
+        let n_steps = (epoch - self.epoch).min(N as u64);
+        for step in 1..=n_steps {
+            let idx = ((self.epoch + step) % N as u64) as usize;
+            self.total = self.total.saturating_sub(self.slices[idx]);
+            self.slices[idx] = 0;
+        }
+        self.epoch = epoch;
+    }
+
+    fn add(&mut self, now: SimTime, amount: i64) {
+        self.advance(now);
+        let idx = (self.epoch % N as u64) as usize;
+        self.slices[idx] = self.slices[idx].saturating_add(amount);
+        self.total = self.total.saturating_add(amount);
+    }
+
+    fn sum(&mut self, now: SimTime) -> i64 {
+        self.advance(now);
+        self.total
+    }
+}
+
+/// Checks `low <= value <= high` (and that `value` is a number), naming the field otherwise.
+fn check_range(field: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
+    if value.is_nan() || value < low || value > high {
+        return Err(format!("{field} must be in [{low}, {high}], got {value}"));
+    }
+    Ok(())
+}
+
+/// Checks `value >= low`, naming the field otherwise.
+fn check_at_least(field: &str, value: u64, low: u64) -> Result<(), String> {
+    if value < low {
+        return Err(format!("{field} must be at least {low}, got {value}"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// gRPC retry throttling
+// ---------------------------------------------------------------------------------------
+
+/// Parameters of gRPC retry throttling [gRFC A6, "retryThrottling"].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenBucketParams {
+    /// Bucket size; gRFC A6 allows `(0, 1000]`.
+    pub max_tokens: u32,
+    /// Tokens a success puts back. gRFC A6 keeps three decimals, so `[0.001, 1]` here.
+    pub token_ratio: f64,
+}
+
+impl TokenBucketParams {
+    /// gRPC's documented example and the model's preset: 10 tokens, 0.1 per success.
+    pub const GRPC: TokenBucketParams = TokenBucketParams { max_tokens: 10, token_ratio: 0.1 };
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=1000).contains(&self.max_tokens) {
+            return Err(format!("max_tokens must be in [1, 1000], got {}", self.max_tokens));
+        }
+        check_range("token_ratio", self.token_ratio, 0.001, 1.0)
+    }
+}
+
+/// gRPC retry throttling [gRFC A6]: one bucket per client channel, starting full. Every
+/// failed attempt takes a token (not below zero), every success returns `token_ratio`
+/// (not above `max_tokens`), and retries are allowed only while the bucket is more than
+/// half full, so a failing backend sees its clients fall back to first attempts only.
+///
+/// Tokens are kept in thousandths, as gRFC A6 specifies three decimals: the arithmetic
+/// is exact and the threshold comparison has no rounding.
+#[derive(Clone, Debug)]
+pub struct TokenBucket {
+    max_milli: u32,
+    ratio_milli: u32,
+    milli_tokens: u32,
+}
+
+impl TokenBucket {
+    pub fn new(params: &TokenBucketParams) -> TokenBucket {
+        let max_milli = params.max_tokens.saturating_mul(1000);
+        // Truncated to three decimals, as gRFC A6 says.
+        let ratio_milli = (params.token_ratio * 1000.0) as u32;
+        TokenBucket { max_milli, ratio_milli, milli_tokens: max_milli }
+    }
+
+    /// Whether a retry may be sent now: strictly more than half the bucket remains.
+    pub fn allows_retry(&self) -> bool {
+        self.milli_tokens > self.max_milli / 2
+    }
+
+    /// A failed attempt (first or retry) takes one token.
+    pub fn on_failure(&mut self) {
+        self.milli_tokens = self.milli_tokens.saturating_sub(1000);
+    }
+
+    /// A successful attempt returns `token_ratio` tokens.
+    pub fn on_success(&mut self) {
+        self.milli_tokens = (self.milli_tokens + self.ratio_milli).min(self.max_milli);
+    }
+
+    /// Tokens in the bucket, for reports and tests.
+    pub fn tokens(&self) -> f64 {
+        self.milli_tokens as f64 / 1000.0
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// AWS SDK standard retry quota
+// ---------------------------------------------------------------------------------------
+
+/// Parameters of the AWS SDKs' "standard" retry mode quota [AWS SDKs and Tools Reference
+/// Guide, "Retry behavior"; aws-sdk-js-v3 `middleware-retry` constants `RETRY_COST`,
+/// `TIMEOUT_RETRY_COST`, `NO_RETRY_INCREMENT`, `INITIAL_RETRY_TOKENS`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryQuotaParams {
+    /// Tokens the quota starts with and never exceeds.
+    pub capacity: u32,
+    /// Cost of a retry after an ordinary retryable error.
+    pub retry_cost: u32,
+    /// Cost of a retry after a timeout.
+    pub timeout_retry_cost: u32,
+    /// Refund when a request succeeds on its first attempt.
+    pub no_retry_increment: u32,
+}
+
+impl RetryQuotaParams {
+    /// AWS standard mode: 500 tokens, retry 5, retry after timeout 10, first-try success 1.
+    pub const AWS_STANDARD: RetryQuotaParams =
+        RetryQuotaParams { capacity: 500, retry_cost: 5, timeout_retry_cost: 10, no_retry_increment: 1 };
+
+    pub fn validate(&self) -> Result<(), String> {
+        check_at_least("capacity", self.capacity as u64, 1)?;
+        check_at_least("retry_cost", self.retry_cost as u64, 1)?;
+        check_at_least("timeout_retry_cost", self.timeout_retry_cost as u64, 1)
+    }
+}
+
+/// The AWS SDK standard-mode retry quota: a client-wide bucket that each retry must pay
+/// into. A successful retry refunds what it paid, a first-attempt success refunds
+/// `no_retry_increment`, and when the bucket cannot pay, the retry is refused, so a
+/// sustained outage drains the quota and clients stop amplifying it.
+#[derive(Clone, Debug)]
+pub struct RetryQuota {
+    params: RetryQuotaParams,
+    tokens: u32,
+}
+
+impl RetryQuota {
+    pub fn new(params: &RetryQuotaParams) -> RetryQuota {
+        RetryQuota { params: params.clone(), tokens: params.capacity }
+    }
+
+    /// Tries to pay for a retry; `after_timeout` picks the timeout cost. Returns the cost
+    /// paid, which the caller hands back to `on_success` if the retry succeeds.
+    pub fn try_acquire(&mut self, after_timeout: bool) -> Option<u32> {
+        let cost = if after_timeout { self.params.timeout_retry_cost } else { self.params.retry_cost };
+        if self.tokens < cost {
+            return None;
+        }
+        self.tokens -= cost;
+        Some(cost)
+    }
+
+    /// A request succeeded: `retry_cost` is what its last attempt paid (`None` for a
+    /// first attempt, which earns `no_retry_increment`). Capped at `capacity`.
+    pub fn on_success(&mut self, retry_cost: Option<u32>) {
+        let refund = retry_cost.unwrap_or(self.params.no_retry_increment);
+        self.tokens = self.tokens.saturating_add(refund).min(self.params.capacity);
+    }
+
+    pub fn tokens(&self) -> u32 {
+        self.tokens
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Finagle RetryBudget
+// ---------------------------------------------------------------------------------------
+
+/// Parameters of Finagle's `RetryBudget.apply(ttl, minRetriesPerSec, percentCanRetry)`
+/// [twitter/finagle `finagle-core/.../service/RetryBudget.scala`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryBudgetParams {
+    /// How long a deposit counts; Finagle requires 1 s to 60 s (whole seconds count).
+    pub ttl: SimDuration,
+    /// Retries per second allowed on top of the percentage, for new or quiet clients.
+    pub min_retries_per_sec: u32,
+    /// Retries allowed per request, as a fraction (0.2 = 20%); Finagle allows 0 to 1000.
+    pub percent_can_retry: f64,
+}
+
+impl RetryBudgetParams {
+    /// Finagle's default `RetryBudget()`: ttl 10 s, 10 retries/s, 20% of requests.
+    pub const FINAGLE: RetryBudgetParams = RetryBudgetParams {
+        ttl: SimDuration::from_secs(10),
+        min_retries_per_sec: 10,
+        percent_can_retry: 0.2,
+    };
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.ttl < SimDuration::from_secs(1) || self.ttl > SimDuration::from_secs(60) {
+            return Err(format!("ttl must be in [1s, 60s], got {}", self.ttl));
+        }
+        check_range("percent_can_retry", self.percent_can_retry, 0.0, RETRY_BUDGET_SCALE as f64)
+    }
+}
+
+/// Finagle's `TokenRetryBudget` scale: token amounts are integers scaled by 1000 so that
+/// `percent_can_retry` needs no floating point in the bucket.
+const RETRY_BUDGET_SCALE: i64 = 1000;
+
+/// Slices in the deposit window: Finagle's leaky `TokenBucket` uses a 10-slice
+/// `WindowedAdder` over the ttl.
+const RETRY_BUDGET_SLICES: usize = 10;
+
+/// Finagle's retry budget: each request deposits 1000 tokens, each retry withdraws
+/// `1000 / percent_can_retry` (5000 at 20%), and a constant reserve of
+/// `min_retries_per_sec * ttl_secs` withdrawals is always there. Deposits and withdrawals
+/// both expire after about `ttl`, so over any ttl the client sends at most
+/// `percent_can_retry * requests + min_retries_per_sec * ttl_secs` retries.
+#[derive(Clone, Debug)]
+pub struct RetryBudget {
+    deposit_amount: i64,
+    withdrawal_amount: i64,
+    reserve: i64,
+    window: WindowedSum<RETRY_BUDGET_SLICES>,
+}
+
+impl RetryBudget {
+    pub fn new(params: &RetryBudgetParams) -> RetryBudget {
+        // Finagle: with no percentage, requests earn nothing and a retry costs 1.
+        let (deposit_amount, withdrawal_amount) = if params.percent_can_retry == 0.0 {
+            (0, 1)
+        } else {
+            (RETRY_BUDGET_SCALE, ((RETRY_BUDGET_SCALE as f64 / params.percent_can_retry) as i64).max(1))
+        };
+        let ttl_secs = (params.ttl.0 / NANOS_PER_SEC) as i64;
+        let reserve =
+            (params.min_retries_per_sec as i64).saturating_mul(ttl_secs).saturating_mul(withdrawal_amount);
+        RetryBudget { deposit_amount, withdrawal_amount, reserve, window: WindowedSum::new(params.ttl) }
+    }
+
+    /// A request was issued (first attempts only, as Finagle's `RequeueFilter` does).
+    pub fn deposit(&mut self, now: SimTime) {
+        self.window.add(now, self.deposit_amount);
+    }
+
+    /// Withdraws one retry if the balance covers it; otherwise leaves the balance alone.
+    pub fn try_withdraw(&mut self, now: SimTime) -> bool {
+        let ok = self.balance_tokens(now) >= self.withdrawal_amount;
+        if ok {
+            self.window.add(now, -self.withdrawal_amount);
+        }
+        ok
+    }
+
+    /// Retries that could be made now (Finagle's `balance`).
+    pub fn balance(&mut self, now: SimTime) -> i64 {
+        self.balance_tokens(now) / self.withdrawal_amount
+    }
+
+    fn balance_tokens(&mut self, now: SimTime) -> i64 {
+        self.window.sum(now).saturating_add(self.reserve)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Envoy retry budget
+// ---------------------------------------------------------------------------------------
+
+/// Parameters of Envoy's cluster `retry_budget` [Envoy API, `config.cluster.v3.
+/// CircuitBreakers.Thresholds.RetryBudget`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConcurrentRetryBudgetParams {
+    /// Active retries allowed as a fraction of active requests (Envoy's `budget_percent`
+    /// 20.0 is 0.2 here).
+    pub budget_fraction: f64,
+    /// Active retries always allowed, however few requests are active.
+    pub min_retry_concurrency: u32,
+}
+
+impl ConcurrentRetryBudgetParams {
+    /// Envoy's defaults: 20% of active requests, at least 3 concurrent retries.
+    pub const ENVOY: ConcurrentRetryBudgetParams =
+        ConcurrentRetryBudgetParams { budget_fraction: 0.2, min_retry_concurrency: 3 };
+
+    pub fn validate(&self) -> Result<(), String> {
+        check_range("budget_fraction", self.budget_fraction, 0.0, 1.0)
+    }
+}
+
+/// Envoy's retry budget: a limit on retries *in flight*, not on a rate. A retry may start
+/// while active retries are fewer than `max(min_retry_concurrency, budget_fraction *
+/// active requests)` (the product truncated, as Envoy's integer cast does). Active
+/// requests count every attempt in flight, retries included, as Envoy's `rq_active` does.
+#[derive(Clone, Debug)]
+pub struct ConcurrentRetryBudget {
+    params: ConcurrentRetryBudgetParams,
+    active_requests: u32,
+    active_retries: u32,
+}
+
+impl ConcurrentRetryBudget {
+    pub fn new(params: &ConcurrentRetryBudgetParams) -> ConcurrentRetryBudget {
+        ConcurrentRetryBudget { params: params.clone(), active_requests: 0, active_retries: 0 }
+    }
+
+    /// The most retries that may be in flight now.
+    pub fn max_retries(&self) -> u32 {
+        let share = (self.params.budget_fraction * self.active_requests as f64) as u32;
+        share.max(self.params.min_retry_concurrency)
+    }
+
+    /// A first attempt was sent.
+    pub fn start_request(&mut self) {
+        self.active_requests = self.active_requests.saturating_add(1);
+    }
+
+    /// Starts a retry if the budget allows; it then counts as a request and a retry.
+    pub fn try_start_retry(&mut self) -> bool {
+        if self.active_retries >= self.max_retries() {
+            return false;
+        }
+        self.active_retries += 1;
+        self.active_requests = self.active_requests.saturating_add(1);
+        true
+    }
+
+    /// An attempt finished, whatever its outcome; `was_retry` says which counter it held.
+    pub fn finish(&mut self, was_retry: bool) {
+        debug_assert!(self.active_requests > 0 && (!was_retry || self.active_retries > 0));
+        self.active_requests = self.active_requests.saturating_sub(1);
+        if was_retry {
+            self.active_retries = self.active_retries.saturating_sub(1);
+        }
+    }
+
+    pub fn active_retries(&self) -> u32 {
+        self.active_retries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime(s * NANOS_PER_SEC)
+    }
+
+    #[test]
+    fn windowed_sum_forgets_after_the_window() {
+        let mut w = WindowedSum::<10>::new(SimDuration::from_secs(10));
+        w.add(secs(0), 5);
+        w.add(secs(3), 2);
+        assert_eq!(w.sum(SimTime(10 * NANOS_PER_SEC - 1)), 7, "slice 0 still inside at 9.999 s");
+        assert_eq!(w.sum(secs(10)), 2, "slice 0 gone at 10 s");
+        assert_eq!(w.sum(secs(13)), 0);
+        w.add(secs(1000), 1);
+        assert_eq!(w.sum(secs(1000)), 1, "a long jump clears everything");
+    }
+
+    #[test]
+    fn grpc_bucket_spends_and_refunds_tokens() {
+        let mut bucket = TokenBucket::new(&TokenBucketParams::GRPC);
+        assert_eq!(bucket.tokens(), 10.0, "starts full");
+        bucket.on_failure();
+        assert_eq!(bucket.tokens(), 9.0);
+        bucket.on_success();
+        assert_eq!(bucket.tokens(), 9.1);
+        for _ in 0..20 {
+            bucket.on_success();
+        }
+        assert_eq!(bucket.tokens(), 10.0, "capped at max_tokens");
+        for _ in 0..20 {
+            bucket.on_failure();
+        }
+        assert_eq!(bucket.tokens(), 0.0, "floored at zero");
+    }
+
+    #[test]
+    fn grpc_bucket_refuses_retries_at_exactly_half() {
+        let mut bucket = TokenBucket::new(&TokenBucketParams::GRPC);
+        for _ in 0..4 {
+            bucket.on_failure();
+        }
+        assert_eq!(bucket.tokens(), 6.0);
+        assert!(bucket.allows_retry());
+        bucket.on_failure();
+        assert_eq!(bucket.tokens(), 5.0);
+        assert!(!bucket.allows_retry(), "tokens == max_tokens / 2 is refused");
+        bucket.on_success();
+        assert_eq!(bucket.tokens(), 5.1);
+        assert!(bucket.allows_retry(), "5.1 > 5");
+    }
+
+    #[test]
+    fn grpc_bucket_threshold_with_an_odd_max() {
+        let mut bucket = TokenBucket::new(&TokenBucketParams { max_tokens: 3, token_ratio: 0.5 });
+        bucket.on_failure();
+        assert_eq!(bucket.tokens(), 2.0);
+        assert!(bucket.allows_retry(), "2 > 1.5");
+        bucket.on_failure();
+        bucket.on_success();
+        assert_eq!(bucket.tokens(), 1.5);
+        assert!(!bucket.allows_retry(), "1.5 is exactly half");
+    }
+
+    #[test]
+    fn aws_quota_charges_retries_and_refunds_successes() {
+        let mut quota = RetryQuota::new(&RetryQuotaParams::AWS_STANDARD);
+        assert_eq!(quota.tokens(), 500);
+        assert_eq!(quota.try_acquire(false), Some(5));
+        assert_eq!(quota.tokens(), 495);
+        assert_eq!(quota.try_acquire(true), Some(10), "a retry after a timeout costs 10");
+        assert_eq!(quota.tokens(), 485);
+        quota.on_success(Some(10));
+        assert_eq!(quota.tokens(), 495, "a successful retry refunds its cost");
+        quota.on_success(None);
+        assert_eq!(quota.tokens(), 496, "a first-attempt success refunds 1");
+        for _ in 0..10 {
+            quota.on_success(None);
+        }
+        assert_eq!(quota.tokens(), 500, "capped at the capacity");
+    }
+
+    #[test]
+    fn aws_quota_refuses_when_it_cannot_pay() {
+        let mut quota = RetryQuota::new(&RetryQuotaParams::AWS_STANDARD);
+        for _ in 0..100 {
+            assert!(quota.try_acquire(false).is_some());
+        }
+        assert_eq!(quota.tokens(), 0);
+        assert_eq!(quota.try_acquire(false), None);
+        quota.on_success(Some(5));
+        quota.on_success(Some(5));
+        assert_eq!(quota.tokens(), 10);
+        assert_eq!(quota.try_acquire(true), Some(10), "exactly enough is enough");
+        assert_eq!(quota.try_acquire(false), None, "a refusal leaves the quota alone");
+        assert_eq!(quota.tokens(), 0);
+    }
+
+    #[test]
+    fn finagle_budget_reserve_is_min_retries_times_ttl() {
+        let mut budget = RetryBudget::new(&RetryBudgetParams::FINAGLE);
+        assert_eq!(budget.balance(secs(0)), 100, "10/s over 10 s");
+        for _ in 0..100 {
+            assert!(budget.try_withdraw(secs(0)));
+        }
+        assert!(!budget.try_withdraw(secs(0)));
+        assert_eq!(budget.balance(secs(9)), 0);
+        assert_eq!(budget.balance(secs(10)), 100, "withdrawals expire with the ttl");
+    }
+
+    #[test]
+    fn finagle_budget_allows_twenty_percent_of_requests() {
+        let params = RetryBudgetParams { min_retries_per_sec: 0, ..RetryBudgetParams::FINAGLE };
+        let mut budget = RetryBudget::new(&params);
+        assert!(!budget.try_withdraw(secs(0)), "no requests, no reserve, no retries");
+        for _ in 0..50 {
+            budget.deposit(secs(0));
+        }
+        assert_eq!(budget.balance(secs(0)), 10, "20% of 50");
+        let n_allowed = (0..20).filter(|_| budget.try_withdraw(secs(1))).count();
+        assert_eq!(n_allowed, 10);
+        assert_eq!(budget.balance(secs(9)), 0);
+        // The deposits (slice 0) expire at 10 s; the withdrawals (slice 1) at 11 s.
+        assert_eq!(budget.balance(secs(10)), -10);
+        assert_eq!(budget.balance(secs(11)), 0);
+    }
+
+    #[test]
+    fn finagle_budget_without_percentage_lives_on_the_reserve() {
+        let params = RetryBudgetParams { percent_can_retry: 0.0, ..RetryBudgetParams::FINAGLE };
+        let mut budget = RetryBudget::new(&params);
+        for _ in 0..1000 {
+            budget.deposit(secs(0));
+        }
+        assert_eq!(budget.balance(secs(0)), 100, "deposits earn nothing");
+    }
+
+    #[test]
+    fn envoy_budget_is_the_larger_of_minimum_and_share() {
+        let mut budget = ConcurrentRetryBudget::new(&ConcurrentRetryBudgetParams::ENVOY);
+        assert_eq!(budget.max_retries(), 3, "min_retry_concurrency with nothing active");
+        for _ in 0..19 {
+            budget.start_request();
+        }
+        assert_eq!(budget.max_retries(), 3, "20% of 19 truncates to 3");
+        budget.start_request();
+        assert_eq!(budget.max_retries(), 4, "20% of 20");
+    }
+
+    #[test]
+    fn envoy_budget_counts_retries_in_flight() {
+        let mut budget = ConcurrentRetryBudget::new(&ConcurrentRetryBudgetParams::ENVOY);
+        budget.start_request();
+        assert!(budget.try_start_retry());
+        assert!(budget.try_start_retry());
+        assert!(budget.try_start_retry());
+        assert!(!budget.try_start_retry(), "3 active retries of 4 active requests");
+        assert_eq!(budget.active_retries(), 3);
+        budget.finish(true);
+        assert!(budget.try_start_retry(), "a finished retry frees its place");
+        budget.finish(false);
+        assert_eq!(budget.active_retries(), 3);
+    }
+
+    #[test]
+    fn validation_names_the_field_and_range() {
+        let bad_ratio = TokenBucketParams { token_ratio: -0.1, ..TokenBucketParams::GRPC };
+        assert_eq!(bad_ratio.validate().unwrap_err(), "token_ratio must be in [0.001, 1], got -0.1");
+        let bad_max = TokenBucketParams { max_tokens: 0, ..TokenBucketParams::GRPC };
+        assert_eq!(bad_max.validate().unwrap_err(), "max_tokens must be in [1, 1000], got 0");
+        let bad_cost = RetryQuotaParams { retry_cost: 0, ..RetryQuotaParams::AWS_STANDARD };
+        assert_eq!(bad_cost.validate().unwrap_err(), "retry_cost must be at least 1, got 0");
+        let bad_ttl = RetryBudgetParams { ttl: SimDuration::from_millis(500), ..RetryBudgetParams::FINAGLE };
+        assert_eq!(bad_ttl.validate().unwrap_err(), "ttl must be in [1s, 60s], got 500ms");
+        let bad_share = ConcurrentRetryBudgetParams { budget_fraction: f64::NAN, min_retry_concurrency: 3 };
+        assert_eq!(bad_share.validate().unwrap_err(), "budget_fraction must be in [0, 1], got NaN");
+        assert!(TokenBucketParams::GRPC.validate().is_ok());
+        assert!(RetryQuotaParams::AWS_STANDARD.validate().is_ok());
+        assert!(RetryBudgetParams::FINAGLE.validate().is_ok());
+        assert!(ConcurrentRetryBudgetParams::ENVOY.validate().is_ok());
+    }
+}
