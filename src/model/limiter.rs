@@ -443,8 +443,10 @@ pub enum BreakerState {
 /// failure rate is at or above the threshold. Open, it refuses every call for
 /// `wait_open`; the first call after that moves it to half-open (resilience4j's default,
 /// without automatic transition). Half-open, it permits exactly `half_open_calls` trial
-/// calls; when all have been recorded it re-opens if their failure rate is at or above the
-/// threshold, else closes with an empty window. Outcomes recorded while open are ignored.
+/// calls and judges them once `min(minimum_calls, half_open_calls)` are recorded (all of
+/// them with the defaults; resilience4j's half-open metrics cap the minimum the same
+/// way): it re-opens if their failure rate is at or above the threshold, else closes with
+/// an empty window. Outcomes recorded while open are ignored.
 ///
 /// Cost: a ring of `window` booleans allocated at construction; every call is O(1).
 #[derive(Clone, Debug)]
@@ -527,7 +529,7 @@ impl CircuitBreaker {
         n_failed: u32,
     ) {
         let (n_recorded, n_failed) = (n_recorded + 1, n_failed + !success as u32);
-        if n_recorded < self.params.half_open_calls {
+        if n_recorded < self.params.minimum_calls.min(self.params.half_open_calls) {
             self.state = BreakerState::HalfOpen { n_permitted, n_recorded, n_failed };
         } else if self.trips(n_failed, n_recorded) {
             self.open(now);
@@ -1100,6 +1102,21 @@ mod tests {
         assert_eq!(b.state(), BreakerState::Closed, "old failures forgotten: minimum_calls again");
         calls(&mut b, secs(62), 1, false);
         assert!(matches!(b.state(), BreakerState::Open { .. }));
+    }
+
+    #[test]
+    fn breaker_judges_trials_early_when_minimum_calls_is_smaller() {
+        let params =
+            CircuitBreakerParams { window: 10, minimum_calls: 4, ..CircuitBreakerParams::RESILIENCE4J };
+        let mut b = CircuitBreaker::new(&params);
+        calls(&mut b, secs(0), 2, true);
+        calls(&mut b, secs(0), 2, false);
+        assert_eq!(b.state(), BreakerState::Open { until: secs(60) }, "2 of 4: judged at minimum_calls");
+        for _ in 0..4 {
+            assert!(b.allow(secs(60)));
+            b.record(secs(60), true);
+        }
+        assert_eq!(b.state(), BreakerState::Closed, "closed after 4 of the 10 permitted trials");
     }
 
     #[test]
