@@ -86,9 +86,10 @@ fn check_at_least(field: &str, value: u64, low: u64) -> Result<(), String> {
 /// Parameters of gRPC retry throttling [gRFC A6, "retryThrottling"].
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenBucketParams {
-    /// Bucket size; gRFC A6 allows `(0, 1000]`.
+    /// Bucket size; gRPC's `service_config.proto` allows `(0, 1000]`.
     pub max_tokens: u32,
-    /// Tokens a success puts back. gRFC A6 keeps three decimals, so `[0.001, 1]` here.
+    /// Tokens a success puts back. gRFC A6 requires > 0 with up to three decimals and calls
+    /// "between 0 and 1" typical; `[0.001, 1]` here, so every accepted value counts.
     pub token_ratio: f64,
 }
 
@@ -96,6 +97,7 @@ impl TokenBucketParams {
     /// gRPC's documented example and the model's preset: 10 tokens, 0.1 per success.
     pub const GRPC: TokenBucketParams = TokenBucketParams { max_tokens: 10, token_ratio: 0.1 };
 
+    /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=1000).contains(&self.max_tokens) {
             return Err(format!("max_tokens must be in [1, 1000], got {}", self.max_tokens));
@@ -119,6 +121,7 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
+    /// A full bucket, as gRFC A6 starts it.
     pub fn new(params: &TokenBucketParams) -> TokenBucket {
         let max_milli = params.max_tokens.saturating_mul(1000);
         // Truncated to three decimals, as gRFC A6 says.
@@ -171,6 +174,7 @@ impl RetryQuotaParams {
     pub const AWS_STANDARD: RetryQuotaParams =
         RetryQuotaParams { capacity: 500, retry_cost: 5, timeout_retry_cost: 10, no_retry_increment: 1 };
 
+    /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
         check_at_least("capacity", self.capacity as u64, 1)?;
         check_at_least("retry_cost", self.retry_cost as u64, 1)?;
@@ -189,6 +193,7 @@ pub struct RetryQuota {
 }
 
 impl RetryQuota {
+    /// A full quota.
     pub fn new(params: &RetryQuotaParams) -> RetryQuota {
         RetryQuota { params: params.clone(), tokens: params.capacity }
     }
@@ -211,6 +216,7 @@ impl RetryQuota {
         self.tokens = self.tokens.saturating_add(refund).min(self.params.capacity);
     }
 
+    /// Tokens left in the quota, for reports and tests.
     pub fn tokens(&self) -> u32 {
         self.tokens
     }
@@ -240,6 +246,7 @@ impl RetryBudgetParams {
         percent_can_retry: 0.2,
     };
 
+    /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
         if self.ttl < SimDuration::from_secs(1) || self.ttl > SimDuration::from_secs(60) {
             return Err(format!("ttl must be in [1s, 60s], got {}", self.ttl));
@@ -270,6 +277,7 @@ pub struct RetryBudget {
 }
 
 impl RetryBudget {
+    /// An empty window: only the reserve is available at first.
     pub fn new(params: &RetryBudgetParams) -> RetryBudget {
         // Finagle: with no percentage, requests earn nothing and a retry costs 1.
         let (deposit_amount, withdrawal_amount) = if params.percent_can_retry == 0.0 {
@@ -327,6 +335,7 @@ impl ConcurrentRetryBudgetParams {
     pub const ENVOY: ConcurrentRetryBudgetParams =
         ConcurrentRetryBudgetParams { budget_fraction: 0.2, min_retry_concurrency: 3 };
 
+    /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
         check_range("budget_fraction", self.budget_fraction, 0.0, 1.0)
     }
@@ -344,6 +353,7 @@ pub struct ConcurrentRetryBudget {
 }
 
 impl ConcurrentRetryBudget {
+    /// Nothing in flight.
     pub fn new(params: &ConcurrentRetryBudgetParams) -> ConcurrentRetryBudget {
         ConcurrentRetryBudget { params: params.clone(), active_requests: 0, active_retries: 0 }
     }
@@ -378,6 +388,7 @@ impl ConcurrentRetryBudget {
         }
     }
 
+    /// Retries in flight, for reports and tests.
     pub fn active_retries(&self) -> u32 {
         self.active_retries
     }
@@ -414,6 +425,7 @@ impl CircuitBreakerParams {
         half_open_calls: 10,
     };
 
+    /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
         check_at_least("window", self.window as u64, 1)?;
         check_at_least("minimum_calls", self.minimum_calls as u64, 1)?;
@@ -433,9 +445,19 @@ pub enum BreakerState {
     /// Calls flow; outcomes fill the sliding window.
     Closed,
     /// Calls are refused locally until `until`.
-    Open { until: SimTime },
+    Open {
+        /// When the wait ends and the next call becomes the first trial.
+        until: SimTime,
+    },
     /// Up to `half_open_calls` trial calls are let through and judged together.
-    HalfOpen { n_permitted: u32, n_recorded: u32, n_failed: u32 },
+    HalfOpen {
+        /// Trial calls let through so far.
+        n_permitted: u32,
+        /// Trial outcomes recorded so far.
+        n_recorded: u32,
+        /// Of those, failures.
+        n_failed: u32,
+    },
 }
 
 /// resilience4j's count-based circuit breaker. Closed, it records the last `window`
@@ -461,6 +483,7 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
+    /// A closed breaker with an empty window.
     pub fn new(params: &CircuitBreakerParams) -> CircuitBreaker {
         CircuitBreaker {
             params: params.clone(),
@@ -472,6 +495,7 @@ impl CircuitBreaker {
         }
     }
 
+    /// The current state, for reports, tests and choosing a refusal.
     pub fn state(&self) -> BreakerState {
         self.state
     }
@@ -574,6 +598,7 @@ impl AdaptiveThrottleParams {
     pub const SRE: AdaptiveThrottleParams =
         AdaptiveThrottleParams { k: 2.0, window: SimDuration::from_secs(120) };
 
+    /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.k >= 1.0 && self.k.is_finite()) {
             return Err(format!("k must be a finite number of at least 1, got {}", self.k));
@@ -600,6 +625,7 @@ pub struct AdaptiveThrottle {
 }
 
 impl AdaptiveThrottle {
+    /// No history: nothing is rejected until the backend starts refusing.
     pub fn new(params: &AdaptiveThrottleParams) -> AdaptiveThrottle {
         AdaptiveThrottle {
             k: params.k,
@@ -637,15 +663,22 @@ impl AdaptiveThrottle {
 /// overrides. Plain data; `build` turns it into runtime state.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LimiterSpec {
+    /// gRPC retry throttling.
     TokenBucket(TokenBucketParams),
+    /// AWS SDK standard-mode retry quota.
     RetryQuota(RetryQuotaParams),
+    /// Finagle's retry budget.
     RetryBudget(RetryBudgetParams),
+    /// Envoy's concurrent retry budget.
     ConcurrentRetryBudget(ConcurrentRetryBudgetParams),
+    /// resilience4j's circuit breaker.
     CircuitBreaker(CircuitBreakerParams),
+    /// SRE-book client-side throttling.
     AdaptiveThrottle(AdaptiveThrottleParams),
 }
 
 impl LimiterSpec {
+    /// Checks the parameters of whichever kind this is.
     pub fn validate(&self) -> Result<(), String> {
         match self {
             LimiterSpec::TokenBucket(params) => params.validate(),
@@ -678,15 +711,22 @@ impl LimiterSpec {
 /// `preset = "grpc"` and get what that system documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
+    /// gRPC retry throttling: 10 tokens, 0.1 per success.
     Grpc,
+    /// AWS SDK standard mode: 500-token quota, retry 5 (timeout 10), success refunds 1.
     AwsStandard,
+    /// Finagle: 20% of requests plus 10 retries/s, deposits expire in 10 s.
     Finagle,
+    /// Envoy: retries in flight up to 20% of active requests, at least 3.
     Envoy,
+    /// resilience4j: 50% failures over 100 calls (min 100), open 60 s, 10 trial calls.
     Resilience4j,
+    /// Google SRE: reject with p = max(0, (requests - 2 accepts) / (requests + 1)) over 2 min.
     Sre,
 }
 
 impl Preset {
+    /// Every preset, in the order model.md lists them.
     pub const ALL: [Preset; 6] = [
         Preset::Grpc,
         Preset::AwsStandard,
@@ -736,7 +776,10 @@ pub enum AttemptKind {
     /// A request's first attempt.
     First,
     /// A retry, after an attempt that failed for `after` (AWS charges more after a timeout).
-    Retry { after: FailureReason },
+    Retry {
+        /// Why the previous attempt failed.
+        after: FailureReason,
+    },
 }
 
 /// Proof that a limiter let an attempt through; handed back to `Limiter::release` when
@@ -756,10 +799,15 @@ pub struct Permit {
 /// several `Limiter`s and asks each.
 #[derive(Clone, Debug)]
 pub enum Limiter {
+    /// gRPC retry throttling.
     TokenBucket(TokenBucket),
+    /// AWS SDK standard-mode retry quota.
     RetryQuota(RetryQuota),
+    /// Finagle's retry budget.
     RetryBudget(RetryBudget),
+    /// Envoy's concurrent retry budget.
     ConcurrentRetryBudget(ConcurrentRetryBudget),
+    /// resilience4j's circuit breaker.
     CircuitBreaker(CircuitBreaker),
     /// Boxed: its two 120-slice windows are about 2 KiB, and every other variant is small.
     AdaptiveThrottle(Box<AdaptiveThrottle>),
