@@ -156,7 +156,9 @@ impl TokenBucket {
 
 /// Parameters of the AWS SDKs' "standard" retry mode quota [AWS SDKs and Tools Reference
 /// Guide, "Retry behavior"; aws-sdk-js-v3 `middleware-retry` constants `RETRY_COST`,
-/// `TIMEOUT_RETRY_COST`, `NO_RETRY_INCREMENT`, `INITIAL_RETRY_TOKENS`].
+/// `TIMEOUT_RETRY_COST`, `NO_RETRY_INCREMENT`, `INITIAL_RETRY_TOKENS`]. These are the
+/// long-standing standard-mode values; AWS's opt-in 2026 retry behaviour
+/// (`AWS_NEW_RETRIES_2026`) changes the quota costs and is not modelled here.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryQuotaParams {
     /// Tokens the quota starts with and never exceeds.
@@ -625,7 +627,9 @@ pub struct AdaptiveThrottle {
 }
 
 impl AdaptiveThrottle {
-    /// No history: nothing is rejected until the backend starts refusing.
+    /// No history. The formula has no warm-up: until the first answers return, requests in
+    /// flight already count against zero accepts, so a client that sends faster than its
+    /// latency sheds some of its first requests (`p = 1/2` for the second one).
     pub fn new(params: &AdaptiveThrottleParams) -> AdaptiveThrottle {
         AdaptiveThrottle {
             k: params.k,
@@ -1205,6 +1209,14 @@ mod tests {
         // 999 requests, no accepts: p = 999/1000; it rises by a hair as requests add up.
         let n_allowed = (0..10_000).filter(|_| throttle.allow(secs(0), &mut rng)).count();
         assert!(n_allowed < 40, "{n_allowed}");
+    }
+
+    #[test]
+    fn throttle_has_no_warm_up() {
+        let mut throttle = AdaptiveThrottle::new(&AdaptiveThrottleParams::SRE);
+        let mut rng = crate::engine::RngStreams::new(9).stream("throttle");
+        assert!(throttle.allow(secs(0), &mut rng), "the first request always goes");
+        assert_eq!(throttle.rejection_probability(secs(0)), 0.5, "one in flight, no accepts yet");
     }
 
     #[test]
