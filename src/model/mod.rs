@@ -3,6 +3,7 @@
 pub mod balancer;
 pub mod event;
 pub mod ids;
+pub mod limiter;
 pub mod outcome;
 pub mod request;
 pub mod retry;
