@@ -3,8 +3,6 @@
 use super::check_at_least;
 use crate::engine::{SimDuration, SimTime};
 
-// resilience4j circuit breaker
-
 /// Parameters of a resilience4j count-based circuit breaker [resilience4j
 /// `CircuitBreakerConfig`: `slidingWindowSize`, `minimumNumberOfCalls`,
 /// `failureRateThreshold`, `waitDurationInOpenState`, `permittedNumberOfCallsInHalfOpenState`].

@@ -2,8 +2,6 @@
 
 use super::check_range;
 
-// gRPC retry throttling
-
 /// Parameters of gRPC retry throttling [gRFC A6, "retryThrottling"].
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenBucketParams {
