@@ -34,8 +34,8 @@ use toml::Spanned;
 pub struct Loaded {
     /// The checked scenario the simulation runs.
     pub scenario: Scenario,
-    /// The scenario as TOML with every default made explicit (`--print-config`, and the
-    /// `scenario.resolved.toml` of a run). Loading it gives the same `scenario`.
+    /// The scenario as TOML with every default made explicit (the `scenario.resolved.toml`
+    /// of a run). Loading it gives the same `scenario`.
     pub resolved_toml: String,
 }
 
