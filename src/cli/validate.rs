@@ -1,5 +1,5 @@
-//! `stormsim validate FILE...`: load each scenario and report what it holds, or why it
-//! cannot be run.
+//! `stormsim validate FILE... [--print-config]`: load each scenario and report what it
+//! holds (or print it with every default written out), or why it cannot be run.
 
 use super::Exit;
 use crate::engine::SimDuration;
@@ -15,6 +15,9 @@ pub struct ValidateArgs {
     /// Scenario files (TOML)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Print each scenario as resolved (every default written out) instead of a summary line
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
@@ -23,6 +26,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut n_failed = 0usize;
     for file in &args.files {
         match scenario::load(file) {
+            Ok(loaded) if args.print_config => stdout.write_all(loaded.resolved_toml.as_bytes())?,
             Ok(loaded) => writeln!(stdout, "ok: {} ({})", file.display(), describe(&loaded.scenario))?,
             Err(error) => {
                 n_failed += 1;

@@ -175,6 +175,21 @@ fn validate_accepts_every_shipped_scenario() {
 }
 
 #[test]
+fn print_config_writes_every_default_and_loads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "small.toml", SMALL);
+    let assert =
+        stormsim().args(["validate", "--print-config", scenario.to_str().unwrap()]).assert().success();
+    let resolved = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for default in ["seed = 1", "balancer = \"round_robin\"", "jitter = \"full\"", "max_in_flight = 2000000"]
+    {
+        assert!(resolved.contains(default), "{default} missing from:\n{resolved}");
+    }
+    let again = write(dir.path(), "resolved.toml", &resolved);
+    stormsim().args(["validate", again.to_str().unwrap()]).assert().success();
+}
+
+#[test]
 fn a_runaway_stops_at_its_guard_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let runaway = SMALL
