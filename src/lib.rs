@@ -14,4 +14,4 @@ pub mod simulation;
 pub mod stats;
 pub mod theory;
 
-pub use simulation::{RunOutput, Simulation, simulate};
+pub use simulation::{EarlyStop, RunOutput, Simulation, simulate};

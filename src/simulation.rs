@@ -9,6 +9,7 @@ use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
 use crate::stats::summary::{SCHEMA_VERSION, ScenarioInfo};
 use crate::stats::{Series, Summary};
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
 /// Everything a finished (or guard-stopped) run produced.
 #[derive(Clone, Debug)]
@@ -16,8 +17,17 @@ pub struct RunOutput {
     /// `summary.partial` is true when a guard stopped the run early.
     pub summary: Summary,
     pub series: Series,
-    /// The guard that stopped the run, if one did.
-    pub tripped: Option<GuardTrip>,
+    /// Why the run stopped before its end, if it did.
+    pub stopped: Option<EarlyStop>,
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EarlyStop {
+    /// A guard tripped: the run was a runaway.
+    Guard(GuardTrip),
+    /// Asked to stop from outside (Ctrl-C, SIGTERM) at this simulated time.
+    Interrupted { at: SimTime },
 }
 
 /// A run in progress.
@@ -28,13 +38,25 @@ pub struct Simulation<'a> {
     world: World<'a>,
     end: SimTime,
     over: bool,
+    interrupted_at: Option<SimTime>,
 }
 
 impl<'a> Simulation<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Simulation<'a> {
+        Self::build(scenario, seed, None)
+    }
+
+    /// Like `new`, but the run stops at the next event once `interrupt` is set (the CLI sets
+    /// it on Ctrl-C); what was simulated until then is finished into a partial result.
+    pub fn interruptible(scenario: &'a Scenario, seed: u64, interrupt: &'a AtomicBool) -> Simulation<'a> {
+        Self::build(scenario, seed, Some(interrupt))
+    }
+
+    fn build(scenario: &'a Scenario, seed: u64, interrupt: Option<&'a AtomicBool>) -> Simulation<'a> {
         let mut sim = Sim::default();
-        let world = World::new(scenario, seed, &mut sim);
-        Simulation { scenario, seed, sim, world, end: SimTime(scenario.duration.0), over: false }
+        let world = World::new(scenario, seed, interrupt, &mut sim);
+        let end = SimTime(scenario.duration.0);
+        Simulation { scenario, seed, sim, world, end, over: false, interrupted_at: None }
     }
 
     /// Where the run ends (the scenario's duration).
@@ -62,10 +84,15 @@ impl<'a> Simulation<'a> {
             return false;
         }
         let until = until.min(SimTime(self.end.0.saturating_sub(1)));
-        let completed = self.sim.run_until(&mut self.world, until);
+        let completed = self.sim.run_until(&mut self.world, until) && !self.world.interrupted();
         if !completed && self.world.tripped.is_none() {
-            let limit = self.scenario.guard.max_events;
-            self.world.tripped = Some(GuardTrip { bound: GuardBound::MaxEvents, limit, at: self.sim.now() });
+            if self.world.interrupted() {
+                self.interrupted_at = Some(self.sim.now());
+            } else {
+                let limit = self.scenario.guard.max_events;
+                self.world.tripped =
+                    Some(GuardTrip { bound: GuardBound::MaxEvents, limit, at: self.sim.now() });
+            }
         }
         self.over = !completed || until.0 + 1 >= self.end.0;
         !self.over
@@ -73,7 +100,12 @@ impl<'a> Simulation<'a> {
 
     /// Closes the last interval and builds the summary and series.
     pub fn finish(mut self) -> RunOutput {
-        let now = if self.over && self.world.tripped.is_none() { self.end } else { self.sim.now() };
+        let stopped = match (self.world.tripped, self.interrupted_at) {
+            (Some(trip), _) => Some(EarlyStop::Guard(trip)),
+            (None, Some(at)) => Some(EarlyStop::Interrupted { at }),
+            (None, None) => None,
+        };
+        let now = if self.over && stopped.is_none() { self.end } else { self.sim.now() };
         let elapsed = SimDuration(now.0);
         self.world.recorder.close_interval(now);
         self.world.recorder.settle();
@@ -89,15 +121,14 @@ impl<'a> Simulation<'a> {
             .enumerate()
             .map(|(idx, name)| (name.clone(), recorder.service_summary(idx, elapsed, instances[idx])))
             .collect();
-        let tripped = self.world.tripped;
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: ScenarioInfo { name: scenario.name.clone(), hash: scenario_hash(scenario) },
             seed: self.seed,
             generator: GENERATOR.to_string(),
-            partial: tripped.is_some(),
-            stopped_by: tripped.map(|trip| describe_trip(&trip)),
+            partial: stopped.is_some(),
+            stopped_by: stopped.map(|stop| describe_stop(&stop)),
             simulated_s: elapsed.as_secs_f64(),
             requests,
             classes,
@@ -110,12 +141,18 @@ impl<'a> Simulation<'a> {
             class_names,
             service_names,
         );
-        RunOutput { summary, series, tripped }
+        RunOutput { summary, series, stopped }
     }
 }
 
-/// A one-line, actionable description of a tripped guard.
-pub fn describe_trip(trip: &GuardTrip) -> String {
+/// A one-line, actionable description of why a run stopped early.
+pub fn describe_stop(stop: &EarlyStop) -> String {
+    let trip = match stop {
+        EarlyStop::Guard(trip) => trip,
+        EarlyStop::Interrupted { at } => {
+            return format!("interrupted at {}: the results cover the run up to there", SimDuration(at.0));
+        }
+    };
     let at = SimDuration(trip.at.0);
     match trip.bound {
         GuardBound::MaxInFlight => format!(
@@ -204,6 +241,28 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupt_stops_the_run_with_a_consistent_partial_result() {
+        let scenario = mmc(9.0, 1.0, 10, 10_000);
+        let flag = AtomicBool::new(false);
+        let mut simulation = Simulation::interruptible(&scenario, 1, &flag);
+        assert!(simulation.advance(SimTime(1_000 * 1_000_000_000)));
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(!simulation.advance(simulation.end()), "the run is over once interrupted");
+        let out = simulation.finish();
+        let Some(EarlyStop::Interrupted { at }) = out.stopped else { panic!("{:?}", out.stopped) };
+        assert!(at.as_secs_f64() >= 1_000.0 && at.as_secs_f64() < 1_001.0, "stopped at the next event");
+        assert!(out.summary.partial);
+        assert!(out.summary.stopped_by.unwrap().starts_with("interrupted at"));
+        let r = &out.summary.requests;
+        assert_eq!(r.offered, r.succeeded + r.failed + r.in_flight);
+        // The same run uninterrupted agrees on every interval closed before the interruption
+        // (intervals are 1,000 s here: one whole, then the stub cut short at the interrupt).
+        let whole = simulate(&scenario, 1);
+        assert_eq!(out.series.rows.len(), 2);
+        assert_eq!(out.series.rows[0], whole.series.rows[0]);
+    }
+
+    #[test]
     fn conservation_holds_at_the_end() {
         let summary = simulate(&mmc(9.5, 1.0, 10, 500), 1).summary;
         let r = &summary.requests;
@@ -216,7 +275,9 @@ mod tests {
         let mut scenario = mmc(20.0, 1.0, 10, 10_000);
         scenario.guard.max_in_flight = 1_000;
         let out = simulate(&scenario, 1);
-        let trip = out.tripped.expect("an overloaded unbounded queue must trip the guard");
+        let Some(EarlyStop::Guard(trip)) = out.stopped else {
+            panic!("an overloaded unbounded queue must trip the guard");
+        };
         assert_eq!(trip.bound, GuardBound::MaxInFlight);
         assert!(out.summary.partial);
         assert!(out.summary.stopped_by.unwrap().contains("guard.max_in_flight"));

@@ -12,6 +12,7 @@
 //! | 1 | a target was missed (reserved for `check`) |
 //! | 2 | usage error (clap), scenario error, or an `--out` folder that may not be written (exists without `--force`, or is not a run folder) |
 //! | 3 | a guard stopped the run early; the partial run folder was still written |
+//! | 130 | interrupted (Ctrl-C or SIGTERM); what was simulated was written, marked partial |
 //! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
 
 pub mod progress;
@@ -79,6 +80,8 @@ pub enum Exit {
     Usage = 2,
     Stopped = 3,
     Internal = 4,
+    /// 128 + SIGINT, the shell's convention for a run stopped by Ctrl-C.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

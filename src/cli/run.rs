@@ -7,12 +7,13 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::Scenario;
 use crate::report::{self, ReportError};
 use crate::scenario;
-use crate::simulation::{RunOutput, Simulation};
+use crate::simulation::{EarlyStop, RunOutput, Simulation};
 use anyhow::Context;
 use clap::Args;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -42,16 +43,39 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(Exit::Usage.into());
     }
     let seed = args.common.seed.unwrap_or(loaded.scenario.seed);
-    let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet);
+    let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet, interrupt_flag());
 
     let stdout = io::stdout();
     let styled = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     report(&args.common, &output, &loaded.resolved_toml, &mut stdout.lock(), &mut stderr, styled)
 }
 
+/// Set by the first Ctrl-C (or SIGTERM): the run stops at its next event and what was
+/// simulated is written, marked partial. A second one exits at once, writing nothing.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the signal handler (once per process) and returns the flag it sets. If no
+/// handler can be installed the run simply cannot be interrupted cleanly.
+fn interrupt_flag() -> &'static AtomicBool {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::Relaxed) {
+                std::process::exit(Exit::Interrupted as i32);
+            }
+        });
+    });
+    &INTERRUPTED
+}
+
 /// Runs the scenario in `SLICES` slices of simulated time, updating the progress bar.
-fn simulate_with_progress(scenario: &Scenario, seed: u64, quiet: bool) -> RunOutput {
-    let mut simulation = Simulation::new(scenario, seed);
+fn simulate_with_progress(
+    scenario: &Scenario,
+    seed: u64,
+    quiet: bool,
+    interrupt: &'static AtomicBool,
+) -> RunOutput {
+    let mut simulation = Simulation::interruptible(scenario, seed, interrupt);
     let end = simulation.end();
     let mut progress = Progress::start(end, quiet);
     for slice in 1..=SLICES {
@@ -107,21 +131,24 @@ pub(crate) fn report(
     }
 
     let summary = &output.summary;
-    if summary.partial {
-        writeln!(
-            stderr,
-            "run stopped early: {}; the results cover the first {} of simulated time",
-            summary.stopped_by.as_deref().unwrap_or("a guard tripped"),
-            SimDuration::from_secs_f64(summary.simulated_s),
-        )?;
-        return Ok(Exit::Stopped.into());
+    let Some(stop) = output.stopped else { return Ok(Exit::Ok.into()) };
+    writeln!(
+        stderr,
+        "run stopped early: {}; the results cover the first {} of simulated time",
+        summary.stopped_by.as_deref().unwrap_or("a guard tripped"),
+        SimDuration::from_secs_f64(summary.simulated_s),
+    )?;
+    Ok(match stop {
+        EarlyStop::Guard(_) => Exit::Stopped,
+        EarlyStop::Interrupted { .. } => Exit::Interrupted,
     }
-    Ok(Exit::Ok.into())
+    .into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{GuardBound, GuardTrip};
     use crate::report::tests::{synthetic_series, synthetic_summary};
 
     fn common(out: PathBuf, json: bool) -> CommonArgs {
@@ -137,7 +164,7 @@ mod tests {
     #[test]
     fn json_mode_prints_only_the_summary_on_stdout() {
         let dir = tempfile::tempdir().unwrap();
-        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
+        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), stopped: None };
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), true), &output);
         assert_eq!(code, ExitCode::SUCCESS);
         let parsed: crate::stats::Summary = serde_json::from_str(&stdout).unwrap();
@@ -148,8 +175,10 @@ mod tests {
     #[test]
     fn a_partial_run_is_written_and_exits_3() {
         let dir = tempfile::tempdir().unwrap();
-        let mut output =
-            RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
+        let trip =
+            GuardTrip { bound: GuardBound::MaxInFlight, limit: 2_000_000, at: SimTime(3_720_000_000_000) };
+        let stopped = Some(EarlyStop::Guard(trip));
+        let mut output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), stopped };
         output.summary.partial = true;
         output.summary.stopped_by = Some("max_in_flight (2000000) exceeded at t+1h02m".to_owned());
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), false), &output);
@@ -162,7 +191,7 @@ mod tests {
     #[test]
     fn an_existing_out_folder_exits_2_but_still_prints_the_results() {
         let dir = tempfile::tempdir().unwrap();
-        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), tripped: None };
+        let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), stopped: None };
         let (code, stdout, stderr) = call(&common(dir.path().to_owned(), false), &output);
         assert_eq!(code, ExitCode::from(2));
         assert!(stdout.contains("offered"));

@@ -23,6 +23,7 @@ use super::source::{ArrivalProcess, ClassMix};
 use super::spec::{Scenario, SourceKind};
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
 use crate::stats::{Recorder, ServiceMeter};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which bound stopped a runaway run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,12 +62,19 @@ pub struct World<'a> {
     attempts: Slab<Attempt>,
     pub recorder: Recorder,
     pub tripped: Option<GuardTrip>,
+    /// Set from outside (Ctrl-C) to stop the run at the next event.
+    interrupt: Option<&'a AtomicBool>,
 }
 
 impl<'a> World<'a> {
     /// Builds the world and queues the first events (each source's first arrival, the first
     /// interval boundary).
-    pub fn new(scenario: &'a Scenario, seed: u64, sim: &mut Sim<Event>) -> World<'a> {
+    pub fn new(
+        scenario: &'a Scenario,
+        seed: u64,
+        interrupt: Option<&'a AtomicBool>,
+        sim: &mut Sim<Event>,
+    ) -> World<'a> {
         let streams = RngStreams::new(seed);
         let shares = scenario.classes.iter().map(|class| class.share);
         let mix = ClassMix::new(shares);
@@ -103,6 +111,7 @@ impl<'a> World<'a> {
             attempts: Slab::default(),
             recorder: Recorder::new(scenario.classes.len(), meters),
             tripped: None,
+            interrupt,
         };
         for idx in 0..world.sources.len() {
             world.schedule_next_arrival(sim, SourceId(idx as u32));
@@ -287,6 +296,11 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Whether the run was asked to stop from outside.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
     /// Requests alive now, per class (for the conservation figure at the end).
     pub fn requests_in_flight_per_class(&self) -> Vec<u64> {
         let mut counts = vec![0; self.scenario.classes.len()];
@@ -317,6 +331,6 @@ impl Model for World<'_> {
 
     #[inline]
     fn should_stop(&self, sim: &Sim<Event>) -> bool {
-        self.tripped.is_some() || sim.events_popped() >= self.scenario.guard.max_events
+        self.tripped.is_some() || sim.events_popped() >= self.scenario.guard.max_events || self.interrupted()
     }
 }

@@ -488,7 +488,7 @@ pub(crate) mod tests {
     }
 
     fn output(n_rows: usize) -> RunOutput {
-        RunOutput { summary: synthetic_summary(), series: synthetic_series(n_rows), tripped: None }
+        RunOutput { summary: synthetic_summary(), series: synthetic_series(n_rows), stopped: None }
     }
 
     fn entries(dir: &Path) -> Vec<String> {

@@ -234,3 +234,40 @@ fn small_summary_is_pinned() {
         serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
     insta::assert_json_snapshot!(summary, { ".stormsim_version" => "[version]" });
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_writes_a_partial_run() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    // A year of traffic: far longer than the moment it takes to be interrupted.
+    let long = SMALL.replace("duration = \"2m\"", "duration = \"365d\"").replace("\"10s\"", "\"1h\"");
+    let scenario = write(dir.path(), "long.toml", &long);
+    let out = dir.path().join("run");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_stormsim"))
+        .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted at"), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["partial"], true);
+    assert!(summary["stopped_by"].as_str().unwrap().starts_with("interrupted at"));
+    let simulated = summary["simulated_s"].as_f64().unwrap();
+    assert!(simulated > 0.0 && simulated < 365.0 * 86_400.0);
+    // Nothing half-written is left beside the run folder.
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["long.toml", "run"]);
+}
