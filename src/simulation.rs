@@ -213,6 +213,7 @@ mod tests {
                     },
                     retry_on: RetryOn { timeout: true, rejected: true },
                 },
+                limiter: None,
             }],
             services: vec![Service {
                 name: "server".into(),

@@ -5,6 +5,8 @@
 //! client (timeout) stays until the service finishes it: that work is wasted.
 
 use super::ids::{ClassId, ClientId, RequestId, ServiceId};
+use super::limiter::Permit;
+use super::outcome::FailureReason;
 use crate::engine::{SimDuration, SimTime};
 
 #[derive(Clone, Copy, Debug)]
@@ -16,11 +18,14 @@ pub struct Request {
     pub n_attempts: u32,
     /// The last backoff sleep (for decorrelated jitter).
     pub last_sleep: SimDuration,
+    /// Why the previous attempt failed (a retry limiter may charge by it).
+    pub last_failure: FailureReason,
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct Attempt {
     pub request: RequestId,
+    pub client: ClientId,
     pub class: ClassId,
     pub service: ServiceId,
     pub instance: u32,
@@ -31,4 +36,7 @@ pub struct Attempt {
     pub cpu: SimDuration,
     /// The client gave up on it; finishing it is wasted work.
     pub abandoned: bool,
+    /// What the client's limiter granted for it, handed back when the client learns the
+    /// outcome (answer, rejection or timeout).
+    pub permit: Option<Permit>,
 }

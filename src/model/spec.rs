@@ -4,6 +4,7 @@
 //! nanoseconds or per-second rates, distributions are parameterised, defaults are filled.
 //! A `Scenario` is `Send + Sync` and shared by reference across parallel replications.
 
+use super::limiter::LimiterSpec;
 use crate::engine::{SimDuration, SimTime};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +72,8 @@ pub struct Client {
     /// Per-attempt timeout; `None` waits for ever.
     pub timeout: Option<SimDuration>,
     pub retry: RetryPolicy,
+    /// A retry limiter or client protection every attempt asks first; `None` for none.
+    pub limiter: Option<LimiterSpec>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

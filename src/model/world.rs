@@ -16,6 +16,7 @@
 
 use super::event::Event;
 use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
+use super::limiter::{AttemptKind, Limiter, Permit};
 use super::outcome::FailureReason;
 use super::request::{Attempt, Request};
 use super::service::{Admission, ServiceState};
@@ -51,6 +52,10 @@ struct SourceState {
 struct ClientState {
     /// Backoff jitter draws.
     rng: StreamRng,
+    /// The client's retry limiter or protection, if it has one.
+    limiter: Option<Limiter>,
+    /// Draws of a probabilistic limiter (adaptive throttling).
+    limiter_rng: StreamRng,
 }
 
 pub struct World<'a> {
@@ -94,7 +99,11 @@ impl<'a> World<'a> {
         let clients = scenario
             .clients
             .iter()
-            .map(|client| ClientState { rng: streams.stream(&format!("client/{}/backoff", client.name)) })
+            .map(|client| ClientState {
+                rng: streams.stream(&format!("client/{}/backoff", client.name)),
+                limiter: client.limiter.as_ref().map(|spec| spec.build()),
+                limiter_rng: streams.stream(&format!("client/{}/limiter", client.name)),
+            })
             .collect();
         let services = scenario.services.iter().map(|spec| ServiceState::new(spec, &streams)).collect();
         let meters = scenario
@@ -140,23 +149,40 @@ impl<'a> World<'a> {
             started: sim.now(),
             n_attempts: 0,
             last_sleep: base,
+            last_failure: FailureReason::Timeout,
         });
         self.check_in_flight(sim.now());
         self.send_attempt(sim, request);
     }
 
-    /// Sends the request's next attempt to an instance of its client's target service.
+    /// Sends the request's next attempt to an instance of its client's target service,
+    /// if the client's limiter lets it go.
     fn send_attempt(&mut self, sim: &mut Sim<Event>, request_id: RequestId) {
-        let Some(request) = self.requests.get_mut(request_id) else {
-            return;
+        let Some(request) = self.requests.get(request_id) else { return };
+        let kind = match request.n_attempts {
+            0 => AttemptKind::First,
+            _ => AttemptKind::Retry { after: request.last_failure },
         };
-        request.n_attempts += 1;
-        let (class, client_id, is_retry) = (request.class, request.client, request.n_attempts > 1);
-        self.recorder.attempt_sent(class.0, is_retry);
+        let (class, client_id) = (request.class, request.client);
+        let permit = match self.acquire(sim.now(), client_id, kind) {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                // A refusal by the client's own limiter is final: retrying it would only ask
+                // the same limiter again.
+                self.requests.remove(request_id);
+                self.recorder.failed(class.0, refusal);
+                return;
+            }
+        };
+        if let Some(request) = self.requests.get_mut(request_id) {
+            request.n_attempts += 1;
+        }
+        self.recorder.attempt_sent(class.0, kind != AttemptKind::First);
         let client = &self.scenario.clients[client_id.idx()];
         let service_id = ServiceId(client.target as u32);
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
+            self.release(sim.now(), client_id, permit, Err(FailureReason::NoCapacity));
             self.attempt_failed(sim, request_id, FailureReason::NoCapacity);
             return;
         };
@@ -165,6 +191,7 @@ impl<'a> World<'a> {
         let now = sim.now();
         let attempt_id = self.attempts.insert(Attempt {
             request: request_id,
+            client: client_id,
             class,
             service: service_id,
             instance,
@@ -172,6 +199,7 @@ impl<'a> World<'a> {
             got_worker: now,
             cpu,
             abandoned: false,
+            permit,
         });
         self.check_in_flight(now);
         if let Some(timeout) = client.timeout {
@@ -196,6 +224,7 @@ impl<'a> World<'a> {
             Admission::Rejected => {
                 meter.rejected();
                 let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
+                self.release(now, attempt.client, attempt.permit, Err(FailureReason::Rejected));
                 self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
                 self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
             }
@@ -236,6 +265,7 @@ impl<'a> World<'a> {
         if attempt.abandoned {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
         } else {
+            self.release(now, attempt.client, attempt.permit, Ok(()));
             self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
             self.request_succeeded(now, attempt.request);
         }
@@ -243,20 +273,18 @@ impl<'a> World<'a> {
 
     fn on_attempt_timeout(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         // A stale key means the attempt already finished: nothing to time out.
-        let Some(attempt) = self.attempts.get_mut(attempt_id) else {
-            return;
-        };
+        let Some(attempt) = self.attempts.get_mut(attempt_id) else { return };
         attempt.abandoned = true;
-        let request = attempt.request;
+        let (request, client, permit) = (attempt.request, attempt.client, attempt.permit.take());
+        self.release(sim.now(), client, permit, Err(FailureReason::Timeout));
         self.recorder.events.timeouts += 1;
         self.attempt_failed(sim, request, FailureReason::Timeout);
     }
 
     /// The client saw an attempt fail: retry after a backoff, or fail the request.
     fn attempt_failed(&mut self, sim: &mut Sim<Event>, request_id: RequestId, reason: FailureReason) {
-        let Some(request) = self.requests.get_mut(request_id) else {
-            return;
-        };
+        let Some(request) = self.requests.get_mut(request_id) else { return };
+        request.last_failure = reason;
         let policy = &self.scenario.clients[request.client.idx()].retry;
         if policy.should_retry(request.n_attempts, reason) {
             let rng = &mut self.clients[request.client.idx()].rng;
@@ -267,6 +295,35 @@ impl<'a> World<'a> {
             let class = request.class;
             self.requests.remove(request_id);
             self.recorder.failed(class.0, reason);
+        }
+    }
+
+    /// Asks the client's limiter, if any, to let an attempt go.
+    #[inline]
+    fn acquire(
+        &mut self,
+        now: SimTime,
+        client: ClientId,
+        kind: AttemptKind,
+    ) -> Result<Option<Permit>, FailureReason> {
+        let state = &mut self.clients[client.idx()];
+        match &mut state.limiter {
+            Some(limiter) => limiter.try_acquire(now, kind, &mut state.limiter_rng).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Hands a permit back to the client's limiter with the attempt's outcome.
+    #[inline]
+    fn release(
+        &mut self,
+        now: SimTime,
+        client: ClientId,
+        permit: Option<Permit>,
+        outcome: Result<(), FailureReason>,
+    ) {
+        if let (Some(permit), Some(limiter)) = (permit, &mut self.clients[client.idx()].limiter) {
+            limiter.release(now, permit, outcome);
         }
     }
 

@@ -109,6 +109,9 @@ pub struct ClientFile {
     pub timeout: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryFile>,
+    /// A limiter preset name (`"grpc"`, `"finagle"`, ...); omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limiter: Option<Spanned<String>>,
 }
 
 /// `[clients.NAME.retry]`.

@@ -102,6 +102,7 @@ broken! {
     missing_unit_on_rate: edit(r#"rate = "50/s""#, r#"rate = "100""#);
     missing_percent_sign: edit(r#"share = "40%""#, "share = 0.4");
     unknown_jitter: edit(r#"jitter = "full""#, r#"jitter = "ful""#);
+    unknown_limiter_preset: edit(r#"timeout = "2s""#, "timeout = \"2s\"\nlimiter = \"gprc\"");
     unknown_balancer: edit(r#"balancer = "round_robin""#, r#"balancer = "least_connections""#);
     unknown_retry_outcome: edit("max_attempts = 3", "max_attempts = 3\non = [\"timeout\", \"error\"]");
     unknown_client_reference: edit(r#"client = "app""#, r#"client = "ap""#);

@@ -4,4 +4,5 @@ mod broken_scenarios;
 mod cli;
 mod common;
 mod invariants;
+mod limiters;
 mod queueing;
