@@ -6,7 +6,8 @@
 use crate::engine::rng::{GENERATOR, fnv1a64};
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
-use crate::stats::summary::{SCHEMA_VERSION, ScenarioInfo};
+use crate::stats::slo;
+use crate::stats::summary::{AlertFiring, MarkerSummary, Moment, SCHEMA_VERSION, ScenarioInfo, SloSummary};
 use crate::stats::{Series, Summary};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -107,7 +108,7 @@ impl<'a> Simulation<'a> {
         };
         let now = if self.over && stopped.is_none() { self.end } else { self.sim.now() };
         let elapsed = SimDuration(now.0);
-        self.world.recorder.close_interval(now);
+        self.world.close_last_interval(now);
         self.world.recorder.settle();
         let scenario = self.scenario;
         let class_names: Vec<String> = scenario.classes.iter().map(|c| c.name.clone()).collect();
@@ -133,16 +134,52 @@ impl<'a> Simulation<'a> {
             requests,
             classes,
             services,
+            slo: SloSummary::placeholder(),
+            alerts: Vec::new(),
+            timeline: Vec::new(),
             engine: recorder.engine_summary(self.sim.events_popped()),
         };
+        let firings = recorder.alert_firings.clone();
         let series = self.world.recorder.into_series(
             scenario.interval,
             scenario.start_clock,
             class_names,
             service_names,
         );
+        let summary = with_operations(summary, scenario, &series, &firings);
         RunOutput { summary, series, stopped }
     }
+}
+
+/// Adds the SLO figures, the alerts that fired and the timeline markers.
+fn with_operations(
+    mut summary: Summary,
+    scenario: &Scenario,
+    series: &Series,
+    firings: &[(usize, SimTime, Option<SimTime>)],
+) -> Summary {
+    let moment = |at: SimTime| Moment::new(at, scenario.start_clock);
+    let times: Vec<_> = firings.iter().map(|&(_, fired, resolved)| (fired, resolved)).collect();
+    let requests = &summary.requests;
+    summary.slo = slo::evaluate(series, &scenario.slo, &times, requests.succeeded, requests.failed);
+    summary.alerts = firings
+        .iter()
+        .map(|&(alert, fired, resolved)| AlertFiring {
+            name: scenario.alerts[alert].name.clone(),
+            fired: moment(fired),
+            resolved: resolved.map(moment),
+        })
+        .collect();
+    summary.timeline = series
+        .markers
+        .iter()
+        .map(|marker| MarkerSummary {
+            at: moment(marker.at),
+            kind: marker.kind.name().to_string(),
+            label: marker.label.clone(),
+        })
+        .collect();
+    summary
 }
 
 /// A one-line, actionable description of why a run stopped early.
@@ -223,7 +260,14 @@ mod tests {
                 queue_capacity: None,
                 balancer: Balancer::RoundRobin,
                 cpu: vec![CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) }],
+                cpu_multiplier: 1.0,
+                lifecycle: Default::default(),
+                metrics: Default::default(),
+                autoscaler: None,
             }],
+            timeline: vec![],
+            alerts: vec![],
+            slo: Default::default(),
         }
     }
 

@@ -79,6 +79,18 @@ impl<T> Slab<T> {
         self.slots.iter().filter_map(|slot| slot.value.as_ref())
     }
 
+    /// Keys of the items alive that match `keep`, in slot order (rare events only).
+    pub fn keys_where(&self, keep: impl Fn(&T) -> bool) -> Vec<Key> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, entry)| {
+                let value = entry.value.as_ref()?;
+                keep(value).then_some(Key { slot: slot as u32, generation: entry.generation })
+            })
+            .collect()
+    }
+
     /// Items alive.
     pub fn len(&self) -> usize {
         self.len

@@ -112,6 +112,12 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Time of day `HH:MM:SS` (wrapping at midnight) of `at` for a run starting at `start`.
+pub fn clock_time(start: SimDuration, at: SimTime) -> String {
+    let secs = (start.0 / 1_000_000_000 + at.0 / 1_000_000_000) % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

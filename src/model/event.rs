@@ -4,7 +4,7 @@
 //! overtaken (a timeout after the answer came) carry a generational key and are ignored
 //! when popped if the slot has moved on.
 
-use super::ids::{AttemptId, RequestId, SourceId};
+use super::ids::{AttemptId, RequestId, ServiceId, SourceId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -18,6 +18,17 @@ pub enum Event {
     CpuDone { attempt: AttemptId },
     /// The current time-series interval closes.
     IntervalEnd,
+    /// The timeline's entry `index` is due.
+    Timeline { index: u32 },
+    /// An alert's operator action is due.
+    OperatorAction { alert: u32 },
+    /// The next job of a released backlog.
+    BacklogJob { backlog: u32 },
+    /// A launched instance finished booting (unless its slot was relaunched since).
+    InstanceBooted { service: ServiceId, instance: u32, epoch: u32 },
+    MetricsSample { service: ServiceId },
+    MetricsDelivered { service: ServiceId },
+    AutoscalerSync { service: ServiceId },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 16, "Event must stay small");

@@ -1,15 +1,20 @@
 //! The vocabulary of `design/model.md` as plain data and behaviour; no I/O, no TOML.
 
+pub mod alert;
+pub mod autoscaler;
 pub mod balancer;
 pub mod event;
 pub mod ids;
+pub mod lifecycle;
 pub mod limiter;
+pub mod metrics;
 pub mod outcome;
 pub mod request;
 pub mod retry;
 pub mod service;
 pub mod source;
 pub mod spec;
+pub mod timeline;
 pub mod world;
 
 pub use event::Event;

@@ -39,4 +39,6 @@ pub struct Attempt {
     /// What the client's limiter granted for it, handed back when the client learns the
     /// outcome (answer, rejection or timeout).
     pub permit: Option<Permit>,
+    /// Which of the client's limiters granted the permit (a timeline may swap them).
+    pub limiter_epoch: u32,
 }

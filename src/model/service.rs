@@ -4,10 +4,14 @@
 //! `workers == cores` an instance is an M/M/c server; with more workers than cores, CPU
 //! contention slows every request (cores are handed out FIFO, without preemption).
 
+use super::autoscaler::Autoscaler;
 use super::balancer::BalancerState;
 use super::ids::AttemptId;
+use super::lifecycle::Phase;
+use super::metrics::MetricsPipeline;
 use super::spec::{CpuCost, Service};
-use crate::engine::{RngStreams, SimDuration, StreamRng};
+use super::timeline::AdmissionRamp;
+use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use std::collections::VecDeque;
 
@@ -24,12 +28,20 @@ pub enum Admission {
 
 #[derive(Debug, Default)]
 pub struct Instance {
+    pub phase: Phase,
+    /// Bumped at every launch, so a boot event for an earlier life of this slot is ignored.
+    pub epoch: u32,
+    /// CPU costs are multiplied by the warm-up factor until then.
+    pub warm_until: SimTime,
     pub workers_busy: u32,
     pub cores_busy: u32,
     /// Attempts waiting for a worker.
     pub worker_queue: VecDeque<AttemptId>,
     /// Attempts holding a worker, waiting for a core.
     pub core_queue: VecDeque<AttemptId>,
+    /// Busy-core nanoseconds since launch, for the metrics pipeline's samples.
+    pub busy_area: u128,
+    busy_last: u64,
 }
 
 impl Instance {
@@ -52,10 +64,24 @@ impl Instance {
         }
     }
 
+    /// Credits the busy-core area up to `now`.
+    #[inline]
+    fn advance(&mut self, now: SimTime) {
+        self.busy_area += self.cores_busy as u128 * now.0.saturating_sub(self.busy_last) as u128;
+        self.busy_last = now.0;
+    }
+
+    /// Busy-core nanoseconds up to `now`.
+    pub fn busy_area_at(&mut self, now: SimTime) -> u128 {
+        self.advance(now);
+        self.busy_area
+    }
+
     /// Takes a core for an attempt holding a worker; false if it must wait for one.
     #[inline]
-    pub fn acquire_core(&mut self, attempt: AttemptId, spec: &Service) -> bool {
+    pub fn acquire_core(&mut self, now: SimTime, attempt: AttemptId, spec: &Service) -> bool {
         if self.cores_busy < spec.cores {
+            self.advance(now);
             self.cores_busy += 1;
             true
         } else {
@@ -66,9 +92,10 @@ impl Instance {
 
     /// Frees a core; if an attempt was waiting for one it takes it and is returned.
     #[inline]
-    pub fn release_core(&mut self) -> Option<AttemptId> {
+    pub fn release_core(&mut self, now: SimTime) -> Option<AttemptId> {
         let next = self.core_queue.pop_front();
         if next.is_none() {
+            self.advance(now);
             self.cores_busy -= 1;
         }
         next
@@ -85,24 +112,63 @@ impl Instance {
     }
 }
 
-/// A service's runtime state: its instances, which are ready, and its random streams.
+/// A service's runtime state: its instances, which are ready, what the operator or the
+/// autoscaler wants, and its random streams.
 pub struct ServiceState {
     pub instances: Vec<Instance>,
     /// Indices of instances that take traffic.
     pub ready: Vec<u32>,
+    /// Instances wanted (by the scenario, an operator or the autoscaler).
+    pub desired: u32,
+    /// When `desired` last changed.
+    pub desired_changed: SimTime,
     pub balancer: BalancerState,
     pub cpu_rng: StreamRng,
+    /// The current CPU-cost multiplier (a release changes it).
+    pub cpu_multiplier: f64,
+    pub admission: AdmissionRamp,
+    pub admission_rng: StreamRng,
+    pub metrics: MetricsPipeline,
+    pub autoscaler: Option<Autoscaler>,
 }
 
 impl ServiceState {
+    /// The initial instances start ready (the pool was up before the scenario begins).
     pub fn new(spec: &Service, streams: &RngStreams) -> ServiceState {
         let name = &spec.name;
+        let instance = || Instance { phase: Phase::Ready, ..Instance::default() };
         ServiceState {
-            instances: (0..spec.instances).map(|_| Instance::default()).collect(),
+            instances: (0..spec.instances).map(|_| instance()).collect(),
             ready: (0..spec.instances).collect(),
+            desired: spec.instances,
+            desired_changed: SimTime::ZERO,
             balancer: BalancerState::new(spec.balancer, streams.stream(&format!("service/{name}/balancer"))),
             cpu_rng: streams.stream(&format!("service/{name}/cpu")),
+            cpu_multiplier: spec.cpu_multiplier,
+            admission: AdmissionRamp::default(),
+            admission_rng: streams.stream(&format!("service/{name}/admission")),
+            metrics: MetricsPipeline::default(),
+            autoscaler: spec.autoscaler.clone().map(Autoscaler::new),
         }
+    }
+
+    /// This attempt's CPU time on `instance`: the class's cost times the release multiplier,
+    /// and the warm-up factor while the instance is cold.
+    #[inline]
+    pub fn cpu_cost(&mut self, spec: &Service, class: usize, instance: u32, now: SimTime) -> SimDuration {
+        let base = spec.cpu[class].sample(&mut self.cpu_rng);
+        let mut factor = self.cpu_multiplier;
+        if now < self.instances[instance as usize].warm_until {
+            factor *= spec.lifecycle.warmup_cpu;
+        }
+        if factor == 1.0 { base } else { SimDuration::from_secs_f64(base.as_secs_f64() * factor) }
+    }
+
+    /// Whether an arriving attempt gets past the door (drains and ramps).
+    #[inline]
+    pub fn admits(&mut self, now: SimTime) -> bool {
+        let fraction = self.admission.at(now);
+        fraction >= 1.0 || (fraction > 0.0 && rand::RngExt::random::<f64>(&mut self.admission_rng) < fraction)
     }
 
     /// Picks the instance for a new attempt; `None` when none is ready.
@@ -146,6 +212,10 @@ mod tests {
             queue_capacity,
             balancer: Balancer::RoundRobin,
             cpu: vec![CpuCost::Constant(SimDuration::from_millis(1))],
+            cpu_multiplier: 1.0,
+            lifecycle: Default::default(),
+            metrics: Default::default(),
+            autoscaler: None,
         }
     }
 
@@ -172,13 +242,15 @@ mod tests {
     fn cores_are_handed_out_fifo() {
         let spec = spec(3, 1, None);
         let mut instance = Instance::default();
-        assert!(instance.acquire_core(key(0), &spec));
-        assert!(!instance.acquire_core(key(1), &spec));
-        assert!(!instance.acquire_core(key(2), &spec));
-        assert_eq!(instance.release_core(), Some(key(1)));
-        assert_eq!(instance.release_core(), Some(key(2)));
-        assert_eq!(instance.release_core(), None);
+        let t = |s: u64| SimTime(s * 1_000_000_000);
+        assert!(instance.acquire_core(t(0), key(0), &spec));
+        assert!(!instance.acquire_core(t(0), key(1), &spec));
+        assert!(!instance.acquire_core(t(0), key(2), &spec));
+        assert_eq!(instance.release_core(t(1)), Some(key(1)));
+        assert_eq!(instance.release_core(t(2)), Some(key(2)));
+        assert_eq!(instance.release_core(t(3)), None);
         assert_eq!(instance.cores_busy, 0);
+        assert_eq!(instance.busy_area_at(t(10)), 3_000_000_000, "one core busy for 3 s");
     }
 
     #[test]

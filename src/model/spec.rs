@@ -4,7 +4,10 @@
 //! nanoseconds or per-second rates, distributions are parameterised, defaults are filled.
 //! A `Scenario` is `Send + Sync` and shared by reference across parallel replications.
 
+use super::alert::AlertSpec;
+use super::autoscaler::AutoscalerSpec;
 use super::limiter::LimiterSpec;
+use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +27,19 @@ pub struct Scenario {
     pub sources: Vec<Source>,
     pub clients: Vec<Client>,
     pub services: Vec<Service>,
+    /// Faults and operator actions at stated times, sorted by time.
+    pub timeline: Vec<TimelineEntry>,
+    pub alerts: Vec<AlertSpec>,
+    pub slo: Slo,
+}
+
+/// The service level objective the SLO figures are computed against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slo {
+    /// An interval meets the SLO when its success rate is at least this.
+    pub success_rate: f64,
+    /// A healthy stretch this long ends an outage (time-to-recover).
+    pub recovery: SimDuration,
 }
 
 /// Bounds that stop a runaway run with a clear error instead of exhausting memory.
@@ -125,6 +141,50 @@ pub struct Service {
     pub balancer: Balancer,
     /// CPU cost per request class, indexed by class id.
     pub cpu: Vec<CpuCost>,
+    /// Multiplies every CPU cost (a release that makes requests dearer); events change it.
+    pub cpu_multiplier: f64,
+    pub lifecycle: Lifecycle,
+    pub metrics: MetricsSpec,
+    pub autoscaler: Option<AutoscalerSpec>,
+}
+
+/// How instances come and go.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lifecycle {
+    /// From launch to taking traffic.
+    pub boot_delay: SimDuration,
+    /// After boot, CPU costs are multiplied by `warmup_cpu` for this long (cold caches).
+    pub warmup: SimDuration,
+    pub warmup_cpu: f64,
+    /// Launch a replacement when an instance fails (an auto-scaling group's health check).
+    pub replace_failed: bool,
+}
+
+impl Default for Lifecycle {
+    /// Instant boot, no warm-up, failed instances replaced: a pool that never changes
+    /// unless told to.
+    fn default() -> Lifecycle {
+        Lifecycle { boot_delay: SimDuration::ZERO, warmup: SimDuration::ZERO, warmup_cpu: 1.0, replace_failed: true }
+    }
+}
+
+/// The metrics pipeline: samples CPU utilisation every `period`, delivers after `delay`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MetricsSpec {
+    pub period: SimDuration,
+    pub delay: SimDuration,
+}
+
+impl Default for MetricsSpec {
+    fn default() -> MetricsSpec {
+        MetricsSpec { period: SimDuration::from_secs(60), delay: SimDuration::from_secs(60) }
+    }
+}
+
+impl Default for Slo {
+    fn default() -> Slo {
+        Slo { success_rate: 0.999, recovery: SimDuration::from_secs(600) }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! cell that does not apply to the row's scope (or has no value, like the latency of an
 //! interval where nothing succeeded) is empty.
 
-use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
+use crate::engine::{NANOS_PER_SEC, SimTime};
 use crate::model::FailureReason;
 use crate::stats::{RequestFigures, Series, ServiceFigures};
 use std::io;
@@ -159,15 +159,12 @@ fn exact_seconds(at: SimTime) -> String {
     format!("{secs}.{}", fraction.trim_end_matches('0'))
 }
 
-/// Time of day `HH:MM:SS` (wrapping at midnight) of `at` for a run starting at `start`.
-pub(crate) fn clock_time(start: SimDuration, at: SimTime) -> String {
-    let secs = (start.0 / NANOS_PER_SEC + at.0 / NANOS_PER_SEC) % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
-}
+pub(crate) use crate::engine::time::clock_time;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimDuration;
     use crate::report::tests::synthetic_series;
 
     #[test]

@@ -324,7 +324,7 @@ pub(crate) mod tests {
     use crate::model::FailureReason;
     use crate::stats::summary::{
         EngineSummary, EventCounts, FailureCounts, Percentiles, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
-        ServiceSummary,
+        ServiceSummary, AlertFiring, MarkerSummary, Moment, SloSummary,
     };
     use crate::stats::{IntervalRow, RequestFigures, Series, ServiceFigures, Summary};
     use std::collections::BTreeMap;
@@ -382,7 +382,10 @@ pub(crate) mod tests {
             mean_time_in_system_ms: 398.0,
             wasted_cpu_s: 300.0,
             instances: 4,
+            instances_ready_max: 6,
+            instances_ready_min: 4,
             instance_seconds: 72_000.0,
+            instance_hours: 20.0,
         }
     }
 
@@ -406,6 +409,31 @@ pub(crate) mod tests {
                 ("api".to_owned(), service(0.873, 0)),
                 ("db".to_owned(), service(0.41, 1234)),
             ]),
+            slo: SloSummary {
+                target_success_rate: 0.999,
+                interval_s: 60.0,
+                intervals: 300,
+                intervals_met: 262,
+                fraction_met: 262.0 / 300.0,
+                bad_minutes: 38.0,
+                error_budget_burn: Some(55.6),
+                first_breach: Some(Moment { t_s: 9_900.0, clock: Some("08:45:00".to_owned()) }),
+                detected: Some(Moment { t_s: 10_200.0, clock: Some("08:50:00".to_owned()) }),
+                time_to_detect_s: Some(300.0),
+                capacity_added: None,
+                recovered: Some(Moment { t_s: 12_180.0, clock: Some("09:23:00".to_owned()) }),
+                time_to_recover_s: Some(2_280.0),
+            },
+            alerts: vec![AlertFiring {
+                name: "errors".to_owned(),
+                fired: Moment { t_s: 10_200.0, clock: Some("08:50:00".to_owned()) },
+                resolved: Some(Moment { t_s: 12_000.0, clock: Some("09:20:00".to_owned()) }),
+            }],
+            timeline: vec![MarkerSummary {
+                at: Moment { t_s: 10_200.0, clock: Some("08:50:00".to_owned()) },
+                kind: "alert".to_owned(),
+                label: "alert \"errors\" fired".to_owned(),
+            }],
             engine: EngineSummary {
                 events: EventCounts {
                     arrivals: 1_080_000,
@@ -467,6 +495,10 @@ pub(crate) mod tests {
                     queue_wait_mean_ms: (idx % 4 != 3).then_some(if incident { 800.0 } else { 0.25 }),
                     wasted_cpu_s: if incident { 12.5 } else { 0.0 },
                     instances_ready: 4,
+                    instances_desired: 4,
+                    instances_provisioning: 0,
+                    instances_running_mean: 4.0,
+                    metrics_staleness_s: 30.0,
                 };
                 let start = SimTime(idx as u64 * 60 * 1_000_000_000);
                 IntervalRow {
@@ -484,6 +516,7 @@ pub(crate) mod tests {
             class_names: vec!["browse".to_owned(), "login".to_owned()],
             service_names: vec!["api".to_owned(), "db".to_owned()],
             rows,
+            markers: vec![],
         }
     }
 

@@ -12,9 +12,11 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::file::{
-    BackoffFile, BalancerFile, Capacity, ClientFile, Count, GuardFile, JitterFile, Number, QueueFile,
-    RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceKindFile,
+    AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, Count, GuardFile, JitterFile,
+    MetricsFile, Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SloFile,
+    SourceKindFile,
 };
+use crate::model::autoscaler::AutoscalerPreset;
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
 
@@ -71,6 +73,40 @@ pub const QUEUE_CAPACITY: Capacity = Capacity::Unbounded;
 /// Load balancer: round robin (the default of Envoy, nginx and Kubernetes services).
 pub const BALANCER: BalancerFile = BalancerFile::RoundRobin;
 
+/// CPU-cost multiplier: 1 (costs as written).
+pub const CPU_MULTIPLIER: f64 = 1.0;
+
+/// Launch to ready: 3 min (stormsim's own: a VM or a node plus a container image pull
+/// typically takes 2 to 5 minutes).
+pub const BOOT_DELAY: Duration = Duration(SimDuration::from_secs(180));
+
+/// Warm-up after boot: none, and a warming instance's CPU factor: 1.
+pub const WARMUP: Duration = Duration(SimDuration::ZERO);
+pub const WARMUP_CPU: f64 = 1.0;
+
+/// Failed instances are replaced (an auto-scaling group's or a Deployment's behaviour).
+pub const REPLACE_FAILED: bool = true;
+
+/// Metrics period and delivery delay: 60 s each (CloudWatch standard one-minute metrics,
+/// available about a minute later); 15 s each under the `hpa` preset (metrics-server's
+/// resolution).
+pub const METRICS_PERIOD: Duration = Duration(SimDuration::from_secs(60));
+pub const METRICS_PERIOD_HPA: Duration = Duration(SimDuration::from_secs(15));
+
+/// Autoscaler preset: `hpa` (Kubernetes, the most common), and its floor: 1 instance.
+pub const AUTOSCALER_PRESET: &str = "hpa";
+pub const AUTOSCALER_MIN: i64 = 1;
+/// Target CPU utilisation: 50% (the AWS console's suggestion for target tracking).
+pub const AUTOSCALER_TARGET: f64 = 0.5;
+
+/// SLO: 99.9% of requests succeed in each interval (stormsim's own, the common "three
+/// nines"), and an outage ends with 10 healthy minutes (`design/metrics.md`).
+pub const SLO_SUCCESS_RATE: f64 = 0.999;
+pub const SLO_RECOVERY: Duration = Duration(SimDuration::from_secs(600));
+
+/// An alert fires as soon as its condition holds (`for` 0, as in Prometheus).
+pub const ALERT_FOR: Duration = Duration(SimDuration::ZERO);
+
 // `workers` defaults to `cores`: one worker per core, a CPU-bound pool (see `fill_service`).
 
 /// Fills every omitted key that has a default. `file_label` names the file; its stem is the
@@ -90,6 +126,12 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     }
     for client in file.clients.values_mut() {
         fill_client(client);
+    }
+    let slo = file.slo.get_or_insert(SloFile { success_rate: None, recovery: None });
+    slo.success_rate.get_or_insert_with(|| filled(Percent::from_fraction(SLO_SUCCESS_RATE)));
+    slo.recovery.get_or_insert_with(|| filled(SLO_RECOVERY));
+    for alert in file.alerts.values_mut() {
+        alert.hold.get_or_insert_with(|| filled(ALERT_FOR));
     }
     for service in file.services.values_mut() {
         fill_service(service);
@@ -143,6 +185,46 @@ fn fill_service(service: &mut ServiceFile) {
     let queue = service.queue.get_or_insert(QueueFile { capacity: None });
     queue.capacity.get_or_insert_with(|| filled(QUEUE_CAPACITY));
     service.balancer.get_or_insert(BALANCER);
+    service.cpu_multiplier.get_or_insert_with(|| filled(Number(CPU_MULTIPLIER)));
+    service.boot_delay.get_or_insert_with(|| filled(BOOT_DELAY));
+    service.warmup.get_or_insert_with(|| filled(WARMUP));
+    service.warmup_cpu.get_or_insert_with(|| filled(Number(WARMUP_CPU)));
+    service.replace_failed.get_or_insert(REPLACE_FAILED);
+    let hpa = service.autoscaler.as_ref().is_some_and(|a| a.preset.as_ref().is_none_or(|p| p.get_ref() == "hpa"));
+    let period = if hpa { METRICS_PERIOD_HPA } else { METRICS_PERIOD };
+    let metrics = service.metrics.get_or_insert(MetricsFile { period: None, delay: None });
+    metrics.period.get_or_insert_with(|| filled(period));
+    metrics.delay.get_or_insert_with(|| filled(period));
+    if let Some(autoscaler) = &mut service.autoscaler {
+        fill_autoscaler(autoscaler);
+    }
+}
+
+/// Writes the preset's parameters into every key the file left out. An unknown preset is
+/// left for the resolver to report.
+fn fill_autoscaler(file: &mut AutoscalerFile) {
+    let preset = file.preset.get_or_insert_with(|| filled(AUTOSCALER_PRESET.to_string()));
+    let Some(preset) = AutoscalerPreset::from_name(preset.get_ref()) else { return };
+    let max = file.max.get_ref().0.clamp(0, u32::MAX as i64) as u32;
+    let spec = preset.spec(AUTOSCALER_TARGET, AUTOSCALER_MIN as u32, max);
+    let duration = |d: SimDuration| filled(Duration(d));
+    file.target.get_or_insert_with(|| filled(Percent::from_fraction(spec.target)));
+    file.min.get_or_insert_with(|| filled(Count(AUTOSCALER_MIN)));
+    file.sync.get_or_insert_with(|| duration(spec.sync));
+    file.tolerance.get_or_insert_with(|| filled(Percent::from_fraction(spec.tolerance)));
+    file.scale_up_window.get_or_insert_with(|| duration(spec.scale_up_window));
+    file.scale_down_window.get_or_insert_with(|| duration(spec.scale_down_window));
+    if let Some(limit) = spec.scale_up_limit {
+        file.scale_up_percent.get_or_insert_with(|| filled(Percent::from_fraction(limit.percent)));
+        file.scale_up_pods.get_or_insert_with(|| filled(Count(limit.pods as i64)));
+    }
+    if let Some(limit) = spec.scale_down_limit {
+        file.scale_down_percent.get_or_insert_with(|| filled(Percent::from_fraction(limit.percent)));
+    }
+    file.scale_in_cooldown.get_or_insert_with(|| duration(spec.scale_in_cooldown));
+    file.stale_after.get_or_insert_with(|| duration(spec.stale_after));
+    file.when_blind.get_or_insert_with(|| filled(spec.when_blind.name().to_string()));
+    file.blind_instances.get_or_insert_with(|| filled(Count(max as i64)));
 }
 
 #[cfg(test)]

@@ -37,6 +37,13 @@ pub struct ScenarioFile {
     pub clients: Named<ClientFile>,
     #[serde(default)]
     pub services: Named<ServiceFile>,
+    /// `[[timeline]]`: faults and operator actions at stated times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<ActionFile>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alerts: Named<AlertFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloFile>,
 }
 
 /// `[simulation]`: what the run covers.
@@ -155,6 +162,147 @@ pub struct ServiceFile {
     pub cpu: Spanned<CpuFile>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: Named<ServiceClassFile>,
+    /// Multiplies every CPU cost (a release that made requests dearer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_multiplier: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_delay: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<Spanned<Duration>>,
+    /// CPU-cost factor while warming up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_cpu: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_failed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaler: Option<AutoscalerFile>,
+}
+
+/// `[services.NAME.metrics]`: the metrics pipeline feeding the autoscaler.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Spanned<Duration>>,
+}
+
+/// `[services.NAME.autoscaler]`: a preset plus overrides of any of its parameters.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalerFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Spanned<Count>>,
+    pub max: Spanned<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_up_window: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down_window: Option<Spanned<Duration>>,
+    /// Most added per decision, as a share of the current count (with `scale_up_pods`,
+    /// whichever allows more); omitted after filling: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_up_percent: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_up_pods: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down_percent: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_in_cooldown: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_after: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_blind: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blind_instances: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<ScheduleFile>,
+}
+
+/// One step of a scaling schedule: `{ at = "07:30", instances = 40 }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleFile {
+    pub at: Spanned<TimePoint>,
+    pub instances: Spanned<Count>,
+}
+
+/// A timeline entry (`at`) or an alert's operator action (`after`). The keys are flat so
+/// each keeps its span; which keys an action takes is checked when resolving.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Spanned<TimePoint>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Spanned<Duration>>,
+    pub action: Spanned<ActionKindFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limiter: Option<Spanned<String>>,
+}
+
+/// `[alerts.NAME]`: fires when `metric` is `below` or `above` a value for `for`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertFile {
+    pub metric: Spanned<AlertMetricFile>,
+    /// A percentage (`"99%"`) or a duration (`"2s"`), as the metric needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<Spanned<String>>,
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<ActionFile>,
+}
+
+/// `[slo]`: the objective the SLO figures are measured against.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Spanned<Duration>>,
 }
 
 /// `queue = { capacity = 64 }`.
@@ -298,6 +446,30 @@ keyword_enum!(
         Constant => "constant",
         Exponential => "exponential",
         Lognormal => "lognormal",
+    }
+);
+
+keyword_enum!(
+    /// `action` of a timeline entry or an alert's operator action.
+    ActionKindFile, "action" {
+        CpuMultiplier => "cpu_multiplier",
+        Metrics => "metrics",
+        InstanceLoss => "instance_loss",
+        Backlog => "backlog",
+        ScaleTo => "scale_to",
+        Admit => "admit",
+        Limiter => "limiter",
+    }
+);
+
+keyword_enum!(
+    /// `metric` of an alert.
+    AlertMetricFile, "alert metric" {
+        SuccessRate => "success_rate",
+        LatencyP99 => "latency_p99",
+        MetricsStaleness => "metrics_staleness",
+        CpuUtilisation => "cpu_utilisation",
+        UnscaledUtilisation => "unscaled_utilisation",
     }
 );
 

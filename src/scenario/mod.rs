@@ -17,6 +17,7 @@
 mod defaults;
 mod error;
 pub mod file;
+mod operations;
 mod resolve;
 pub mod units;
 

@@ -16,6 +16,7 @@ use toml::Spanned;
 
 use super::defaults::is_filled;
 use super::error::Problem;
+use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::file::{
     BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, DistFile,
     JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
@@ -59,9 +60,19 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         check_count(present(&simulation.seed, "simulation.seed")?, "simulation.seed", "seed", 0..=i64::MAX)?;
     let classes = resolve_classes(&file.classes)?;
     let class_names = names(&file.classes);
-    let services = resolve_services(&file.services, &class_names)?;
+    let services = resolve_services(&file.services, &class_names, start)?;
     let clients = resolve_clients(&file.clients, &names(&file.services))?;
     let sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
+    let ops_names = Names {
+        classes: class_names.clone(),
+        clients: names(&file.clients),
+        services: names(&file.services),
+        start,
+        duration,
+    };
+    let timeline = resolve_timeline(file, &ops_names)?;
+    let alerts = resolve_alerts(&file.alerts, &ops_names)?;
+    let slo = resolve_slo(file)?;
     Ok(Scenario {
         name: present(&simulation.name, "simulation.name")?.clone(),
         description: present(&simulation.description, "simulation.description")?.clone(),
@@ -74,23 +85,26 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         sources,
         clients,
         services,
+        timeline,
+        alerts,
+        slo,
     })
 }
 
 /// A key `defaults::fill` always fills; its absence is a bug, reported rather than panicked.
-fn present<'a, T>(value: &'a Option<T>, key: &str) -> Result<&'a T, Problem> {
+pub(super) fn present<'a, T>(value: &'a Option<T>, key: &str) -> Result<&'a T, Problem> {
     value
         .as_ref()
         .ok_or_else(|| Problem::new(0..0, key, format!("internal error: no default was filled in for {key}")))
 }
 
 /// The names of a named table, in id order.
-fn names<T>(table: &Named<T>) -> Vec<&str> {
+pub(super) fn names<T>(table: &Named<T>) -> Vec<&str> {
     table.keys().map(|name| name.get_ref().as_str()).collect()
 }
 
 /// The id of the entry `reference` names, or an error listing the valid names.
-fn lookup(names: &[&str], reference: &Spanned<String>, key: &str, what: &str) -> Result<usize, Problem> {
+pub(super) fn lookup(names: &[&str], reference: &Spanned<String>, key: &str, what: &str) -> Result<usize, Problem> {
     let name = reference.get_ref();
     names.iter().position(|candidate| candidate == name).ok_or_else(|| {
         let expected = match names {
@@ -103,7 +117,7 @@ fn lookup(names: &[&str], reference: &Spanned<String>, key: &str, what: &str) ->
 }
 
 /// A whole number within `range`; the message names the limit that was crossed.
-fn check_count(
+pub(super) fn check_count(
     value: &Spanned<Count>,
     key: &str,
     what: &str,
@@ -261,16 +275,25 @@ fn percent_text(fraction: f64) -> String {
 // [services]
 // ---------------------------------------------------------------------------------------
 
-fn resolve_services(services: &Named<ServiceFile>, class_names: &[&str]) -> Result<Vec<Service>, Problem> {
+fn resolve_services(
+    services: &Named<ServiceFile>,
+    class_names: &[&str],
+    start: Option<ClockTime>,
+) -> Result<Vec<Service>, Problem> {
     if services.is_empty() {
         return Problem::new(0..0, "services", "no service is defined")
             .expected("at least one [services.NAME] table with instances, cores and cpu")
             .into_err();
     }
-    services.iter().map(|(name, service)| resolve_service(name.get_ref(), service, class_names)).collect()
+    services.iter().map(|(name, service)| resolve_service(name.get_ref(), service, class_names, start)).collect()
 }
 
-fn resolve_service(name: &str, service: &ServiceFile, class_names: &[&str]) -> Result<Service, Problem> {
+fn resolve_service(
+    name: &str,
+    service: &ServiceFile,
+    class_names: &[&str],
+    start: Option<ClockTime>,
+) -> Result<Service, Problem> {
     let key = |field: &str| format!("services.{name}.{field}");
     let instances = check_count(&service.instances, &key("instances"), "instances", 1..=MAX_INSTANCES)?;
     let cores = check_count(&service.cores, &key("cores"), "cores", 1..=MAX_PER_INSTANCE)?;
@@ -279,6 +302,15 @@ fn resolve_service(name: &str, service: &ServiceFile, class_names: &[&str]) -> R
     let queue = present(&service.queue, &key("queue"))?;
     let capacity = present(&queue.capacity, &key("queue.capacity"))?;
     let balancer = *present(&service.balancer, &key("balancer"))?;
+    let ops = resolve_service_ops(name, service, start)?;
+    if let Some(autoscaler) = &ops.autoscaler
+        && !(autoscaler.min..=autoscaler.max).contains(&(instances as u32))
+    {
+        let message = format!("{instances} instances is outside the autoscaler's {}..={}", autoscaler.min, autoscaler.max);
+        return Problem::new(service.instances.span(), key("instances"), message)
+            .expected("a starting count within autoscaler.min and autoscaler.max")
+            .into_err();
+    }
     Ok(Service {
         name: name.to_string(),
         instances: instances as u32,
@@ -287,6 +319,10 @@ fn resolve_service(name: &str, service: &ServiceFile, class_names: &[&str]) -> R
         queue_capacity: check_capacity(capacity, &key("queue.capacity"))?,
         balancer: balancer_of(balancer),
         cpu: resolve_service_cpu(name, service, class_names)?,
+        cpu_multiplier: ops.cpu_multiplier,
+        lifecycle: ops.lifecycle,
+        metrics: ops.metrics,
+        autoscaler: ops.autoscaler,
     })
 }
 
@@ -461,7 +497,7 @@ fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Re
 }
 
 /// A limiter preset by name, with its documented parameters.
-fn resolve_limiter(name: &Spanned<String>, key: &str) -> Result<LimiterSpec, Problem> {
+pub(super) fn resolve_limiter(name: &Spanned<String>, key: &str) -> Result<LimiterSpec, Problem> {
     let preset = Preset::from_name(name.get_ref()).map_err(|_| {
         let names: Vec<&str> = Preset::ALL.iter().map(|preset| preset.name()).collect();
         Problem::new(name.span(), key, format!("unknown limiter preset \"{}\"", name.get_ref()))
@@ -620,7 +656,7 @@ fn check_rate(rate: &Spanned<Rate>, key: &str) -> Result<f64, Problem> {
 
 /// A profile time as a time since t = 0; a clock time needs `simulation.start`, and must
 /// not be before it.
-fn time_from_start(at: &Spanned<TimePoint>, key: &str, start: Option<ClockTime>) -> Result<SimTime, Problem> {
+pub(super) fn time_from_start(at: &Spanned<TimePoint>, key: &str, start: Option<ClockTime>) -> Result<SimTime, Problem> {
     let clock = match *at.get_ref() {
         TimePoint::FromStart(offset) => return Ok(SimTime(offset.nanos())),
         TimePoint::Clock(clock) => clock,

@@ -382,6 +382,11 @@ pub struct Percent {
 impl Percent {
     pub const HUNDRED: Percent = Percent { percent: 100.0 };
 
+    /// A percentage from a fraction (0.25 gives `"25%"`), for defaults.
+    pub fn from_fraction(fraction: f64) -> Percent {
+        Percent { percent: fraction * 100.0 + 0.0 }
+    }
+
     /// The value as written: `"25%"` gives 25.0.
     pub fn percent(self) -> f64 {
         self.percent

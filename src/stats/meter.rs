@@ -15,6 +15,7 @@ struct Areas {
     queued: u128,
     in_system: u128,
     ready: u128,
+    running: u128,
 }
 
 /// Counts that restart every interval (and also accumulate over the run).
@@ -40,6 +41,10 @@ pub struct ServiceMeter {
     queued: u64,
     in_system: u64,
     ready: u64,
+    ready_max: u64,
+    ready_min: u64,
+    /// Instances booting, ready or draining: what is paid for.
+    running: u64,
     areas: Areas,
     interval_mark: Areas,
     run: Counts,
@@ -60,6 +65,9 @@ impl ServiceMeter {
             queued: 0,
             in_system: 0,
             ready: ready as u64,
+            running: ready as u64,
+            ready_max: ready as u64,
+            ready_min: ready as u64,
             areas: Areas::default(),
             interval_mark: Areas::default(),
             run: Counts::default(),
@@ -80,6 +88,7 @@ impl ServiceMeter {
             self.areas.queued += self.queued as u128 * dt;
             self.areas.in_system += self.in_system as u128 * dt;
             self.areas.ready += self.ready as u128 * dt;
+            self.areas.running += self.running as u128 * dt;
             self.last = now.0;
         }
     }
@@ -149,6 +158,28 @@ impl ServiceMeter {
         self.cores_busy -= 1;
     }
 
+    /// The pool changed: `ready` instances take traffic, `running` are paid for.
+    pub fn set_pool(&mut self, now: SimTime, ready: u32, running: u32) {
+        self.advance(now);
+        self.ready = ready as u64;
+        self.running = running as u64;
+        self.ready_max = self.ready_max.max(self.ready);
+        self.ready_min = self.ready_min.min(self.ready);
+    }
+
+    /// An attempt vanished with its instance: it was `queued` for a worker, or held one
+    /// and was `burning` a core or waiting for one.
+    pub fn lost(&mut self, now: SimTime, queued: bool, burning: bool) {
+        self.advance(now);
+        self.in_system -= 1;
+        if queued {
+            self.queued -= 1;
+        } else {
+            self.workers_busy -= 1;
+            self.cores_busy -= burning as u64;
+        }
+    }
+
     /// An attempt finished and left, after `stay_ns` at the instance.
     #[inline]
     pub fn completed(&mut self, now: SimTime, stay_ns: u64, cpu_ns: u64, wasted: bool) {
@@ -174,6 +205,7 @@ impl ServiceMeter {
             queued: self.areas.queued - self.interval_mark.queued,
             in_system: self.areas.in_system - self.interval_mark.in_system,
             ready: self.areas.ready - self.interval_mark.ready,
+            running: self.areas.running - self.interval_mark.running,
         };
         let c = self.interval;
         let figures = ServiceFigures {
@@ -188,6 +220,8 @@ impl ServiceMeter {
                 .then(|| c.queue_wait_sum_ns as f64 / c.queue_waits as f64 / 1e6),
             wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
             instances_ready: self.ready as u32,
+            instances_running_mean: ratio(d.running, span_ns as u128),
+            ..ServiceFigures::default()
         };
         self.interval_mark = self.areas;
         self.interval = Counts { queue_max: self.queued, ..Counts::default() };
@@ -218,7 +252,10 @@ impl ServiceMeter {
             },
             wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
             instances,
-            instance_seconds: a.ready as f64 / 1e9,
+            instances_ready_max: self.ready_max as u32,
+            instances_ready_min: self.ready_min as u32,
+            instance_seconds: a.running as f64 / 1e9,
+            instance_hours: a.running as f64 / 1e9 / 3600.0,
         }
     }
 }

@@ -5,10 +5,11 @@ pub mod histogram;
 pub mod meter;
 pub mod recorder;
 pub mod series;
+pub mod slo;
 pub mod summary;
 
 pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::Recorder;
-pub use series::{IntervalRow, RequestFigures, Series, ServiceFigures};
+pub use series::{IntervalRow, Marker, MarkerKind, RequestFigures, Series, ServiceFigures};
 pub use summary::Summary;

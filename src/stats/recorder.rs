@@ -6,7 +6,7 @@
 
 use super::histogram::LatencyHistogram;
 use super::meter::ServiceMeter;
-use super::series::{IntervalRow, RequestFigures, Series};
+use super::series::{IntervalRow, Marker, MarkerKind, RequestFigures, Series};
 use super::summary::{EngineSummary, EventCounts, FailureCounts, RequestSummary, ServiceSummary};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::FailureReason;
@@ -55,6 +55,9 @@ pub struct Recorder {
     rows: Vec<IntervalRow>,
     pub events: EventCounts,
     pub peak_in_flight: u64,
+    markers: Vec<Marker>,
+    /// `(alert index, fired, resolved)`, in firing order.
+    pub alert_firings: Vec<(usize, SimTime, Option<SimTime>)>,
 }
 
 impl Recorder {
@@ -68,6 +71,8 @@ impl Recorder {
             rows: Vec::new(),
             events: EventCounts::default(),
             peak_in_flight: 0,
+            markers: Vec::new(),
+            alert_firings: Vec::new(),
         }
     }
 
@@ -158,6 +163,33 @@ impl Recorder {
         self.interval_start = now;
     }
 
+    /// The row closed last.
+    pub fn last_row(&self) -> Option<&IntervalRow> {
+        self.rows.last()
+    }
+
+    /// Lets the model add what only it knows (pool sizes, metric staleness) to the row
+    /// closed last.
+    pub fn annotate_last_row(&mut self, annotate: impl FnOnce(&mut IntervalRow)) {
+        if let Some(row) = self.rows.last_mut() {
+            annotate(row);
+        }
+    }
+
+    pub fn mark(&mut self, at: SimTime, kind: MarkerKind, label: String) {
+        self.markers.push(Marker { at, kind, label });
+    }
+
+    pub fn alert_fired(&mut self, at: SimTime, alert: usize) {
+        self.alert_firings.push((alert, at, None));
+    }
+
+    pub fn alert_resolved(&mut self, at: SimTime, alert: usize) {
+        if let Some(firing) = self.alert_firings.iter_mut().rev().find(|f| f.0 == alert && f.2.is_none()) {
+            firing.2 = Some(at);
+        }
+    }
+
     /// Writes pending zero values into every run-level histogram, so the summary's
     /// quantiles read them without copying.
     pub fn settle(&mut self) {
@@ -215,7 +247,7 @@ impl Recorder {
         class_names: Vec<String>,
         service_names: Vec<String>,
     ) -> Series {
-        Series { interval, start_clock, class_names, service_names, rows: self.rows }
+        Series { interval, start_clock, class_names, service_names, rows: self.rows, markers: self.markers }
     }
 }
 

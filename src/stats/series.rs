@@ -14,6 +14,36 @@ pub struct Series {
     pub class_names: Vec<String>,
     pub service_names: Vec<String>,
     pub rows: Vec<IntervalRow>,
+    /// Timeline actions, operator actions and alerts, in time order.
+    pub markers: Vec<Marker>,
+}
+
+/// Something that happened at a moment: drawn as a line on the charts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub at: SimTime,
+    pub kind: MarkerKind,
+    pub label: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    /// An entry of the scenario's timeline.
+    Timeline,
+    /// An alert fired.
+    Alert,
+    /// An operator acted on an alert.
+    Operator,
+}
+
+impl MarkerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MarkerKind::Timeline => "timeline",
+            MarkerKind::Alert => "alert",
+            MarkerKind::Operator => "operator",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -69,5 +99,12 @@ pub struct ServiceFigures {
     pub rejected: u64,
     pub queue_wait_mean_ms: Option<f64>,
     pub wasted_cpu_s: f64,
+    /// At the interval's end.
     pub instances_ready: u32,
+    pub instances_desired: u32,
+    pub instances_provisioning: u32,
+    /// Time-average instances paid for (booting, ready, draining).
+    pub instances_running_mean: f64,
+    /// Age of the newest metric sample the autoscaler had at the interval's end.
+    pub metrics_staleness_s: f64,
 }

@@ -4,6 +4,7 @@
 //! field is allowed, renaming or changing a meaning bumps the version. Percentiles come
 //! from histograms with 3 significant digits, never from stored samples.
 
+pub use super::slo::{Moment, SloSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -28,7 +29,28 @@ pub struct Summary {
     pub requests: RequestSummary,
     pub classes: BTreeMap<String, RequestSummary>,
     pub services: BTreeMap<String, ServiceSummary>,
+    /// SLO figures against the scenario's `[slo]`.
+    pub slo: SloSummary,
+    /// Alerts that fired, in firing order.
+    pub alerts: Vec<AlertFiring>,
+    /// Timeline entries, operator actions and alerts as they happened.
+    pub timeline: Vec<MarkerSummary>,
     pub engine: EngineSummary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertFiring {
+    pub name: String,
+    pub fired: Moment,
+    pub resolved: Option<Moment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarkerSummary {
+    pub at: Moment,
+    /// `timeline`, `operator` or `alert`.
+    pub kind: String,
+    pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,9 +139,14 @@ pub struct ServiceSummary {
     pub throughput_per_s: f64,
     pub mean_time_in_system_ms: f64,
     pub wasted_cpu_s: f64,
+    /// Instances ready at the end.
     pub instances: u32,
-    /// Instance-seconds of ready capacity (cost).
+    /// Most instances ready at once, and fewest.
+    pub instances_ready_max: u32,
+    pub instances_ready_min: u32,
+    /// Instance-seconds paid for: booting, ready or draining (cost).
     pub instance_seconds: f64,
+    pub instance_hours: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -43,6 +43,18 @@ pub enum LimiterSpec {
 }
 
 impl LimiterSpec {
+    /// What kind of limiter this is, for markers and reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LimiterSpec::TokenBucket(_) => "token bucket",
+            LimiterSpec::RetryQuota(_) => "retry quota",
+            LimiterSpec::RetryBudget(_) => "retry budget",
+            LimiterSpec::ConcurrentRetryBudget(_) => "concurrent retry budget",
+            LimiterSpec::CircuitBreaker(_) => "circuit breaker",
+            LimiterSpec::AdaptiveThrottle(_) => "adaptive throttling",
+        }
+    }
+
     /// Checks the parameters of whichever kind this is.
     pub fn validate(&self) -> Result<(), String> {
         match self {

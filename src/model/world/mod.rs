@@ -14,6 +14,9 @@
 //! requests and attempts live in generational slabs. Nothing here allocates per event
 //! once queues have grown to their working size.
 
+mod operations;
+
+use super::alert::AlertState;
 use super::event::Event;
 use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
 use super::limiter::{AttemptKind, Limiter, Permit};
@@ -22,6 +25,7 @@ use super::request::{Attempt, Request};
 use super::service::{Admission, ServiceState};
 use super::source::{ArrivalProcess, ClassMix};
 use super::spec::{Scenario, SourceKind};
+use operations::Backlog;
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
 use crate::stats::{Recorder, ServiceMeter};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,6 +60,8 @@ struct ClientState {
     limiter: Option<Limiter>,
     /// Draws of a probabilistic limiter (adaptive throttling).
     limiter_rng: StreamRng,
+    /// Bumped when the timeline swaps the limiter: permits of the old one are dropped.
+    limiter_epoch: u32,
 }
 
 pub struct World<'a> {
@@ -63,6 +69,11 @@ pub struct World<'a> {
     sources: Vec<SourceState>,
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
+    alerts: Vec<AlertState>,
+    backlogs: Vec<Backlog>,
+    /// Class mix for backlog jobs without a class of their own.
+    backlog_rng: StreamRng,
+    mix: ClassMix,
     requests: Slab<Request>,
     attempts: Slab<Attempt>,
     pub recorder: Recorder,
@@ -103,6 +114,7 @@ impl<'a> World<'a> {
                 rng: streams.stream(&format!("client/{}/backoff", client.name)),
                 limiter: client.limiter.as_ref().map(|spec| spec.build()),
                 limiter_rng: streams.stream(&format!("client/{}/limiter", client.name)),
+                limiter_epoch: 0,
             })
             .collect();
         let services = scenario.services.iter().map(|spec| ServiceState::new(spec, &streams)).collect();
@@ -116,6 +128,10 @@ impl<'a> World<'a> {
             sources,
             clients,
             services,
+            alerts: vec![AlertState::default(); scenario.alerts.len()],
+            backlogs: Vec::new(),
+            backlog_rng: streams.stream("backlogs"),
+            mix,
             requests: Slab::default(),
             attempts: Slab::default(),
             recorder: Recorder::new(scenario.classes.len(), meters),
@@ -126,6 +142,7 @@ impl<'a> World<'a> {
             world.schedule_next_arrival(sim, SourceId(idx as u32));
         }
         sim.schedule(SimTime::ZERO.after(scenario.interval), Event::IntervalEnd);
+        world.schedule_operations(sim);
         world
     }
 
@@ -141,6 +158,11 @@ impl<'a> World<'a> {
         let class = ClassId(state.mix.pick(&mut state.rng));
         let client = state.client;
         self.schedule_next_arrival(sim, source);
+        self.start_request(sim, class, client);
+    }
+
+    /// A user (or a released job) asks: a new request, and its first attempt.
+    fn start_request(&mut self, sim: &mut Sim<Event>, class: ClassId, client: ClientId) {
         self.recorder.offered(class.0);
         let base = self.scenario.clients[client.idx()].retry.backoff.base;
         let request = self.requests.insert(Request {
@@ -164,6 +186,7 @@ impl<'a> World<'a> {
             _ => AttemptKind::Retry { after: request.last_failure },
         };
         let (class, client_id) = (request.class, request.client);
+        let limiter_epoch = self.clients[client_id.idx()].limiter_epoch;
         let permit = match self.acquire(sim.now(), client_id, kind) {
             Ok(permit) => permit,
             Err(refusal) => {
@@ -182,13 +205,13 @@ impl<'a> World<'a> {
         let service_id = ServiceId(client.target as u32);
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
-            self.release(sim.now(), client_id, permit, Err(FailureReason::NoCapacity));
+            self.release(sim.now(), client_id, limiter_epoch, permit, Err(FailureReason::NoCapacity));
             self.attempt_failed(sim, request_id, FailureReason::NoCapacity);
             return;
         };
         let spec = &self.scenario.services[service_id.idx()];
-        let cpu = spec.cpu[class.idx()].sample(&mut service.cpu_rng);
         let now = sim.now();
+        let cpu = service.cpu_cost(spec, class.idx(), instance, now);
         let attempt_id = self.attempts.insert(Attempt {
             request: request_id,
             client: client_id,
@@ -200,6 +223,7 @@ impl<'a> World<'a> {
             cpu,
             abandoned: false,
             permit,
+            limiter_epoch,
         });
         self.check_in_flight(now);
         if let Some(timeout) = client.timeout {
@@ -215,7 +239,13 @@ impl<'a> World<'a> {
         let spec = &self.scenario.services[service.idx()];
         let meter = &mut self.recorder.services[service.idx()];
         meter.arrived();
-        match self.services[service.idx()].instances[instance as usize].admit(attempt_id, spec) {
+        let state = &mut self.services[service.idx()];
+        let admission = if state.admits(now) {
+            state.instances[instance as usize].admit(attempt_id, spec)
+        } else {
+            Admission::Rejected
+        };
+        match admission {
             Admission::Worker => {
                 meter.admitted(now, false);
                 self.take_core(sim, attempt_id);
@@ -224,7 +254,7 @@ impl<'a> World<'a> {
             Admission::Rejected => {
                 meter.rejected();
                 let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
-                self.release(now, attempt.client, attempt.permit, Err(FailureReason::Rejected));
+                self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(FailureReason::Rejected));
                 self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
                 self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
             }
@@ -236,7 +266,7 @@ impl<'a> World<'a> {
         let attempt = *self.attempts.get(attempt_id).expect("attempt holds a worker");
         let spec = &self.scenario.services[attempt.service.idx()];
         let instance = &mut self.services[attempt.service.idx()].instances[attempt.instance as usize];
-        if instance.acquire_core(attempt_id, spec) {
+        if instance.acquire_core(sim.now(), attempt_id, spec) {
             self.recorder.services[attempt.service.idx()].core_taken(sim.now(), 0);
             sim.schedule_in(attempt.cpu, Event::CpuDone { attempt: attempt_id });
         }
@@ -244,13 +274,14 @@ impl<'a> World<'a> {
 
     fn on_cpu_done(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         let now = sim.now();
-        let attempt = self.attempts.remove(attempt_id).expect("a burning attempt is alive");
+        // A stale key: the attempt's instance was lost and its attempts failed.
+        let Some(attempt) = self.attempts.remove(attempt_id) else { return };
         let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
         self.recorder.events.completions += 1;
         let meter = &mut self.recorder.services[service];
         let instance = &mut self.services[service].instances[instance_idx];
         meter.core_released(now);
-        if let Some(next_id) = instance.release_core() {
+        if let Some(next_id) = instance.release_core(now) {
             let next = self.attempts.get(next_id).expect("queued attempt is alive");
             meter.core_taken(now, now.since(next.got_worker).0);
             sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
@@ -261,11 +292,13 @@ impl<'a> World<'a> {
             next.got_worker = now;
             meter.dequeued(now, now.since(next.arrived).0);
             self.take_core(sim, next_id);
+        } else {
+            self.services[service].stop_if_drained(instance_idx as u32);
         }
         if attempt.abandoned {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
         } else {
-            self.release(now, attempt.client, attempt.permit, Ok(()));
+            self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Ok(()));
             self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
             self.request_succeeded(now, attempt.request);
         }
@@ -276,7 +309,8 @@ impl<'a> World<'a> {
         let Some(attempt) = self.attempts.get_mut(attempt_id) else { return };
         attempt.abandoned = true;
         let (request, client, permit) = (attempt.request, attempt.client, attempt.permit.take());
-        self.release(sim.now(), client, permit, Err(FailureReason::Timeout));
+        let epoch = attempt.limiter_epoch;
+        self.release(sim.now(), client, epoch, permit, Err(FailureReason::Timeout));
         self.recorder.events.timeouts += 1;
         self.attempt_failed(sim, request, FailureReason::Timeout);
     }
@@ -313,16 +347,21 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Hands a permit back to the client's limiter with the attempt's outcome.
+    /// Hands a permit back to the client's limiter with the attempt's outcome; a permit of
+    /// a limiter the timeline has since replaced is dropped.
     #[inline]
     fn release(
         &mut self,
         now: SimTime,
         client: ClientId,
+        epoch: u32,
         permit: Option<Permit>,
         outcome: Result<(), FailureReason>,
     ) {
-        if let (Some(permit), Some(limiter)) = (permit, &mut self.clients[client.idx()].limiter) {
+        let state = &mut self.clients[client.idx()];
+        if let (Some(permit), Some(limiter)) = (permit, &mut state.limiter)
+            && epoch == state.limiter_epoch
+        {
             limiter.release(now, permit, outcome);
         }
     }
@@ -339,7 +378,10 @@ impl<'a> World<'a> {
     }
 
     fn on_interval_end(&mut self, sim: &mut Sim<Event>) {
-        self.recorder.close_interval(sim.now());
+        let now = sim.now();
+        self.recorder.close_interval(now);
+        self.annotate_interval(now);
+        self.evaluate_alerts(sim);
         sim.schedule_in(self.scenario.interval, Event::IntervalEnd);
     }
 
@@ -350,6 +392,15 @@ impl<'a> World<'a> {
         let limit = self.scenario.guard.max_in_flight;
         if in_flight > limit && self.tripped.is_none() {
             self.tripped = Some(GuardTrip { bound: GuardBound::MaxInFlight, limit, at: now });
+        }
+    }
+
+    /// Closes the last (possibly short) interval at the end of the run.
+    pub fn close_last_interval(&mut self, now: SimTime) {
+        let rows_before = self.recorder.last_row().map(|row| row.end);
+        self.recorder.close_interval(now);
+        if self.recorder.last_row().map(|row| row.end) != rows_before {
+            self.annotate_interval(now);
         }
     }
 
@@ -368,7 +419,7 @@ impl<'a> World<'a> {
     }
 
     pub fn instances_per_service(&self) -> Vec<u32> {
-        self.services.iter().map(|service| service.instances.len() as u32).collect()
+        self.services.iter().map(|service| service.ready.len() as u32).collect()
     }
 }
 
@@ -383,6 +434,15 @@ impl Model for World<'_> {
             Event::AttemptTimeout { attempt } => self.on_attempt_timeout(sim, attempt),
             Event::CpuDone { attempt } => self.on_cpu_done(sim, attempt),
             Event::IntervalEnd => self.on_interval_end(sim),
+            Event::Timeline { index } => self.on_timeline(sim, index),
+            Event::OperatorAction { alert } => self.on_operator_action(sim, alert),
+            Event::BacklogJob { backlog } => self.on_backlog_job(sim, backlog),
+            Event::InstanceBooted { service, instance, epoch } => {
+                self.on_instance_booted(sim, service, instance, epoch)
+            }
+            Event::MetricsSample { service } => self.on_metrics_sample(sim, service),
+            Event::MetricsDelivered { service } => self.services[service.idx()].metrics.deliver(),
+            Event::AutoscalerSync { service } => self.on_autoscaler_sync(sim, service),
         }
     }
 

@@ -1,0 +1,222 @@
+//! Instance lifecycle: provisioning (boot delay), ready (warm-up first), draining, stopped,
+//! failed. The pool converges on `desired`: missing instances are launched, extra ones
+//! cancelled (if still booting) or drained (if serving).
+//!
+//! Lifecycle changes are rare next to requests, so these methods may scan the pool.
+
+use super::service::ServiceState;
+use crate::engine::SimTime;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// A free slot.
+    #[default]
+    Stopped,
+    /// Launched, booting; takes no traffic.
+    Provisioning,
+    /// Takes traffic (CPU dearer while warming up).
+    Ready,
+    /// Takes no new traffic, finishes what it has, then stops.
+    Draining,
+    /// Lost; its work was failed.
+    Failed,
+}
+
+/// The pool by phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolCounts {
+    pub desired: u32,
+    pub provisioning: u32,
+    pub ready: u32,
+    pub draining: u32,
+}
+
+impl PoolCounts {
+    /// Instances that cost money: booting, serving or draining.
+    pub fn running(&self) -> u32 {
+        self.provisioning + self.ready + self.draining
+    }
+}
+
+impl ServiceState {
+    pub fn counts(&self) -> PoolCounts {
+        let mut counts = PoolCounts { desired: self.desired, ..PoolCounts::default() };
+        for instance in &self.instances {
+            match instance.phase {
+                Phase::Provisioning => counts.provisioning += 1,
+                Phase::Ready => counts.ready += 1,
+                Phase::Draining => counts.draining += 1,
+                Phase::Stopped | Phase::Failed => {}
+            }
+        }
+        counts
+    }
+
+    /// Sets the desired count and converges on it; `launched(instance, epoch)` is called
+    /// for each instance that starts booting, so the caller can schedule its boot.
+    pub fn set_desired(&mut self, now: SimTime, desired: u32, launched: impl FnMut(u32, u32)) {
+        if desired != self.desired {
+            self.desired = desired;
+            self.desired_changed = now;
+        }
+        self.reconcile(launched);
+    }
+
+    /// Launches or removes instances until booting + ready equals `desired`.
+    pub fn reconcile(&mut self, mut launched: impl FnMut(u32, u32)) {
+        let counts = self.counts();
+        let active = counts.provisioning + counts.ready;
+        for _ in active..self.desired {
+            let (instance, epoch) = self.launch();
+            launched(instance, epoch);
+        }
+        let mut extra = active.saturating_sub(self.desired);
+        // Newest launches are cancelled first, then the highest-numbered ready instances
+        // are drained.
+        for idx in (0..self.instances.len()).rev() {
+            if extra == 0 {
+                return;
+            }
+            if self.instances[idx].phase == Phase::Provisioning {
+                self.instances[idx].phase = Phase::Stopped;
+                extra -= 1;
+            }
+        }
+        while extra > 0 {
+            let Some(&idx) = self.ready.iter().max() else { return };
+            self.drain(idx);
+            extra -= 1;
+        }
+    }
+
+    fn launch(&mut self) -> (u32, u32) {
+        let free = self.instances.iter().position(|i| matches!(i.phase, Phase::Stopped | Phase::Failed));
+        let idx = free.unwrap_or_else(|| {
+            self.instances.push(Default::default());
+            self.instances.len() - 1
+        });
+        let instance = &mut self.instances[idx];
+        instance.phase = Phase::Provisioning;
+        instance.epoch = instance.epoch.wrapping_add(1);
+        (idx as u32, instance.epoch)
+    }
+
+    /// A boot finished: the instance takes traffic, warming up until `warm_until`. False
+    /// when the launch was cancelled or the slot relaunched since.
+    pub fn boot(&mut self, idx: u32, epoch: u32, now: SimTime, warm_until: SimTime) -> bool {
+        let instance = &mut self.instances[idx as usize];
+        if instance.phase != Phase::Provisioning || instance.epoch != epoch {
+            return false;
+        }
+        instance.phase = Phase::Ready;
+        instance.warm_until = warm_until;
+        instance.busy_area = 0;
+        instance.busy_area_at(now);
+        self.metrics.mark(idx, 0, now);
+        self.ready.push(idx);
+        true
+    }
+
+    fn drain(&mut self, idx: u32) {
+        self.ready.retain(|&i| i != idx);
+        self.instances[idx as usize].phase = Phase::Draining;
+        self.stop_if_drained(idx);
+    }
+
+    /// A draining instance whose last attempt left stops.
+    #[inline]
+    pub fn stop_if_drained(&mut self, idx: u32) {
+        let instance = &mut self.instances[idx as usize];
+        if instance.phase == Phase::Draining && instance.workers_busy == 0 && instance.worker_queue.is_empty() {
+            instance.phase = Phase::Stopped;
+        }
+    }
+
+    /// Ready instances to lose, highest-numbered first (the caller fails their attempts).
+    pub fn victims(&self, count: u32) -> Vec<u32> {
+        let mut ready = self.ready.clone();
+        ready.sort_unstable_by(|a, b| b.cmp(a));
+        ready.truncate(count as usize);
+        ready
+    }
+
+    /// Marks an instance failed and empties it. Its attempts must already be gone.
+    pub fn fail(&mut self, idx: u32) {
+        self.ready.retain(|&i| i != idx);
+        let instance = &mut self.instances[idx as usize];
+        instance.phase = Phase::Failed;
+        instance.workers_busy = 0;
+        instance.cores_busy = 0;
+        instance.worker_queue.clear();
+        instance.core_queue.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{RngStreams, SimDuration};
+    use crate::model::spec::{Balancer, CpuCost, Service};
+
+    fn pool(instances: u32) -> ServiceState {
+        let spec = Service {
+            name: "api".into(),
+            instances,
+            cores: 1,
+            workers: 1,
+            queue_capacity: None,
+            balancer: Balancer::RoundRobin,
+            cpu: vec![CpuCost::Constant(SimDuration::from_millis(1))],
+            cpu_multiplier: 1.0,
+            lifecycle: Default::default(),
+            metrics: Default::default(),
+            autoscaler: None,
+        };
+        ServiceState::new(&spec, &RngStreams::new(1))
+    }
+
+    #[test]
+    fn scale_out_boots_then_serves_and_scale_in_cancels_boots_first() {
+        let mut pool = pool(2);
+        let mut launched = Vec::new();
+        pool.set_desired(SimTime::ZERO, 5, |i, e| launched.push((i, e)));
+        assert_eq!(launched.len(), 3);
+        assert_eq!(pool.counts(), PoolCounts { desired: 5, provisioning: 3, ready: 2, draining: 0 });
+        let (first, epoch) = launched[0];
+        assert!(pool.boot(first, epoch, SimTime(1), SimTime(1)));
+        assert!(!pool.boot(first, epoch, SimTime(2), SimTime(2)), "booted once");
+        pool.set_desired(SimTime(3), 3, |_, _| panic!("nothing to launch"));
+        assert_eq!(pool.counts(), PoolCounts { desired: 3, provisioning: 0, ready: 3, draining: 0 });
+        let (second, epoch) = launched[1];
+        assert!(!pool.boot(second, epoch, SimTime(4), SimTime(4)), "a cancelled launch never boots");
+    }
+
+    #[test]
+    fn busy_instances_drain_before_stopping_and_slots_are_reused() {
+        let mut pool = pool(3);
+        pool.instances[2].workers_busy = 1;
+        pool.set_desired(SimTime::ZERO, 1, |_, _| {});
+        assert_eq!(pool.counts(), PoolCounts { desired: 1, provisioning: 0, ready: 1, draining: 1 });
+        assert_eq!(pool.ready, vec![0]);
+        pool.instances[2].workers_busy = 0;
+        pool.stop_if_drained(2);
+        assert_eq!(pool.counts().draining, 0);
+        let mut launched = Vec::new();
+        pool.set_desired(SimTime(5), 3, |i, _| launched.push(i));
+        assert_eq!(launched, vec![1, 2], "stopped slots are reused");
+        assert_eq!(pool.instances.len(), 3);
+    }
+
+    #[test]
+    fn failed_instances_are_replaced_by_reconcile() {
+        let mut pool = pool(3);
+        for idx in pool.victims(2) {
+            pool.fail(idx);
+        }
+        assert_eq!(pool.ready, vec![0]);
+        let mut launched = Vec::new();
+        pool.reconcile(|i, _| launched.push(i));
+        assert_eq!(launched.len(), 2);
+        assert_eq!(pool.counts(), PoolCounts { desired: 3, provisioning: 2, ready: 1, draining: 0 });
+    }
+}

@@ -1,0 +1,144 @@
+//! The timeline: faults and operator actions at stated times.
+//!
+//! An action changes a parameter or the size of a pool; it never decides an outcome. What
+//! happens next (failures, recovery) comes from load, capacity and timeouts.
+
+use super::limiter::LimiterSpec;
+use crate::engine::{SimDuration, SimTime};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub at: SimTime,
+    pub action: Action,
+    /// Free text shown with the marker ("certificate renewal fails").
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Multiply the service's CPU costs by `value` from now on (a release).
+    CpuMultiplier { service: usize, value: f64 },
+    /// Only this fraction of the service's instances report metrics (0 = an outage,
+    /// 1 = restored).
+    Metrics { service: usize, reporting: f64 },
+    /// `count` ready instances fail; their attempts fail with `no_capacity`.
+    InstanceLoss { service: usize, count: u32 },
+    /// `jobs` requests released through `client`, at once or spread evenly over `over`.
+    Backlog { client: usize, class: Option<usize>, jobs: u64, over: SimDuration },
+    /// An operator sets the desired instance count.
+    ScaleTo { service: usize, instances: u32 },
+    /// Admit this fraction of arriving attempts, going linearly from `from` (default: the
+    /// current fraction) to `to` over `over`; the rest are rejected at the door.
+    /// `to = 0` is a drain.
+    Admit { service: usize, from: Option<f64>, to: f64, over: SimDuration },
+    /// Switch a client's retry limiter on (`Some`) or off (`None`).
+    Limiter { client: usize, limiter: Option<LimiterSpec> },
+}
+
+impl Action {
+    /// The action's name in scenario files.
+    pub const NAMES: [&'static str; 7] =
+        ["cpu_multiplier", "metrics", "instance_loss", "backlog", "scale_to", "admit", "limiter"];
+
+    pub fn name(&self) -> &'static str {
+        let index = match self {
+            Action::CpuMultiplier { .. } => 0,
+            Action::Metrics { .. } => 1,
+            Action::InstanceLoss { .. } => 2,
+            Action::Backlog { .. } => 3,
+            Action::ScaleTo { .. } => 4,
+            Action::Admit { .. } => 5,
+            Action::Limiter { .. } => 6,
+        };
+        Action::NAMES[index]
+    }
+
+    /// A one-line description for markers, given the scenario's service and client names.
+    pub fn describe(&self, services: &[String], clients: &[String]) -> String {
+        let percent = |f: f64| format!("{}%", (f * 1000.0).round() / 10.0);
+        match self {
+            Action::CpuMultiplier { service, value } => {
+                format!("{}: CPU cost x{value}", services[*service])
+            }
+            Action::Metrics { service, reporting } if *reporting <= 0.0 => {
+                format!("{}: metrics stop", services[*service])
+            }
+            Action::Metrics { service, reporting } if *reporting >= 1.0 => {
+                format!("{}: metrics restored", services[*service])
+            }
+            Action::Metrics { service, reporting } => {
+                format!("{}: {} of instances report metrics", services[*service], percent(*reporting))
+            }
+            Action::InstanceLoss { service, count } => format!("{}: {count} instances lost", services[*service]),
+            Action::Backlog { client, jobs, over, .. } if over.0 == 0 => {
+                format!("{}: backlog of {jobs} released at once", clients[*client])
+            }
+            Action::Backlog { client, jobs, over, .. } => {
+                format!("{}: backlog of {jobs} released over {over}", clients[*client])
+            }
+            Action::ScaleTo { service, instances } => format!("{}: scale to {instances}", services[*service]),
+            Action::Admit { service, to, over, .. } if over.0 == 0 => {
+                format!("{}: admit {}", services[*service], percent(*to))
+            }
+            Action::Admit { service, from, to, over } => {
+                let from = from.map(|f| format!(" from {}", percent(f))).unwrap_or_default();
+                format!("{}: admit{from} to {} over {over}", services[*service], percent(*to))
+            }
+            Action::Limiter { client, limiter: Some(spec) } => {
+                format!("{}: {} on", clients[*client], spec.kind())
+            }
+            Action::Limiter { client, limiter: None } => format!("{}: limiter off", clients[*client]),
+        }
+    }
+}
+
+/// The fraction of attempts a service admits: a linear ramp between two times.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdmissionRamp {
+    from: f64,
+    to: f64,
+    start: SimTime,
+    end: SimTime,
+}
+
+impl Default for AdmissionRamp {
+    fn default() -> AdmissionRamp {
+        AdmissionRamp { from: 1.0, to: 1.0, start: SimTime::ZERO, end: SimTime::ZERO }
+    }
+}
+
+impl AdmissionRamp {
+    pub fn new(from: f64, to: f64, start: SimTime, over: SimDuration) -> AdmissionRamp {
+        AdmissionRamp { from, to, start, end: start.after(over) }
+    }
+
+    /// The fraction admitted at `now`.
+    #[inline]
+    pub fn at(&self, now: SimTime) -> f64 {
+        if now >= self.end {
+            self.to
+        } else if now <= self.start {
+            self.from
+        } else {
+            let f = now.since(self.start).as_secs_f64() / self.end.since(self.start).as_secs_f64();
+            self.from + (self.to - self.from) * f
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_ramps_linearly() {
+        let s = |x: u64| SimTime(x * 1_000_000_000);
+        let ramp = AdmissionRamp::new(0.1, 1.0, s(100), SimDuration::from_secs(1800));
+        assert_eq!(ramp.at(s(0)), 0.1);
+        assert!((ramp.at(s(1000)) - 0.55).abs() < 1e-12);
+        assert_eq!(ramp.at(s(1900)), 1.0);
+        assert_eq!(AdmissionRamp::default().at(s(5)), 1.0);
+        let drain = AdmissionRamp::new(1.0, 0.0, s(10), SimDuration::ZERO);
+        assert_eq!(drain.at(s(10)), 0.0);
+    }
+}

@@ -1,0 +1,244 @@
+//! The operational side of the world: the timeline, instance lifecycle, the metrics
+//! pipeline, the autoscaler and alerts. These events are rare next to requests, so their
+//! handlers may scan a pool or allocate.
+
+use super::World;
+use crate::engine::{Sim, SimDuration, SimTime};
+use crate::model::alert::{AlertChange, AlertMetric};
+use crate::model::event::Event;
+use crate::model::ids::{ClassId, ClientId, ServiceId};
+use crate::model::outcome::FailureReason;
+use crate::model::timeline::{Action, AdmissionRamp};
+use crate::stats::MarkerKind;
+
+/// A backlog being released: jobs left and the gap between them.
+pub(super) struct Backlog {
+    client: ClientId,
+    class: Option<ClassId>,
+    remaining: u64,
+    spacing: SimDuration,
+}
+
+impl World<'_> {
+    /// Queues the timeline and each service's metrics sampling and autoscaler syncs.
+    pub(super) fn schedule_operations(&mut self, sim: &mut Sim<Event>) {
+        for (index, entry) in self.scenario.timeline.iter().enumerate() {
+            sim.schedule(entry.at, Event::Timeline { index: index as u32 });
+        }
+        for (idx, spec) in self.scenario.services.iter().enumerate() {
+            let service = ServiceId(idx as u32);
+            let watched = self.scenario.alerts.iter().any(|alert| {
+                matches!(alert.metric, AlertMetric::MetricsStaleness { service } if service == idx)
+            });
+            if spec.autoscaler.is_some() || watched {
+                sim.schedule(SimTime::ZERO.after(spec.metrics.period), Event::MetricsSample { service });
+            }
+            if let Some(autoscaler) = &spec.autoscaler {
+                sim.schedule(SimTime::ZERO.after(autoscaler.sync), Event::AutoscalerSync { service });
+            }
+        }
+    }
+
+    pub(super) fn on_timeline(&mut self, sim: &mut Sim<Event>, index: u32) {
+        let entry = &self.scenario.timeline[index as usize];
+        let mut label = self.describe(&entry.action);
+        if let Some(note) = &entry.note {
+            label = format!("{label} ({note})");
+        }
+        self.recorder.mark(sim.now(), MarkerKind::Timeline, label);
+        self.apply(sim, &entry.action);
+    }
+
+    pub(super) fn on_operator_action(&mut self, sim: &mut Sim<Event>, alert: u32) {
+        let spec = &self.scenario.alerts[alert as usize];
+        let Some(then) = &spec.then else { return };
+        let label = format!("operator: {} (after alert \"{}\")", self.describe(&then.action), spec.name);
+        self.recorder.mark(sim.now(), MarkerKind::Operator, label);
+        self.apply(sim, &then.action);
+    }
+
+    fn describe(&self, action: &Action) -> String {
+        let services: Vec<String> = self.scenario.services.iter().map(|s| s.name.clone()).collect();
+        let clients: Vec<String> = self.scenario.clients.iter().map(|c| c.name.clone()).collect();
+        action.describe(&services, &clients)
+    }
+
+    fn apply(&mut self, sim: &mut Sim<Event>, action: &Action) {
+        let now = sim.now();
+        match *action {
+            Action::CpuMultiplier { service, value } => self.services[service].cpu_multiplier = value,
+            Action::Metrics { service, reporting } => self.services[service].metrics.reporting = reporting,
+            Action::InstanceLoss { service, count } => {
+                for instance in self.services[service].victims(count) {
+                    self.lose_instance(sim, service, instance);
+                }
+                if self.scenario.services[service].lifecycle.replace_failed {
+                    self.converge(sim, service, None);
+                }
+                self.meter_pool(now, service);
+            }
+            Action::Backlog { client, class, jobs, over } => {
+                let spacing = SimDuration(over.0 / jobs.max(1));
+                let backlog = self.backlogs.len() as u32;
+                self.backlogs.push(Backlog {
+                    client: ClientId(client as u32),
+                    class: class.map(|c| ClassId(c as u32)),
+                    remaining: jobs,
+                    spacing,
+                });
+                sim.schedule(now, Event::BacklogJob { backlog });
+            }
+            Action::ScaleTo { service, instances } => self.converge(sim, service, Some(instances)),
+            Action::Admit { service, from, to, over } => {
+                let state = &mut self.services[service];
+                let from = from.unwrap_or_else(|| state.admission.at(now));
+                state.admission = AdmissionRamp::new(from, to, now, over);
+            }
+            Action::Limiter { client, ref limiter } => {
+                let state = &mut self.clients[client];
+                state.limiter = limiter.as_ref().map(|spec| spec.build());
+                state.limiter_epoch = state.limiter_epoch.wrapping_add(1);
+            }
+        }
+    }
+
+    /// Sets the desired count (if given) and converges the pool, scheduling boots.
+    fn converge(&mut self, sim: &mut Sim<Event>, service: usize, desired: Option<u32>) {
+        let now = sim.now();
+        let boot_delay = self.scenario.services[service].lifecycle.boot_delay;
+        let state = &mut self.services[service];
+        let desired = desired.unwrap_or(state.desired);
+        state.set_desired(now, desired, |instance, epoch| {
+            let service = ServiceId(service as u32);
+            sim.schedule_in(boot_delay, Event::InstanceBooted { service, instance, epoch });
+        });
+        self.meter_pool(now, service);
+    }
+
+    /// Tells the service's meter how many instances are ready and running.
+    fn meter_pool(&mut self, now: SimTime, service: usize) {
+        let counts = self.services[service].counts();
+        self.recorder.services[service].set_pool(now, counts.ready, counts.running());
+    }
+
+    /// An instance dies: every attempt on it fails with `no_capacity` (its caller may
+    /// retry elsewhere), then it is marked failed.
+    fn lose_instance(&mut self, sim: &mut Sim<Event>, service: usize, instance: u32) {
+        let now = sim.now();
+        let service_id = ServiceId(service as u32);
+        let doomed = self.attempts.keys_where(|a| a.service == service_id && a.instance == instance);
+        for attempt_id in doomed {
+            let state = &self.services[service].instances[instance as usize];
+            let queued = state.worker_queue.contains(&attempt_id);
+            let burning = !queued && !state.core_queue.contains(&attempt_id);
+            let attempt = self.attempts.remove(attempt_id).expect("listed as alive");
+            self.recorder.services[service].lost(now, queued, burning);
+            if !attempt.abandoned {
+                let reason = FailureReason::NoCapacity;
+                self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
+                self.attempt_failed(sim, attempt.request, reason);
+            }
+        }
+        self.services[service].fail(instance);
+    }
+
+    pub(super) fn on_instance_booted(&mut self, sim: &mut Sim<Event>, service: ServiceId, instance: u32, epoch: u32) {
+        let now = sim.now();
+        let warmup = self.scenario.services[service.idx()].lifecycle.warmup;
+        if self.services[service.idx()].boot(instance, epoch, now, now.after(warmup)) {
+            self.meter_pool(now, service.idx());
+        }
+    }
+
+    pub(super) fn on_backlog_job(&mut self, sim: &mut Sim<Event>, backlog: u32) {
+        let job = &mut self.backlogs[backlog as usize];
+        if job.remaining == 0 {
+            return;
+        }
+        job.remaining -= 1;
+        let (client, class, spacing, more) = (job.client, job.class, job.spacing, job.remaining > 0);
+        let class = class.unwrap_or_else(|| ClassId(self.mix.pick(&mut self.backlog_rng)));
+        if more {
+            sim.schedule_in(spacing, Event::BacklogJob { backlog });
+        }
+        self.start_request(sim, class, client);
+    }
+
+    pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
+        let spec = &self.scenario.services[service.idx()];
+        if self.services[service.idx()].take_sample(sim.now(), spec.cores) {
+            sim.schedule_in(spec.metrics.delay, Event::MetricsDelivered { service });
+        }
+        sim.schedule_in(spec.metrics.period, Event::MetricsSample { service });
+    }
+
+    pub(super) fn on_autoscaler_sync(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
+        let now = sim.now();
+        let state = &mut self.services[service.idx()];
+        let Some(autoscaler) = &mut state.autoscaler else { return };
+        let sync = autoscaler.spec.sync;
+        let desired = autoscaler.decide(now, state.desired, state.metrics.latest.as_ref());
+        if desired != state.desired {
+            self.converge(sim, service.idx(), Some(desired));
+        }
+        sim.schedule_in(sync, Event::AutoscalerSync { service });
+    }
+
+    /// Adds the pool's and the pipeline's state to the interval row just closed.
+    pub(super) fn annotate_interval(&mut self, now: SimTime) {
+        let figures: Vec<_> = self
+            .services
+            .iter()
+            .map(|state| {
+                let counts = state.counts();
+                (counts.desired, counts.provisioning, state.metrics.staleness(now).as_secs_f64())
+            })
+            .collect();
+        self.recorder.annotate_last_row(|row| {
+            for (service, (desired, provisioning, staleness)) in row.services.iter_mut().zip(figures) {
+                service.instances_desired = desired;
+                service.instances_provisioning = provisioning;
+                service.metrics_staleness_s = staleness;
+            }
+        });
+    }
+
+    /// Feeds each alert the interval just closed; fired alerts are recorded and may start
+    /// their operator action after its delay.
+    pub(super) fn evaluate_alerts(&mut self, sim: &mut Sim<Event>) {
+        let now = sim.now();
+        let Some(row) = self.recorder.last_row() else { return };
+        let start = row.start;
+        let values: Vec<Option<f64>> = self
+            .scenario
+            .alerts
+            .iter()
+            .map(|spec| match spec.metric {
+                AlertMetric::SuccessRate { class } => class.map_or(&row.total, |c| &row.classes[c]).success_rate(),
+                AlertMetric::LatencyP99 { class } => class.map_or(&row.total, |c| &row.classes[c]).latency_p99_ms,
+                AlertMetric::MetricsStaleness { service } => {
+                    Some(self.services[service].metrics.staleness(now).as_secs_f64())
+                }
+                AlertMetric::CpuUtilisation { service } => Some(row.services[service].cpu_utilisation),
+                AlertMetric::UnscaledUtilisation { service } => {
+                    let acted = self.services[service].desired_changed > start;
+                    Some(if acted { 0.0 } else { row.services[service].cpu_utilisation })
+                }
+            })
+            .collect();
+        for (index, (spec, value)) in self.scenario.alerts.iter().zip(values).enumerate() {
+            match self.alerts[index].evaluate(spec, start, now, value) {
+                AlertChange::None => {}
+                AlertChange::Fired { act } => {
+                    self.recorder.alert_fired(now, index);
+                    self.recorder.mark(now, MarkerKind::Alert, format!("alert \"{}\" fired", spec.name));
+                    if let (true, Some(then)) = (act, &spec.then) {
+                        sim.schedule_in(then.after, Event::OperatorAction { alert: index as u32 });
+                    }
+                }
+                AlertChange::Resolved => self.recorder.alert_resolved(now, index),
+            }
+        }
+    }
+}
+
