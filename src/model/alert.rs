@@ -75,7 +75,9 @@ pub struct AlertState {
 pub enum AlertChange {
     None,
     /// The alert fired now; `act` when its operator action should be started.
-    Fired { act: bool },
+    Fired {
+        act: bool,
+    },
     Resolved,
 }
 
@@ -144,7 +146,11 @@ mod tests {
         let spec = spec(120);
         let mut state = AlertState::default();
         state.evaluate(&spec, s(0), s(1), Some(0.9));
-        assert_eq!(state.evaluate(&spec, s(1), s(2), Some(0.99)), AlertChange::None, "0.99 is not below 0.99");
+        assert_eq!(
+            state.evaluate(&spec, s(1), s(2), Some(0.99)),
+            AlertChange::None,
+            "0.99 is not below 0.99"
+        );
         assert_eq!(state.evaluate(&spec, s(2), s(3), Some(0.9)), AlertChange::None);
         assert_eq!(state.evaluate(&spec, s(3), s(4), Some(0.9)), AlertChange::Fired { act: false });
     }

@@ -76,7 +76,8 @@ pub enum BlindPolicy {
 
 impl BlindPolicy {
     pub const NAMES: [&'static str; 4] = ["hold", "hpa", "scale-out", "schedule"];
-    const ALL: [BlindPolicy; 4] = [BlindPolicy::Hold, BlindPolicy::Hpa, BlindPolicy::ScaleOut, BlindPolicy::Schedule];
+    const ALL: [BlindPolicy; 4] =
+        [BlindPolicy::Hold, BlindPolicy::Hpa, BlindPolicy::ScaleOut, BlindPolicy::Schedule];
 
     pub fn name(self) -> &'static str {
         BlindPolicy::NAMES[BlindPolicy::ALL.iter().position(|p| *p == self).unwrap_or(0)]
@@ -147,9 +148,12 @@ impl AutoscalerPreset {
                 when_blind: BlindPolicy::Hold,
                 ..base
             },
-            AutoscalerPreset::Schedule => {
-                AutoscalerSpec { mode: ScalingMode::Schedule, sync: s(60), when_blind: BlindPolicy::Schedule, ..base }
-            }
+            AutoscalerPreset::Schedule => AutoscalerSpec {
+                mode: ScalingMode::Schedule,
+                sync: s(60),
+                when_blind: BlindPolicy::Schedule,
+                ..base
+            },
         }
     }
 }

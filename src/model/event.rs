@@ -9,26 +9,50 @@ use super::ids::{AttemptId, RequestId, ServiceId, SourceId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A source's next request arrives.
-    Arrival { source: SourceId },
+    Arrival {
+        source: SourceId,
+    },
     /// A request's backoff has elapsed: send its next attempt.
-    BackoffElapsed { request: RequestId },
+    BackoffElapsed {
+        request: RequestId,
+    },
     /// A client stops waiting for an attempt.
-    AttemptTimeout { attempt: AttemptId },
+    AttemptTimeout {
+        attempt: AttemptId,
+    },
     /// An attempt has burnt its CPU on a core.
-    CpuDone { attempt: AttemptId },
+    CpuDone {
+        attempt: AttemptId,
+    },
     /// The current time-series interval closes.
     IntervalEnd,
     /// The timeline's entry `index` is due.
-    Timeline { index: u32 },
+    Timeline {
+        index: u32,
+    },
     /// An alert's operator action is due.
-    OperatorAction { alert: u32 },
+    OperatorAction {
+        alert: u32,
+    },
     /// The next job of a released backlog.
-    BacklogJob { backlog: u32 },
+    BacklogJob {
+        backlog: u32,
+    },
     /// A launched instance finished booting (unless its slot was relaunched since).
-    InstanceBooted { service: ServiceId, instance: u32, epoch: u32 },
-    MetricsSample { service: ServiceId },
-    MetricsDelivered { service: ServiceId },
-    AutoscalerSync { service: ServiceId },
+    InstanceBooted {
+        service: ServiceId,
+        instance: u32,
+        epoch: u32,
+    },
+    MetricsSample {
+        service: ServiceId,
+    },
+    MetricsDelivered {
+        service: ServiceId,
+    },
+    AutoscalerSync {
+        service: ServiceId,
+    },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 16, "Event must stay small");

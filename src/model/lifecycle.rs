@@ -127,7 +127,8 @@ impl ServiceState {
     #[inline]
     pub fn stop_if_drained(&mut self, idx: u32) {
         let instance = &mut self.instances[idx as usize];
-        if instance.phase == Phase::Draining && instance.workers_busy == 0 && instance.worker_queue.is_empty() {
+        if instance.phase == Phase::Draining && instance.workers_busy == 0 && instance.worker_queue.is_empty()
+        {
             instance.phase = Phase::Stopped;
         }
     }

@@ -69,7 +69,8 @@ impl ServiceState {
         let (mut sum, mut reporting) = (0.0, 0u32);
         for &idx in &self.ready {
             let area = self.instances[idx as usize].busy_area_at(now);
-            let (previous, since) = self.metrics.marks.get(idx as usize).copied().unwrap_or((0, SimTime::ZERO));
+            let (previous, since) =
+                self.metrics.marks.get(idx as usize).copied().unwrap_or((0, SimTime::ZERO));
             self.metrics.mark(idx, area, now);
             let span = now.since(since).0 as u128 * cores as u128;
             if span > 0 && MetricsPipeline::reports(idx, fraction) {

@@ -164,7 +164,12 @@ impl Default for Lifecycle {
     /// Instant boot, no warm-up, failed instances replaced: a pool that never changes
     /// unless told to.
     fn default() -> Lifecycle {
-        Lifecycle { boot_delay: SimDuration::ZERO, warmup: SimDuration::ZERO, warmup_cpu: 1.0, replace_failed: true }
+        Lifecycle {
+            boot_delay: SimDuration::ZERO,
+            warmup: SimDuration::ZERO,
+            warmup_cpu: 1.0,
+            replace_failed: true,
+        }
     }
 }
 

@@ -69,7 +69,9 @@ impl Action {
             Action::Metrics { service, reporting } => {
                 format!("{}: {} of instances report metrics", services[*service], percent(*reporting))
             }
-            Action::InstanceLoss { service, count } => format!("{}: {count} instances lost", services[*service]),
+            Action::InstanceLoss { service, count } => {
+                format!("{}: {count} instances lost", services[*service])
+            }
             Action::Backlog { client, jobs, over, .. } if over.0 == 0 => {
                 format!("{}: backlog of {jobs} released at once", clients[*client])
             }

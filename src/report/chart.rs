@@ -1,5 +1,7 @@
-//! `chart.png` and `chart.svg`: five stacked panels over a shared time axis (load,
-//! success rate, latency, CPU utilisation, queue length), drawn with plotters.
+//! `chart.png` and `chart.svg`: stacked panels over a shared time axis (load, success
+//! rate, latency, CPU utilisation, queue length, and instances when the pool changes size),
+//! drawn with plotters. Timeline entries, operator actions and alerts are vertical lines
+//! across every panel, labelled in the first.
 //!
 //! Invariants: no system fonts are read. DejaVu Sans is embedded and registered once as
 //! plotters' "sans-serif" family. Any series renders without panicking: no rows, one row,
@@ -7,7 +9,7 @@
 //! missing and non-finite points break a line instead of reaching plotters.
 
 use crate::engine::{NANOS_PER_SEC, SimDuration};
-use crate::stats::{IntervalRow, Series};
+use crate::stats::{IntervalRow, MarkerKind, Series};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
@@ -224,7 +226,46 @@ fn panels(series: &Series) -> Vec<Panel> {
         scale: Scale::Linear { min_top: 1.0 },
         lines: per_service(|figures| figures.queue_length_mean),
     };
-    vec![load, success, latency, cpu, queue]
+    let mut panels = vec![load, success, latency, cpu, queue];
+    let pool_changes = rows.iter().any(|row| {
+        row.services.iter().zip(&rows[0].services).any(|(s, first)| {
+            s.instances_ready != first.instances_ready || s.instances_desired != s.instances_ready
+        })
+    });
+    if pool_changes {
+        let mut lines = per_service(|figures| figures.instances_ready as f64);
+        for (service_idx, name) in series.service_names.iter().enumerate() {
+            let mut desired =
+                line(format!("{name} desired"), PALETTE[service_idx % PALETTE.len()], rows, |row| {
+                    row.services.get(service_idx).map(|figures| figures.instances_desired as f64)
+                });
+            desired.width = 1;
+            lines.push(desired);
+        }
+        panels.push(Panel {
+            caption: "Instances per service: ready (thick) and desired (thin)",
+            y_desc: "instances",
+            scale: Scale::Linear { min_top: 1.0 },
+            lines,
+        });
+    }
+    panels
+}
+
+/// Timeline entries, operator actions and alerts: (hours since the start, colour, label).
+fn event_lines(series: &Series) -> Vec<(f64, RGBColor, String)> {
+    series
+        .markers
+        .iter()
+        .map(|marker| {
+            let color = match marker.kind {
+                MarkerKind::Timeline => RGBColor(0x55, 0x55, 0x55),
+                MarkerKind::Alert => RGBColor(0xD6, 0x27, 0x28),
+                MarkerKind::Operator => RGBColor(0x2C, 0xA0, 0x2C),
+            };
+            (marker.at.as_secs_f64() / 3600.0, color, marker.label.clone())
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -456,16 +497,17 @@ where
         .titled(title, (FONT, 26).into_font().color(&BLACK))
         .map_err(to_chart_error)?;
     let (_, body_height) = body.dim_in_pixel();
-    let panel_height = body_height.saturating_sub(TIME_AXIS_HEIGHT) / 5;
-    let breakpoints: Vec<i32> = (1..5).map(|k| (k * panel_height) as i32).collect();
+    let panels = panels(series);
+    let n_panels = panels.len() as u32;
+    let panel_height = body_height.saturating_sub(TIME_AXIS_HEIGHT) / n_panels;
+    let breakpoints: Vec<i32> = (1..n_panels).map(|k| (k * panel_height) as i32).collect();
     let areas = body.split_by_breakpoints::<i32, i32, _, _>([], breakpoints);
 
     let time = TimeAxis::new(series);
-    let panels = panels(series);
-    let n_panels = panels.len();
+    let events = event_lines(series);
     for (panel_idx, (panel, area)) in panels.iter().zip(&areas).enumerate() {
-        let bottom = panel_idx + 1 == n_panels;
-        draw_panel(area, panel, &time, bottom)?;
+        let bottom = panel_idx + 1 == panels.len();
+        draw_panel(area, panel, &time, bottom, &events, panel_idx == 0)?;
     }
     if series.rows.is_empty() {
         let style = (FONT, 22)
@@ -487,6 +529,8 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
     time: &TimeAxis,
     bottom: bool,
+    events: &[(f64, RGBColor, String)],
+    labelled: bool,
 ) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
@@ -525,6 +569,25 @@ where
         mesh.x_desc(time.description());
     }
     mesh.draw().map_err(to_chart_error)?;
+
+    let (low, high) = (values.range.start, values.range.end);
+    for (index, (x, color, label)) in events.iter().enumerate() {
+        if !time.range.contains(x) {
+            continue;
+        }
+        let style = ShapeStyle::from(color).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new([(*x, low), (*x, high)], 6, 4, style))
+            .map_err(to_chart_error)?;
+        if labelled {
+            // Labels step down the panel so neighbours do not overwrite each other.
+            let y = high - (high - low) * (0.08 + 0.11 * (index % 6) as f64);
+            let font = (FONT, 12).into_font().color(color);
+            chart
+                .draw_series(std::iter::once(Text::new(format!(" {}", truncate(label, 48)), (*x, y), font)))
+                .map_err(to_chart_error)?;
+        }
+    }
 
     let n_points = panel.lines.iter().map(|line| line.points.len()).max().unwrap_or(0);
     let markers = n_points <= 40;

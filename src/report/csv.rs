@@ -20,7 +20,7 @@ const REQUEST_TRAILING: [&str; 6] =
     ["success_rate", "goodput_per_s", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms"];
 
 /// Service columns, empty on request rows.
-const SERVICE: [&str; 10] = [
+const SERVICE: [&str; 14] = [
     "cpu_utilisation",
     "worker_utilisation",
     "queue_length_mean",
@@ -31,18 +31,27 @@ const SERVICE: [&str; 10] = [
     "queue_wait_mean_ms",
     "wasted_cpu_s",
     "instances_ready",
+    "instances_desired",
+    "instances_provisioning",
+    "instances_running_mean",
+    "metrics_staleness_s",
 ];
+
+/// The last column: timeline entries, operator actions and alerts of the interval, on its
+/// `total` row, separated by `"; "`.
+const EVENTS: &str = "events";
 
 /// Number of request cells (offered through latency_max_ms).
 const N_REQUEST_CELLS: usize = 5 + FailureReason::COUNT + REQUEST_TRAILING.len();
 
 /// The header row, in column order.
 pub fn header() -> Vec<&'static str> {
-    let mut res = Vec::with_capacity(LEADING.len() + N_REQUEST_CELLS + SERVICE.len());
+    let mut res = Vec::with_capacity(LEADING.len() + N_REQUEST_CELLS + SERVICE.len() + 1);
     res.extend(LEADING);
     res.extend(FailureReason::ALL.iter().map(|reason| reason.name()));
     res.extend(REQUEST_TRAILING);
     res.extend(SERVICE);
+    res.push(EVENTS);
     res
 }
 
@@ -55,17 +64,30 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
         let clock = series.start_clock.map(|start| clock_time(start, row.start)).unwrap_or_default();
         let interval_s = row.end.since(row.start).as_secs_f64();
 
+        let events: Vec<&str> = series
+            .markers
+            .iter()
+            .filter(|marker| marker.at >= row.start && marker.at < row.end)
+            .map(|marker| marker.label.as_str())
+            .collect();
         let mut record = Vec::with_capacity(header().len());
-        let push_request = |record: &mut Vec<String>, scope: &str, name: &str, figures| {
+        let push_request = |record: &mut Vec<String>, scope: &str, name: &str, figures, events: String| {
             record.clear();
             record.extend([time_s.clone(), clock.clone(), scope.to_owned(), name.to_owned()]);
             request_cells(record, figures, interval_s);
             record.extend(std::iter::repeat_n(String::new(), SERVICE.len()));
+            record.push(events);
         };
-        push_request(&mut record, "total", "", &row.total);
+        push_request(&mut record, "total", "", &row.total, events.join("; "));
         out.write_record(&record)?;
         for (class_idx, figures) in row.classes.iter().enumerate() {
-            push_request(&mut record, "class", name_of(&series.class_names, class_idx), figures);
+            push_request(
+                &mut record,
+                "class",
+                name_of(&series.class_names, class_idx),
+                figures,
+                String::new(),
+            );
             out.write_record(&record)?;
         }
         for (service_idx, figures) in row.services.iter().enumerate() {
@@ -78,6 +100,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             ]);
             record.extend(std::iter::repeat_n(String::new(), N_REQUEST_CELLS));
             service_cells(&mut record, figures);
+            record.push(String::new());
             out.write_record(&record)?;
         }
     }
@@ -129,6 +152,10 @@ fn service_cells(record: &mut Vec<String>, figures: &ServiceFigures) {
         optional(figures.queue_wait_mean_ms),
         decimal(figures.wasted_cpu_s),
         figures.instances_ready.to_string(),
+        figures.instances_desired.to_string(),
+        figures.instances_provisioning.to_string(),
+        decimal(figures.instances_running_mean),
+        decimal(figures.metrics_staleness_s),
     ]);
 }
 

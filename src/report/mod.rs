@@ -323,8 +323,8 @@ pub(crate) mod tests {
     use crate::engine::{SimDuration, SimTime};
     use crate::model::FailureReason;
     use crate::stats::summary::{
-        EngineSummary, EventCounts, FailureCounts, Percentiles, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
-        ServiceSummary, AlertFiring, MarkerSummary, Moment, SloSummary,
+        AlertFiring, EngineSummary, EventCounts, FailureCounts, MarkerSummary, Moment, Percentiles,
+        RequestSummary, SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,
     };
     use crate::stats::{IntervalRow, RequestFigures, Series, ServiceFigures, Summary};
     use std::collections::BTreeMap;

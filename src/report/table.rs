@@ -7,7 +7,7 @@
 use crate::engine::SimDuration;
 use crate::model::FailureReason;
 use crate::stats::Summary;
-use crate::stats::summary::{FailureCounts, Percentiles, RequestSummary};
+use crate::stats::summary::{FailureCounts, Moment, Percentiles, RequestSummary};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 use std::fmt::Write as _;
@@ -43,7 +43,56 @@ pub fn render(summary: &Summary, styled: bool) -> String {
         res.push_str(&services_table(summary, styled).to_string());
         res.push('\n');
     }
+    if summary.slo.first_breach.is_some() || !summary.timeline.is_empty() {
+        res.push_str(&operations_table(summary, styled).to_string());
+        res.push('\n');
+    }
     res
+}
+
+/// When failures started, when they were detected, when capacity came back and when the
+/// SLO recovered, then every timeline marker.
+fn operations_table(summary: &Summary, styled: bool) -> Table {
+    let mut table = new_table(styled);
+    let slo = &summary.slo;
+    table.set_header(header(&["what happened", "when", ""]));
+    let when = |moment: &Option<Moment>| match moment {
+        Some(Moment { clock: Some(clock), .. }) => clock.clone(),
+        Some(Moment { t_s, .. }) => format!("t+{}", SimDuration::from_secs_f64(*t_s)),
+        None => "–".to_owned(),
+    };
+    let signed = |seconds: Option<f64>, what: &str| match seconds {
+        Some(s) if s < 0.0 => format!("{} before the first breach", SimDuration::from_secs_f64(-s)),
+        Some(s) => format!("{what} {}", SimDuration::from_secs_f64(s)),
+        None => String::new(),
+    };
+    let target = percent(slo.target_success_rate);
+    table.add_row(vec![format!("SLO first breached (< {target})"), when(&slo.first_breach), String::new()]);
+    table.add_row(vec![
+        "detected by an alert".to_owned(),
+        when(&slo.detected),
+        signed(slo.time_to_detect_s, "time to detect"),
+    ]);
+    table.add_row(vec!["capacity added".to_owned(), when(&slo.capacity_added), String::new()]);
+    table.add_row(vec![
+        "recovered".to_owned(),
+        when(&slo.recovered),
+        signed(slo.time_to_recover_s, "time to recover"),
+    ]);
+    let burn = slo.error_budget_burn.map_or("–".to_owned(), |burn| format!("{}x", significant(burn)));
+    table.add_row(vec![
+        "bad minutes".to_owned(),
+        decimal(slo.bad_minutes),
+        format!("{} of intervals met the SLO, error budget burn {burn}", percent(slo.fraction_met)),
+    ]);
+    for marker in &summary.timeline {
+        table.add_row(vec![
+            format!("  {}", marker.kind),
+            when(&Some(marker.at.clone())),
+            marker.label.clone(),
+        ]);
+    }
+    table
 }
 
 fn new_table(styled: bool) -> Table {
@@ -130,6 +179,8 @@ fn services_table(summary: &Summary, styled: bool) -> Table {
         "queue max",
         "rejected",
         "queue wait mean",
+        "instances",
+        "instance-hours",
     ]));
     for (name, service) in &summary.services {
         let rejected = Cell::new(count(service.rejected));
@@ -144,9 +195,14 @@ fn services_table(summary: &Summary, styled: bool) -> Table {
             Cell::new(
                 service.queue_wait_ms.mean.map_or("–".to_owned(), |ms| format!("{} ms", significant(ms))),
             ),
+            Cell::new(match (service.instances_ready_min, service.instances_ready_max) {
+                (min, max) if min == max => count(max as u64),
+                (min, max) => format!("{min}–{max}"),
+            }),
+            Cell::new(decimal(service.instance_hours)),
         ]);
     }
-    for idx in 1..7 {
+    for idx in 1..9 {
         if let Some(column) = table.column_mut(idx) {
             column.set_cell_alignment(CellAlignment::Right);
         }

@@ -16,9 +16,9 @@ use super::file::{
     MetricsFile, Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SloFile,
     SourceKindFile,
 };
-use crate::model::autoscaler::AutoscalerPreset;
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
+use crate::model::autoscaler::AutoscalerPreset;
 
 /// Width of one time-series interval: 1 min (`design/metrics.md`).
 pub const INTERVAL: Duration = Duration(SimDuration::from_secs(60));
@@ -190,7 +190,8 @@ fn fill_service(service: &mut ServiceFile) {
     service.warmup.get_or_insert_with(|| filled(WARMUP));
     service.warmup_cpu.get_or_insert_with(|| filled(Number(WARMUP_CPU)));
     service.replace_failed.get_or_insert(REPLACE_FAILED);
-    let hpa = service.autoscaler.as_ref().is_some_and(|a| a.preset.as_ref().is_none_or(|p| p.get_ref() == "hpa"));
+    let hpa =
+        service.autoscaler.as_ref().is_some_and(|a| a.preset.as_ref().is_none_or(|p| p.get_ref() == "hpa"));
     let period = if hpa { METRICS_PERIOD_HPA } else { METRICS_PERIOD };
     let metrics = service.metrics.get_or_insert(MetricsFile { period: None, delay: None });
     metrics.period.get_or_insert_with(|| filled(period));

@@ -53,7 +53,8 @@ pub(super) fn resolve_service_ops(
     start: Option<ClockTime>,
 ) -> Result<ServiceOps, Problem> {
     let key = |field: &str| format!("services.{name}.{field}");
-    let cpu_multiplier = check_factor(present(&service.cpu_multiplier, &key("cpu_multiplier"))?, &key("cpu_multiplier"))?;
+    let cpu_multiplier =
+        check_factor(present(&service.cpu_multiplier, &key("cpu_multiplier"))?, &key("cpu_multiplier"))?;
     let lifecycle = Lifecycle {
         boot_delay: check_delay(present(&service.boot_delay, &key("boot_delay"))?, &key("boot_delay"))?,
         warmup: check_delay(present(&service.warmup, &key("warmup"))?, &key("warmup"))?,
@@ -72,31 +73,51 @@ pub(super) fn resolve_service_ops(
     Ok(ServiceOps { cpu_multiplier, lifecycle, metrics, autoscaler })
 }
 
-fn resolve_autoscaler(file: &AutoscalerFile, key: &str, start: Option<ClockTime>) -> Result<AutoscalerSpec, Problem> {
+fn resolve_autoscaler(
+    file: &AutoscalerFile,
+    key: &str,
+    start: Option<ClockTime>,
+) -> Result<AutoscalerSpec, Problem> {
     let key = |field: &str| format!("{key}.{field}");
     let preset_name = present(&file.preset, &key("preset"))?;
     let preset = AutoscalerPreset::from_name(preset_name.get_ref()).ok_or_else(|| {
-        Problem::new(preset_name.span(), key("preset"), format!("unknown autoscaler preset \"{}\"", preset_name.get_ref()))
-            .expected(format!("one of {}", quoted_list(&AutoscalerPreset::NAMES)))
+        Problem::new(
+            preset_name.span(),
+            key("preset"),
+            format!("unknown autoscaler preset \"{}\"", preset_name.get_ref()),
+        )
+        .expected(format!("one of {}", quoted_list(&AutoscalerPreset::NAMES)))
     })?;
     let max = check_count(&file.max, &key("max"), "max", 1..=MAX_INSTANCES)? as u32;
     let min = check_count(present(&file.min, &key("min"))?, &key("min"), "min", 0..=max as i64)? as u32;
     let target = present(&file.target, &key("target"))?;
     if !(target.get_ref().fraction() > 0.0 && target.get_ref().fraction() <= 1.0) {
-        return Problem::new(target.span(), key("target"), format!("target {} is not a utilisation", target.get_ref()))
-            .expected("a percentage above 0% and at most 100%, such as \"60%\"")
-            .into_err();
+        return Problem::new(
+            target.span(),
+            key("target"),
+            format!("target {} is not a utilisation", target.get_ref()),
+        )
+        .expected("a percentage above 0% and at most 100%, such as \"60%\"")
+        .into_err();
     }
     let tolerance = present(&file.tolerance, &key("tolerance"))?;
     if tolerance.get_ref().fraction() >= 1.0 {
-        return Problem::new(tolerance.span(), key("tolerance"), format!("tolerance {} would never scale", tolerance.get_ref()))
-            .expected("a percentage below 100%, such as \"10%\"")
-            .into_err();
+        return Problem::new(
+            tolerance.span(),
+            key("tolerance"),
+            format!("tolerance {} would never scale", tolerance.get_ref()),
+        )
+        .expected("a percentage below 100%, such as \"10%\"")
+        .into_err();
     }
     let when_blind = present(&file.when_blind, &key("when_blind"))?;
     let when_blind_policy = BlindPolicy::from_name(when_blind.get_ref()).ok_or_else(|| {
-        Problem::new(when_blind.span(), key("when_blind"), format!("unknown policy \"{}\"", when_blind.get_ref()))
-            .expected(format!("one of {}", quoted_list(&BlindPolicy::NAMES)))
+        Problem::new(
+            when_blind.span(),
+            key("when_blind"),
+            format!("unknown policy \"{}\"", when_blind.get_ref()),
+        )
+        .expected(format!("one of {}", quoted_list(&BlindPolicy::NAMES)))
     })?;
     let blind_instances = check_count(
         present(&file.blind_instances, &key("blind_instances"))?,
@@ -115,7 +136,8 @@ fn resolve_autoscaler(file: &AutoscalerFile, key: &str, start: Option<ClockTime>
                 .expected("steps in strictly increasing time order")
                 .into_err();
         }
-        let instances = check_count(&step.instances, &format!("{step_key}.instances"), "instances", 0..=max as i64)?;
+        let instances =
+            check_count(&step.instances, &format!("{step_key}.instances"), "instances", 0..=max as i64)?;
         schedule.push((at, instances as u32));
     }
     let step = |percent: &Option<Spanned<Percent>>, pods: Option<&Spanned<Count>>, field: &str| {
@@ -125,9 +147,13 @@ fn resolve_autoscaler(file: &AutoscalerFile, key: &str, start: Option<ClockTime>
             None => 0,
         };
         if field == "scale_down_percent" && percent.get_ref().fraction() > 1.0 {
-            return Problem::new(percent.span(), key(field), format!("{} would remove more than every instance", percent.get_ref()))
-                .expected("a percentage from 0% to 100%")
-                .into_err();
+            return Problem::new(
+                percent.span(),
+                key(field),
+                format!("{} would remove more than every instance", percent.get_ref()),
+            )
+            .expected("a percentage from 0% to 100%")
+            .into_err();
         }
         Ok(Some(StepLimit { percent: percent.get_ref().fraction(), pods }))
     };
@@ -138,7 +164,10 @@ fn resolve_autoscaler(file: &AutoscalerFile, key: &str, start: Option<ClockTime>
         max,
         sync: check_period(present(&file.sync, &key("sync"))?, &key("sync"))?,
         tolerance: tolerance.get_ref().fraction(),
-        scale_up_window: check_delay(present(&file.scale_up_window, &key("scale_up_window"))?, &key("scale_up_window"))?,
+        scale_up_window: check_delay(
+            present(&file.scale_up_window, &key("scale_up_window"))?,
+            &key("scale_up_window"),
+        )?,
         scale_down_window: check_delay(
             present(&file.scale_down_window, &key("scale_down_window"))?,
             &key("scale_down_window"),
@@ -172,9 +201,13 @@ pub(super) fn resolve_timeline(file: &ScenarioFile, names: &Names) -> Result<Vec
         };
         let at = time_from_start(at_value, &format!("{key}.at"), names.start)?;
         if at.0 >= names.duration.0 {
-            return Problem::new(at_value.span(), format!("{key}.at"), format!("{} is at or after the end of the run", at_value.get_ref()))
-                .expected(format!("a time within the run's {}", Duration(names.duration)))
-                .into_err();
+            return Problem::new(
+                at_value.span(),
+                format!("{key}.at"),
+                format!("{} is at or after the end of the run", at_value.get_ref()),
+            )
+            .expected(format!("a time within the run's {}", Duration(names.duration)))
+            .into_err();
         }
         let action = resolve_action(entry, &key, names)?;
         entries.push(TimelineEntry { at, action, note: entry.note.clone() });
@@ -225,22 +258,32 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
     let kind = *entry.action.get_ref();
     let (required, optional) = action_keys(kind);
     let takes = || {
-        let all: Vec<&str> = required.iter().chain(optional).copied().collect();
-        format!("action \"{}\" takes {}", kind.keyword(), quoted_list(&all))
+        let quote = |keys: &[&str]| keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ");
+        let optional =
+            if optional.is_empty() { String::new() } else { format!(", optionally {}", quote(optional)) };
+        format!("action \"{}\" takes {}{optional}", kind.keyword(), quote(required))
     };
     let keys = present_keys(entry);
     for (name, span) in &keys {
         if !required.contains(name) && !optional.contains(name) {
-            return Problem::new(span.clone(), format!("{key}.{name}"), format!("\"{name}\" is not used by action \"{}\"", kind.keyword()))
-                .expected(takes())
-                .into_err();
+            return Problem::new(
+                span.clone(),
+                format!("{key}.{name}"),
+                format!("\"{name}\" is not used by action \"{}\"", kind.keyword()),
+            )
+            .expected(takes())
+            .into_err();
         }
     }
     for name in required {
         if !keys.iter().any(|(present, _)| present == name) {
-            return Problem::new(entry.action.span(), format!("{key}.{name}"), format!("action \"{}\" needs \"{name}\"", kind.keyword()))
-                .expected(takes())
-                .into_err();
+            return Problem::new(
+                entry.action.span(),
+                format!("{key}.{name}"),
+                format!("action \"{}\" needs \"{name}\"", kind.keyword()),
+            )
+            .expected(takes())
+            .into_err();
         }
     }
     // Every required key is present from here on.
@@ -252,15 +295,23 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
         let client = entry.client.as_ref().expect("checked above");
         lookup(&names.clients, client, &format!("{key}.client"), "client")
     };
-    let over = || entry.over.as_ref().map_or(Ok(SimDuration::ZERO), |over| check_delay(over, &format!("{key}.over")));
+    let over = || {
+        entry.over.as_ref().map_or(Ok(SimDuration::ZERO), |over| check_delay(over, &format!("{key}.over")))
+    };
     Ok(match kind {
         ActionKindFile::CpuMultiplier => {
             let value = entry.value.as_ref().expect("checked above");
-            Action::CpuMultiplier { service: service()?, value: check_factor(value, &format!("{key}.value"))? }
+            Action::CpuMultiplier {
+                service: service()?,
+                value: check_factor(value, &format!("{key}.value"))?,
+            }
         }
         ActionKindFile::Metrics => {
             let reporting = entry.reporting.as_ref().expect("checked above");
-            Action::Metrics { service: service()?, reporting: check_fraction(reporting, &format!("{key}.reporting"))? }
+            Action::Metrics {
+                service: service()?,
+                reporting: check_fraction(reporting, &format!("{key}.reporting"))?,
+            }
         }
         ActionKindFile::InstanceLoss => {
             let count = entry.count.as_ref().expect("checked above");
@@ -268,7 +319,12 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
             Action::InstanceLoss { service: service()?, count: count as u32 }
         }
         ActionKindFile::Backlog => {
-            let jobs = check_count(entry.jobs.as_ref().expect("checked above"), &format!("{key}.jobs"), "jobs", 1..=MAX_JOBS)?;
+            let jobs = check_count(
+                entry.jobs.as_ref().expect("checked above"),
+                &format!("{key}.jobs"),
+                "jobs",
+                1..=MAX_JOBS,
+            )?;
             let class = match &entry.class {
                 Some(class) => Some(lookup(&names.classes, class, &format!("{key}.class"), "class")?),
                 None => None,
@@ -277,12 +333,14 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
         }
         ActionKindFile::ScaleTo => {
             let instances = entry.instances.as_ref().expect("checked above");
-            let instances = check_count(instances, &format!("{key}.instances"), "instances", 0..=MAX_INSTANCES)?;
+            let instances =
+                check_count(instances, &format!("{key}.instances"), "instances", 0..=MAX_INSTANCES)?;
             Action::ScaleTo { service: service()?, instances: instances as u32 }
         }
         ActionKindFile::Admit => {
             let to = check_fraction(entry.to.as_ref().expect("checked above"), &format!("{key}.to"))?;
-            let from = entry.from.as_ref().map(|from| check_fraction(from, &format!("{key}.from"))).transpose()?;
+            let from =
+                entry.from.as_ref().map(|from| check_fraction(from, &format!("{key}.from"))).transpose()?;
             Action::Admit { service: service()?, from, to, over: over()? }
         }
         ActionKindFile::Limiter => {
@@ -310,23 +368,35 @@ fn resolve_alert(name: &str, alert: &AlertFile, names: &Names) -> Result<AlertSp
     let service = match (&alert.service, per_service) {
         (Some(service), true) => lookup(&names.services, service, &key("service"), "service")?,
         (None, true) => {
-            return Problem::new(alert.metric.span(), key("service"), format!("metric \"{}\" is per service", metric_kind.keyword()))
-                .expected(format!("service = one of {}", quoted_list(&names.services)))
-                .into_err();
+            return Problem::new(
+                alert.metric.span(),
+                key("service"),
+                format!("metric \"{}\" is per service", metric_kind.keyword()),
+            )
+            .expected(format!("service = one of {}", quoted_list(&names.services)))
+            .into_err();
         }
         (Some(service), false) => {
-            return Problem::new(service.span(), key("service"), format!("metric \"{}\" is per class, not per service", metric_kind.keyword()))
-                .expected("class = \"NAME\", or neither for all classes")
-                .into_err();
+            return Problem::new(
+                service.span(),
+                key("service"),
+                format!("metric \"{}\" is per class, not per service", metric_kind.keyword()),
+            )
+            .expected("class = \"NAME\", or neither for all classes")
+            .into_err();
         }
         (None, false) => 0,
     };
     let class = match (&alert.class, per_service) {
         (Some(class), false) => Some(lookup(&names.classes, class, &key("class"), "class")?),
         (Some(class), true) => {
-            return Problem::new(class.span(), key("class"), format!("metric \"{}\" is per service, not per class", metric_kind.keyword()))
-                .expected("service = \"NAME\"")
-                .into_err();
+            return Problem::new(
+                class.span(),
+                key("class"),
+                format!("metric \"{}\" is per service, not per class", metric_kind.keyword()),
+            )
+            .expected("service = \"NAME\"")
+            .into_err();
         }
         (None, _) => None,
     };
@@ -375,7 +445,8 @@ fn alert_threshold(metric: AlertMetricFile, value: &Spanned<String>, key: &str) 
     };
     let unit = if percent { "a percentage such as \"99%\"" } else { "a duration such as \"2s\"" };
     let value_secs = parsed.map_err(|message| {
-        Problem::new(value.span(), key, message).expected(format!("for metric \"{}\", {unit}", metric.keyword()))
+        Problem::new(value.span(), key, message)
+            .expected(format!("for metric \"{}\", {unit}", metric.keyword()))
     })?;
     Ok(match metric {
         AlertMetricFile::LatencyP99 => value_secs * 1e3,
@@ -390,11 +461,18 @@ fn resolve_operator_action(then: &ActionFile, key: &str, names: &Names) -> Resul
             .into_err();
     }
     let Some(after) = &then.after else {
-        return Problem::new(then.action.span(), format!("{key}.after"), "an operator action needs a response time")
-            .expected("after = \"20m\"")
-            .into_err();
+        return Problem::new(
+            then.action.span(),
+            format!("{key}.after"),
+            "an operator action needs a response time",
+        )
+        .expected("after = \"20m\"")
+        .into_err();
     };
-    Ok(OperatorAction { after: check_delay(after, &format!("{key}.after"))?, action: resolve_action(then, key, names)? })
+    Ok(OperatorAction {
+        after: check_delay(after, &format!("{key}.after"))?,
+        action: resolve_action(then, key, names)?,
+    })
 }
 
 pub(super) fn resolve_slo(file: &ScenarioFile) -> Result<Slo, Problem> {
@@ -448,4 +526,3 @@ fn check_period(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Pro
         .expected("a duration from \"1s\" to \"1d\"")
         .into_err()
 }
-

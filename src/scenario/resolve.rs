@@ -16,12 +16,12 @@ use toml::Spanned;
 
 use super::defaults::is_filled;
 use super::error::Problem;
-use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::file::{
     BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, DistFile,
     JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
     SourceKindFile, quoted_list,
 };
+use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::units::{ClockTime, Duration, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::limiter::{LimiterSpec, Preset};
@@ -104,7 +104,12 @@ pub(super) fn names<T>(table: &Named<T>) -> Vec<&str> {
 }
 
 /// The id of the entry `reference` names, or an error listing the valid names.
-pub(super) fn lookup(names: &[&str], reference: &Spanned<String>, key: &str, what: &str) -> Result<usize, Problem> {
+pub(super) fn lookup(
+    names: &[&str],
+    reference: &Spanned<String>,
+    key: &str,
+    what: &str,
+) -> Result<usize, Problem> {
     let name = reference.get_ref();
     names.iter().position(|candidate| candidate == name).ok_or_else(|| {
         let expected = match names {
@@ -285,7 +290,10 @@ fn resolve_services(
             .expected("at least one [services.NAME] table with instances, cores and cpu")
             .into_err();
     }
-    services.iter().map(|(name, service)| resolve_service(name.get_ref(), service, class_names, start)).collect()
+    services
+        .iter()
+        .map(|(name, service)| resolve_service(name.get_ref(), service, class_names, start))
+        .collect()
 }
 
 fn resolve_service(
@@ -306,7 +314,10 @@ fn resolve_service(
     if let Some(autoscaler) = &ops.autoscaler
         && !(autoscaler.min..=autoscaler.max).contains(&(instances as u32))
     {
-        let message = format!("{instances} instances is outside the autoscaler's {}..={}", autoscaler.min, autoscaler.max);
+        let message = format!(
+            "{instances} instances is outside the autoscaler's {}..={}",
+            autoscaler.min, autoscaler.max
+        );
         return Problem::new(service.instances.span(), key("instances"), message)
             .expected("a starting count within autoscaler.min and autoscaler.max")
             .into_err();
@@ -656,7 +667,11 @@ fn check_rate(rate: &Spanned<Rate>, key: &str) -> Result<f64, Problem> {
 
 /// A profile time as a time since t = 0; a clock time needs `simulation.start`, and must
 /// not be before it.
-pub(super) fn time_from_start(at: &Spanned<TimePoint>, key: &str, start: Option<ClockTime>) -> Result<SimTime, Problem> {
+pub(super) fn time_from_start(
+    at: &Spanned<TimePoint>,
+    key: &str,
+    start: Option<ClockTime>,
+) -> Result<SimTime, Problem> {
     let clock = match *at.get_ref() {
         TimePoint::FromStart(offset) => return Ok(SimTime(offset.nanos())),
         TimePoint::Clock(clock) => clock,

@@ -76,7 +76,8 @@ pub type Firings<'a> = &'a [(SimTime, Option<SimTime>)];
 
 pub fn evaluate(series: &Series, slo: &Slo, firings: Firings, succeeded: u64, failed: u64) -> SloSummary {
     let moment = |at: SimTime| Moment::new(at, series.start_clock);
-    let breached = |row: &super::series::IntervalRow| row.total.success_rate().is_some_and(|r| r < slo.success_rate);
+    let breached =
+        |row: &super::series::IntervalRow| row.total.success_rate().is_some_and(|r| r < slo.success_rate);
     let counted: Vec<_> = series.rows.iter().filter(|row| row.total.success_rate().is_some()).collect();
     let bad: Vec<_> = counted.iter().filter(|row| breached(row)).collect();
     let bad_ns: u64 = bad.iter().map(|row| row.end.since(row.start).0).sum();
@@ -87,7 +88,9 @@ pub fn evaluate(series: &Series, slo: &Slo, firings: Firings, succeeded: u64, fa
     let first = series.rows.iter().position(breached);
     let first_breach = first.map(|i| series.rows[i].start);
     let detected = first_breach.and_then(|breach| {
-        let covering = firings.iter().filter(|(fired, resolved)| *fired <= breach && resolved.is_none_or(|r| r > breach));
+        let covering = firings
+            .iter()
+            .filter(|(fired, resolved)| *fired <= breach && resolved.is_none_or(|r| r > breach));
         let after = firings.iter().filter(|(fired, _)| *fired >= breach);
         covering.chain(after).map(|(fired, _)| *fired).min()
     });
@@ -118,7 +121,11 @@ pub fn evaluate(series: &Series, slo: &Slo, firings: Firings, succeeded: u64, fa
         interval_s: series.interval.as_secs_f64(),
         intervals: counted.len() as u64,
         intervals_met: (counted.len() - bad.len()) as u64,
-        fraction_met: if counted.is_empty() { 1.0 } else { (counted.len() - bad.len()) as f64 / counted.len() as f64 },
+        fraction_met: if counted.is_empty() {
+            1.0
+        } else {
+            (counted.len() - bad.len()) as f64 / counted.len() as f64
+        },
         bad_minutes: bad_ns as f64 / 60e9,
         error_budget_burn: (budget > 0.0).then(|| failed_share / budget),
         first_breach: first_breach.map(moment),
@@ -167,7 +174,18 @@ mod tests {
     fn breach_detection_capacity_and_recovery() {
         let slo = Slo { success_rate: 0.99, recovery: SimDuration::from_secs(180) };
         // Minutes 0-1 fine, 2-4 breached, 5 fine, 6 breached, 7-9 fine; capacity at minute 4.
-        let rates = [(100, 0), (100, 0), (50, 50), (10, 90), (60, 40), (100, 0), (90, 10), (100, 0), (100, 0), (100, 0)];
+        let rates = [
+            (100, 0),
+            (100, 0),
+            (50, 50),
+            (10, 90),
+            (60, 40),
+            (100, 0),
+            (90, 10),
+            (100, 0),
+            (100, 0),
+            (100, 0),
+        ];
         let ready = [4, 4, 4, 4, 6, 6, 6, 6, 6, 6];
         let minute = |m: u64| SimTime(m * 60_000_000_000);
         let firings = [(minute(4), Some(minute(7)))];

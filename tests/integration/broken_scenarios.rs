@@ -73,6 +73,27 @@ macro_rules! broken {
 }
 
 broken! {
+    timeline_unknown_action: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"reboot\"\nservice = \"api\"\n");
+    timeline_missing_time: format!("{BASE}\n[[timeline]]\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\n");
+    timeline_time_after_the_end: format!("{BASE}\n[[timeline]]\nat = \"08:00\"\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\n");
+    timeline_key_the_action_does_not_take: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\nreporting = \"0%\"\n");
+    timeline_missing_key_of_the_action: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"metrics\"\nservice = \"api\"\n");
+    timeline_unknown_service: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"instance_loss\"\nservice = \"ap\"\ncount = 1\n");
+    timeline_reporting_above_100: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"metrics\"\nservice = \"api\"\nreporting = \"120%\"\n");
+    timeline_unknown_limiter: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"limiter\"\nclient = \"app\"\nlimiter = \"finagel\"\n");
+    timeline_zero_multiplier: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"cpu_multiplier\"\nservice = \"api\"\nvalue = 0\n");
+    autoscaler_unknown_preset: format!("{BASE}\n[services.api.autoscaler]\npreset = \"keda\"\nmax = 10\n");
+    autoscaler_unknown_blind_policy: format!("{BASE}\n[services.api.autoscaler]\nmax = 10\nwhen_blind = \"panic\"\n");
+    autoscaler_min_above_max: format!("{BASE}\n[services.api.autoscaler]\nmin = 12\nmax = 10\n");
+    autoscaler_target_zero: format!("{BASE}\n[services.api.autoscaler]\nmax = 10\ntarget = \"0%\"\n");
+    autoscaler_instances_outside_bounds: format!("{BASE}\n[services.api.autoscaler]\nmin = 5\nmax = 10\n");
+    metrics_period_zero: format!("{BASE}\n[services.api.metrics]\nperiod = \"0s\"\n");
+    boot_delay_over_a_day: edit("instances = 4", "instances = 4\nboot_delay = \"2d\"");
+    alert_without_threshold: format!("{BASE}\n[alerts.errors]\nmetric = \"success_rate\"\n");
+    alert_threshold_in_the_wrong_unit: format!("{BASE}\n[alerts.errors]\nmetric = \"latency_p99\"\nabove = \"99%\"\n");
+    alert_service_metric_without_service: format!("{BASE}\n[alerts.stale]\nmetric = \"metrics_staleness\"\nabove = \"10m\"\n");
+    alert_then_without_after: format!("{BASE}\n[alerts.errors]\nmetric = \"success_rate\"\nbelow = \"99%\"\n\n[alerts.errors.then]\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\n");
+    slo_above_100: format!("{BASE}\n[slo]\nsuccess_rate = \"100.5%\"\n");
     unknown_top_level_key: format!("{BASE}\n[metrics]\nperiod = \"15s\"\n");
     unknown_nested_key: edit(r#"cap = "20s","#, r#"cap = "20s", jiter = "full","#);
     unknown_simulation_key: edit(r#"duration = "1h""#, "duration = \"1h\"\nwarmup = \"5m\"");

@@ -7,6 +7,10 @@ use stormsim::stats::summary::RequestSummary;
 /// 200 requests/s for 10 minutes into a service that never answers in time: every attempt
 /// times out after 100 ms, and the client would try 4 times.
 fn dead_service(limiter: Option<&str>) -> RequestSummary {
+    simulate(&dead_scenario(limiter, ""), 1).summary.requests
+}
+
+fn dead_scenario(limiter: Option<&str>, extra: &str) -> stormsim::model::Scenario {
     let limiter_line = limiter.map(|name| format!("limiter = \"{name}\"")).unwrap_or_default();
     let text = format!(
         r#"
@@ -34,11 +38,24 @@ instances = 1
 cores = 1000
 workers = 1000
 cpu = "10s"
+{extra}
 "#
     );
-    let scenario =
-        stormsim::scenario::load_str(&text, "dead.toml").unwrap_or_else(|err| panic!("{err}")).scenario;
-    simulate(&scenario, 1).summary.requests
+    stormsim::scenario::load_str(&text, "dead.toml").unwrap_or_else(|err| panic!("{err}")).scenario
+}
+
+#[test]
+fn a_limiter_switched_on_by_the_timeline_caps_retries_from_then_on() {
+    let extra = "[[timeline]]\nat = \"5m\"\naction = \"limiter\"\nclient = \"app\"\nlimiter = \"grpc\"\n\n\
+                 [[timeline]]\nat = \"8m\"\naction = \"limiter\"\nclient = \"app\"\nlimiter = \"none\"\n";
+    let series = simulate(&dead_scenario(None, extra), 1).series;
+    let amplification = |m: usize| {
+        let row = &series.rows[m].total;
+        row.attempts as f64 / row.offered as f64
+    };
+    assert!(amplification(3) > 3.9, "before: {}", amplification(3));
+    assert!(amplification(6) < 1.1, "grpc on: {}", amplification(6));
+    assert!(amplification(9) > 3.9, "switched off again: {}", amplification(9));
 }
 
 #[test]

@@ -3,6 +3,8 @@
 mod broken_scenarios;
 mod cli;
 mod common;
+mod incidents;
 mod invariants;
 mod limiters;
+mod operations;
 mod queueing;

@@ -25,9 +25,9 @@ use super::request::{Attempt, Request};
 use super::service::{Admission, ServiceState};
 use super::source::{ArrivalProcess, ClassMix};
 use super::spec::{Scenario, SourceKind};
-use operations::Backlog;
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
 use crate::stats::{Recorder, ServiceMeter};
+use operations::Backlog;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which bound stopped a runaway run.
@@ -254,7 +254,13 @@ impl<'a> World<'a> {
             Admission::Rejected => {
                 meter.rejected();
                 let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
-                self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(FailureReason::Rejected));
+                self.release(
+                    now,
+                    attempt.client,
+                    attempt.limiter_epoch,
+                    attempt.permit,
+                    Err(FailureReason::Rejected),
+                );
                 self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
                 self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
             }

@@ -27,9 +27,9 @@ impl World<'_> {
         }
         for (idx, spec) in self.scenario.services.iter().enumerate() {
             let service = ServiceId(idx as u32);
-            let watched = self.scenario.alerts.iter().any(|alert| {
-                matches!(alert.metric, AlertMetric::MetricsStaleness { service } if service == idx)
-            });
+            let watched = self.scenario.alerts.iter().any(
+                |alert| matches!(alert.metric, AlertMetric::MetricsStaleness { service } if service == idx),
+            );
             if spec.autoscaler.is_some() || watched {
                 sim.schedule(SimTime::ZERO.after(spec.metrics.period), Event::MetricsSample { service });
             }
@@ -142,7 +142,13 @@ impl World<'_> {
         self.services[service].fail(instance);
     }
 
-    pub(super) fn on_instance_booted(&mut self, sim: &mut Sim<Event>, service: ServiceId, instance: u32, epoch: u32) {
+    pub(super) fn on_instance_booted(
+        &mut self,
+        sim: &mut Sim<Event>,
+        service: ServiceId,
+        instance: u32,
+        epoch: u32,
+    ) {
         let now = sim.now();
         let warmup = self.scenario.services[service.idx()].lifecycle.warmup;
         if self.services[service.idx()].boot(instance, epoch, now, now.after(warmup)) {
@@ -214,8 +220,12 @@ impl World<'_> {
             .alerts
             .iter()
             .map(|spec| match spec.metric {
-                AlertMetric::SuccessRate { class } => class.map_or(&row.total, |c| &row.classes[c]).success_rate(),
-                AlertMetric::LatencyP99 { class } => class.map_or(&row.total, |c| &row.classes[c]).latency_p99_ms,
+                AlertMetric::SuccessRate { class } => {
+                    class.map_or(&row.total, |c| &row.classes[c]).success_rate()
+                }
+                AlertMetric::LatencyP99 { class } => {
+                    class.map_or(&row.total, |c| &row.classes[c]).latency_p99_ms
+                }
                 AlertMetric::MetricsStaleness { service } => {
                     Some(self.services[service].metrics.staleness(now).as_secs_f64())
                 }
@@ -241,4 +251,3 @@ impl World<'_> {
         }
     }
 }
-

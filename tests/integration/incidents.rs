@@ -1,0 +1,142 @@
+//! The incident replays of `scenarios/incidents/` show their postmortem's signature, and the
+//! signature comes from load, capacity and timeouts: nothing in the files says when to fail.
+
+use crate::common::repo_path;
+use stormsim::model::Scenario;
+use stormsim::simulate;
+use stormsim::stats::{IntervalRow, Series, Summary};
+
+const CPU_REGRESSION: &str = "scenarios/incidents/000-cpu-regression-monday-peak.toml";
+const BLIND_AUTOSCALER: &str = "scenarios/incidents/001-blind-autoscaler.toml";
+
+/// Loads a shipped incident with some of its text replaced (a mitigation or a counterfactual).
+fn load_with(relative: &str, replacements: &[(&str, &str)]) -> Scenario {
+    let mut text = std::fs::read_to_string(repo_path(relative)).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{relative} no longer contains {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    stormsim::scenario::load_str(&text, relative).unwrap_or_else(|err| panic!("{err}")).scenario
+}
+
+fn run(scenario: &Scenario) -> (Summary, Series) {
+    let output = simulate(scenario, scenario.seed);
+    assert!(output.stopped.is_none(), "{:?}", output.summary.stopped_by);
+    (output.summary, output.series)
+}
+
+/// Seconds from the start of a clock time `HH:MM` on the scenario's day (`+1d` after
+/// midnight).
+fn at(scenario: &Scenario, clock: &str, next_day: bool) -> f64 {
+    let (h, m) = clock.split_once(':').unwrap();
+    let secs = h.parse::<f64>().unwrap() * 3600.0 + m.parse::<f64>().unwrap() * 60.0;
+    secs + if next_day { 86_400.0 } else { 0.0 } - scenario.start_clock.unwrap().as_secs_f64()
+}
+
+fn rows_between(series: &Series, from_s: f64, to_s: f64) -> impl Iterator<Item = &IntervalRow> {
+    series.rows.iter().filter(move |row| row.start.as_secs_f64() >= from_s && row.end.as_secs_f64() <= to_s)
+}
+
+fn marker_time(summary: &Summary, kind: &str) -> f64 {
+    summary
+        .timeline
+        .iter()
+        .find(|marker| marker.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} marker"))
+        .at
+        .t_s
+}
+
+#[test]
+fn cpu_regression_fails_only_at_the_peak_with_gateway_timeouts_and_recovers_after_the_scale_out() {
+    let scenario = load_with(CPU_REGRESSION, &[]);
+    let (summary, series) = run(&scenario);
+    let slo = &summary.slo;
+
+    // The morning is clean until the peak: no breach before 09:00.
+    let breach = slo.first_breach.as_ref().expect("the peak breaches the SLO").t_s;
+    assert!(breach > at(&scenario, "09:00", false), "breached at {breach}");
+    assert!(breach < at(&scenario, "09:45", false), "breached at {breach}");
+    for row in rows_between(&series, 0.0, at(&scenario, "09:00", false)) {
+        assert!(row.total.success_rate().unwrap_or(1.0) >= 0.999, "{:?}", row.start);
+    }
+    // The collapse is deep, and it is gateway timeouts (504s), not rejections (503s).
+    let worst = series.rows.iter().filter_map(|row| row.total.success_rate()).fold(1.0, f64::min);
+    assert!(worst < 0.5, "worst interval {worst}");
+    let failed = &summary.requests.failed_by_reason;
+    assert!(failed.timeout > 10 * failed.rejected, "{failed:?}");
+
+    // Detected by the alert within minutes; recovery only after the operator's scale-out
+    // and the boot delay, and a few minutes later at most.
+    assert!(slo.time_to_detect_s.unwrap() <= 600.0, "{:?}", slo.time_to_detect_s);
+    let scale_out = marker_time(&summary, "operator");
+    let recovered = slo.recovered.as_ref().expect("recovers").t_s;
+    let boot = 300.0;
+    assert!(recovered >= scale_out + boot - 60.0, "recovered {recovered}, scale-out {scale_out}");
+    assert!(recovered <= scale_out + boot + 600.0, "recovered {recovered}, scale-out {scale_out}");
+    assert!(slo.capacity_added.as_ref().unwrap().t_s >= scale_out + boot);
+    assert_eq!(summary.services["backend"].instances_ready_max, 24);
+}
+
+#[test]
+fn the_previous_monday_without_the_regression_meets_the_slo() {
+    let scenario = load_with(CPU_REGRESSION, &[("cpu_multiplier = 1.35", "cpu_multiplier = 1.0")]);
+    let (summary, _) = run(&scenario);
+    assert!(summary.slo.first_breach.is_none(), "{:?}", summary.slo.first_breach);
+    assert!(summary.requests.success_rate > 0.999, "{}", summary.requests.success_rate);
+    assert!(summary.alerts.is_empty());
+}
+
+#[test]
+fn blind_autoscaler_holds_the_pool_flat_until_the_morning_outgrows_it() {
+    let scenario = load_with(BLIND_AUTOSCALER, &[]);
+    let (summary, series) = run(&scenario);
+    let outage = at(&scenario, "19:00", false);
+    let operator = marker_time(&summary, "operator");
+
+    // From the metrics outage to the operator's action, the pool does not move, though the
+    // load falls overnight and then more than doubles.
+    let frozen: Vec<u32> =
+        rows_between(&series, outage + 60.0, operator).map(|row| row.services[0].instances_ready).collect();
+    assert!(frozen.windows(2).all(|w| w[0] == w[1]), "the pool moved while blind");
+    let frozen_at = frozen[0];
+    let staleness =
+        rows_between(&series, operator - 60.0, operator).next().unwrap().services[0].metrics_staleness_s;
+    assert!(staleness > 12.0 * 3600.0, "the newest sample is {staleness} s old");
+
+    // Nothing visible overnight; failures begin in the morning once demand passes the
+    // frozen capacity (about 20 requests/s per instance at 100% CPU).
+    let breach = summary.slo.first_breach.as_ref().expect("the morning breaches").t_s;
+    assert!(breach > at(&scenario, "07:00", true), "breached at {breach}");
+    let breach_row = series.rows.iter().find(|row| row.start.as_secs_f64() == breach).unwrap();
+    let offered_per_s = breach_row.total.offered as f64 / 60.0;
+    let capacity = frozen_at as f64 * 20.0;
+    assert!(offered_per_s > 0.8 * capacity, "breach at {offered_per_s}/s with capacity {capacity}/s");
+
+    // Both services on the shared pool fail together.
+    let worst = |class: usize| {
+        rows_between(&series, breach, operator)
+            .filter_map(|row| row.classes[class].success_rate())
+            .fold(1.0, f64::min)
+    };
+    assert!(worst(0) < 0.9 && worst(1) < 0.9, "auth {} telephony {}", worst(0), worst(1));
+
+    // The manual scale-out recovers over minutes (8-minute boot), not at once.
+    let recovered = summary.slo.recovered.as_ref().expect("recovers").t_s;
+    assert!(recovered >= operator + 8.0 * 60.0 - 60.0, "recovered {recovered}, operator {operator}");
+}
+
+#[test]
+fn an_autoscaler_that_scales_out_when_blind_keeps_up() {
+    let scenario = load_with(
+        BLIND_AUTOSCALER,
+        &[("when_blind = \"hold\"", "when_blind = \"scale-out\"\nblind_instances = 30")],
+    );
+    let (summary, series) = run(&scenario);
+    let ready_after_outage = rows_between(&series, at(&scenario, "19:30", false), f64::MAX)
+        .map(|row| row.services[0].instances_ready)
+        .min()
+        .unwrap();
+    assert_eq!(ready_after_outage, 30, "scaled out to blind_instances once the data went stale");
+    assert!(summary.slo.bad_minutes <= 2.0, "{} bad minutes", summary.slo.bad_minutes);
+}
