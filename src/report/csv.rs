@@ -208,7 +208,7 @@ mod tests {
         let series = synthetic_series(5);
         let text = to_string(&series).unwrap();
         let n_columns = header().len();
-        assert_eq!(n_columns, 9 + 7 + 6 + 10);
+        assert_eq!(n_columns, 9 + 7 + 6 + 14 + 1);
         for line in text.lines() {
             assert_eq!(line.split(',').count(), n_columns, "{line}");
         }
