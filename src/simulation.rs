@@ -7,7 +7,9 @@ use crate::engine::rng::{GENERATOR, fnv1a64};
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
 use crate::stats::slo;
-use crate::stats::summary::{AlertFiring, MarkerSummary, Moment, SCHEMA_VERSION, ScenarioInfo, SloSummary};
+use crate::stats::summary::{
+    AlertFiring, MarkerSummary, Moment, RequestSummary, SCHEMA_VERSION, ScenarioInfo, SloSummary,
+};
 use crate::stats::{Series, Summary};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -122,6 +124,15 @@ impl<'a> Simulation<'a> {
             .enumerate()
             .map(|(idx, name)| (name.clone(), recorder.service_summary(idx, elapsed, instances[idx])))
             .collect();
+        let engine = recorder.engine_summary(self.sim.events_popped());
+        let firings = recorder.alert_firings.clone();
+        let series = self.world.recorder.into_series(
+            scenario.interval,
+            scenario.start_clock,
+            class_names,
+            service_names,
+        );
+        let operations = Operations::new(scenario, &series, &firings, &requests);
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -134,52 +145,54 @@ impl<'a> Simulation<'a> {
             requests,
             classes,
             services,
-            slo: SloSummary::placeholder(),
-            alerts: Vec::new(),
-            timeline: Vec::new(),
-            engine: recorder.engine_summary(self.sim.events_popped()),
+            slo: operations.slo,
+            alerts: operations.alerts,
+            timeline: operations.timeline,
+            engine,
         };
-        let firings = recorder.alert_firings.clone();
-        let series = self.world.recorder.into_series(
-            scenario.interval,
-            scenario.start_clock,
-            class_names,
-            service_names,
-        );
-        let summary = with_operations(summary, scenario, &series, &firings);
         RunOutput { summary, series, stopped }
     }
 }
 
-/// Adds the SLO figures, the alerts that fired and the timeline markers.
-fn with_operations(
-    mut summary: Summary,
-    scenario: &Scenario,
-    series: &Series,
-    firings: &[(usize, SimTime, Option<SimTime>)],
-) -> Summary {
-    let moment = |at: SimTime| Moment::new(at, scenario.start_clock);
-    let times: Vec<_> = firings.iter().map(|&(_, fired, resolved)| (fired, resolved)).collect();
-    let requests = &summary.requests;
-    summary.slo = slo::evaluate(series, &scenario.slo, &times, requests.succeeded, requests.failed);
-    summary.alerts = firings
-        .iter()
-        .map(|&(alert, fired, resolved)| AlertFiring {
-            name: scenario.alerts[alert].name.clone(),
-            fired: moment(fired),
-            resolved: resolved.map(moment),
-        })
-        .collect();
-    summary.timeline = series
-        .markers
-        .iter()
-        .map(|marker| MarkerSummary {
-            at: moment(marker.at),
-            kind: marker.kind.name().to_string(),
-            label: marker.label.clone(),
-        })
-        .collect();
-    summary
+/// The summary's SLO figures, the alerts that fired and the timeline markers.
+struct Operations {
+    slo: SloSummary,
+    alerts: Vec<AlertFiring>,
+    timeline: Vec<MarkerSummary>,
+}
+
+impl Operations {
+    fn new(
+        scenario: &Scenario,
+        series: &Series,
+        firings: &[(usize, SimTime, Option<SimTime>)],
+        requests: &RequestSummary,
+    ) -> Operations {
+        let moment = |at: SimTime| Moment::new(at, scenario.start_clock);
+        let times: Vec<_> = firings.iter().map(|&(_, fired, resolved)| (fired, resolved)).collect();
+        let alerts = firings
+            .iter()
+            .map(|&(alert, fired, resolved)| AlertFiring {
+                name: scenario.alerts[alert].name.clone(),
+                fired: moment(fired),
+                resolved: resolved.map(moment),
+            })
+            .collect();
+        let timeline = series
+            .markers
+            .iter()
+            .map(|marker| MarkerSummary {
+                at: moment(marker.at),
+                kind: marker.kind.name().to_string(),
+                label: marker.label.clone(),
+            })
+            .collect();
+        Operations {
+            slo: slo::evaluate(series, &scenario.slo, &times, requests.succeeded, requests.failed),
+            alerts,
+            timeline,
+        }
+    }
 }
 
 /// A one-line, actionable description of why a run stopped early.

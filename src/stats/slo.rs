@@ -50,27 +50,6 @@ pub struct SloSummary {
     pub time_to_recover_s: Option<f64>,
 }
 
-impl SloSummary {
-    /// Figures of a run with no intervals, replaced once the series exists.
-    pub fn placeholder() -> SloSummary {
-        SloSummary {
-            target_success_rate: 1.0,
-            interval_s: 0.0,
-            intervals: 0,
-            intervals_met: 0,
-            fraction_met: 1.0,
-            bad_minutes: 0.0,
-            error_budget_burn: None,
-            first_breach: None,
-            detected: None,
-            time_to_detect_s: None,
-            capacity_added: None,
-            recovered: None,
-            time_to_recover_s: None,
-        }
-    }
-}
-
 /// `(fired, resolved)` of every alert firing, in any order.
 pub type Firings<'a> = &'a [(SimTime, Option<SimTime>)];
 
