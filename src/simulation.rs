@@ -124,7 +124,11 @@ impl<'a> Simulation<'a> {
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario: ScenarioInfo { name: scenario.name.clone(), hash: scenario_hash(scenario) },
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                hash: scenario_hash(scenario),
+                variant: scenario.variant.clone(),
+            },
             seed: self.seed,
             generator: GENERATOR.to_string(),
             partial: stopped.is_some(),
@@ -224,6 +228,7 @@ mod tests {
                 balancer: Balancer::RoundRobin,
                 cpu: vec![CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) }],
             }],
+            variant: None,
         }
     }
 

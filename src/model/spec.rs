@@ -24,6 +24,8 @@ pub struct Scenario {
     pub sources: Vec<Source>,
     pub clients: Vec<Client>,
     pub services: Vec<Service>,
+    /// The `[variants.NAME]` merged into the base, if any.
+    pub variant: Option<String>,
 }
 
 /// Bounds that stop a runaway run with a clear error instead of exhausting memory.

@@ -391,7 +391,11 @@ pub(crate) mod tests {
         Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: "0.1.0".to_owned(),
-            scenario: ScenarioInfo { name: "demo".to_owned(), hash: "9f86d081884c7d65".to_owned() },
+            scenario: ScenarioInfo {
+                name: "demo".to_owned(),
+                hash: "9f86d081884c7d65".to_owned(),
+                variant: None,
+            },
             seed: 7,
             generator: "ChaCha8Rng, one stream per component".to_owned(),
             partial: false,

@@ -71,6 +71,9 @@ pub const QUEUE_CAPACITY: Capacity = Capacity::Unbounded;
 /// Load balancer: round robin (the default of Envoy, nginx and Kubernetes services).
 pub const BALANCER: BalancerFile = BalancerFile::RoundRobin;
 
+/// Statistic of a threshold over replications: the mean (a single run is its own mean).
+pub const STATISTIC: &str = "mean";
+
 // `workers` defaults to `cores`: one worker per core, a CPU-bound pool (see `fill_service`).
 
 /// Fills every omitted key that has a default. `file_label` names the file; its stem is the
@@ -93,6 +96,9 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     }
     for service in file.services.values_mut() {
         fill_service(service);
+    }
+    for threshold in &mut file.thresholds {
+        threshold.statistic.get_or_insert_with(|| filled(STATISTIC.to_string()));
     }
 }
 

@@ -18,15 +18,19 @@ mod defaults;
 mod error;
 pub mod file;
 mod resolve;
+mod thresholds;
 pub mod units;
+mod variants;
 
 use std::path::Path;
 
 pub use error::{Diagnostic, ScenarioError, Stage};
 
+use crate::check::threshold::Threshold;
 use crate::model::Scenario;
 use error::Problem;
 use file::{CpuFile, CpuTable, DistFile, ScenarioFile};
+use serde::Deserialize;
 use toml::Spanned;
 
 /// A loaded scenario.
@@ -37,25 +41,55 @@ pub struct Loaded {
     /// The scenario as TOML with every default made explicit (the `scenario.resolved.toml`
     /// of a run). Loading it gives the same `scenario`.
     pub resolved_toml: String,
+    /// The `[variants.NAME]` of the file, in name order (whichever was applied).
+    pub variants: Vec<String>,
+    /// The file's `[[thresholds]]`, checked against `scenario`.
+    pub thresholds: Vec<Threshold>,
 }
 
 /// Reads and loads the scenario file at `path`; errors name it as given.
 pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    load_variant(path, None)
+}
+
+/// Reads the scenario file at `path` and loads it with the variant `variant` merged in.
+pub fn load_variant(path: &Path, variant: Option<&str>) -> Result<Loaded, ScenarioError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
-    load_str(&text, &path.display().to_string())
+    load_str_variant(&text, &path.display().to_string(), variant)
 }
 
 /// Loads a scenario from its text. `file_label` names it in errors, and its stem is the
 /// default `simulation.name`.
 pub fn load_str(text: &str, file_label: &str) -> Result<Loaded, ScenarioError> {
+    load_str_variant(text, file_label, None)
+}
+
+/// Loads a scenario from its text with the variant `variant` (a `[variants.NAME]` of the
+/// text) merged into the base; `None` loads the base.
+pub fn load_str_variant(text: &str, file_label: &str, variant: Option<&str>) -> Result<Loaded, ScenarioError> {
     let locate = |problem: Problem| problem.locate(text, file_label);
-    let mut file: ScenarioFile =
-        toml::from_str(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let document = toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let split = variants::split(document).map_err(locate)?;
+    let (document, variant_spans) = match variant {
+        Some(name) => split.apply(name).map_err(locate)?,
+        None => (split.base.clone(), Vec::new()),
+    };
+    let in_variant = |problem: Problem| match variant {
+        Some(name) => locate(variants::attribute(problem, name, &variant_spans)),
+        None => locate(problem),
+    };
+    let mut file = ScenarioFile::deserialize(toml::de::Deserializer::from(document))
+        .map_err(|error| in_variant(Problem::from_toml(&error, text)))?;
     defaults::fill(&mut file, file_label);
-    let scenario = resolve::resolve(&file).map_err(locate)?;
-    let resolved_toml = resolved_toml(file).map_err(locate)?;
-    Ok(Loaded { scenario, resolved_toml })
+    let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
+    scenario.variant = variant.map(str::to_string);
+    let thresholds = thresholds::resolve(&file.thresholds, &scenario).map_err(in_variant)?;
+    let mut resolved_toml = resolved_toml(file).map_err(locate)?;
+    if let Some(name) = variant {
+        resolved_toml.insert_str(resolved_toml.find('\n').map_or(0, |end| end + 1), &format!("# Variant \"{name}\" merged into the base.\n"));
+    }
+    Ok(Loaded { scenario, resolved_toml, variants: split.names(), thresholds })
 }
 
 /// The filled file as TOML, with CPU shorthands written as tables.

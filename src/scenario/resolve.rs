@@ -74,6 +74,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         sources,
         clients,
         services,
+        variant: None,
     })
 }
 
