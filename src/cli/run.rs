@@ -22,6 +22,9 @@ pub struct RunArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Run this [variants.NAME] of the scenario (merged into the base)
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 /// Slices a run is advanced in; the progress bar moves once per slice.
@@ -29,7 +32,7 @@ const SLICES: u64 = 200;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = io::stderr().lock();
-    let loaded = match scenario::load(&args.file) {
+    let loaded = match scenario::load_variant(&args.file, args.variant.as_deref()) {
         Ok(loaded) => loaded,
         Err(error) => {
             writeln!(stderr, "{error}")?;

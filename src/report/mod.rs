@@ -119,6 +119,11 @@ impl OutDir {
 
     /// Picks the folder for a run of `scenario_name` with `seed`.
     fn resolve(&self, scenario_name: &str, seed: u64) -> Result<Target, ReportError> {
+        self.resolve_named(&format!("{}-seed{seed}", folder_name(scenario_name)))
+    }
+
+    /// Picks the folder: `--out`, or `<root>/<base>` and then the first free `-N`.
+    fn resolve_named(&self, base: &str) -> Result<Target, ReportError> {
         match self {
             OutDir::Explicit { path, force } => {
                 if path.file_name().is_none() {
@@ -131,8 +136,7 @@ impl OutDir {
                 Ok(Target { path: path.clone(), replace: exists })
             }
             OutDir::Default { root } => {
-                let base = format!("{}-seed{seed}", folder_name(scenario_name));
-                let first = root.join(&base);
+                let first = root.join(base);
                 if fs::symlink_metadata(&first).is_err() {
                     return Ok(Target { path: first, replace: false });
                 }
@@ -159,7 +163,12 @@ fn folder_name(scenario_name: &str) -> String {
 
 /// Writes the run folder for `output` and returns its path.
 pub fn write_run(dir: &OutDir, output: &RunOutput, resolved_toml: &str) -> Result<PathBuf, ReportError> {
-    let target = dir.resolve(&output.summary.scenario.name, output.summary.seed)?;
+    let scenario = &output.summary.scenario;
+    let label = match &scenario.variant {
+        Some(variant) => format!("{}-{variant}", scenario.name),
+        None => scenario.name.clone(),
+    };
+    let target = dir.resolve(&label, output.summary.seed)?;
     write_atomically(&target, |staging| write_files(staging, output, resolved_toml))?;
     Ok(target.path)
 }
@@ -167,7 +176,11 @@ pub fn write_run(dir: &OutDir, output: &RunOutput, resolved_toml: &str) -> Resul
 /// Title of the charts.
 fn chart_title(output: &RunOutput) -> String {
     let summary = &output.summary;
-    let mut res = format!("{} · seed {}", summary.scenario.name, summary.seed);
+    let mut res = summary.scenario.name.clone();
+    if let Some(variant) = &summary.scenario.variant {
+        res.push_str(&format!(" · variant {variant}"));
+    }
+    res.push_str(&format!(" · seed {}", summary.seed));
     if summary.partial {
         res.push_str(" · PARTIAL (stopped early)");
     }
@@ -303,6 +316,42 @@ fn write_atomically(
         staging.committed = true;
     }
     sync_dir(&parent)
+}
+
+/// Writes one file atomically: a hidden temporary file next to `path`, fsynced, then renamed
+/// over it, so readers see the old file or the whole new one. The file's folder must exist.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let name = path.file_name().ok_or_else(|| ReportError::InvalidPath { path: path.to_owned() })?;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let staging = parent.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let res = write_file(&staging, bytes)
+        .and_then(|()| fs::rename(&staging, path).map_err(io_error("rename into place", path)));
+    if res.is_err() {
+        let _ = fs::remove_file(&staging);
+    }
+    res?;
+    sync_dir(&parent)
+}
+
+/// Writes a folder of files atomically, like a run folder: `fill` writes into a staging
+/// folder that is renamed into place. Without `--out` the folder is `<root>/<base_name>`
+/// (then `-2`, `-3`, ...).
+pub fn write_folder(
+    dir: &OutDir,
+    base_name: &str,
+    fill: impl FnOnce(&Path) -> Result<(), ReportError>,
+) -> Result<PathBuf, ReportError> {
+    let target = dir.resolve_named(&folder_name(base_name))?;
+    write_atomically(&target, fill)?;
+    Ok(target.path)
+}
+
+/// Writes `bytes` to `dir/name`, fsynced, for the `fill` of `write_folder`.
+pub fn write_into(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
+    write_file(&dir.join(name), bytes)
 }
 
 /// Only a previous run folder (it has a `summary.json`) or an empty folder may be replaced,
