@@ -272,7 +272,32 @@ pub fn lookup(name: &str) -> Result<&'static Metric, (String, String)> {
         let expected = format!("one of {}", crate::scenario::file::quoted_list(&in_family));
         return Err((message, expected));
     }
-    Err((format!("unknown metric \"{name}\""), format!("one of {}", quoted_names())))
+    let message = match closest(name) {
+        Some(suggestion) => format!("unknown metric \"{name}\" (did you mean \"{suggestion}\"?)"),
+        None => format!("unknown metric \"{name}\""),
+    };
+    Err((message, format!("one of {}", quoted_names())))
+}
+
+/// The metric name nearest to `name` by edit distance, if it is a likely typo of it.
+fn closest(name: &str) -> Option<&'static str> {
+    let (distance, best) = METRICS.iter().map(|metric| (edit_distance(name, metric.name), metric.name)).min()?;
+    (distance <= 2.max(name.len() / 4)).then_some(best)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Every metric name, quoted, for messages.
@@ -368,7 +393,8 @@ mod tests {
     #[test]
     fn unknown_names_list_what_is_valid() {
         let (message, expected) = lookup("sucess_rate").unwrap_err();
-        assert_eq!(message, "unknown metric \"sucess_rate\"");
+        assert_eq!(message, "unknown metric \"sucess_rate\" (did you mean \"success_rate\"?)");
+        assert_eq!(lookup("throughput").unwrap_err().0, "unknown metric \"throughput\"");
         assert!(expected.contains("\"success_rate\"") && expected.contains("\"latency.p99\""), "{expected}");
         let (message, expected) = lookup("latency.p95").unwrap_err();
         assert_eq!(message, "unknown aggregation \"p95\" of latency");

@@ -118,7 +118,7 @@ pub enum Statistic {
     Upper(u8),
 }
 
-const STATISTIC_EXPECTED: &str = r#""mean", "worst", "lower95" or "upper95" (any confidence from 50 to 99.9: "lower90")"#;
+const STATISTIC_EXPECTED: &str = r#""mean", "worst", "lower95" or "upper95" (a bound at any whole confidence from 50 to 99: "lower90")"#;
 
 impl Statistic {
     /// The confidence level of a bound, as a fraction.
@@ -586,7 +586,7 @@ cpu = "1ms"
 
     #[test]
     fn expression_errors_say_what_is_wrong() {
-        assert!(refusal("sucess_rate >= 99%").starts_with("unknown metric \"sucess_rate\"; expected one of \"success_rate\""));
+        assert!(refusal("sucess_rate >= 99%").starts_with("unknown metric \"sucess_rate\" (did you mean \"success_rate\"?); expected one of \"success_rate\""));
         assert_eq!(
             refusal("latency.p95 < 250ms"),
             r#"unknown aggregation "p95" of latency; expected one of "mean", "p50", "p90", "p99", "p999" or "max""#
