@@ -654,6 +654,30 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_variant_run_folder_names_the_variant() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = OutDir::Default { root: root.path().to_owned() };
+        let mut run = output(2);
+        run.summary.scenario.variant = Some("pooled".to_owned());
+        assert_eq!(write_run(&dir, &run, "").unwrap(), root.path().join("demo-pooled-seed7"));
+        assert_eq!(write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(), root.path().join("demo-compare-seed7"));
+        assert_eq!(write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(), root.path().join("demo-compare-seed7-2"));
+    }
+
+    #[test]
+    fn single_files_are_replaced_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("report.xml");
+        write_file_atomically(&path, b"old").unwrap();
+        write_file_atomically(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(entries(root.path()), ["report.xml"], "no temporary file is left");
+        let error = write_file_atomically(&root.path().join("missing/report.xml"), b"x").unwrap_err();
+        assert!(error.to_string().contains("missing"), "{error}");
+        assert_eq!(entries(root.path()), ["report.xml"]);
+    }
+
+    #[test]
     fn folder_names_are_safe() {
         assert_eq!(folder_name("demo"), "demo");
         assert_eq!(folder_name("retry storm/v2"), "retry-storm-v2");

@@ -306,7 +306,66 @@ cpu = { dist = "constant", value = "30.5ms" }
         for path in files {
             let loaded = super::load(&path).unwrap_or_else(|error| panic!("{error}"));
             assert_round_trip(&loaded);
+            for variant in &loaded.variants {
+                let merged = load_variant(&path, Some(variant)).unwrap_or_else(|error| panic!("{error}"));
+                let again = load_str(&merged.resolved_toml, "resolved.toml").unwrap();
+                assert_eq!(again.scenario.variant, None);
+                assert_eq!(again.scenario.services, merged.scenario.services, "{variant}");
+                assert_eq!(again.thresholds, merged.thresholds);
+            }
         }
+    }
+
+    const VARIANTS: &str = r#"
+[variants.big.services.api]
+cores = 8
+cpu = { dist = "exponential", mean = "10ms" }
+
+[variants.budget.clients.app]
+limiter = "finagle"
+"#;
+
+    #[test]
+    fn a_variant_is_merged_into_the_base() {
+        let text = format!("{MINIMAL}{VARIANTS}");
+        let base = load(&text);
+        assert_eq!(base.variants, ["big", "budget"]);
+        assert_eq!((base.scenario.services[0].cores, base.scenario.variant.as_deref()), (4, None));
+        let big = load_str_variant(&text, "t.toml", Some("big")).unwrap();
+        assert_eq!(big.scenario.services[0].cores, 8);
+        assert_eq!(big.scenario.services[0].instances, 2, "keys the variant leaves alone stay");
+        assert_eq!(big.scenario.variant.as_deref(), Some("big"));
+        assert!(big.resolved_toml.contains("# Variant \"big\" merged into the base."));
+        assert!(!big.resolved_toml.contains("variants"), "{}", big.resolved_toml);
+        let budget = load_str_variant(&text, "t.toml", Some("budget")).unwrap();
+        assert!(budget.scenario.clients[0].limiter.is_some());
+        assert_eq!(budget.scenario.services, base.scenario.services);
+    }
+
+    #[test]
+    fn errors_in_a_variant_point_into_it() {
+        let text = format!("{MINIMAL}{VARIANTS}").replace("cores = 8", "cores = 0");
+        let error = load_str_variant(&text, "t.toml", Some("big")).unwrap_err();
+        let diagnostic = error.diagnostic().unwrap();
+        assert_eq!(diagnostic.key, "variants.big.services.api.cores");
+        assert_eq!(text.lines().nth(diagnostic.line - 1), Some("cores = 0"));
+        assert!(load_str_variant(&text, "t.toml", Some("budget")).is_ok(), "another variant is unaffected");
+        let error = load_str_variant(&text, "t.toml", Some("small")).unwrap_err();
+        assert!(error.to_string().starts_with("error: unknown variant \"small\""), "{error}");
+        assert!(error.to_string().contains(r#"expected one of "big" or "budget""#), "{error}");
+    }
+
+    #[test]
+    fn thresholds_are_resolved_and_round_trip() {
+        let text = format!(
+            "{MINIMAL}\n[[thresholds]]\nmetric = \"latency\"\naggregation = \"p99\"\ncomparison = \"<\"\nvalue = \"250ms\"\n\n[[thresholds]]\nmetric = \"utilisation\"\nservice = \"api\"\ncomparison = \"<=\"\nvalue = \"80%\"\nwindow = {{ sliding = \"10m\" }}\nstatistic = \"upper95\"\n"
+        );
+        let loaded = load(&text);
+        let expressions: Vec<String> = loaded.thresholds.iter().map(ToString::to_string).collect();
+        assert_eq!(expressions, ["latency.p99 < 250ms", "utilisation{service=api} <= 80% sliding 10m upper95"]);
+        assert!(loaded.resolved_toml.contains("statistic = \"mean\""), "the default is written out");
+        assert_round_trip(&loaded);
+        assert_eq!(load(&loaded.resolved_toml).thresholds, loaded.thresholds);
     }
 
     proptest::proptest! {
