@@ -213,10 +213,10 @@ impl fmt::Display for Threshold {
 }
 
 impl Threshold {
-    /// Whether two thresholds test the same thing (so one given on the command line
-    /// replaces one from the file).
+    /// Whether two thresholds test the same thing: the same metric, scope, window and
+    /// statistic (so one given on the command line replaces one from the file).
     pub fn same_measure(&self, other: &Threshold) -> bool {
-        self.measure == other.measure
+        self.measure == other.measure && self.statistic == other.statistic
     }
 }
 

@@ -29,7 +29,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// A threshold such as "success_rate >= 99.9%"; replaces the file's on the same metric,
-    /// scope and window, or adds one (repeatable)
+    /// scope, window and statistic, or adds one (repeatable)
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Write a JUnit XML report here (one test case per threshold)
@@ -105,10 +105,11 @@ fn thresholds(
     mut thresholds: Vec<Threshold>,
     scenario: &crate::model::Scenario,
 ) -> Result<Vec<Threshold>, String> {
+    let from_file = thresholds.len();
     for expression in &args.thresholds {
         let threshold = threshold::parse_expression(expression, scenario)
             .map_err(|refusal| format!("in --threshold \"{expression}\": {refusal}"))?;
-        match thresholds.iter_mut().find(|existing| existing.same_measure(&threshold)) {
+        match thresholds[..from_file].iter_mut().find(|existing| existing.same_measure(&threshold)) {
             Some(existing) => *existing = threshold,
             None => thresholds.push(threshold),
         }
