@@ -3,11 +3,10 @@
 //! every target is met, 1 when one is missed, 2 on bad input.
 
 use super::replicate::{self, Job};
-use super::{Exit, first_seeds};
+use super::{Exit, first_seeds, load_or_exit};
 use crate::check::threshold::{self, Threshold};
 use crate::check::{CheckReport, junit, markdown, measure::RunView, verdict};
 use crate::report;
-use crate::scenario;
 use anyhow::Context;
 use clap::Args;
 use std::io::{self, Write};
@@ -48,12 +47,9 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = io::stderr().lock();
-    let loaded = match scenario::load_variant(&args.file, args.variant.as_deref()) {
+    let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
         Ok(loaded) => loaded,
-        Err(error) => {
-            writeln!(stderr, "{error}")?;
-            return Ok(Exit::Usage.into());
-        }
+        Err(code) => return Ok(code),
     };
     let thresholds = match thresholds(&args, loaded.thresholds, &loaded.scenario) {
         Ok(thresholds) => thresholds,

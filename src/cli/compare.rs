@@ -3,9 +3,9 @@
 //! `compare.json` and a chart.
 
 use super::replicate::{self, Job};
-use super::{Exit, first_seeds};
+use super::{CommonArgs, Exit, first_seeds};
 use crate::compare::{self, chart};
-use crate::report::{self, DEFAULT_ROOT, OutDir, ReportError};
+use crate::report::{self, ReportError};
 use crate::scenario::{self, Loaded};
 use anyhow::Context;
 use clap::Args;
@@ -19,6 +19,12 @@ pub const COMPARE_PNG_FILE: &str = "compare.png";
 pub const COMPARE_SVG_FILE: &str = "compare.svg";
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("seed", |arg| arg.help("First seed; every configuration runs seed, seed+1, ... [default: the scenario's `seed`]")),
+    mut_arg("out", |arg| arg.help("Write the compare folder here [default: outputs/<scenario>-compare-seed<N>, then -2, ...]")),
+    mut_arg("force", |arg| arg.help("Replace the --out folder if it holds a previous comparison")),
+    mut_arg("json", |arg| arg.help("Print the comparison as JSON on stdout, and nothing else there")),
+)]
 pub struct CompareArgs {
     /// The scenario file (TOML) with [variants.NAME] tables
     #[arg(value_name = "FILE")]
@@ -29,21 +35,8 @@ pub struct CompareArgs {
     /// Seeds per configuration (seed, seed+1, ...), the same for every configuration
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub replications: u64,
-    /// First seed [default: the scenario's `seed`]
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-    /// Write the compare folder here [default: outputs/<scenario>-compare-seed<N>]
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace the --out folder if it holds a previous comparison
-    #[arg(long, requires = "out")]
-    pub force: bool,
-    /// Print the comparison as JSON on stdout, and nothing else there
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar and no "wrote ..." line on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -55,21 +48,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             return Ok(Exit::Usage.into());
         }
     };
-    let out_dir = match &args.out {
-        Some(path) => OutDir::Explicit { path: path.clone(), force: args.force },
-        None => OutDir::Default { root: PathBuf::from(DEFAULT_ROOT) },
-    };
+    let out_dir = args.common.out_dir();
     if let Err(error) = out_dir.preflight() {
         writeln!(stderr, "error: {error}")?;
         return Ok(Exit::Usage.into());
     }
     let baseline = &configs[0].scenario;
-    let seeds = first_seeds(args.seed.unwrap_or(baseline.seed), args.replications);
+    let seeds = first_seeds(args.common.seed.unwrap_or(baseline.seed), args.replications);
     let jobs: Vec<Job> = configs
         .iter()
         .flat_map(|config| seeds.iter().map(|&seed| Job { scenario: &config.scenario, seed }))
         .collect();
-    let outputs = replicate::run_all(&jobs, args.quiet);
+    let outputs = replicate::run_all(&jobs, args.common.quiet);
     if let Some(message) = replicate::first_stopped(&jobs, &outputs) {
         writeln!(stderr, "error: {message}; no comparison of partial runs")?;
         return Ok(Exit::Stopped.into());
@@ -80,7 +70,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let json = serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
 
     let mut stdout = io::stdout().lock();
-    if args.json {
+    if args.common.json {
         stdout.write_all(json.as_bytes()).context("printing the comparison")?;
     } else {
         let styled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
@@ -99,7 +89,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
     });
     match written {
-        Ok(path) if !args.quiet => writeln!(stderr, "wrote {}", path.display())?,
+        Ok(path) if !args.common.quiet => writeln!(stderr, "wrote {}", path.display())?,
         Ok(_) => {}
         Err(error @ (ReportError::Exists { .. } | ReportError::NotARunFolder { .. } | ReportError::InvalidPath { .. })) => {
             writeln!(stderr, "error: {error}")?;

@@ -115,6 +115,19 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Loads the scenario at `file` with `variant` merged in; on failure prints the located
+/// error and gives the exit code for bad input.
+pub(crate) fn load_or_exit(
+    file: &std::path::Path,
+    variant: Option<&str>,
+    stderr: &mut dyn Write,
+) -> io::Result<Result<crate::scenario::Loaded, ExitCode>> {
+    match crate::scenario::load_variant(file, variant) {
+        Ok(loaded) => Ok(Ok(loaded)),
+        Err(error) => writeln!(stderr, "{error}").map(|()| Err(Exit::Usage.into())),
+    }
+}
+
 /// `n` consecutive seeds from `first` (wrapping past `u64::MAX`).
 pub fn first_seeds(first: u64, n: u64) -> Vec<u64> {
     (0..n).map(|offset| first.wrapping_add(offset)).collect()

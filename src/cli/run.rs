@@ -2,11 +2,10 @@
 //! folder, print the summary.
 
 use super::progress::Progress;
-use super::{CommonArgs, Exit};
+use super::{CommonArgs, Exit, load_or_exit};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::Scenario;
 use crate::report::{self, ReportError};
-use crate::scenario;
 use crate::simulation::{EarlyStop, RunOutput, Simulation};
 use anyhow::Context;
 use clap::Args;
@@ -32,12 +31,9 @@ const SLICES: u64 = 200;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = io::stderr().lock();
-    let loaded = match scenario::load_variant(&args.file, args.variant.as_deref()) {
+    let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
         Ok(loaded) => loaded,
-        Err(error) => {
-            writeln!(stderr, "{error}")?;
-            return Ok(Exit::Usage.into());
-        }
+        Err(code) => return Ok(code),
     };
     // Refuse an --out folder before spending time on the simulation.
     let out_dir = args.common.out_dir();
