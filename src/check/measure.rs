@@ -37,7 +37,9 @@ pub struct Observation {
 impl Measure {
     pub fn observe(&self, run: &RunView<'_>) -> Observation {
         match &self.window {
-            Window::Run => Observation { value: whole_run(self.metric, &self.scope, &run.summary), window: None },
+            Window::Run => {
+                Observation { value: whole_run(self.metric, &self.scope, &run.summary), window: None }
+            }
             Window::Span { start, end, .. } => {
                 let rows: Vec<&IntervalRow> =
                     run.series.rows.iter().filter(|row| row.start >= *start && row.start < *end).collect();
@@ -50,7 +52,8 @@ impl Measure {
                 let mut worst = Observation { value: None, window: None };
                 for group in rows.windows(width) {
                     let Some(value) = windowed(self.metric, &self.scope, run.series, group) else { continue };
-                    let is_worse = worst.value.is_none_or(|current| self.metric.better.worse(value, current) != current);
+                    let is_worse =
+                        worst.value.is_none_or(|current| self.metric.better.worse(value, current) != current);
                     if is_worse {
                         worst = Observation { value: Some(value), window: span_of(group) };
                     }
@@ -67,7 +70,9 @@ fn span_of(rows: &[&IntervalRow]) -> Option<(SimTime, SimTime)> {
 
 /// A figure of `summary.json`.
 fn whole_run(metric: &Metric, scope: &Scope, summary: &Value) -> Option<f64> {
-    let read = |object: &Value| object.pointer(metric.path).and_then(Value::as_f64).map(|value| value * metric.scale);
+    let read = |object: &Value| {
+        object.pointer(metric.path).and_then(Value::as_f64).map(|value| value * metric.scale)
+    };
     match (metric.domain, scope) {
         (Domain::Requests, Scope::All) => read(summary.get("requests")?),
         (Domain::Requests, Scope::Class(name)) => read(summary.get("classes")?.get(name)?),
@@ -146,7 +151,10 @@ mod tests {
         let summary = synthetic_summary();
         assert_eq!(observe("success_rate", Scope::All), Some(summary.requests.success_rate));
         assert_eq!(observe("latency.p99", Scope::Class("login".into())), Some(212.0));
-        assert_eq!(observe("failures.timeout", Scope::All), Some(summary.requests.failed_by_reason.timeout as f64));
+        assert_eq!(
+            observe("failures.timeout", Scope::All),
+            Some(summary.requests.failed_by_reason.timeout as f64)
+        );
         assert_eq!(observe("utilisation", Scope::Service("db".into())), Some(0.41));
         assert_eq!(observe("utilisation", Scope::All), Some(0.873), "the busiest service");
         assert_eq!(observe("instance_hours", Scope::All), Some(2.0 * 72_000.0 / 3600.0), "summed");
@@ -159,8 +167,12 @@ mod tests {
         let run = RunView::new(&output);
         // Rows 20..40 are the synthetic incident; 25..35 lie inside it.
         let span = |from: u64, to: u64| Window::Span {
-            from: crate::scenario::units::TimePoint::FromStart(crate::scenario::units::Duration(crate::engine::SimDuration(minutes(from).0))),
-            to: crate::scenario::units::TimePoint::FromStart(crate::scenario::units::Duration(crate::engine::SimDuration(minutes(to).0))),
+            from: crate::scenario::units::TimePoint::FromStart(crate::scenario::units::Duration(
+                crate::engine::SimDuration(minutes(from).0),
+            )),
+            to: crate::scenario::units::TimePoint::FromStart(crate::scenario::units::Duration(
+                crate::engine::SimDuration(minutes(to).0),
+            )),
             start: minutes(from),
             end: minutes(to),
         };
@@ -177,7 +189,8 @@ mod tests {
         let quiet = measure("success_rate", Scope::All, span(0, 10)).observe(&run);
         assert!(quiet.value.unwrap() > 0.99);
         let p99 = measure("latency.p99", Scope::All, span(0, 10)).observe(&run);
-        let worst_row = output.series.rows[..10].iter().filter_map(|row| row.total.latency_p99_ms).fold(0.0, f64::max);
+        let worst_row =
+            output.series.rows[..10].iter().filter_map(|row| row.total.latency_p99_ms).fold(0.0, f64::max);
         assert_eq!(p99.value, Some(worst_row));
         let empty = measure("success_rate", Scope::All, span(500, 600)).observe(&run);
         assert_eq!((empty.value, empty.window), (None, None));

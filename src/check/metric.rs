@@ -164,7 +164,13 @@ impl PartialEq for Metric {
 }
 
 impl Metric {
-    const fn new(name: &'static str, domain: Domain, path: &'static str, unit: Unit, better: Better) -> Metric {
+    const fn new(
+        name: &'static str,
+        domain: Domain,
+        path: &'static str,
+        unit: Unit,
+        better: Better,
+    ) -> Metric {
         Metric { name, domain, path, scale: 1.0, unit, better, windowed: None }
     }
 
@@ -281,7 +287,8 @@ pub fn lookup(name: &str) -> Result<&'static Metric, (String, String)> {
 
 /// The metric name nearest to `name` by edit distance, if it is a likely typo of it.
 fn closest(name: &str) -> Option<&'static str> {
-    let (distance, best) = METRICS.iter().map(|metric| (edit_distance(name, metric.name), metric.name)).min()?;
+    let (distance, best) =
+        METRICS.iter().map(|metric| (edit_distance(name, metric.name), metric.name)).min()?;
     (distance <= 2.max(name.len() / 4)).then_some(best)
 }
 

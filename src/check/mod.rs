@@ -111,17 +111,26 @@ impl CheckReport {
             }
             notes.push(over);
         }
-        Description { passed: verdict.status.passed(), expression: verdict.threshold.to_string(), observed, note: notes.join("; ") }
+        Description {
+            passed: verdict.status.passed(),
+            expression: verdict.threshold.to_string(),
+            observed,
+            note: notes.join("; "),
+        }
     }
 
     /// The verdict lines for a terminal: a mark, the expression, the observed value, the note.
     pub fn render_text(&self) -> String {
-        let descriptions: Vec<Description> = self.verdicts.iter().map(|verdict| self.describe(verdict)).collect();
+        let descriptions: Vec<Description> =
+            self.verdicts.iter().map(|verdict| self.describe(verdict)).collect();
         let width = descriptions.iter().map(|d| d.expression.chars().count()).max().unwrap_or(0);
         let mut res = String::new();
         for description in &descriptions {
             let mark = if description.passed { "✔" } else { "✘" };
-            res.push_str(&format!("{mark} {:<width$}  observed {}", description.expression, description.observed));
+            res.push_str(&format!(
+                "{mark} {:<width$}  observed {}",
+                description.expression, description.observed
+            ));
             if !description.note.is_empty() {
                 res.push_str(&format!("  ({})", description.note));
             }
@@ -239,7 +248,10 @@ pub(crate) mod tests {
         assert!(lines[0].starts_with("✔ success_rate >= 90% "), "{text}");
         assert!(lines[1].starts_with("✘ success_rate >= 99% sliding 5m  observed "), "{text}");
         assert!(lines[1].contains("misses by ") && lines[1].contains("worst window 06:"), "{text}");
-        assert!(lines[2].starts_with("✘ slo.bad_minutes <= 5m") && lines[2].contains("no value in 2 of 2 runs"), "{text}");
+        assert!(
+            lines[2].starts_with("✘ slo.bad_minutes <= 5m") && lines[2].contains("no value in 2 of 2 runs"),
+            "{text}"
+        );
         assert_eq!(lines[3], "demo (variant budget): 1 of 3 thresholds met (2 runs, seeds 1-2)");
     }
 

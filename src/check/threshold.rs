@@ -118,7 +118,8 @@ pub enum Statistic {
     Upper(u8),
 }
 
-const STATISTIC_EXPECTED: &str = r#""mean", "worst", "lower95" or "upper95" (a bound at any whole confidence from 50 to 99: "lower90")"#;
+const STATISTIC_EXPECTED: &str =
+    r#""mean", "worst", "lower95" or "upper95" (a bound at any whole confidence from 50 to 99: "lower90")"#;
 
 impl Statistic {
     /// The confidence level of a bound, as a fraction.
@@ -140,7 +141,8 @@ impl Statistic {
                 _ => None,
             },
         };
-        statistic.ok_or_else(|| Refusal::new(format!("unknown statistic \"{text}\"")).expected(STATISTIC_EXPECTED))
+        statistic
+            .ok_or_else(|| Refusal::new(format!("unknown statistic \"{text}\"")).expected(STATISTIC_EXPECTED))
     }
 }
 
@@ -242,9 +244,8 @@ pub fn resolve_scope(
 ) -> Result<Scope, Refusal> {
     let name = metric.name;
     match (metric.domain, class, service) {
-        (_, Some(_), Some(_)) => {
-            Err(Refusal::new("a threshold has a class or a service, not both").expected("one of class or service"))
-        }
+        (_, Some(_), Some(_)) => Err(Refusal::new("a threshold has a class or a service, not both")
+            .expected("one of class or service")),
         (_, None, None) => Ok(Scope::All),
         (Domain::Requests, Some(class), None) => {
             let names: Vec<&str> = scenario.classes.iter().map(|class| class.name.as_str()).collect();
@@ -254,10 +255,14 @@ pub fn resolve_scope(
             let names: Vec<&str> = scenario.services.iter().map(|service| service.name.as_str()).collect();
             known(&names, service, "service").map(|()| Scope::Service(service.to_string()))
         }
-        (Domain::Requests, None, Some(_)) => Err(Refusal::new(format!("{name} is measured on requests, not services"))
-            .expected("no scope (all requests) or a class")),
-        (Domain::Service(_), Some(_), None) => Err(Refusal::new(format!("{name} is measured per service, not per class"))
-            .expected("no scope (every service) or a service")),
+        (Domain::Requests, None, Some(_)) => {
+            Err(Refusal::new(format!("{name} is measured on requests, not services"))
+                .expected("no scope (all requests) or a class"))
+        }
+        (Domain::Service(_), Some(_), None) => {
+            Err(Refusal::new(format!("{name} is measured per service, not per class"))
+                .expected("no scope (every service) or a service"))
+        }
         (Domain::Run, _, _) => {
             Err(Refusal::new(format!("{name} is a figure of the whole run")).expected("no class or service"))
         }
@@ -293,7 +298,9 @@ pub fn parse_target(metric: &Metric, text: &str) -> Result<f64, Refusal> {
         Unit::PerSecond => text.parse::<Rate>().map(Rate::per_second).map_err(unit_error),
         Unit::Hours | Unit::Count | Unit::Number => match text.trim().replace('_', "").parse::<f64>() {
             Ok(value) => target_number(metric, value),
-            Err(_) => Err(Refusal::new(format!("\"{text}\" is not a number")).expected(unit_example(metric.unit))),
+            Err(_) => {
+                Err(Refusal::new(format!("\"{text}\" is not a number")).expected(unit_example(metric.unit)))
+            }
         },
     }
 }
@@ -303,7 +310,8 @@ pub fn target_number(metric: &Metric, value: f64) -> Result<f64, Refusal> {
     match metric.unit {
         Unit::Hours | Unit::Count | Unit::Number if value.is_finite() && value >= 0.0 => Ok(value),
         Unit::Hours | Unit::Count | Unit::Number => {
-            Err(Refusal::new(format!("target {value} is not a finite number >= 0")).expected(unit_example(metric.unit)))
+            Err(Refusal::new(format!("target {value} is not a finite number >= 0"))
+                .expected(unit_example(metric.unit)))
         }
         unit => Err(Refusal::new(format!("missing unit in the target {value} of {}", metric.name))
             .expected(unit_example(unit))),
@@ -323,7 +331,12 @@ pub fn unit_example(unit: Unit) -> &'static str {
 }
 
 /// A `from`..`to` window: clock times need the scenario's start; both must fall in the run.
-pub fn resolve_span(metric: &Metric, from: TimePoint, to: TimePoint, scenario: &Scenario) -> Result<Window, Refusal> {
+pub fn resolve_span(
+    metric: &Metric,
+    from: TimePoint,
+    to: TimePoint,
+    scenario: &Scenario,
+) -> Result<Window, Refusal> {
     windowable(metric)?;
     let start = since_start(from, scenario)?;
     let end = since_start(to, scenario)?;
@@ -333,8 +346,11 @@ pub fn resolve_span(metric: &Metric, from: TimePoint, to: TimePoint, scenario: &
     }
     let duration = SimTime(scenario.duration.0);
     if start >= duration {
-        return Err(Refusal::new(format!("window starts at {from}, after the run's end (t+{})", scenario.duration))
-            .expected("a window inside the run"));
+        return Err(Refusal::new(format!(
+            "window starts at {from}, after the run's end (t+{})",
+            scenario.duration
+        ))
+        .expected("a window inside the run"));
     }
     Ok(Window::Span { from, to, start, end: end.min(duration) })
 }
@@ -370,13 +386,17 @@ fn since_start(point: TimePoint, scenario: &Scenario) -> Result<SimTime, Refusal
         TimePoint::FromStart(offset) => Ok(SimTime(offset.nanos())),
         TimePoint::Clock(clock) => {
             let Some(start) = scenario.start_clock else {
-                return Err(Refusal::new(format!("clock time {clock} needs simulation.start"))
-                    .expected(r#"a duration from the start such as "90m", or simulation.start in the scenario"#));
+                return Err(Refusal::new(format!("clock time {clock} needs simulation.start")).expected(
+                    r#"a duration from the start such as "90m", or simulation.start in the scenario"#,
+                ));
             };
             let at = clock.since_midnight();
             if at < start {
-                return Err(Refusal::new(format!("clock time {clock} is before the start {}", clock_text(start)))
-                    .expected("a time at or after the start"));
+                return Err(Refusal::new(format!(
+                    "clock time {clock} is before the start {}",
+                    clock_text(start)
+                ))
+                .expected("a time at or after the start"));
             }
             Ok(SimTime(at.0 - start.0))
         }
@@ -399,23 +419,28 @@ pub fn parse_expression(text: &str, scenario: &Scenario) -> Result<Threshold, Re
     let metric = resolve_metric(name, None)?;
     let scope = resolve_scope(metric, scope_class, scope_service, scenario)?;
     let mut words = right.split_whitespace();
-    let target_text = words
-        .next()
-        .ok_or_else(|| Refusal::new(format!("no target after \"{}\"", comparison.symbol())).expected(unit_example(metric.unit)))?;
+    let target_text = words.next().ok_or_else(|| {
+        Refusal::new(format!("no target after \"{}\"", comparison.symbol()))
+            .expected(unit_example(metric.unit))
+    })?;
     let target = parse_target(metric, target_text)?;
     let mut window = Window::Run;
     let mut statistic = None;
     while let Some(word) = words.next() {
         let mut value_of = |what: &str| {
-            words.next().ok_or_else(|| Refusal::new(format!("\"{word}\" needs {what} after it")).expected(EXPRESSION_EXAMPLE))
+            words.next().ok_or_else(|| {
+                Refusal::new(format!("\"{word}\" needs {what} after it")).expected(EXPRESSION_EXAMPLE)
+            })
         };
         match word {
             "from" if window == Window::Run => {
                 let from = time_point(value_of("a time")?)?;
                 let to_word = value_of("\"to\" and a time")?;
                 if to_word != "to" {
-                    return Err(Refusal::new(format!("expected \"to\" after \"from {from}\", found \"{to_word}\""))
-                        .expected("from TIME to TIME"));
+                    return Err(Refusal::new(format!(
+                        "expected \"to\" after \"from {from}\", found \"{to_word}\""
+                    ))
+                    .expected("from TIME to TIME"));
                 }
                 let to = time_point(value_of("a time")?)?;
                 window = resolve_span(metric, from, to, scenario)?;
@@ -426,14 +451,22 @@ pub fn parse_expression(text: &str, scenario: &Scenario) -> Result<Threshold, Re
                 window = resolve_sliding(metric, length, scenario)?;
             }
             "from" | "sliding" => {
-                return Err(Refusal::new("a threshold has one window").expected("one \"from .. to ..\" or \"sliding\""));
+                return Err(Refusal::new("a threshold has one window")
+                    .expected("one \"from .. to ..\" or \"sliding\""));
             }
-            _ if statistic.is_none() && (word.starts_with("lower") || word.starts_with("upper") || matches!(word, "mean" | "worst")) => {
+            _ if statistic.is_none()
+                && (word.starts_with("lower")
+                    || word.starts_with("upper")
+                    || matches!(word, "mean" | "worst")) =>
+            {
                 statistic = Some(Statistic::parse(word)?);
             }
             _ => {
-                return Err(Refusal::new(format!("unexpected \"{word}\" after the target"))
-                    .expected(format!("\"from TIME to TIME\", \"sliding DURATION\" or a statistic ({STATISTIC_EXPECTED})")));
+                return Err(Refusal::new(format!("unexpected \"{word}\" after the target")).expected(
+                    format!(
+                        "\"from TIME to TIME\", \"sliding DURATION\" or a statistic ({STATISTIC_EXPECTED})"
+                    ),
+                ));
             }
         }
     }
@@ -482,7 +515,9 @@ fn parse_metric_ref(text: &str) -> Result<(&str, Option<&str>, Option<&str>), Re
     match scope.split_once('=').map(|(key, value)| (key.trim(), value.trim())) {
         Some(("class", class)) if !class.is_empty() => Ok((name.trim(), Some(class), None)),
         Some(("service", service)) if !service.is_empty() => Ok((name.trim(), None, Some(service))),
-        _ => Err(Refusal::new(format!("unknown scope {{{scope}}}")).expected("{class=NAME} or {service=NAME}")),
+        _ => {
+            Err(Refusal::new(format!("unknown scope {{{scope}}}")).expected("{class=NAME} or {service=NAME}"))
+        }
     }
 }
 
@@ -579,7 +614,10 @@ cpu = "1ms"
             }
         );
         let threshold = parse("success_rate >= 95% sliding 10m").unwrap();
-        assert_eq!(threshold.measure.window, Window::Sliding { length: "10m".parse().unwrap(), intervals: 10 });
+        assert_eq!(
+            threshold.measure.window,
+            Window::Sliding { length: "10m".parse().unwrap(), intervals: 10 }
+        );
         assert_eq!(parse("instance_hours < 3").unwrap().target, 3.0);
         assert_eq!(parse("instance_hours < 90m").unwrap_err().message, "\"90m\" is not a number");
     }
@@ -592,24 +630,45 @@ cpu = "1ms"
             r#"unknown aggregation "p95" of latency; expected one of "mean", "p50", "p90", "p99", "p999" or "max""#
         );
         assert!(refusal("success_rate 99%").starts_with("no comparison in \"success_rate 99%\""));
-        assert_eq!(refusal("success_rate == 99%"), r#"unsupported comparison "==" in "success_rate == 99%"; expected one of "<", "<=", ">" or ">=""#);
-        assert!(refusal("success_rate >= 99").starts_with("missing % in \"99\" for success_rate; expected a percentage"));
+        assert_eq!(
+            refusal("success_rate == 99%"),
+            r#"unsupported comparison "==" in "success_rate == 99%"; expected one of "<", "<=", ">" or ">=""#
+        );
+        assert!(
+            refusal("success_rate >= 99")
+                .starts_with("missing % in \"99\" for success_rate; expected a percentage")
+        );
         assert!(refusal("latency.p99 < 250").starts_with("missing unit in \"250\""));
         assert!(refusal("success_rate >=").starts_with("no target after \">=\""));
         assert_eq!(
             refusal("success_rate{class=logon} >= 99%"),
             r#"unknown class "logon"; expected one of "browse" or "login""#
         );
-        assert!(refusal("success_rate{service=api} >= 99%").starts_with("success_rate is measured on requests"));
+        assert!(
+            refusal("success_rate{service=api} >= 99%").starts_with("success_rate is measured on requests")
+        );
         assert!(refusal("utilisation{class=login} < 80%").starts_with("utilisation is measured per service"));
         assert!(refusal("success_rate{zone=a} >= 99%").starts_with("unknown scope {zone=a}"));
         assert!(refusal("success_rate >= 99% lower100").starts_with("unknown statistic \"lower100\""));
         assert!(refusal("success_rate >= 99% today").starts_with("unexpected \"today\" after the target"));
-        assert!(refusal("success_rate >= 99% from 09:00 to 08:00").starts_with("window ends at 08:00, not after"));
-        assert!(refusal("success_rate >= 99% from 07:00 to 08:00").starts_with("clock time 07:00 is before the start 08:00"));
+        assert!(
+            refusal("success_rate >= 99% from 09:00 to 08:00").starts_with("window ends at 08:00, not after")
+        );
+        assert!(
+            refusal("success_rate >= 99% from 07:00 to 08:00")
+                .starts_with("clock time 07:00 is before the start 08:00")
+        );
         assert!(refusal("success_rate >= 99% from 09:00 until 10:00").starts_with("expected \"to\" after"));
-        assert!(refusal("success_rate >= 99% sliding 90s").starts_with("sliding window 1m30s is not a whole number of intervals (1m)"));
-        assert!(refusal("latency.mean < 1s sliding 10m").starts_with("latency.mean has no per-interval series"));
-        assert!(refusal("success_rate >= 99% from 5h to 6h").starts_with("window starts at 5h, after the run's end"));
+        assert!(
+            refusal("success_rate >= 99% sliding 90s")
+                .starts_with("sliding window 1m30s is not a whole number of intervals (1m)")
+        );
+        assert!(
+            refusal("latency.mean < 1s sliding 10m").starts_with("latency.mean has no per-interval series")
+        );
+        assert!(
+            refusal("success_rate >= 99% from 5h to 6h")
+                .starts_with("window starts at 5h, after the run's end")
+        );
     }
 }

@@ -58,16 +58,23 @@ pub fn evaluate(threshold: &Threshold, runs: &[RunView<'_>]) -> Verdict {
     let observations: Vec<_> = runs.iter().map(|run| threshold.measure.observe(run)).collect();
     let values: Vec<Option<f64>> = observations.iter().map(|observation| observation.value).collect();
     let present: Option<Vec<f64>> = values.iter().copied().collect();
-    let worst_run = observations
-        .iter()
-        .filter(|observation| observation.value.is_some())
-        .reduce(|a, b| match (a.value, b.value) {
-            (Some(x), Some(y)) if metric.better.worse(x, y) == y && x != y => b,
-            _ => a,
+    let worst_run =
+        observations.iter().filter(|observation| observation.value.is_some()).reduce(|a, b| {
+            match (a.value, b.value) {
+                (Some(x), Some(y)) if metric.better.worse(x, y) == y && x != y => b,
+                _ => a,
+            }
         });
     let window = worst_run.and_then(|observation| observation.window);
     let Some(present) = present.filter(|present| !present.is_empty()) else {
-        return Verdict { threshold: threshold.clone(), status: Status::NoData, observed: None, values, estimate: None, window };
+        return Verdict {
+            threshold: threshold.clone(),
+            status: Status::NoData,
+            observed: None,
+            values,
+            estimate: None,
+            window,
+        };
     };
     let estimate = Estimate::of(&present, CONFIDENCE);
     let observed = match threshold.statistic {
@@ -76,7 +83,9 @@ pub fn evaluate(threshold: &Threshold, runs: &[RunView<'_>]) -> Verdict {
         Statistic::Lower(_) | Statistic::Upper(_) => {
             let confidence = threshold.statistic.confidence().unwrap_or(CONFIDENCE);
             let interval = Estimate::of(&present, confidence).and_then(|estimate| estimate.interval);
-            interval.map(|(low, high)| if matches!(threshold.statistic, Statistic::Lower(_)) { low } else { high })
+            interval.map(
+                |(low, high)| if matches!(threshold.statistic, Statistic::Lower(_)) { low } else { high },
+            )
         }
     };
     let status = match observed {

@@ -117,7 +117,8 @@ fn thresholds(
         ));
     }
     if args.replications < 2
-        && let Some(threshold) = thresholds.iter().find(|threshold| threshold.statistic.confidence().is_some())
+        && let Some(threshold) =
+            thresholds.iter().find(|threshold| threshold.statistic.confidence().is_some())
     {
         return Err(format!(
             "threshold \"{threshold}\" uses a confidence bound ({}), which needs --replications 2 or more",

@@ -67,14 +67,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let mut outputs = outputs.into_iter();
     let runs: Vec<Vec<_>> = configs.iter().map(|_| outputs.by_ref().take(seeds.len()).collect()).collect();
     let comparison = compare::compare(&baseline.name, &seeds, &runs, baseline.interval);
-    let json = serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
+    let json =
+        serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
 
     let mut stdout = io::stdout().lock();
     if args.common.json {
         stdout.write_all(json.as_bytes()).context("printing the comparison")?;
     } else {
-        let styled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-        stdout.write_all(compare::table::render(&comparison, styled).as_bytes()).context("printing the comparison")?;
+        let styled =
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        stdout
+            .write_all(compare::table::render(&comparison, styled).as_bytes())
+            .context("printing the comparison")?;
     }
     stdout.flush().context("printing the comparison")?;
 
@@ -84,14 +88,19 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let written = report::write_folder(&out_dir, &base_name, |dir| {
         report::write_into(dir, COMPARE_FILE, json.as_bytes())?;
         let png = dir.join(COMPARE_PNG_FILE);
-        let svg = report::chart::write_comparison(&png, &runs[0][0].series, &chart::lines(&labels, &runs), &title)
-            .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
+        let svg =
+            report::chart::write_comparison(&png, &runs[0][0].series, &chart::lines(&labels, &runs), &title)
+                .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
     });
     match written {
         Ok(path) if !args.common.quiet => writeln!(stderr, "wrote {}", path.display())?,
         Ok(_) => {}
-        Err(error @ (ReportError::Exists { .. } | ReportError::NotARunFolder { .. } | ReportError::InvalidPath { .. })) => {
+        Err(
+            error @ (ReportError::Exists { .. }
+            | ReportError::NotARunFolder { .. }
+            | ReportError::InvalidPath { .. }),
+        ) => {
             writeln!(stderr, "error: {error}")?;
             return Ok(Exit::Usage.into());
         }

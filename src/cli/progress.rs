@@ -90,38 +90,6 @@ fn si(value: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_reads_well() {
-        let now = SimTime(3600 * 1_000_000_000);
-        let end = SimTime(5 * 3600 * 1_000_000_000);
-        assert_eq!(
-            message(now, end, Duration::from_secs(2), Some(6_400_000)),
-            "1h00m / 5h00m simulated · 3.2M events/s"
-        );
-        assert_eq!(
-            message(now, end, Duration::from_secs(4), None),
-            "1h00m / 5h00m simulated · 900× real time"
-        );
-    }
-
-    #[test]
-    fn template_parses() {
-        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
-    }
-
-    #[test]
-    fn quiet_bar_never_shows() {
-        let mut progress = Progress::start(SimTime(100), true);
-        progress.update(SimTime(50), None);
-        assert_eq!(progress.visibility, Visibility::Never);
-        progress.finish();
-    }
-}
-
 /// Progress of several runs at once (replications, variants), advanced from any thread.
 /// The same rules as [`Progress`]: stderr only, a terminal only, not quiet, and only once
 /// the work has lasted more than a second.
@@ -182,11 +150,47 @@ impl RunsProgress {
         }
         let now = SimTime(self.bar.position().min(self.end.0));
         let done = self.done.load(Ordering::Relaxed);
-        self.bar.set_message(format!("{done}/{} runs · {}", self.runs, message(now, self.end, elapsed, None)));
+        self.bar.set_message(format!(
+            "{done}/{} runs · {}",
+            self.runs,
+            message(now, self.end, elapsed, None)
+        ));
     }
 
     /// Removes the bar (if it was shown).
     pub fn finish(self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_reads_well() {
+        let now = SimTime(3600 * 1_000_000_000);
+        let end = SimTime(5 * 3600 * 1_000_000_000);
+        assert_eq!(
+            message(now, end, Duration::from_secs(2), Some(6_400_000)),
+            "1h00m / 5h00m simulated · 3.2M events/s"
+        );
+        assert_eq!(
+            message(now, end, Duration::from_secs(4), None),
+            "1h00m / 5h00m simulated · 900× real time"
+        );
+    }
+
+    #[test]
+    fn template_parses() {
+        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn quiet_bar_never_shows() {
+        let mut progress = Progress::start(SimTime(100), true);
+        progress.update(SimTime(50), None);
+        assert_eq!(progress.visibility, Visibility::Never);
+        progress.finish();
     }
 }

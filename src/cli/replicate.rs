@@ -54,7 +54,10 @@ pub fn first_stopped(jobs: &[Job<'_>], outputs: &[RunOutput]) -> Option<String> 
             Some(variant) => format!("variant {variant}, seed {}", job.seed),
             None => format!("seed {}", job.seed),
         };
-        format!("the run of {which} stopped early: {}", output.summary.stopped_by.as_deref().unwrap_or("a guard tripped"))
+        format!(
+            "the run of {which} stopped early: {}",
+            output.summary.stopped_by.as_deref().unwrap_or("a guard tripped")
+        )
     })
 }
 

@@ -65,7 +65,11 @@ fn describe(loaded: &scenario::Loaded) -> String {
         res.push_str(&format!(", {}", plural(loaded.thresholds.len(), "threshold")));
     }
     if !loaded.variants.is_empty() {
-        res.push_str(&format!(", {}: {}", plural(loaded.variants.len(), "variant"), loaded.variants.join(", ")));
+        res.push_str(&format!(
+            ", {}: {}",
+            plural(loaded.variants.len(), "variant"),
+            loaded.variants.join(", ")
+        ));
     }
     res
 }

@@ -8,7 +8,8 @@ use crate::stats::IntervalRow;
 /// One line per configuration, `runs[config][seed]`, aligned with the intervals of the
 /// first configuration's first run.
 pub fn lines(labels: &[&str], runs: &[Vec<RunOutput>]) -> Vec<ComparedLine> {
-    let n_rows = runs.first().and_then(|outputs| outputs.first()).map_or(0, |output| output.series.rows.len());
+    let n_rows =
+        runs.first().and_then(|outputs| outputs.first()).map_or(0, |output| output.series.rows.len());
     labels
         .iter()
         .zip(runs)

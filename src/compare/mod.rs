@@ -137,7 +137,8 @@ pub fn compare(scenario: &str, seeds: &[u64], runs: &[Vec<RunOutput>], interval:
             }
         })
         .collect();
-    let views: Vec<Vec<RunView>> = runs.iter().map(|outputs| outputs.iter().map(RunView::new).collect()).collect();
+    let views: Vec<Vec<RunView>> =
+        runs.iter().map(|outputs| outputs.iter().map(RunView::new).collect()).collect();
     let rows = ROWS
         .iter()
         .filter_map(|row| {
@@ -250,7 +251,11 @@ mod tests {
         assert_eq!(Outcome::of(Some(&up), Better::Lower), Outcome::Worse);
         assert_eq!(Outcome::of(Some(&down), Better::Lower), Outcome::Better);
         assert_eq!(Outcome::of(Some(&straddles), Better::Higher), Outcome::Inconclusive);
-        assert_eq!(Outcome::of(Some(&estimate(&[0.0, 0.0])), Better::Higher), Outcome::Inconclusive, "no difference");
+        assert_eq!(
+            Outcome::of(Some(&estimate(&[0.0, 0.0])), Better::Higher),
+            Outcome::Inconclusive,
+            "no difference"
+        );
         assert_eq!(Outcome::of(Some(&estimate(&[1.0])), Better::Higher), Outcome::Inconclusive, "one seed");
         assert_eq!(Outcome::of(None, Better::Higher), Outcome::Inconclusive);
     }
@@ -269,7 +274,11 @@ mod tests {
 
     #[test]
     fn a_comparison_pairs_seeds_and_judges_each_variant() {
-        let all = [runs(None, &[0.90, 0.92, 0.91]), runs(Some("budget"), &[0.95, 0.96, 0.97]), runs(Some("worse"), &[0.80, 0.93, 0.90])];
+        let all = [
+            runs(None, &[0.90, 0.92, 0.91]),
+            runs(Some("budget"), &[0.95, 0.96, 0.97]),
+            runs(Some("worse"), &[0.80, 0.93, 0.90]),
+        ];
         let comparison = compare("demo", &[1, 2, 3], &all, SimDuration::from_secs(60));
         let labels: Vec<&str> = comparison.configs.iter().map(Config::label).collect();
         assert_eq!(labels, ["baseline", "budget", "worse"]);

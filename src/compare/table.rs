@@ -17,14 +17,18 @@ pub fn render(comparison: &Comparison, styled: bool) -> String {
         table.enforce_styling();
     }
     let mut header = vec![Cell::new("metric").add_attribute(Attribute::Bold)];
-    header.extend(comparison.configs.iter().map(|config| Cell::new(config.label()).add_attribute(Attribute::Bold)));
+    header.extend(
+        comparison.configs.iter().map(|config| Cell::new(config.label()).add_attribute(Attribute::Bold)),
+    );
     table.set_header(header);
     for row in &comparison.rows {
         let unit = row.measure.metric.unit;
         let mut cells = vec![Cell::new(row.label)];
         for (idx, estimate) in row.estimates.iter().enumerate() {
             let mut text = mean_with_interval(estimate.as_ref(), unit);
-            if let Some((difference, outcome)) = idx.checked_sub(1).and_then(|variant| row.differences.get(variant)) {
+            if let Some((difference, outcome)) =
+                idx.checked_sub(1).and_then(|variant| row.differences.get(variant))
+            {
                 text.push('\n');
                 text.push_str(&difference_text(difference.as_ref(), *outcome, unit));
             }
@@ -50,7 +54,11 @@ pub fn render(comparison: &Comparison, styled: bool) -> String {
 fn mean_with_interval(estimate: Option<&Estimate>, unit: Unit) -> String {
     match estimate {
         Some(estimate) => match estimate.half_width() {
-            Some(half) => format!("{} ± {}", unit.format(estimate.mean), unit.format_difference(half).trim_start_matches('+')),
+            Some(half) => format!(
+                "{} ± {}",
+                unit.format(estimate.mean),
+                unit.format_difference(half).trim_start_matches('+')
+            ),
             None => unit.format(estimate.mean),
         },
         None => "no value".to_string(),

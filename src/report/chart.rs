@@ -42,7 +42,13 @@ pub fn svg(series: &Series, title: &str) -> Result<String, ChartError> {
     panels_svg(series, &panels(series), title, HEIGHT)
 }
 
-fn write_panels_png(path: &Path, series: &Series, panels: &[Panel], title: &str, height: u32) -> Result<(), ChartError> {
+fn write_panels_png(
+    path: &Path,
+    series: &Series,
+    panels: &[Panel],
+    title: &str,
+    height: u32,
+) -> Result<(), ChartError> {
     register_font()?;
     let root = BitMapBackend::new(path, (WIDTH, height)).into_drawing_area();
     draw(&root, series, panels, title)?;
@@ -77,7 +83,12 @@ const COMPARISON_HEIGHT: u32 = 760;
 
 /// The comparison chart as a PNG at `path` and as an SVG document: the success-rate and
 /// load panels of the run chart, one line per configuration. `axis` gives the intervals.
-pub fn write_comparison(path: &Path, axis: &Series, lines: &[ComparedLine], title: &str) -> Result<String, ChartError> {
+pub fn write_comparison(
+    path: &Path,
+    axis: &Series,
+    lines: &[ComparedLine],
+    title: &str,
+) -> Result<String, ChartError> {
     let rows = &axis.rows;
     let panel_of = |values: fn(&ComparedLine) -> &Vec<Option<f64>>, scale: f64| -> Vec<Line> {
         lines
@@ -744,12 +755,17 @@ mod tests {
         let series = synthetic_series(90);
         let line = |label: &str, scale: f64| ComparedLine {
             label: label.to_owned(),
-            success_rate: series.rows.iter().map(|row| row.total.success_rate().map(|rate| rate * scale)).collect(),
+            success_rate: series
+                .rows
+                .iter()
+                .map(|row| row.total.success_rate().map(|rate| rate * scale))
+                .collect(),
             attempts_per_s: series.rows.iter().map(|row| Some(row.total.attempts as f64 / 60.0)).collect(),
         };
         let dir = tempfile::tempdir().unwrap();
         let png = dir.path().join("compare.png");
-        let svg = write_comparison(&png, &series, &[line("baseline", 1.0), line("budget", 0.9)], "demo").unwrap();
+        let svg =
+            write_comparison(&png, &series, &[line("baseline", 1.0), line("budget", 0.9)], "demo").unwrap();
         assert!(std::fs::metadata(&png).unwrap().len() > 1000);
         assert!(svg.contains("baseline") && svg.contains("budget"));
     }

@@ -660,8 +660,14 @@ pub(crate) mod tests {
         let mut run = output(2);
         run.summary.scenario.variant = Some("pooled".to_owned());
         assert_eq!(write_run(&dir, &run, "").unwrap(), root.path().join("demo-pooled-seed7"));
-        assert_eq!(write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(), root.path().join("demo-compare-seed7"));
-        assert_eq!(write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(), root.path().join("demo-compare-seed7-2"));
+        assert_eq!(
+            write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(),
+            root.path().join("demo-compare-seed7")
+        );
+        assert_eq!(
+            write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(),
+            root.path().join("demo-compare-seed7-2")
+        );
     }
 
     #[test]

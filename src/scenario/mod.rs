@@ -67,9 +67,14 @@ pub fn load_str(text: &str, file_label: &str) -> Result<Loaded, ScenarioError> {
 
 /// Loads a scenario from its text with the variant `variant` (a `[variants.NAME]` of the
 /// text) merged into the base; `None` loads the base.
-pub fn load_str_variant(text: &str, file_label: &str, variant: Option<&str>) -> Result<Loaded, ScenarioError> {
+pub fn load_str_variant(
+    text: &str,
+    file_label: &str,
+    variant: Option<&str>,
+) -> Result<Loaded, ScenarioError> {
     let locate = |problem: Problem| problem.locate(text, file_label);
-    let document = toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let document =
+        toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
     let split = variants::split(document).map_err(locate)?;
     let (document, variant_spans) = match variant {
         Some(name) => split.apply(name).map_err(locate)?,
@@ -87,7 +92,10 @@ pub fn load_str_variant(text: &str, file_label: &str, variant: Option<&str>) -> 
     let thresholds = thresholds::resolve(&file.thresholds, &scenario).map_err(in_variant)?;
     let mut resolved_toml = resolved_toml(file).map_err(locate)?;
     if let Some(name) = variant {
-        resolved_toml.insert_str(resolved_toml.find('\n').map_or(0, |end| end + 1), &format!("# Variant \"{name}\" merged into the base.\n"));
+        resolved_toml.insert_str(
+            resolved_toml.find('\n').map_or(0, |end| end + 1),
+            &format!("# Variant \"{name}\" merged into the base.\n"),
+        );
     }
     Ok(Loaded { scenario, resolved_toml, variants: split.names(), thresholds })
 }
@@ -362,7 +370,10 @@ limiter = "finagle"
         );
         let loaded = load(&text);
         let expressions: Vec<String> = loaded.thresholds.iter().map(ToString::to_string).collect();
-        assert_eq!(expressions, ["latency.p99 < 250ms", "utilisation{service=api} <= 80% sliding 10m upper95"]);
+        assert_eq!(
+            expressions,
+            ["latency.p99 < 250ms", "utilisation{service=api} <= 80% sliding 10m upper95"]
+        );
         assert!(loaded.resolved_toml.contains("statistic = \"mean\""), "the default is written out");
         assert_round_trip(&loaded);
         assert_eq!(load(&loaded.resolved_toml).thresholds, loaded.thresholds);

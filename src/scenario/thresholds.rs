@@ -15,7 +15,11 @@ use crate::model::Scenario;
 
 /// Resolves every threshold of a file against its resolved scenario.
 pub(crate) fn resolve(thresholds: &[ThresholdFile], scenario: &Scenario) -> Result<Vec<Threshold>, Problem> {
-    thresholds.iter().enumerate().map(|(idx, file)| resolve_one(&format!("thresholds[{idx}]"), file, scenario)).collect()
+    thresholds
+        .iter()
+        .enumerate()
+        .map(|(idx, file)| resolve_one(&format!("thresholds[{idx}]"), file, scenario))
+        .collect()
 }
 
 /// A refusal about the value at `span`, under `key`.
@@ -34,7 +38,9 @@ fn resolve_one(key: &str, file: &ThresholdFile, scenario: &Scenario) -> Result<T
     let aggregation = file.aggregation.as_ref();
     let metric = threshold::resolve_metric(file.metric.get_ref(), aggregation.map(|a| a.get_ref().as_str()))
         .map_err(match aggregation {
-            Some(aggregation) if file.metric.get_ref().split_once('.').is_none() => at(aggregation, "aggregation"),
+            Some(aggregation) if file.metric.get_ref().split_once('.').is_none() => {
+                at(aggregation, "aggregation")
+            }
             _ => at(&file.metric, "metric"),
         })?;
     let class = file.class.as_ref();
@@ -53,7 +59,9 @@ fn resolve_one(key: &str, file: &ThresholdFile, scenario: &Scenario) -> Result<T
     let value_at = || located(file.value.span(), format!("{key}.value"));
     let (target, target_text) = match file.value.get_ref() {
         TargetFile::Text(text) => (parse_target(metric, text).map_err(value_at())?, text.clone()),
-        TargetFile::Number(number) => (target_number(metric, *number).map_err(value_at())?, number.to_string()),
+        TargetFile::Number(number) => {
+            (target_number(metric, *number).map_err(value_at())?, number.to_string())
+        }
     };
     let window = match &file.window {
         None => Window::Run,
@@ -80,7 +88,9 @@ fn resolve_window(
 ) -> Result<Window, Refusal> {
     let window = window.get_ref();
     match (&window.from, &window.to, &window.sliding) {
-        (Some(from), Some(to), None) => threshold::resolve_span(metric, *from.get_ref(), *to.get_ref(), scenario),
+        (Some(from), Some(to), None) => {
+            threshold::resolve_span(metric, *from.get_ref(), *to.get_ref(), scenario)
+        }
         (None, None, Some(length)) => threshold::resolve_sliding(metric, *length.get_ref(), scenario),
         _ => Err(Refusal::new("a window is a span or a sliding window")
             .expected(r#"{ from = "08:00", to = "10:00" } or { sliding = "10m" }"#)),

@@ -42,7 +42,9 @@ pub(crate) fn split(mut document: Spanned<DeTable<'_>>) -> Result<Split<'_>, Pro
         let key = format!("{KEY}.{name_text}");
         let span = value.span();
         let DeValue::Table(overrides) = value.into_inner() else {
-            return Problem::new(span, key, format!("variant \"{name_text}\" is not a table")).expected(expected).into_err();
+            return Problem::new(span, key, format!("variant \"{name_text}\" is not a table"))
+                .expected(expected)
+                .into_err();
         };
         if let Some((nested, _)) = overrides.get_key_value(KEY) {
             return Problem::new(nested.span(), format!("{key}.{KEY}"), "variants cannot be nested")
@@ -81,7 +83,8 @@ impl<'i> Split<'i> {
             [only] => format!("\"{only}\""),
             _ => format!("one of {}", quoted_list(&names)),
         };
-        Problem::new(self.key_span.clone().unwrap_or(0..0), KEY, format!("unknown variant \"{name}\"")).expected(expected)
+        Problem::new(self.key_span.clone().unwrap_or(0..0), KEY, format!("unknown variant \"{name}\""))
+            .expected(expected)
     }
 }
 
@@ -179,7 +182,11 @@ cores = 1
         assert!(spans.contains(&cores_span));
         let (document, _) = split.apply("fast").unwrap();
         let api = document.get_ref().get("services").unwrap().get_ref().get("api").unwrap().get_ref();
-        assert_eq!(api.get("cpu").unwrap().get_ref().as_str(), Some("5ms"), "a table is replaced by a string");
+        assert_eq!(
+            api.get("cpu").unwrap().get_ref().as_str(),
+            Some("5ms"),
+            "a table is replaced by a string"
+        );
     }
 
     #[test]
@@ -189,7 +196,10 @@ cores = 1
         assert_eq!(problem.expected.as_deref(), Some(r#"one of "big" or "fast""#));
         assert_eq!(&TEXT[problem.span.clone()], "variants");
         let problem = split_text("[simulation]\n").apply("x").err().unwrap();
-        assert_eq!(problem.expected.as_deref(), Some("a variant, but this file has no [variants.NAME] table"));
+        assert_eq!(
+            problem.expected.as_deref(),
+            Some("a variant, but this file has no [variants.NAME] table")
+        );
     }
 
     #[test]
@@ -197,14 +207,17 @@ cores = 1
         let problem = split(DeTable::parse("variants = 3").unwrap()).err().unwrap();
         assert_eq!(problem.message, "variants is not a table");
         let problem = split(DeTable::parse("[variants]\nfast = 3").unwrap()).err().unwrap();
-        assert_eq!((problem.key.as_str(), problem.message.as_str()), ("variants.fast", "variant \"fast\" is not a table"));
+        assert_eq!(
+            (problem.key.as_str(), problem.message.as_str()),
+            ("variants.fast", "variant \"fast\" is not a table")
+        );
         let problem = split(DeTable::parse("[variants.a.variants.b]\nx = 1").unwrap()).err().unwrap();
         assert_eq!(problem.message, "variants cannot be nested");
     }
 
     #[test]
     fn problems_in_a_variant_name_it() {
-        let spans = vec![10..20];
+        let spans = [10..20, 30..40];
         let problem = attribute(Problem::new(12..13, "services.api.cores", "boom"), "big", &spans);
         assert_eq!(problem.key, "variants.big.services.api.cores");
         let problem = attribute(Problem::new(2..3, "services.api.cores", "boom"), "big", &spans);

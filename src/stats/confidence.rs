@@ -34,7 +34,12 @@ impl Estimate {
         let variance = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let std_dev = variance.sqrt();
         let half_width = t_quantile(0.5 + confidence / 2.0, (n - 1) as f64) * std_dev / (n as f64).sqrt();
-        Some(Estimate { n, mean, std_dev: Some(std_dev), interval: Some((mean - half_width, mean + half_width)) })
+        Some(Estimate {
+            n,
+            mean,
+            std_dev: Some(std_dev),
+            interval: Some((mean - half_width, mean + half_width)),
+        })
     }
 
     /// Half the width of the interval.
@@ -45,12 +50,13 @@ impl Estimate {
 
 /// The estimate of `variant - baseline` over pairs run on the same seed; pairs where either
 /// side has no value are left out.
-pub fn paired_difference(baseline: &[Option<f64>], variant: &[Option<f64>], confidence: f64) -> Option<Estimate> {
-    let differences: Vec<f64> = baseline
-        .iter()
-        .zip(variant)
-        .filter_map(|(base, other)| Some((*other)? - (*base)?))
-        .collect();
+pub fn paired_difference(
+    baseline: &[Option<f64>],
+    variant: &[Option<f64>],
+    confidence: f64,
+) -> Option<Estimate> {
+    let differences: Vec<f64> =
+        baseline.iter().zip(variant).filter_map(|(base, other)| Some((*other)? - (*base)?)).collect();
     Estimate::of(&differences, confidence)
 }
 

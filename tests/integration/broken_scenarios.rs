@@ -145,12 +145,15 @@ fn check_broken_variant(toml: &str, variant: &str) -> String {
 
 /// `BASE` with a `[variants.pooled]` that gives the API more cores and a tighter timeout.
 fn with_variant(extra: &str) -> String {
-    format!("{BASE}\n[variants.pooled.services.api]\ncores = 4\n{extra}\n[variants.pooled.clients.app]\ntimeout = \"1s\"\n")
+    format!(
+        "{BASE}\n[variants.pooled.services.api]\ncores = 4\n{extra}\n[variants.pooled.clients.app]\ntimeout = \"1s\"\n"
+    )
 }
 
 #[test]
 fn the_base_with_a_variant_is_valid() {
-    let loaded = load_str_variant(&with_variant(""), FILE, Some("pooled")).unwrap_or_else(|error| panic!("{error}"));
+    let loaded =
+        load_str_variant(&with_variant(""), FILE, Some("pooled")).unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(loaded.scenario.services[0].cores, 4);
     assert_eq!(loaded.variants, ["pooled"]);
 }

@@ -107,13 +107,17 @@ fn check_exits_1_and_writes_junit_and_markdown_when_a_target_is_missed() {
 
     let page = fs::read_to_string(&markdown).unwrap();
     assert!(page.starts_with("## stormsim check: storm failed\n"), "{page}");
-    let rows: Vec<&str> = page.lines().filter(|line| line.starts_with("| ✅") || line.starts_with("| ❌")).collect();
+    let rows: Vec<&str> =
+        page.lines().filter(|line| line.starts_with("| ✅") || line.starts_with("| ❌")).collect();
     assert_eq!(rows.len(), 3, "{page}");
     assert!(rows.iter().all(|row| row.matches(" | ").count() == 3), "four cells per row: {page}");
-    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(|entry| {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        name.starts_with('.').then_some(name)
-    }).collect();
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            name.starts_with('.').then_some(name)
+        })
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
 }
 
@@ -122,9 +126,18 @@ fn check_exits_2_on_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path());
     let refused = |args: &[&str], message: &str| {
-        stormsim().arg("check").arg(arg(&file)).args(args).assert().code(2).stderr(predicate::str::contains(message));
+        stormsim()
+            .arg("check")
+            .arg(arg(&file))
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
     };
-    refused(&["--threshold", "sucess_rate >= 99%"], "in --threshold \"sucess_rate >= 99%\": unknown metric \"sucess_rate\" (did you mean \"success_rate\"?)");
+    refused(
+        &["--threshold", "sucess_rate >= 99%"],
+        "in --threshold \"sucess_rate >= 99%\": unknown metric \"sucess_rate\" (did you mean \"success_rate\"?)",
+    );
     refused(&["--threshold", "latency.p99 < 250"], "missing unit in \"250\"");
     refused(&["--variant", "budgte"], "unknown variant \"budgte\" at ");
     refused(&["--variant", "budgte"], "expected one of \"bigger\" or \"budget\"");
@@ -137,12 +150,18 @@ fn check_exits_2_on_bad_input() {
         .args(["check", arg(&typo)])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown metric \"amplificaton\" (did you mean \"amplification\"?) at "))
+        .stderr(predicate::str::contains(
+            "unknown metric \"amplificaton\" (did you mean \"amplification\"?) at ",
+        ))
         .stderr(predicate::str::contains("typo.toml:34:10 (thresholds[1].metric)"));
 
     let bare = dir.path().join("bare.toml");
     fs::write(&bare, STORM.split("[[thresholds]]").next().unwrap()).unwrap();
-    stormsim().args(["check", arg(&bare)]).assert().code(2).stderr(predicate::str::contains("has no thresholds to check"));
+    stormsim()
+        .args(["check", arg(&bare)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no thresholds to check"));
 }
 
 #[test]
@@ -151,7 +170,17 @@ fn check_replicates_over_seeds_and_prints_json() {
     let file = scenario(dir.path());
     let run = || {
         let assert = stormsim()
-            .args(["check", arg(&file), "--variant", "budget", "--replications", "3", "--seed", "5", "--json"])
+            .args([
+                "check",
+                arg(&file),
+                "--variant",
+                "budget",
+                "--replications",
+                "3",
+                "--seed",
+                "5",
+                "--json",
+            ])
             .args(["--threshold", "success_rate >= 50% lower95", "--threshold", "success_rate >= 60%"])
             .assert()
             .code(0);
@@ -181,14 +210,28 @@ fn compare_finds_the_retry_budget_better() {
     let file = scenario(dir.path());
     let out = dir.path().join("cmp");
     let assert = stormsim()
-        .args(["compare", arg(&file), "--variants", "budget", "--replications", "3", "--out", arg(&out), "--json"])
+        .args([
+            "compare",
+            arg(&file),
+            "--variants",
+            "budget",
+            "--replications",
+            "3",
+            "--out",
+            arg(&out),
+            "--json",
+        ])
         .assert()
         .code(0);
-    let json: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).expect("only JSON on stdout");
+    let json: serde_json::Value =
+        serde_json::from_slice(&assert.get_output().stdout).expect("only JSON on stdout");
     assert_eq!(json["seeds"], serde_json::json!([1, 2, 3]));
-    let configs: Vec<&str> = json["configs"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let configs: Vec<&str> =
+        json["configs"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(configs, ["baseline", "budget"]);
-    let metric = |name: &str| json["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == name).unwrap().clone();
+    let metric = |name: &str| {
+        json["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == name).unwrap().clone()
+    };
     let success = metric("success_rate");
     assert_eq!(success["differences"][0]["verdict"], "better", "{success:#}");
     assert!(success["differences"][0]["difference"]["mean"].as_f64().unwrap() > 0.0);
@@ -197,7 +240,8 @@ fn compare_finds_the_retry_budget_better() {
     assert_eq!(amplification["differences"][0]["verdict"], "better", "{amplification:#}");
     assert_eq!(success["results"][0]["values"].as_array().unwrap().len(), 3);
     // The folder holds the same JSON and the chart.
-    let written: serde_json::Value = serde_json::from_slice(&fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("compare.json")).unwrap()).unwrap();
     assert_eq!(written, json);
     for chart in ["compare.png", "compare.svg"] {
         assert!(fs::metadata(out.join(chart)).unwrap().len() > 1000, "{chart}");
@@ -214,7 +258,11 @@ fn compare_prints_a_table_and_names_its_folder() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("storm · 3 configurations · seeds 1-2"))
-        .stdout(predicate::str::contains("baseline").and(predicate::str::contains("bigger")).and(predicate::str::contains("budget")))
+        .stdout(
+            predicate::str::contains("baseline")
+                .and(predicate::str::contains("bigger"))
+                .and(predicate::str::contains("budget")),
+        )
         .stdout(predicate::str::contains("peak amplification"))
         .stdout(predicate::str::contains("better"))
         .stderr(predicate::str::contains("wrote outputs/storm-compare-seed1"));
@@ -238,7 +286,8 @@ fn run_and_validate_know_variants() {
         .code(0)
         .stdout(predicate::str::contains("storm · variant budget · seed 1"));
     let folder = dir.path().join("outputs/storm-budget-seed1");
-    let summary: serde_json::Value = serde_json::from_slice(&fs::read(folder.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(folder.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["scenario"]["variant"], "budget");
     let resolved = fs::read_to_string(folder.join("scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("limiter = \"finagle\""), "the resolved scenario is the merged one");
