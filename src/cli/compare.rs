@@ -3,7 +3,7 @@
 //! `compare.json` and a chart.
 
 use super::replicate::{self, Job};
-use super::{CommonArgs, Exit, first_seeds};
+use super::{CommonArgs, Exit, first_seeds, report_written};
 use crate::compare::{self, chart};
 use crate::report::{self, ReportError};
 use crate::scenario::{self, Loaded};
@@ -93,20 +93,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
     });
-    match written {
-        Ok(path) if !args.common.quiet => writeln!(stderr, "wrote {}", path.display())?,
-        Ok(_) => {}
-        Err(
-            error @ (ReportError::Exists { .. }
-            | ReportError::NotARunFolder { .. }
-            | ReportError::InvalidPath { .. }),
-        ) => {
-            writeln!(stderr, "error: {error}")?;
-            return Ok(Exit::Usage.into());
-        }
-        Err(error) => return Err(error.into()),
-    }
-    Ok(Exit::Ok.into())
+    Ok(report_written(written, args.common.quiet, &mut stderr)?.unwrap_or(Exit::Ok.into()))
 }
 
 /// The baseline, then each variant asked for (all of them by default), loaded; or the

@@ -128,6 +128,34 @@ pub(crate) fn load_or_exit(
     }
 }
 
+/// Says where a folder was written (unless quiet), or why not. A refused `--out` is bad
+/// input: the message is printed and the exit code returned for the caller to end with.
+/// Any other failure is an internal error.
+pub(crate) fn report_written(
+    written: Result<PathBuf, crate::report::ReportError>,
+    quiet: bool,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<Option<ExitCode>> {
+    use crate::report::ReportError;
+    match written {
+        Ok(path) => {
+            if !quiet {
+                writeln!(stderr, "wrote {}", path.display())?;
+            }
+            Ok(None)
+        }
+        Err(
+            error @ (ReportError::Exists { .. }
+            | ReportError::NotARunFolder { .. }
+            | ReportError::InvalidPath { .. }),
+        ) => {
+            writeln!(stderr, "error: {error}")?;
+            Ok(Some(Exit::Usage.into()))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// `n` consecutive seeds from `first` (wrapping past `u64::MAX`).
 pub fn first_seeds(first: u64, n: u64) -> Vec<u64> {
     (0..n).map(|offset| first.wrapping_add(offset)).collect()

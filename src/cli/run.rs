@@ -2,10 +2,10 @@
 //! folder, print the summary.
 
 use super::progress::Progress;
-use super::{CommonArgs, Exit, load_or_exit};
+use super::{CommonArgs, Exit, load_or_exit, report_written};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::Scenario;
-use crate::report::{self, ReportError};
+use crate::report;
 use crate::simulation::{EarlyStop, RunOutput, Simulation};
 use anyhow::Context;
 use clap::Args;
@@ -112,21 +112,8 @@ pub(crate) fn report(
     }
     stdout.flush().context("printing the summary")?;
 
-    match written {
-        Ok(path) => {
-            if !common.quiet {
-                writeln!(stderr, "wrote {}", path.display())?;
-            }
-        }
-        Err(
-            error @ (ReportError::Exists { .. }
-            | ReportError::NotARunFolder { .. }
-            | ReportError::InvalidPath { .. }),
-        ) => {
-            writeln!(stderr, "error: {error}")?;
-            return Ok(Exit::Usage.into());
-        }
-        Err(error) => return Err(error.into()),
+    if let Some(code) = report_written(written, common.quiet, stderr)? {
+        return Ok(code);
     }
 
     let summary = &output.summary;
