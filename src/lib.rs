@@ -5,7 +5,9 @@
 //! happens into histograms and interval series; `report` writes the results and `cli` is
 //! the command line. See ARCHITECTURE.md for the map.
 
+pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod model;
 pub mod report;

@@ -136,7 +136,11 @@ impl<'a> Simulation<'a> {
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario: ScenarioInfo { name: scenario.name.clone(), hash: scenario_hash(scenario) },
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                hash: scenario_hash(scenario),
+                variant: scenario.variant.clone(),
+            },
             seed: self.seed,
             generator: GENERATOR.to_string(),
             partial: stopped.is_some(),
@@ -281,6 +285,7 @@ mod tests {
             timeline: vec![],
             alerts: vec![],
             slo: Default::default(),
+            variant: None,
         }
     }
 

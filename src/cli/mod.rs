@@ -9,13 +9,16 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success (also when stdout is closed early: a broken pipe) |
-//! | 1 | a target was missed (reserved for `check`) |
+//! | 1 | a target was missed (`check`) |
 //! | 2 | usage error (clap), scenario error, or an `--out` folder that may not be written (exists without `--force`, or is not a run folder) |
 //! | 3 | a guard stopped the run early; the partial run folder was still written |
 //! | 130 | interrupted (Ctrl-C or SIGTERM); what was simulated was written, marked partial |
 //! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
 
+pub mod check;
+pub mod compare;
 pub mod progress;
+pub mod replicate;
 pub mod run;
 pub mod validate;
 
@@ -40,6 +43,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check scenario files without running them.
     Validate(validate::ValidateArgs),
+    /// Run a scenario and hold it to its thresholds; exit 1 if one is missed.
+    Check(check::CheckArgs),
+    /// Compare a scenario's variants with its baseline on the same seeds.
+    Compare(compare::CompareArgs),
 }
 
 /// Flags shared by the verbs that run simulations.
@@ -95,6 +102,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let res = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Compare(args) => compare::run(args),
     };
     match res {
         Ok(code) => code,
@@ -104,6 +113,52 @@ pub fn run(cli: Cli) -> ExitCode {
             Exit::Internal.into()
         }
     }
+}
+
+/// Loads the scenario at `file` with `variant` merged in; on failure prints the located
+/// error and gives the exit code for bad input.
+pub(crate) fn load_or_exit(
+    file: &std::path::Path,
+    variant: Option<&str>,
+    stderr: &mut dyn Write,
+) -> io::Result<Result<crate::scenario::Loaded, ExitCode>> {
+    match crate::scenario::load_variant(file, variant) {
+        Ok(loaded) => Ok(Ok(loaded)),
+        Err(error) => writeln!(stderr, "{error}").map(|()| Err(Exit::Usage.into())),
+    }
+}
+
+/// Says where a folder was written (unless quiet), or why not. A refused `--out` is bad
+/// input: the message is printed and the exit code returned for the caller to end with.
+/// Any other failure is an internal error.
+pub(crate) fn report_written(
+    written: Result<PathBuf, crate::report::ReportError>,
+    quiet: bool,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<Option<ExitCode>> {
+    use crate::report::ReportError;
+    match written {
+        Ok(path) => {
+            if !quiet {
+                writeln!(stderr, "wrote {}", path.display())?;
+            }
+            Ok(None)
+        }
+        Err(
+            error @ (ReportError::Exists { .. }
+            | ReportError::NotARunFolder { .. }
+            | ReportError::InvalidPath { .. }),
+        ) => {
+            writeln!(stderr, "error: {error}")?;
+            Ok(Some(Exit::Usage.into()))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `n` consecutive seeds from `first` (wrapping past `u64::MAX`).
+pub fn first_seeds(first: u64, n: u64) -> Vec<u64> {
+    (0..n).map(|offset| first.wrapping_add(offset)).collect()
 }
 
 /// A closed stdout (`stormsim run ... | head`) is the reader's choice, not a failure.

@@ -90,6 +90,79 @@ fn si(value: f64) -> String {
     }
 }
 
+/// Progress of several runs at once (replications, variants), advanced from any thread.
+/// The same rules as [`Progress`]: stderr only, a terminal only, not quiet, and only once
+/// the work has lasted more than a second.
+pub struct RunsProgress {
+    bar: ProgressBar,
+    end: SimTime,
+    runs: u64,
+    done: std::sync::atomic::AtomicU64,
+    started: Instant,
+    allowed: bool,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl RunsProgress {
+    /// A bar for `runs` runs of `each` simulated time.
+    pub fn start(runs: u64, each: SimTime, quiet: bool) -> RunsProgress {
+        let end = SimTime(each.0.saturating_mul(runs).max(1));
+        let bar = ProgressBar::with_draw_target(Some(end.0), ProgressDrawTarget::hidden());
+        let style = ProgressStyle::with_template(TEMPLATE)
+            .map(|style| style.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        RunsProgress {
+            bar,
+            end,
+            runs,
+            done: 0.into(),
+            started: Instant::now(),
+            allowed: !quiet && std::io::stderr().is_terminal(),
+            shown: false.into(),
+        }
+    }
+
+    /// Adds simulated time covered by one of the runs.
+    pub fn advance(&self, simulated: SimDuration) {
+        self.bar.inc(simulated.0);
+        self.refresh();
+    }
+
+    /// Marks a run as finished.
+    pub fn run_done(&self) {
+        self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.refresh();
+    }
+
+    fn refresh(&self) {
+        use std::sync::atomic::Ordering;
+        if !self.allowed {
+            return;
+        }
+        let elapsed = self.started.elapsed();
+        if !self.shown.load(Ordering::Relaxed) {
+            if elapsed <= SHOW_AFTER || self.shown.swap(true, Ordering::Relaxed) {
+                return;
+            }
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(250));
+        }
+        let now = SimTime(self.bar.position().min(self.end.0));
+        let done = self.done.load(Ordering::Relaxed);
+        self.bar.set_message(format!(
+            "{done}/{} runs · {}",
+            self.runs,
+            message(now, self.end, elapsed, None)
+        ));
+    }
+
+    /// Removes the bar (if it was shown).
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,10 @@
 //! folder, print the summary.
 
 use super::progress::Progress;
-use super::{CommonArgs, Exit};
+use super::{CommonArgs, Exit, load_or_exit, report_written};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::Scenario;
-use crate::report::{self, ReportError};
-use crate::scenario;
+use crate::report;
 use crate::simulation::{EarlyStop, RunOutput, Simulation};
 use anyhow::Context;
 use clap::Args;
@@ -22,6 +21,9 @@ pub struct RunArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Run this [variants.NAME] of the scenario (merged into the base)
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 /// Slices a run is advanced in; the progress bar moves once per slice.
@@ -29,12 +31,9 @@ const SLICES: u64 = 200;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = io::stderr().lock();
-    let loaded = match scenario::load(&args.file) {
+    let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
         Ok(loaded) => loaded,
-        Err(error) => {
-            writeln!(stderr, "{error}")?;
-            return Ok(Exit::Usage.into());
-        }
+        Err(code) => return Ok(code),
     };
     // Refuse an --out folder before spending time on the simulation.
     let out_dir = args.common.out_dir();
@@ -113,21 +112,8 @@ pub(crate) fn report(
     }
     stdout.flush().context("printing the summary")?;
 
-    match written {
-        Ok(path) => {
-            if !common.quiet {
-                writeln!(stderr, "wrote {}", path.display())?;
-            }
-        }
-        Err(
-            error @ (ReportError::Exists { .. }
-            | ReportError::NotARunFolder { .. }
-            | ReportError::InvalidPath { .. }),
-        ) => {
-            writeln!(stderr, "error: {error}")?;
-            return Ok(Exit::Usage.into());
-        }
-        Err(error) => return Err(error.into()),
+    if let Some(code) = report_written(written, common.quiet, stderr)? {
+        return Ok(code);
     }
 
     let summary = &output.summary;

@@ -25,9 +25,9 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = io::stderr().lock();
     let mut n_failed = 0usize;
     for file in &args.files {
-        match scenario::load(file) {
+        match load_with_variants(file) {
             Ok(loaded) if args.print_config => stdout.write_all(loaded.resolved_toml.as_bytes())?,
-            Ok(loaded) => writeln!(stdout, "ok: {} ({})", file.display(), describe(&loaded.scenario))?,
+            Ok(loaded) => writeln!(stdout, "ok: {} ({})", file.display(), describe(&loaded))?,
             Err(error) => {
                 n_failed += 1;
                 writeln!(stderr, "{error}")?;
@@ -43,14 +43,35 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     Ok(Exit::Usage.into())
 }
 
-/// `2 sources, 1 service, duration 5h00m`.
-fn describe(scenario: &Scenario) -> String {
-    format!(
+/// Loads the base scenario, then each of its variants; the first error stops.
+fn load_with_variants(file: &std::path::Path) -> Result<scenario::Loaded, scenario::ScenarioError> {
+    let loaded = scenario::load(file)?;
+    for variant in &loaded.variants {
+        scenario::load_variant(file, Some(variant))?;
+    }
+    Ok(loaded)
+}
+
+/// `2 sources, 1 service, duration 5h00m`, then thresholds and variants when there are.
+fn describe(loaded: &scenario::Loaded) -> String {
+    let scenario: &Scenario = &loaded.scenario;
+    let mut res = format!(
         "{}, {}, duration {}",
         plural(scenario.sources.len(), "source"),
         plural(scenario.services.len(), "service"),
         SimDuration(scenario.duration.0),
-    )
+    );
+    if !loaded.thresholds.is_empty() {
+        res.push_str(&format!(", {}", plural(loaded.thresholds.len(), "threshold")));
+    }
+    if !loaded.variants.is_empty() {
+        res.push_str(&format!(
+            ", {}: {}",
+            plural(loaded.variants.len(), "variant"),
+            loaded.variants.join(", ")
+        ));
+    }
+    res
 }
 
 fn plural(n: usize, noun: &str) -> String {

@@ -27,6 +27,8 @@ pub struct Scenario {
     pub sources: Vec<Source>,
     pub clients: Vec<Client>,
     pub services: Vec<Service>,
+    /// The `[variants.NAME]` merged into the base, if any.
+    pub variant: Option<String>,
     /// Faults and operator actions at stated times, sorted by time.
     pub timeline: Vec<TimelineEntry>,
     pub alerts: Vec<AlertSpec>,

@@ -36,25 +36,94 @@ pub struct ChartError(String);
 
 /// Draws the chart of `series` as a PNG at `path`.
 pub fn write_png(path: &Path, series: &Series, title: &str) -> Result<(), ChartError> {
-    register_font()?;
-    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-    draw(&root, series, title)?;
-    root.present().map_err(to_chart_error)
+    write_panels_png(path, series, &panels(series), title, HEIGHT)
 }
 
 /// Draws the chart of `series` as an SVG document.
 pub fn svg(series: &Series, title: &str) -> Result<String, ChartError> {
+    panels_svg(series, &panels(series), title, HEIGHT)
+}
+
+fn write_panels_png(
+    path: &Path,
+    series: &Series,
+    panels: &[Panel],
+    title: &str,
+    height: u32,
+) -> Result<(), ChartError> {
+    register_font()?;
+    let root = BitMapBackend::new(path, (WIDTH, height)).into_drawing_area();
+    draw(&root, series, panels, title)?;
+    root.present().map_err(to_chart_error)
+}
+
+fn panels_svg(series: &Series, panels: &[Panel], title: &str, height: u32) -> Result<String, ChartError> {
     register_font()?;
     let mut res = String::new();
     {
-        let root = SVGBackend::with_string(&mut res, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, series, title)?;
+        let root = SVGBackend::with_string(&mut res, (WIDTH, height)).into_drawing_area();
+        draw(&root, series, panels, title)?;
         root.present().map_err(to_chart_error)?;
     }
     if !res.ends_with('\n') {
         res.push('\n');
     }
     Ok(res)
+}
+
+/// One line per configuration (a baseline and its variants) on a comparison chart: its
+/// success rate (a fraction) and attempts per second in each interval of the time axis,
+/// `None` where there is no value.
+pub struct ComparedLine {
+    pub label: String,
+    pub success_rate: Vec<Option<f64>>,
+    pub attempts_per_s: Vec<Option<f64>>,
+}
+
+/// Height of a comparison chart (two panels).
+const COMPARISON_HEIGHT: u32 = 760;
+
+/// The comparison chart as a PNG at `path` and as an SVG document: the success-rate and
+/// load panels of the run chart, one line per configuration. `axis` gives the intervals.
+pub fn write_comparison(
+    path: &Path,
+    axis: &Series,
+    lines: &[ComparedLine],
+    title: &str,
+) -> Result<String, ChartError> {
+    let rows = &axis.rows;
+    let panel_of = |values: fn(&ComparedLine) -> &Vec<Option<f64>>, scale: f64| -> Vec<Line> {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(idx, compared)| Line {
+                label: compared.label.clone(),
+                color: PALETTE[idx % PALETTE.len()],
+                width: if idx == 0 { 3 } else { 2 },
+                points: rows
+                    .iter()
+                    .zip(values(compared))
+                    .map(|(row, value)| (midpoint_hours(row), value.map(|value| value * scale)))
+                    .collect(),
+            })
+            .collect()
+    };
+    let panels = [
+        Panel {
+            caption: "Success rate of requests finished in each interval (mean over seeds)",
+            y_desc: "success rate (%)",
+            scale: Scale::Fixed { top: 100.0 },
+            lines: panel_of(|line| &line.success_rate, 100.0),
+        },
+        Panel {
+            caption: "Attempts per second, retries included (mean over seeds)",
+            y_desc: "attempts per second",
+            scale: Scale::Linear { min_top: 1.0 },
+            lines: panel_of(|line| &line.attempts_per_s, 1.0),
+        },
+    ];
+    write_panels_png(path, axis, &panels, title, COMPARISON_HEIGHT)?;
+    panels_svg(axis, &panels, title, COMPARISON_HEIGHT)
 }
 
 /// Registers the embedded font with plotters, once per process.
@@ -481,11 +550,12 @@ fn compact_number(value: f64) -> String {
 // ---------------------------------------------------------------------------------------
 // Drawing.
 
-/// Fills `root`: the title, then the five panels stacked, the bottom one carrying the
-/// time labels.
+/// Fills `root`: the title, then the panels stacked, the bottom one carrying the time
+/// labels.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     series: &Series,
+    panels: &[Panel],
     title: &str,
 ) -> Result<(), ChartError>
 where
@@ -497,10 +567,9 @@ where
         .titled(title, (FONT, 26).into_font().color(&BLACK))
         .map_err(to_chart_error)?;
     let (_, body_height) = body.dim_in_pixel();
-    let panels = panels(series);
-    let n_panels = panels.len() as u32;
-    let panel_height = body_height.saturating_sub(TIME_AXIS_HEIGHT) / n_panels;
-    let breakpoints: Vec<i32> = (1..n_panels).map(|k| (k * panel_height) as i32).collect();
+    let n_panels = panels.len();
+    let panel_height = body_height.saturating_sub(TIME_AXIS_HEIGHT) / n_panels.max(1) as u32;
+    let breakpoints: Vec<i32> = (1..n_panels as u32).map(|k| (k * panel_height) as i32).collect();
     let areas = body.split_by_breakpoints::<i32, i32, _, _>([], breakpoints);
 
     let time = TimeAxis::new(series);
@@ -742,6 +811,26 @@ mod tests {
                 .collect();
         }
         series
+    }
+
+    #[test]
+    fn renders_a_comparison() {
+        let series = synthetic_series(90);
+        let line = |label: &str, scale: f64| ComparedLine {
+            label: label.to_owned(),
+            success_rate: series
+                .rows
+                .iter()
+                .map(|row| row.total.success_rate().map(|rate| rate * scale))
+                .collect(),
+            attempts_per_s: series.rows.iter().map(|row| Some(row.total.attempts as f64 / 60.0)).collect(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("compare.png");
+        let svg =
+            write_comparison(&png, &series, &[line("baseline", 1.0), line("budget", 0.9)], "demo").unwrap();
+        assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+        assert!(svg.contains("baseline") && svg.contains("budget"));
     }
 
     #[test]

@@ -119,6 +119,11 @@ impl OutDir {
 
     /// Picks the folder for a run of `scenario_name` with `seed`.
     fn resolve(&self, scenario_name: &str, seed: u64) -> Result<Target, ReportError> {
+        self.resolve_named(&format!("{}-seed{seed}", folder_name(scenario_name)))
+    }
+
+    /// Picks the folder: `--out`, or `<root>/<base>` and then the first free `-N`.
+    fn resolve_named(&self, base: &str) -> Result<Target, ReportError> {
         match self {
             OutDir::Explicit { path, force } => {
                 if path.file_name().is_none() {
@@ -131,8 +136,7 @@ impl OutDir {
                 Ok(Target { path: path.clone(), replace: exists })
             }
             OutDir::Default { root } => {
-                let base = format!("{}-seed{seed}", folder_name(scenario_name));
-                let first = root.join(&base);
+                let first = root.join(base);
                 if fs::symlink_metadata(&first).is_err() {
                     return Ok(Target { path: first, replace: false });
                 }
@@ -159,7 +163,12 @@ fn folder_name(scenario_name: &str) -> String {
 
 /// Writes the run folder for `output` and returns its path.
 pub fn write_run(dir: &OutDir, output: &RunOutput, resolved_toml: &str) -> Result<PathBuf, ReportError> {
-    let target = dir.resolve(&output.summary.scenario.name, output.summary.seed)?;
+    let scenario = &output.summary.scenario;
+    let label = match &scenario.variant {
+        Some(variant) => format!("{}-{variant}", scenario.name),
+        None => scenario.name.clone(),
+    };
+    let target = dir.resolve(&label, output.summary.seed)?;
     write_atomically(&target, |staging| write_files(staging, output, resolved_toml))?;
     Ok(target.path)
 }
@@ -167,7 +176,11 @@ pub fn write_run(dir: &OutDir, output: &RunOutput, resolved_toml: &str) -> Resul
 /// Title of the charts.
 fn chart_title(output: &RunOutput) -> String {
     let summary = &output.summary;
-    let mut res = format!("{} · seed {}", summary.scenario.name, summary.seed);
+    let mut res = summary.scenario.name.clone();
+    if let Some(variant) = &summary.scenario.variant {
+        res.push_str(&format!(" · variant {variant}"));
+    }
+    res.push_str(&format!(" · seed {}", summary.seed));
     if summary.partial {
         res.push_str(" · PARTIAL (stopped early)");
     }
@@ -305,6 +318,42 @@ fn write_atomically(
     sync_dir(&parent)
 }
 
+/// Writes one file atomically: a hidden temporary file next to `path`, fsynced, then renamed
+/// over it, so readers see the old file or the whole new one. The file's folder must exist.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let name = path.file_name().ok_or_else(|| ReportError::InvalidPath { path: path.to_owned() })?;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let staging = parent.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let res = write_file(&staging, bytes)
+        .and_then(|()| fs::rename(&staging, path).map_err(io_error("rename into place", path)));
+    if res.is_err() {
+        let _ = fs::remove_file(&staging);
+    }
+    res?;
+    sync_dir(&parent)
+}
+
+/// Writes a folder of files atomically, like a run folder: `fill` writes into a staging
+/// folder that is renamed into place. Without `--out` the folder is `<root>/<base_name>`
+/// (then `-2`, `-3`, ...).
+pub fn write_folder(
+    dir: &OutDir,
+    base_name: &str,
+    fill: impl FnOnce(&Path) -> Result<(), ReportError>,
+) -> Result<PathBuf, ReportError> {
+    let target = dir.resolve_named(&folder_name(base_name))?;
+    write_atomically(&target, fill)?;
+    Ok(target.path)
+}
+
+/// Writes `bytes` to `dir/name`, fsynced, for the `fill` of `write_folder`.
+pub fn write_into(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
+    write_file(&dir.join(name), bytes)
+}
+
 /// Only a previous run folder (it has a `summary.json`) or an empty folder may be replaced,
 /// so `--out ~ --force` cannot delete a home directory.
 fn check_replaceable(path: &Path) -> Result<(), ReportError> {
@@ -394,7 +443,11 @@ pub(crate) mod tests {
         Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: "0.1.0".to_owned(),
-            scenario: ScenarioInfo { name: "demo".to_owned(), hash: "9f86d081884c7d65".to_owned() },
+            scenario: ScenarioInfo {
+                name: "demo".to_owned(),
+                hash: "9f86d081884c7d65".to_owned(),
+                variant: None,
+            },
             seed: 7,
             generator: "ChaCha8Rng, one stream per component".to_owned(),
             partial: false,
@@ -421,8 +474,8 @@ pub(crate) mod tests {
                 detected: Some(Moment { t_s: 10_200.0, clock: Some("08:50:00".to_owned()) }),
                 time_to_detect_s: Some(300.0),
                 capacity_added: None,
-                recovered: Some(Moment { t_s: 12_180.0, clock: Some("09:23:00".to_owned()) }),
-                time_to_recover_s: Some(2_280.0),
+                recovered: None,
+                time_to_recover_s: None,
             },
             alerts: vec![AlertFiring {
                 name: "errors".to_owned(),
@@ -631,6 +684,36 @@ pub(crate) mod tests {
         write_atomically(&target, |_| Err(ReportError::NoFreeName { path: path.clone() })).unwrap_err();
         assert_eq!(entries(root.path()), ["run"]);
         assert_eq!(fs::read_to_string(path.join(SCENARIO_FILE)).unwrap(), "old\n");
+    }
+
+    #[test]
+    fn a_variant_run_folder_names_the_variant() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = OutDir::Default { root: root.path().to_owned() };
+        let mut run = output(2);
+        run.summary.scenario.variant = Some("pooled".to_owned());
+        assert_eq!(write_run(&dir, &run, "").unwrap(), root.path().join("demo-pooled-seed7"));
+        assert_eq!(
+            write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(),
+            root.path().join("demo-compare-seed7")
+        );
+        assert_eq!(
+            write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(),
+            root.path().join("demo-compare-seed7-2")
+        );
+    }
+
+    #[test]
+    fn single_files_are_replaced_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("report.xml");
+        write_file_atomically(&path, b"old").unwrap();
+        write_file_atomically(&path, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(entries(root.path()), ["report.xml"], "no temporary file is left");
+        let error = write_file_atomically(&root.path().join("missing/report.xml"), b"x").unwrap_err();
+        assert!(error.to_string().contains("missing"), "{error}");
+        assert_eq!(entries(root.path()), ["report.xml"]);
     }
 
     #[test]

@@ -15,9 +15,13 @@ use std::fmt::Write as _;
 /// Renders the summary; `styled` adds bold and colour for a terminal.
 pub fn render(summary: &Summary, styled: bool) -> String {
     let mut res = String::new();
+    let name = match &summary.scenario.variant {
+        Some(variant) => format!("{} · variant {variant}", summary.scenario.name),
+        None => summary.scenario.name.clone(),
+    };
     let mut headline = format!(
         "{} · seed {} · {} simulated · {} events",
-        summary.scenario.name,
+        name,
         summary.seed,
         SimDuration::from_secs_f64(summary.simulated_s),
         count(summary.engine.events_handled),

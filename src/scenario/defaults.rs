@@ -106,6 +106,8 @@ pub const SLO_RECOVERY: Duration = Duration(SimDuration::from_secs(600));
 
 /// An alert fires as soon as its condition holds (`for` 0, as in Prometheus).
 pub const ALERT_FOR: Duration = Duration(SimDuration::ZERO);
+/// Statistic of a threshold over replications: the mean (a single run is its own mean).
+pub const STATISTIC: &str = "mean";
 
 // `workers` defaults to `cores`: one worker per core, a CPU-bound pool (see `fill_service`).
 
@@ -135,6 +137,9 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     }
     for service in file.services.values_mut() {
         fill_service(service);
+    }
+    for threshold in &mut file.thresholds {
+        threshold.statistic.get_or_insert_with(|| filled(STATISTIC.to_string()));
     }
 }
 

@@ -196,8 +196,11 @@ fn key_path(error: &toml::de::Error, text: &str, offset: usize, message: &str) -
     let field = named_key(message);
     let candidate = key_at(&entries, offset).unwrap_or_default();
     let candidate_without_indices = without_indices(&candidate);
-    let agrees = candidate_without_indices == toml_path
-        || field.is_some_and(|field| candidate_without_indices == join_key(&toml_path, field));
+    // A value merged in from a `[variants.NAME]` table sits under `variants.NAME.` in the text.
+    let matches = |path: &str| {
+        candidate_without_indices == path || candidate_without_indices.ends_with(&format!(".{path}"))
+    };
+    let agrees = matches(&toml_path) || field.is_some_and(|field| matches(&join_key(&toml_path, field)));
     let mut path = if agrees { candidate } else { toml_path };
     if let Some(field) = field
         && !path.ends_with(&format!(".{field}"))

@@ -44,6 +44,9 @@ pub struct ScenarioFile {
     pub alerts: Named<AlertFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloFile>,
+    /// `[[thresholds]]`: the targets `stormsim check` gates on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdFile>,
 }
 
 /// `[simulation]`: what the run covers.
@@ -342,6 +345,48 @@ pub struct CpuTable {
     pub p99: Option<Spanned<Duration>>,
 }
 
+/// `[[thresholds]]`: a metric, an optional scope and window, a comparison and a target.
+/// Names and values are checked against the metric vocabulary when resolving.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdFile {
+    /// `"success_rate"`, `"latency.p99"`, ...; the aggregation may be given apart.
+    pub metric: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Spanned<String>>,
+    pub comparison: Spanned<ComparisonFile>,
+    pub value: Spanned<TargetFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Spanned<WindowFile>>,
+    /// Over replications: `"mean"`, `"worst"`, `"lower95"`, `"upper95"`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<Spanned<String>>,
+}
+
+/// A threshold's target: text with a unit (`"99.9%"`, `"250ms"`) or a bare number.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TargetFile {
+    Text(String),
+    Number(f64),
+}
+
+/// `window = { from = "08:00", to = "10:00" }` or `window = { sliding = "10m" }`; which
+/// combinations are valid is checked when resolving.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Spanned<TimePoint>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Spanned<TimePoint>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sliding: Option<Spanned<Duration>>,
+}
+
 /// A queue capacity: a count, or `"unbounded"`. A negative count is refused when resolving,
 /// where the message can name the key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -473,6 +518,16 @@ keyword_enum!(
     }
 );
 
+keyword_enum!(
+    /// `comparison` of a threshold.
+    ComparisonFile, "comparison" {
+        Less => "<",
+        LessOrEqual => "<=",
+        Greater => ">",
+        GreaterOrEqual => ">=",
+    }
+);
+
 /// `"a", "b" or "c"` for a message.
 pub fn quoted_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|item| format!("\"{item}\"")).collect();
@@ -577,6 +632,47 @@ impl<'de> Visitor<'de> for CpuFileVisitor {
 
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<CpuFile, A::Error> {
         CpuTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(CpuFile::Table)
+    }
+}
+
+impl<'de> Deserialize<'de> for TargetFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TargetFileVisitor)
+    }
+}
+
+struct TargetFileVisitor;
+
+impl Visitor<'_> for TargetFileVisitor {
+    type Value = TargetFile;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(r#"a target such as "99.9%", "250ms" or 1.5"#)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<TargetFile, E> {
+        Ok(TargetFile::Text(text.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<TargetFile, E> {
+        Ok(TargetFile::Number(value as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<TargetFile, E> {
+        Ok(TargetFile::Number(value as f64))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<TargetFile, E> {
+        Ok(TargetFile::Number(value))
+    }
+}
+
+impl Serialize for TargetFile {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TargetFile::Text(text) => serializer.serialize_str(text),
+            TargetFile::Number(value) => serializer.serialize_f64(*value),
+        }
     }
 }
 

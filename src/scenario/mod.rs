@@ -19,15 +19,19 @@ mod error;
 pub mod file;
 mod operations;
 mod resolve;
+mod thresholds;
 pub mod units;
+mod variants;
 
 use std::path::Path;
 
 pub use error::{Diagnostic, ScenarioError, Stage};
 
+use crate::check::threshold::Threshold;
 use crate::model::Scenario;
 use error::Problem;
 use file::{CpuFile, CpuTable, DistFile, ScenarioFile};
+use serde::Deserialize;
 use toml::Spanned;
 
 /// A loaded scenario.
@@ -38,25 +42,63 @@ pub struct Loaded {
     /// The scenario as TOML with every default made explicit (the `scenario.resolved.toml`
     /// of a run). Loading it gives the same `scenario`.
     pub resolved_toml: String,
+    /// The `[variants.NAME]` of the file, in name order (whichever was applied).
+    pub variants: Vec<String>,
+    /// The file's `[[thresholds]]`, checked against `scenario`.
+    pub thresholds: Vec<Threshold>,
 }
 
 /// Reads and loads the scenario file at `path`; errors name it as given.
 pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    load_variant(path, None)
+}
+
+/// Reads the scenario file at `path` and loads it with the variant `variant` merged in.
+pub fn load_variant(path: &Path, variant: Option<&str>) -> Result<Loaded, ScenarioError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
-    load_str(&text, &path.display().to_string())
+    load_str_variant(&text, &path.display().to_string(), variant)
 }
 
 /// Loads a scenario from its text. `file_label` names it in errors, and its stem is the
 /// default `simulation.name`.
 pub fn load_str(text: &str, file_label: &str) -> Result<Loaded, ScenarioError> {
+    load_str_variant(text, file_label, None)
+}
+
+/// Loads a scenario from its text with the variant `variant` (a `[variants.NAME]` of the
+/// text) merged into the base; `None` loads the base.
+pub fn load_str_variant(
+    text: &str,
+    file_label: &str,
+    variant: Option<&str>,
+) -> Result<Loaded, ScenarioError> {
     let locate = |problem: Problem| problem.locate(text, file_label);
-    let mut file: ScenarioFile =
-        toml::from_str(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let document =
+        toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let split = variants::split(document).map_err(locate)?;
+    let (document, variant_spans) = match variant {
+        Some(name) => split.apply(name).map_err(locate)?,
+        None => (split.base.clone(), Vec::new()),
+    };
+    let in_variant = |problem: Problem| match variant {
+        Some(name) => locate(variants::attribute(problem, name, &variant_spans)),
+        None => locate(problem),
+    };
+    let mut file = ScenarioFile::deserialize(toml::de::Deserializer::from(document))
+        .map_err(|error| in_variant(Problem::from_toml(&error, text)))?;
     defaults::fill(&mut file, file_label);
-    let scenario = resolve::resolve(&file).map_err(locate)?;
-    let resolved_toml = resolved_toml(file).map_err(locate)?;
-    Ok(Loaded { scenario, resolved_toml })
+    let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
+    scenario.variant = variant.map(str::to_string);
+    let thresholds = thresholds::resolve(&file.thresholds, &scenario).map_err(in_variant)?;
+    let mut resolved_toml = resolved_toml(file).map_err(locate)?;
+    if let Some(name) = variant {
+        resolved_toml.insert_str(
+            resolved_toml.find('\n').map_or(0, |end| end + 1),
+            &format!("# Variant \"{name}\" merged into the base.\n"),
+        );
+    }
+    Ok(Loaded { scenario, resolved_toml, variants: split.names(), thresholds })
 }
 
 /// The filled file as TOML, with CPU shorthands written as tables.
@@ -273,7 +315,69 @@ cpu = { dist = "constant", value = "30.5ms" }
         for path in files {
             let loaded = super::load(&path).unwrap_or_else(|error| panic!("{error}"));
             assert_round_trip(&loaded);
+            for variant in &loaded.variants {
+                let merged = load_variant(&path, Some(variant)).unwrap_or_else(|error| panic!("{error}"));
+                let again = load_str(&merged.resolved_toml, "resolved.toml").unwrap();
+                assert_eq!(again.scenario.variant, None);
+                assert_eq!(again.scenario.services, merged.scenario.services, "{variant}");
+                assert_eq!(again.thresholds, merged.thresholds);
+            }
         }
+    }
+
+    const VARIANTS: &str = r#"
+[variants.big.services.api]
+cores = 8
+cpu = { dist = "exponential", mean = "10ms" }
+
+[variants.budget.clients.app]
+limiter = "finagle"
+"#;
+
+    #[test]
+    fn a_variant_is_merged_into_the_base() {
+        let text = format!("{MINIMAL}{VARIANTS}");
+        let base = load(&text);
+        assert_eq!(base.variants, ["big", "budget"]);
+        assert_eq!((base.scenario.services[0].cores, base.scenario.variant.as_deref()), (4, None));
+        let big = load_str_variant(&text, "t.toml", Some("big")).unwrap();
+        assert_eq!(big.scenario.services[0].cores, 8);
+        assert_eq!(big.scenario.services[0].instances, 2, "keys the variant leaves alone stay");
+        assert_eq!(big.scenario.variant.as_deref(), Some("big"));
+        assert!(big.resolved_toml.contains("# Variant \"big\" merged into the base."));
+        assert!(!big.resolved_toml.contains("variants"), "{}", big.resolved_toml);
+        let budget = load_str_variant(&text, "t.toml", Some("budget")).unwrap();
+        assert!(budget.scenario.clients[0].limiter.is_some());
+        assert_eq!(budget.scenario.services, base.scenario.services);
+    }
+
+    #[test]
+    fn errors_in_a_variant_point_into_it() {
+        let text = format!("{MINIMAL}{VARIANTS}").replace("cores = 8", "cores = 0");
+        let error = load_str_variant(&text, "t.toml", Some("big")).unwrap_err();
+        let diagnostic = error.diagnostic().unwrap();
+        assert_eq!(diagnostic.key, "variants.big.services.api.cores");
+        assert_eq!(text.lines().nth(diagnostic.line - 1), Some("cores = 0"));
+        assert!(load_str_variant(&text, "t.toml", Some("budget")).is_ok(), "another variant is unaffected");
+        let error = load_str_variant(&text, "t.toml", Some("small")).unwrap_err();
+        assert!(error.to_string().starts_with("error: unknown variant \"small\""), "{error}");
+        assert!(error.to_string().contains(r#"expected one of "big" or "budget""#), "{error}");
+    }
+
+    #[test]
+    fn thresholds_are_resolved_and_round_trip() {
+        let text = format!(
+            "{MINIMAL}\n[[thresholds]]\nmetric = \"latency\"\naggregation = \"p99\"\ncomparison = \"<\"\nvalue = \"250ms\"\n\n[[thresholds]]\nmetric = \"utilisation\"\nservice = \"api\"\ncomparison = \"<=\"\nvalue = \"80%\"\nwindow = {{ sliding = \"10m\" }}\nstatistic = \"upper95\"\n"
+        );
+        let loaded = load(&text);
+        let expressions: Vec<String> = loaded.thresholds.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            expressions,
+            ["latency.p99 < 250ms", "utilisation{service=api} <= 80% sliding 10m upper95"]
+        );
+        assert!(loaded.resolved_toml.contains("statistic = \"mean\""), "the default is written out");
+        assert_round_trip(&loaded);
+        assert_eq!(load(&loaded.resolved_toml).thresholds, loaded.thresholds);
     }
 
     proptest::proptest! {

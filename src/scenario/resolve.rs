@@ -88,6 +88,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         timeline,
         alerts,
         slo,
+        variant: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Streaming measurement: fixed-size histograms, time-weighted meters, counters and
 //! per-interval series. Memory is O(classes + services + intervals), never O(requests).
 
+pub mod confidence;
 pub mod histogram;
 pub mod meter;
 pub mod recorder;

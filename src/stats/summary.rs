@@ -58,6 +58,9 @@ pub struct ScenarioInfo {
     pub name: String,
     /// FNV-1a 64 of the resolved scenario, hex: equal hashes mean the same model input.
     pub hash: String,
+    /// The `[variants.NAME]` the run applied; absent for the base scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 /// What users saw: requests after all retries.

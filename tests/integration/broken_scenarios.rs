@@ -5,7 +5,7 @@
 //! edit broke. Snapshots live in `snapshots/`; review a change with `cargo insta review` or
 //! by reading the `.snap.new` file.
 
-use stormsim::scenario::{Stage, load_str};
+use stormsim::scenario::{Stage, load_str, load_str_variant};
 
 const FILE: &str = "broken.toml";
 
@@ -154,6 +154,65 @@ broken! {
     base_above_default_cap: edit(r#"base = "100ms", cap = "20s", "#, r#"base = "30s", "#);
     multiplier_below_one: edit(r#"cap = "20s","#, r#"cap = "20s", multiplier = 0.5,"#);
     zero_timeout: edit(r#"timeout = "2s""#, r#"timeout = "0s""#);
+}
+
+/// Loads `toml` with the variant `variant` applied; it must be refused.
+fn check_broken_variant(toml: &str, variant: &str) -> String {
+    match load_str_variant(toml, FILE, Some(variant)) {
+        Ok(_) => panic!("variant {variant} loaded, but it should be refused:\n{toml}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+/// `BASE` with a `[variants.pooled]` that gives the API more cores and a tighter timeout.
+fn with_variant(extra: &str) -> String {
+    format!(
+        "{BASE}\n[variants.pooled.services.api]\ncores = 4\n{extra}\n[variants.pooled.clients.app]\ntimeout = \"1s\"\n"
+    )
+}
+
+#[test]
+fn the_base_with_a_variant_is_valid() {
+    let loaded =
+        load_str_variant(&with_variant(""), FILE, Some("pooled")).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(loaded.scenario.services[0].cores, 4);
+    assert_eq!(loaded.variants, ["pooled"]);
+}
+
+#[test]
+fn unknown_variant_key() {
+    insta::assert_snapshot!(check_broken_variant(&with_variant("cpus = 8"), "pooled"));
+}
+
+#[test]
+fn unknown_variant_name() {
+    insta::assert_snapshot!(check_broken_variant(&with_variant(""), "pool"));
+}
+
+#[test]
+fn variant_value_out_of_range() {
+    insta::assert_snapshot!(check_broken_variant(&with_variant("instances = 0"), "pooled"));
+}
+
+#[test]
+fn variant_with_a_bad_unit() {
+    insta::assert_snapshot!(check_broken_variant(&with_variant("cpu = \"20\""), "pooled"));
+}
+
+/// `BASE` with one `[[thresholds]]` table holding `body`.
+fn with_threshold(body: &str) -> String {
+    format!("{BASE}\n[[thresholds]]\n{body}\n")
+}
+
+broken! {
+    threshold_on_unknown_metric: with_threshold("metric = \"sucess_rate\"\ncomparison = \">=\"\nvalue = \"99%\"");
+    threshold_unknown_aggregation: with_threshold("metric = \"latency\"\naggregation = \"p95\"\ncomparison = \"<\"\nvalue = \"250ms\"");
+    threshold_unknown_comparison: with_threshold("metric = \"success_rate\"\ncomparison = \"=>\"\nvalue = \"99%\"");
+    threshold_value_without_percent: with_threshold("metric = \"success_rate\"\ncomparison = \">=\"\nvalue = 0.99");
+    threshold_unknown_class: with_threshold("metric = \"success_rate\"\nclass = \"logon\"\ncomparison = \">=\"\nvalue = \"99%\"");
+    threshold_window_without_series: with_threshold("metric = \"latency.mean\"\ncomparison = \"<\"\nvalue = \"1s\"\nwindow = { sliding = \"10m\" }");
+    threshold_window_before_start: with_threshold("metric = \"success_rate\"\ncomparison = \">=\"\nvalue = \"99%\"\nwindow = { from = \"05:00\", to = \"06:30\" }");
+    threshold_unknown_statistic: with_threshold("metric = \"success_rate\"\ncomparison = \">=\"\nvalue = \"99%\"\nstatistic = \"median\"");
 }
 
 /// The error's first line, taken apart: `error: <message> at <file>:<line>:<col> (<key>)`

@@ -1,0 +1,115 @@
+//! `stormsim compare FILE`: run the baseline and its variants on the same seeds, in
+//! parallel, print the comparison table (or JSON) and write a compare folder with
+//! `compare.json` and a chart.
+
+use super::replicate::{self, Job};
+use super::{CommonArgs, Exit, first_seeds, report_written};
+use crate::compare::{self, chart};
+use crate::report::{self, ReportError};
+use crate::scenario::{self, Loaded};
+use anyhow::Context;
+use clap::Args;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The files of a compare folder.
+pub const COMPARE_FILE: &str = "compare.json";
+pub const COMPARE_PNG_FILE: &str = "compare.png";
+pub const COMPARE_SVG_FILE: &str = "compare.svg";
+
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("seed", |arg| arg.help("First seed; every configuration runs seed, seed+1, ... [default: the scenario's `seed`]")),
+    mut_arg("out", |arg| arg.help("Write the compare folder here [default: outputs/<scenario>-compare-seed<N>, then -2, ...]")),
+    mut_arg("force", |arg| arg.help("Replace the --out folder if it holds a previous comparison")),
+    mut_arg("json", |arg| arg.help("Print the comparison as JSON on stdout, and nothing else there")),
+)]
+pub struct CompareArgs {
+    /// The scenario file (TOML) with [variants.NAME] tables
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The variants to compare with the baseline, comma-separated [default: all]
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub variants: Vec<String>,
+    /// Seeds per configuration (seed, seed+1, ...), the same for every configuration
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub replications: u64,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let mut stderr = io::stderr().lock();
+    let configs = match load_configs(&args) {
+        Ok(configs) => configs,
+        Err(message) => {
+            writeln!(stderr, "{message}")?;
+            return Ok(Exit::Usage.into());
+        }
+    };
+    let out_dir = args.common.out_dir();
+    if let Err(error) = out_dir.preflight() {
+        writeln!(stderr, "error: {error}")?;
+        return Ok(Exit::Usage.into());
+    }
+    let baseline = &configs[0].scenario;
+    let seeds = first_seeds(args.common.seed.unwrap_or(baseline.seed), args.replications);
+    let jobs: Vec<Job> = configs
+        .iter()
+        .flat_map(|config| seeds.iter().map(|&seed| Job { scenario: &config.scenario, seed }))
+        .collect();
+    let outputs = replicate::run_all(&jobs, args.common.quiet);
+    if let Some(message) = replicate::first_stopped(&jobs, &outputs) {
+        writeln!(stderr, "error: {message}; no comparison of partial runs")?;
+        return Ok(Exit::Stopped.into());
+    }
+    let mut outputs = outputs.into_iter();
+    let runs: Vec<Vec<_>> = configs.iter().map(|_| outputs.by_ref().take(seeds.len()).collect()).collect();
+    let comparison = compare::compare(&baseline.name, &seeds, &runs, baseline.interval);
+    let json =
+        serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
+
+    let mut stdout = io::stdout().lock();
+    if args.common.json {
+        stdout.write_all(json.as_bytes()).context("printing the comparison")?;
+    } else {
+        let styled =
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        stdout
+            .write_all(compare::table::render(&comparison, styled).as_bytes())
+            .context("printing the comparison")?;
+    }
+    stdout.flush().context("printing the comparison")?;
+
+    let labels: Vec<&str> = comparison.configs.iter().map(compare::Config::label).collect();
+    let title = format!("{} · {} vs baseline · {} seeds", baseline.name, labels[1..].join(", "), seeds.len());
+    let base_name = format!("{}-compare-seed{}", baseline.name, seeds[0]);
+    let written = report::write_folder(&out_dir, &base_name, |dir| {
+        report::write_into(dir, COMPARE_FILE, json.as_bytes())?;
+        let png = dir.join(COMPARE_PNG_FILE);
+        let svg =
+            report::chart::write_comparison(&png, &runs[0][0].series, &chart::lines(&labels, &runs), &title)
+                .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
+        report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
+    });
+    Ok(report_written(written, args.common.quiet, &mut stderr)?.unwrap_or(Exit::Ok.into()))
+}
+
+/// The baseline, then each variant asked for (all of them by default), loaded; or the
+/// rendered error.
+fn load_configs(args: &CompareArgs) -> Result<Vec<Loaded>, String> {
+    let baseline = scenario::load(&args.file).map_err(|error| error.to_string())?;
+    let names = if args.variants.is_empty() { baseline.variants.clone() } else { args.variants.clone() };
+    if names.is_empty() {
+        return Err(format!(
+            "error: {} has no [variants.NAME] table to compare with the baseline",
+            args.file.display()
+        ));
+    }
+    let mut configs = vec![baseline];
+    for name in names {
+        configs.push(scenario::load_variant(&args.file, Some(&name)).map_err(|error| error.to_string())?);
+    }
+    Ok(configs)
+}
