@@ -306,3 +306,21 @@ fn run_and_validate_know_variants() {
         .code(2)
         .stderr(predicate::str::contains("(variants.bigger.services.api.instances)"));
 }
+
+#[test]
+fn the_capacity_gate_passes_today_and_fails_the_regressed_release() {
+    let file = crate::common::repo_path("scenarios/capacity/monday-peak.toml");
+    let check = |variant: Option<&str>| {
+        let mut command = assert_cmd::Command::cargo_bin("stormsim").unwrap();
+        command.arg("check").arg(&file).arg("--quiet");
+        if let Some(variant) = variant {
+            command.args(["--variant", variant]);
+        }
+        command.assert()
+    };
+    check(None).code(0);
+    check(Some("release-2026-02"))
+        .code(1)
+        .stdout(predicates::str::contains("✘ success_rate >= 99.9% sliding 10m"));
+    check(Some("release-2026-02-scaled")).code(0);
+}

@@ -1,7 +1,7 @@
 //! The incident replays of `scenarios/incidents/` show their postmortem's signature, and the
 //! signature comes from load, capacity and timeouts: nothing in the files says when to fail.
 
-use crate::common::repo_path;
+use crate::common::{load, repo_path};
 use stormsim::model::Scenario;
 use stormsim::simulate;
 use stormsim::stats::{IntervalRow, Series, Summary};
@@ -9,14 +9,11 @@ use stormsim::stats::{IntervalRow, Series, Summary};
 const CPU_REGRESSION: &str = "scenarios/incidents/000-cpu-regression-monday-peak.toml";
 const BLIND_AUTOSCALER: &str = "scenarios/incidents/001-blind-autoscaler.toml";
 
-/// Loads a shipped incident with some of its text replaced (a mitigation or a counterfactual).
-fn load_with(relative: &str, replacements: &[(&str, &str)]) -> Scenario {
-    let mut text = std::fs::read_to_string(repo_path(relative)).unwrap();
-    for (from, to) in replacements {
-        assert!(text.contains(from), "{relative} no longer contains {from:?}");
-        text = text.replacen(from, to, 1);
-    }
-    stormsim::scenario::load_str(&text, relative).unwrap_or_else(|err| panic!("{err}")).scenario
+/// Loads one of a shipped incident's variants.
+fn variant(relative: &str, name: &str) -> Scenario {
+    stormsim::scenario::load_variant(&repo_path(relative), Some(name))
+        .unwrap_or_else(|err| panic!("{err}"))
+        .scenario
 }
 
 fn run(scenario: &Scenario) -> (Summary, Series) {
@@ -49,7 +46,7 @@ fn marker_time(summary: &Summary, kind: &str) -> f64 {
 
 #[test]
 fn cpu_regression_fails_only_at_the_peak_with_gateway_timeouts_and_recovers_after_the_scale_out() {
-    let scenario = load_with(CPU_REGRESSION, &[]);
+    let scenario = load(CPU_REGRESSION);
     let (summary, series) = run(&scenario);
     let slo = &summary.slo;
 
@@ -79,17 +76,18 @@ fn cpu_regression_fails_only_at_the_peak_with_gateway_timeouts_and_recovers_afte
 }
 
 #[test]
-fn the_previous_monday_without_the_regression_meets_the_slo() {
-    let scenario = load_with(CPU_REGRESSION, &[("cpu_multiplier = 1.35", "cpu_multiplier = 1.0")]);
-    let (summary, _) = run(&scenario);
-    assert!(summary.slo.first_breach.is_none(), "{:?}", summary.slo.first_breach);
-    assert!(summary.requests.success_rate > 0.999, "{}", summary.requests.success_rate);
-    assert!(summary.alerts.is_empty());
+fn the_previous_monday_and_the_mitigations_meet_the_slo() {
+    for name in ["previous-monday", "pooling", "autoscaling"] {
+        let (summary, _) = run(&variant(CPU_REGRESSION, name));
+        assert!(summary.slo.first_breach.is_none(), "{name}: {:?}", summary.slo.first_breach);
+        assert!(summary.requests.success_rate > 0.999, "{name}: {}", summary.requests.success_rate);
+        assert!(summary.alerts.is_empty(), "{name}");
+    }
 }
 
 #[test]
 fn blind_autoscaler_holds_the_pool_flat_until_the_morning_outgrows_it() {
-    let scenario = load_with(BLIND_AUTOSCALER, &[]);
+    let scenario = load(BLIND_AUTOSCALER);
     let (summary, series) = run(&scenario);
     let outage = at(&scenario, "19:00", false);
     let operator = marker_time(&summary, "operator");
@@ -128,10 +126,7 @@ fn blind_autoscaler_holds_the_pool_flat_until_the_morning_outgrows_it() {
 
 #[test]
 fn an_autoscaler_that_scales_out_when_blind_keeps_up() {
-    let scenario = load_with(
-        BLIND_AUTOSCALER,
-        &[("when_blind = \"hold\"", "when_blind = \"scale-out\"\nblind_instances = 30")],
-    );
+    let scenario = variant(BLIND_AUTOSCALER, "fail-safe");
     let (summary, series) = run(&scenario);
     let ready_after_outage = rows_between(&series, at(&scenario, "19:30", false), f64::MAX)
         .map(|row| row.services[0].instances_ready)
@@ -139,4 +134,15 @@ fn an_autoscaler_that_scales_out_when_blind_keeps_up() {
         .unwrap();
     assert_eq!(ready_after_outage, 30, "scaled out to blind_instances once the data went stale");
     assert!(summary.slo.bad_minutes <= 2.0, "{} bad minutes", summary.slo.bad_minutes);
+}
+
+#[test]
+fn a_staleness_alert_detects_the_outage_the_evening_before() {
+    let scenario = variant(BLIND_AUTOSCALER, "staleness-alert");
+    let (summary, _) = run(&scenario);
+    let stale = summary.alerts.iter().find(|alert| alert.name == "metrics-stale").expect("fired");
+    let outage = at(&scenario, "19:00", false);
+    assert!(stale.fired.t_s > outage && stale.fired.t_s < outage + 1800.0, "fired at {}", stale.fired.t_s);
+    // Restored overnight, the autoscaler sees the morning: no breach at all.
+    assert!(summary.slo.first_breach.is_none(), "{:?}", summary.slo.first_breach);
 }
