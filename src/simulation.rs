@@ -247,7 +247,7 @@ mod tests {
             interval: SimDuration::from_secs(secs / 10),
             seed: 1,
             guard: Guard { max_in_flight: 1_000_000, max_events: u64::MAX },
-            classes: vec![RequestClass { name: "all".into(), share: 1.0 }],
+            classes: vec![RequestClass { name: "all".into(), share: 1.0, sheddable: false }],
             sources: vec![Source {
                 name: "users".into(),
                 client: 0,
@@ -281,6 +281,9 @@ mod tests {
                 lifecycle: Default::default(),
                 metrics: Default::default(),
                 autoscaler: None,
+                overload: Default::default(),
+                connection_cpu: SimDuration::ZERO,
+                pooled: false,
             }],
             timeline: vec![],
             alerts: vec![],

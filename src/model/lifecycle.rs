@@ -172,6 +172,9 @@ mod tests {
             lifecycle: Default::default(),
             metrics: Default::default(),
             autoscaler: None,
+            overload: Default::default(),
+            connection_cpu: SimDuration::ZERO,
+            pooled: false,
         };
         ServiceState::new(&spec, &RngStreams::new(1))
     }

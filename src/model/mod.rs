@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod limiter;
 pub mod metrics;
 pub mod outcome;
+pub mod overload;
 pub mod request;
 pub mod retry;
 pub mod service;

@@ -9,6 +9,7 @@ use super::balancer::BalancerState;
 use super::ids::AttemptId;
 use super::lifecycle::Phase;
 use super::metrics::MetricsPipeline;
+use super::overload::{Discipline, RecentLoad};
 use super::spec::{CpuCost, Service};
 use super::timeline::AdmissionRamp;
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
@@ -42,6 +43,12 @@ pub struct Instance {
     /// Busy-core nanoseconds since launch, for the metrics pipeline's samples.
     pub busy_area: u128,
     busy_last: u64,
+    /// When the worker queue last went from empty to non-empty (CoDel, adaptive LIFO).
+    pub nonempty_since: SimTime,
+    /// Recent CPU utilisation, the shedding signal.
+    pub recent: RecentLoad,
+    /// Pooled connections opened so far (each paid the setup cost once).
+    pub connections: u32,
 }
 
 impl Instance {
@@ -52,11 +59,14 @@ impl Instance {
     }
 
     #[inline]
-    pub fn admit(&mut self, attempt: AttemptId, spec: &Service) -> Admission {
+    pub fn admit(&mut self, now: SimTime, attempt: AttemptId, spec: &Service) -> Admission {
         if self.workers_busy < spec.workers {
             self.workers_busy += 1;
             Admission::Worker
         } else if spec.queue_capacity.is_none_or(|cap| (self.worker_queue.len() as u32) < cap) {
+            if self.worker_queue.is_empty() {
+                self.nonempty_since = now;
+            }
             self.worker_queue.push_back(attempt);
             Admission::Queued
         } else {
@@ -101,10 +111,15 @@ impl Instance {
         next
     }
 
-    /// Frees a worker; if an attempt was queued it takes it and is returned.
+    /// Frees a worker; if an attempt was queued it takes it (in the discipline's order)
+    /// and is returned.
     #[inline]
-    pub fn release_worker(&mut self) -> Option<AttemptId> {
-        let next = self.worker_queue.pop_front();
+    pub fn release_worker(&mut self, now: SimTime, discipline: &Discipline) -> Option<AttemptId> {
+        let next = if discipline.newest_first(now, self.nonempty_since) {
+            self.worker_queue.pop_back()
+        } else {
+            self.worker_queue.pop_front()
+        };
         if next.is_none() {
             self.workers_busy -= 1;
         }
@@ -164,6 +179,31 @@ impl ServiceState {
         if factor == 1.0 { base } else { SimDuration::from_secs_f64(base.as_secs_f64() * factor) }
     }
 
+    /// The connection setup this attempt pays on `instance`: every time without a pool,
+    /// once per worker with one.
+    #[inline]
+    pub fn connection_cost(&mut self, spec: &Service, instance: u32) -> SimDuration {
+        if spec.connection_cpu.0 == 0 {
+            return SimDuration::ZERO;
+        }
+        let instance = &mut self.instances[instance as usize];
+        if spec.pooled && instance.connections >= spec.workers {
+            return SimDuration::ZERO;
+        }
+        instance.connections += 1;
+        spec.connection_cpu
+    }
+
+    /// Whether a sheddable attempt is refused because `instance` runs hot.
+    #[inline]
+    pub fn sheds(&mut self, spec: &Service, instance: u32, now: SimTime) -> bool {
+        let Some(threshold) = spec.overload.shed_above else { return false };
+        let instance = &mut self.instances[instance as usize];
+        let area = instance.busy_area_at(now);
+        instance.recent.update(now, area, spec.cores);
+        instance.recent.utilisation >= threshold
+    }
+
     /// Whether an arriving attempt gets past the door (drains and ramps).
     #[inline]
     pub fn admits(&mut self, now: SimTime) -> bool {
@@ -216,6 +256,9 @@ mod tests {
             lifecycle: Default::default(),
             metrics: Default::default(),
             autoscaler: None,
+            overload: Default::default(),
+            connection_cpu: SimDuration::ZERO,
+            pooled: false,
         }
     }
 
@@ -227,15 +270,38 @@ mod tests {
     fn workers_then_queue_then_rejection() {
         let spec = spec(2, 1, Some(1));
         let mut instance = Instance::default();
-        assert_eq!(instance.admit(key(0), &spec), Admission::Worker);
-        assert_eq!(instance.admit(key(1), &spec), Admission::Worker);
-        assert_eq!(instance.admit(key(2), &spec), Admission::Queued);
-        assert_eq!(instance.admit(key(3), &spec), Admission::Rejected);
+        let now = SimTime::ZERO;
+        assert_eq!(instance.admit(now, key(0), &spec), Admission::Worker);
+        assert_eq!(instance.admit(now, key(1), &spec), Admission::Worker);
+        assert_eq!(instance.admit(now, key(2), &spec), Admission::Queued);
+        assert_eq!(instance.admit(now, key(3), &spec), Admission::Rejected);
         assert_eq!(instance.outstanding(), 3);
-        assert_eq!(instance.release_worker(), Some(key(2)), "the queued attempt takes the worker");
+        let fifo = Discipline::Fifo;
+        assert_eq!(instance.release_worker(now, &fifo), Some(key(2)), "the queued attempt takes the worker");
         assert_eq!(instance.workers_busy, 2);
-        assert_eq!(instance.release_worker(), None);
+        assert_eq!(instance.release_worker(now, &fifo), None);
         assert_eq!(instance.workers_busy, 1);
+    }
+
+    #[test]
+    fn lifo_serves_the_newest_and_a_pool_pays_setup_once_per_worker() {
+        let spec = spec(1, 1, None);
+        let mut instance = Instance::default();
+        let now = SimTime::ZERO;
+        for k in 0..4 {
+            instance.admit(now, key(k), &spec);
+        }
+        assert_eq!(instance.release_worker(now, &Discipline::Lifo), Some(key(3)));
+        assert_eq!(instance.release_worker(now, &Discipline::Fifo), Some(key(1)));
+
+        let mut pooled =
+            Service { connection_cpu: SimDuration::from_millis(8), pooled: true, ..spec.clone() };
+        pooled.workers = 2;
+        let mut state = ServiceState::new(&pooled, &RngStreams::new(1));
+        let costs: Vec<u64> = (0..4).map(|_| state.connection_cost(&pooled, 0).0 / 1_000_000).collect();
+        assert_eq!(costs, [8, 8, 0, 0]);
+        let unpooled = Service { pooled: false, ..pooled };
+        assert_eq!(state.connection_cost(&unpooled, 0), SimDuration::from_millis(8), "every attempt pays");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use super::alert::AlertSpec;
 use super::autoscaler::AutoscalerSpec;
 use super::limiter::LimiterSpec;
+use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
 
@@ -58,6 +59,8 @@ pub struct RequestClass {
     pub name: String,
     /// Fraction of each source's arrivals in this class; shares sum to 1.
     pub share: f64,
+    /// Shed first when a service runs hot (Google SRE's SHEDDABLE); otherwise critical.
+    pub sheddable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +151,11 @@ pub struct Service {
     pub lifecycle: Lifecycle,
     pub metrics: MetricsSpec,
     pub autoscaler: Option<AutoscalerSpec>,
+    pub overload: OverloadControl,
+    /// CPU of a new connection's setup (a TLS handshake), paid by every attempt unless
+    /// `pooled`; a pool pays it once per worker and instance.
+    pub connection_cpu: SimDuration,
+    pub pooled: bool,
 }
 
 /// How instances come and go.

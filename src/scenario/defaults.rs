@@ -12,13 +12,14 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::file::{
-    AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, Count, GuardFile, JitterFile,
-    MetricsFile, Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SloFile,
-    SourceKindFile,
+    AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, Count, CriticalityFile, DisciplineFile,
+    GuardFile, JitterFile, MetricsFile, Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile,
+    ServiceFile, SloFile, SourceKindFile,
 };
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
 use crate::model::autoscaler::AutoscalerPreset;
+use crate::model::overload::CoDel;
 
 /// Width of one time-series interval: 1 min (`design/metrics.md`).
 pub const INTERVAL: Duration = Duration(SimDuration::from_secs(60));
@@ -73,6 +74,21 @@ pub const QUEUE_CAPACITY: Capacity = Capacity::Unbounded;
 /// Load balancer: round robin (the default of Envoy, nginx and Kubernetes services).
 pub const BALANCER: BalancerFile = BalancerFile::RoundRobin;
 
+/// Queue discipline: FIFO (every server's default).
+pub const DISCIPLINE: DisciplineFile = DisciplineFile::Fifo;
+
+/// Work whose caller gave up is still served (most servers cannot tell): no dropping.
+pub const DROP_ABANDONED: bool = false;
+
+/// Connection setup CPU: none, and no pool (a scenario that models handshakes says so).
+pub const CONNECTION_CPU: Duration = Duration(SimDuration::ZERO);
+pub const POOLED: bool = false;
+
+// CoDel's target and interval default to folly's 5 ms and 100 ms (`CoDel::FOLLY`).
+/// A class is critical unless it says otherwise (Google SRE's default criticality is
+/// CRITICAL).
+pub const CRITICALITY: CriticalityFile = CriticalityFile::Critical;
+
 /// CPU-cost multiplier: 1 (costs as written).
 pub const CPU_MULTIPLIER: f64 = 1.0;
 
@@ -118,6 +134,9 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     let guard = file.guard.get_or_insert(GuardFile { max_in_flight: None, max_events: None });
     guard.max_in_flight.get_or_insert_with(|| filled(Count(MAX_IN_FLIGHT)));
     guard.max_events.get_or_insert_with(|| filled(Count(MAX_EVENTS)));
+    for class in file.classes.values_mut() {
+        class.criticality.get_or_insert(CRITICALITY);
+    }
     if file.classes.len() == 1 {
         for class in file.classes.values_mut() {
             class.share.get_or_insert_with(|| filled(SOLE_CLASS_SHARE));
@@ -187,8 +206,21 @@ fn fill_client(client: &mut ClientFile) {
 fn fill_service(service: &mut ServiceFile) {
     let cores = *service.cores.get_ref();
     service.workers.get_or_insert_with(|| filled(cores));
-    let queue = service.queue.get_or_insert(QueueFile { capacity: None });
+    let queue = service.queue.get_or_insert(QueueFile {
+        capacity: None,
+        discipline: None,
+        codel_target: None,
+        codel_interval: None,
+    });
     queue.capacity.get_or_insert_with(|| filled(QUEUE_CAPACITY));
+    let discipline = *queue.discipline.get_or_insert(DISCIPLINE);
+    if matches!(discipline, DisciplineFile::CoDel | DisciplineFile::AdaptiveLifo) {
+        queue.codel_target.get_or_insert_with(|| filled(Duration(CoDel::FOLLY.target)));
+        queue.codel_interval.get_or_insert_with(|| filled(Duration(CoDel::FOLLY.interval)));
+    }
+    service.drop_abandoned.get_or_insert(DROP_ABANDONED);
+    service.connection_cpu.get_or_insert_with(|| filled(CONNECTION_CPU));
+    service.pooled.get_or_insert(POOLED);
     service.balancer.get_or_insert(BALANCER);
     service.cpu_multiplier.get_or_insert_with(|| filled(Number(CPU_MULTIPLIER)));
     service.boot_delay.get_or_insert_with(|| filled(BOOT_DELAY));

@@ -82,6 +82,8 @@ pub struct GuardFile {
 pub struct ClassFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<CriticalityFile>,
 }
 
 /// `[sources.NAME]`: where requests come from.
@@ -181,6 +183,17 @@ pub struct ServiceFile {
     pub metrics: Option<MetricsFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscaler: Option<AutoscalerFile>,
+    /// Drop queued work whose caller has given up instead of serving it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_abandoned: Option<bool>,
+    /// Shed sheddable classes while an instance's CPU utilisation is at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shed_above: Option<Spanned<Percent>>,
+    /// CPU of a connection setup (a TLS handshake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_cpu: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<bool>,
 }
 
 /// `[services.NAME.metrics]`: the metrics pipeline feeding the autoscaler.
@@ -314,6 +327,13 @@ pub struct SloFile {
 pub struct QueueFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Spanned<Capacity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discipline: Option<DisciplineFile>,
+    /// CoDel's limits (adaptive LIFO and CoDel only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codel_target: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codel_interval: Option<Spanned<Duration>>,
 }
 
 /// `[services.NAME.classes.CLASS]`: a per-class override of the service's CPU cost.
@@ -491,6 +511,24 @@ keyword_enum!(
         Constant => "constant",
         Exponential => "exponential",
         Lognormal => "lognormal",
+    }
+);
+
+keyword_enum!(
+    /// `criticality` of a class.
+    CriticalityFile, "criticality" {
+        Critical => "critical",
+        Sheddable => "sheddable",
+    }
+);
+
+keyword_enum!(
+    /// `discipline` of a queue.
+    DisciplineFile, "queue discipline" {
+        Fifo => "fifo",
+        Lifo => "lifo",
+        AdaptiveLifo => "adaptive_lifo",
+        CoDel => "codel",
     }
 );
 

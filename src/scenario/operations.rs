@@ -8,14 +8,15 @@ use toml::Spanned;
 
 use super::error::Problem;
 use super::file::{
-    ActionFile, ActionKindFile, AlertFile, AlertMetricFile, AutoscalerFile, Count, Named, Number,
-    ScenarioFile, ServiceFile, quoted_list,
+    ActionFile, ActionKindFile, AlertFile, AlertMetricFile, AutoscalerFile, Count, DisciplineFile, Named,
+    Number, ScenarioFile, ServiceFile, quoted_list,
 };
 use super::resolve::{check_count, lookup, present, resolve_limiter, time_from_start};
 use super::units::{ClockTime, Duration, Percent};
 use crate::engine::SimDuration;
 use crate::model::alert::{AlertMetric, AlertSpec, Comparison, OperatorAction};
 use crate::model::autoscaler::{AutoscalerPreset, AutoscalerSpec, BlindPolicy, StepLimit};
+use crate::model::overload::{CoDel, Discipline, OverloadControl};
 use crate::model::timeline::{Action, TimelineEntry};
 use crate::model::{Lifecycle, MetricsSpec, Slo};
 
@@ -45,6 +46,9 @@ pub(super) struct ServiceOps {
     pub lifecycle: Lifecycle,
     pub metrics: MetricsSpec,
     pub autoscaler: Option<AutoscalerSpec>,
+    pub overload: OverloadControl,
+    pub connection_cpu: SimDuration,
+    pub pooled: bool,
 }
 
 pub(super) fn resolve_service_ops(
@@ -70,7 +74,82 @@ pub(super) fn resolve_service_ops(
         Some(file) => Some(resolve_autoscaler(file, &key("autoscaler"), start)?),
         None => None,
     };
-    Ok(ServiceOps { cpu_multiplier, lifecycle, metrics, autoscaler })
+    let connection_cpu =
+        check_delay(present(&service.connection_cpu, &key("connection_cpu"))?, &key("connection_cpu"))?;
+    Ok(ServiceOps {
+        cpu_multiplier,
+        lifecycle,
+        metrics,
+        autoscaler,
+        overload: resolve_overload(name, service)?,
+        connection_cpu,
+        pooled: *present(&service.pooled, &key("pooled"))?,
+    })
+}
+
+fn resolve_overload(name: &str, service: &ServiceFile) -> Result<OverloadControl, Problem> {
+    let key = |field: &str| format!("services.{name}.{field}");
+    let queue = present(&service.queue, &key("queue"))?;
+    let codel = || -> Result<CoDel, Problem> {
+        let target = present(&queue.codel_target, &key("queue.codel_target"))?;
+        let interval = present(&queue.codel_interval, &key("queue.codel_interval"))?;
+        let codel = CoDel {
+            target: check_delay(target, &key("queue.codel_target"))?,
+            interval: check_delay(interval, &key("queue.codel_interval"))?,
+        };
+        if codel.target.0 == 0 || codel.target >= codel.interval {
+            return Problem::new(
+                target.span(),
+                key("queue.codel_target"),
+                format!("target {} is not below the interval {}", target.get_ref(), interval.get_ref()),
+            )
+            .expected("a target above 0 and below codel_interval (folly: 5ms and 100ms)")
+            .into_err();
+        }
+        Ok(codel)
+    };
+    let refuse_codel_keys = || {
+        let stray = queue
+            .codel_target
+            .as_ref()
+            .map(|t| ("queue.codel_target", t.span()))
+            .or_else(|| queue.codel_interval.as_ref().map(|i| ("queue.codel_interval", i.span())));
+        match stray {
+            Some((field, span)) if !span.is_empty() => {
+                Problem::new(span, key(field), "only CoDel and adaptive LIFO have a target and an interval")
+                    .expected("discipline = \"codel\" or \"adaptive_lifo\", or no codel keys")
+                    .into_err()
+            }
+            _ => Ok(()),
+        }
+    };
+    let discipline = match present(&queue.discipline, &key("queue.discipline"))? {
+        DisciplineFile::Fifo => refuse_codel_keys().map(|()| Discipline::Fifo)?,
+        DisciplineFile::Lifo => refuse_codel_keys().map(|()| Discipline::Lifo)?,
+        DisciplineFile::AdaptiveLifo => Discipline::AdaptiveLifo { codel: codel()? },
+        DisciplineFile::CoDel => Discipline::CoDel(codel()?),
+    };
+    let shed_above = match &service.shed_above {
+        Some(value) => {
+            let fraction = value.get_ref().fraction();
+            if !(fraction > 0.0 && fraction <= 1.0) {
+                return Problem::new(
+                    value.span(),
+                    key("shed_above"),
+                    format!("{} is not a utilisation", value.get_ref()),
+                )
+                .expected("a percentage above 0% and at most 100%, such as \"85%\"")
+                .into_err();
+            }
+            Some(fraction)
+        }
+        None => None,
+    };
+    Ok(OverloadControl {
+        discipline,
+        drop_abandoned: *present(&service.drop_abandoned, &key("drop_abandoned"))?,
+        shed_above,
+    })
 }
 
 fn resolve_autoscaler(

@@ -17,8 +17,8 @@ use toml::Spanned;
 use super::defaults::is_filled;
 use super::error::Problem;
 use super::file::{
-    BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, DistFile,
-    JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
+    BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, CriticalityFile,
+    DistFile, JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
     SourceKindFile, quoted_list,
 };
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
@@ -254,7 +254,12 @@ fn resolve_classes(classes: &Named<ClassFile>) -> Result<Vec<RequestClass>, Prob
                 .into_err();
         }
         last_share_span = share.span();
-        resolved.push(RequestClass { name: name.get_ref().clone(), share: share.get_ref().fraction() });
+        let sheddable = class.criticality == Some(CriticalityFile::Sheddable);
+        resolved.push(RequestClass {
+            name: name.get_ref().clone(),
+            share: share.get_ref().fraction(),
+            sheddable,
+        });
     }
     check_share_sum(&resolved, last_share_span)?;
     Ok(resolved)
@@ -335,6 +340,9 @@ fn resolve_service(
         lifecycle: ops.lifecycle,
         metrics: ops.metrics,
         autoscaler: ops.autoscaler,
+        overload: ops.overload,
+        connection_cpu: ops.connection_cpu,
+        pooled: ops.pooled,
     })
 }
 

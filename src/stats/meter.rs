@@ -26,6 +26,11 @@ struct Counts {
     rejected: u64,
     wasted_cpu_ns: u128,
     wasted_attempts: u64,
+    /// Queued attempts dropped because their caller had given up (never served).
+    dropped_abandoned: u64,
+    /// CPU of all completed attempts, and the connection-setup part of it.
+    cpu_ns: u128,
+    connection_cpu_ns: u128,
     queue_wait_sum_ns: u128,
     queue_waits: u64,
     queue_max: u64,
@@ -180,6 +185,27 @@ impl ServiceMeter {
         }
     }
 
+    /// A queued attempt was dropped before it got a worker: its caller had given up
+    /// (`abandoned`), or it waited too long (a CoDel rejection).
+    pub fn dropped(&mut self, now: SimTime, abandoned: bool) {
+        self.advance(now);
+        self.queued -= 1;
+        self.in_system -= 1;
+        self.both(|c| {
+            if abandoned {
+                c.dropped_abandoned += 1;
+            } else {
+                c.rejected += 1;
+            }
+        });
+    }
+
+    /// An attempt will pay a connection setup of `cpu` on top of its own cost.
+    #[inline]
+    pub fn connection_setup(&mut self, cpu: crate::engine::SimDuration) {
+        self.both(|c| c.connection_cpu_ns += cpu.0 as u128);
+    }
+
     /// An attempt finished and left, after `stay_ns` at the instance.
     #[inline]
     pub fn completed(&mut self, now: SimTime, stay_ns: u64, cpu_ns: u64, wasted: bool) {
@@ -189,6 +215,7 @@ impl ServiceMeter {
         self.time_in_system_ns += stay_ns as u128;
         self.both(|c| {
             c.completed += 1;
+            c.cpu_ns += cpu_ns as u128;
             if wasted {
                 c.wasted_cpu_ns += cpu_ns as u128;
                 c.wasted_attempts += 1;
@@ -254,6 +281,13 @@ impl ServiceMeter {
             instances,
             instances_ready_max: self.ready_max as u32,
             instances_ready_min: self.ready_min as u32,
+            dropped_abandoned: c.dropped_abandoned,
+            cpu_per_completion_ms: if c.completed > 0 {
+                c.cpu_ns as f64 / c.completed as f64 / 1e6
+            } else {
+                0.0
+            },
+            connection_cpu_s: c.connection_cpu_ns as f64 / 1e9,
             instance_seconds: a.running as f64 / 1e9,
             instance_hours: a.running as f64 / 1e9 / 3600.0,
         }

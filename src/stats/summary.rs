@@ -130,8 +130,15 @@ pub struct ServiceSummary {
     pub arrived: u64,
     /// Attempts admitted and served to completion.
     pub completed: u64,
-    /// Attempts refused because the queue was full.
+    /// Attempts refused: queue full, shed, drained, or dropped by CoDel.
     pub rejected: u64,
+    /// Queued attempts dropped unserved because their caller had given up
+    /// (deadline-aware dropping).
+    pub dropped_abandoned: u64,
+    /// CPU per completed attempt, connection setup included.
+    pub cpu_per_completion_ms: f64,
+    /// CPU spent on connection setup (TLS handshakes).
+    pub connection_cpu_s: f64,
     /// Arrival to getting a worker, admitted attempts.
     pub queue_wait_ms: Percentiles,
     /// Getting a worker to getting a core.

@@ -73,6 +73,11 @@ macro_rules! broken {
 }
 
 broken! {
+    queue_unknown_discipline: edit("instances = 4", "instances = 4\nqueue = { discipline = \"random\" }");
+    codel_target_above_interval: edit("instances = 4", "instances = 4\nqueue = { discipline = \"codel\", codel_target = \"200ms\" }");
+    codel_keys_on_fifo: edit("instances = 4", "instances = 4\nqueue = { discipline = \"fifo\", codel_target = \"5ms\" }");
+    shed_above_zero: edit("instances = 4", "instances = 4\nshed_above = \"0%\"");
+    unknown_criticality: edit("share = \"40%\"", "share = \"40%\"\ncriticality = \"important\"");
     timeline_unknown_action: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"reboot\"\nservice = \"api\"\n");
     timeline_missing_time: format!("{BASE}\n[[timeline]]\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\n");
     timeline_time_after_the_end: format!("{BASE}\n[[timeline]]\nat = \"08:00\"\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\n");

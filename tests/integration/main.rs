@@ -8,4 +8,5 @@ mod incidents;
 mod invariants;
 mod limiters;
 mod operations;
+mod overload;
 mod queueing;

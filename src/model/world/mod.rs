@@ -211,7 +211,12 @@ impl<'a> World<'a> {
         };
         let spec = &self.scenario.services[service_id.idx()];
         let now = sim.now();
-        let cpu = service.cpu_cost(spec, class.idx(), instance, now);
+        let mut cpu = service.cpu_cost(spec, class.idx(), instance, now);
+        let setup = service.connection_cost(spec, instance);
+        if setup.0 > 0 {
+            cpu = SimDuration(cpu.0 + setup.0);
+            self.recorder.services[service_id.idx()].connection_setup(setup);
+        }
         let attempt_id = self.attempts.insert(Attempt {
             request: request_id,
             client: client_id,
@@ -240,8 +245,10 @@ impl<'a> World<'a> {
         let meter = &mut self.recorder.services[service.idx()];
         meter.arrived();
         let state = &mut self.services[service.idx()];
-        let admission = if state.admits(now) {
-            state.instances[instance as usize].admit(attempt_id, spec)
+        let class = self.attempts.get(attempt_id).expect("attempt just inserted").class;
+        let shed = self.scenario.classes[class.idx()].sheddable && state.sheds(spec, instance, now);
+        let admission = if !shed && state.admits(now) {
+            state.instances[instance as usize].admit(now, attempt_id, spec)
         } else {
             Admission::Rejected
         };
@@ -293,20 +300,49 @@ impl<'a> World<'a> {
             sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
         }
         meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
-        if let Some(next_id) = instance.release_worker() {
-            let next = self.attempts.get_mut(next_id).expect("queued attempt is alive");
-            next.got_worker = now;
-            meter.dequeued(now, now.since(next.arrived).0);
-            self.take_core(sim, next_id);
-        } else {
-            self.services[service].stop_if_drained(instance_idx as u32);
-        }
+        self.hand_over_worker(sim, attempt.service, attempt.instance);
         if attempt.abandoned {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
         } else {
             self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Ok(()));
             self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
             self.request_succeeded(now, attempt.request);
+        }
+    }
+
+    /// A worker came free: the next queued attempt the discipline picks takes it, unless
+    /// overload control drops it first (its caller gave up, or CoDel says it waited too
+    /// long), in which case the next one is tried.
+    fn hand_over_worker(&mut self, sim: &mut Sim<Event>, service: ServiceId, instance: u32) {
+        let now = sim.now();
+        let overload = &self.scenario.services[service.idx()].overload;
+        loop {
+            let state = &mut self.services[service.idx()].instances[instance as usize];
+            let nonempty_since = state.nonempty_since;
+            let Some(next_id) = state.release_worker(now, &overload.discipline) else {
+                self.services[service.idx()].stop_if_drained(instance);
+                return;
+            };
+            let next = self.attempts.get_mut(next_id).expect("queued attempt is alive");
+            let waited = now.since(next.arrived);
+            let meter = &mut self.recorder.services[service.idx()];
+            let expired =
+                overload.discipline.codel().is_some_and(|codel| waited > codel.max_wait(now, nonempty_since));
+            if !(expired || overload.drop_abandoned && next.abandoned) {
+                next.got_worker = now;
+                meter.dequeued(now, waited.0);
+                self.take_core(sim, next_id);
+                return;
+            }
+            // Dropped: the worker goes to the queue's next attempt, round the loop.
+            let dropped = self.attempts.remove(next_id).expect("queued attempt is alive");
+            meter.dropped(now, dropped.abandoned);
+            if !dropped.abandoned {
+                let reason = FailureReason::Rejected;
+                self.release(now, dropped.client, dropped.limiter_epoch, dropped.permit, Err(reason));
+                self.recorder.attempt_answered(dropped.class.0, waited);
+                self.attempt_failed(sim, dropped.request, reason);
+            }
         }
     }
 
