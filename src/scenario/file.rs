@@ -121,9 +121,10 @@ pub struct ClientFile {
     pub timeout: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryFile>,
-    /// A limiter preset name (`"grpc"`, `"finagle"`, ...); omitted: none.
+    /// A limiter preset name (`"grpc"`, `"finagle"`, ...) or a table of a preset and
+    /// overrides of its parameters; omitted: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limiter: Option<Spanned<String>>,
+    pub limiter: Option<Spanned<LimiterFile>>,
 }
 
 /// `[clients.NAME.retry]`.
@@ -150,6 +151,69 @@ pub struct BackoffFile {
     pub cap: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<JitterFile>,
+}
+
+/// A limiter: a preset's name, or `{ preset = "finagle", percent_can_retry = "10%" }`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum LimiterFile {
+    Preset(String),
+    Table(Box<LimiterTable>),
+}
+
+/// A preset and overrides of its parameters, named as the parameters of the system the
+/// preset follows. Which keys a preset takes is checked when resolving.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimiterTable {
+    pub preset: Spanned<String>,
+    // gRPC retry throttling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_ratio: Option<Spanned<Number>>,
+    // AWS SDK retry quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_cost: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_retry_cost: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_retry_increment: Option<Spanned<Count>>,
+    // Finagle retry budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retries_per_sec: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_can_retry: Option<Spanned<Percent>>,
+    // Envoy retry budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_fraction: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retry_concurrency: Option<Spanned<Count>>,
+    // resilience4j circuit breaker (`window` in calls) and SRE throttling (`window` in time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Spanned<LimiterWindowFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_calls: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_rate_threshold: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_open: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_open_calls: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<Spanned<Number>>,
+}
+
+/// A window: a number of calls (a circuit breaker's) or a duration (throttling's).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum LimiterWindowFile {
+    Calls(i64),
+    Time(Duration),
 }
 
 /// `[services.NAME]`: a pool of identical instances.
@@ -288,7 +352,7 @@ pub struct ActionFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Spanned<Percent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limiter: Option<Spanned<String>>,
+    pub limiter: Option<Spanned<LimiterFile>>,
 }
 
 /// `[alerts.NAME]`: fires when `metric` is `below` or `above` a value for `for`.
@@ -638,6 +702,61 @@ impl<'de> Visitor<'de> for RateFileVisitor {
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<RateFile, A::Error> {
         Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RateFile::Profile)
+    }
+}
+
+impl<'de> Deserialize<'de> for LimiterFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LimiterFileVisitor)
+    }
+}
+
+struct LimiterFileVisitor;
+
+impl<'de> Visitor<'de> for LimiterFileVisitor {
+    type Value = LimiterFile;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(
+            r#"a preset name such as "finagle" or { preset = "finagle", percent_can_retry = "10%" }"#,
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<LimiterFile, E> {
+        Ok(LimiterFile::Preset(text.to_owned()))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<LimiterFile, A::Error> {
+        LimiterTable::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|t| LimiterFile::Table(Box::new(t)))
+    }
+}
+
+impl<'de> Deserialize<'de> for LimiterWindowFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LimiterWindowVisitor)
+    }
+}
+
+struct LimiterWindowVisitor;
+
+impl Visitor<'_> for LimiterWindowVisitor {
+    type Value = LimiterWindowFile;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(r#"a number of calls such as 100, or a duration such as "2m""#)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<LimiterWindowFile, E> {
+        Ok(LimiterWindowFile::Calls(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<LimiterWindowFile, E> {
+        Ok(LimiterWindowFile::Calls(value.min(i64::MAX as u64) as i64))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<LimiterWindowFile, E> {
+        text.parse().map(LimiterWindowFile::Time).map_err(|err: UnitError| E::custom(err))
     }
 }
 

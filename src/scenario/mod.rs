@@ -17,6 +17,7 @@
 mod defaults;
 mod error;
 pub mod file;
+mod limiter;
 mod operations;
 mod resolve;
 mod thresholds;

@@ -11,7 +11,8 @@ use super::file::{
     ActionFile, ActionKindFile, AlertFile, AlertMetricFile, AutoscalerFile, Count, DisciplineFile, Named,
     Number, ScenarioFile, ServiceFile, quoted_list,
 };
-use super::resolve::{check_count, lookup, present, resolve_limiter, time_from_start};
+use super::limiter::resolve_limiter_switch;
+use super::resolve::{check_count, lookup, present, time_from_start};
 use super::units::{ClockTime, Duration, Percent};
 use crate::engine::SimDuration;
 use crate::model::alert::{AlertMetric, AlertSpec, Comparison, OperatorAction};
@@ -423,14 +424,8 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
             Action::Admit { service: service()?, from, to, over: over()? }
         }
         ActionKindFile::Limiter => {
-            let name = entry.limiter.as_ref().expect("checked above");
-            let limiter = match name.get_ref().as_str() {
-                "none" => None,
-                _ => Some(resolve_limiter(name, &format!("{key}.limiter")).map_err(|problem| {
-                    let expected = problem.expected.clone().unwrap_or_default();
-                    problem.expected(format!("{expected}, or \"none\" to switch it off"))
-                })?),
-            };
+            let limiter = entry.limiter.as_ref().expect("checked above");
+            let limiter = resolve_limiter_switch(limiter, &format!("{key}.limiter"))?;
             Action::Limiter { client: client()?, limiter }
         }
     })

@@ -21,10 +21,10 @@ use super::file::{
     DistFile, JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
     SourceKindFile, quoted_list,
 };
+use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::units::{ClockTime, Duration, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::limiter::{LimiterSpec, Preset};
 use crate::model::{
     Backoff, Balancer, Client, CpuCost, Guard, Jitter, RateProfile, RequestClass, RetryOn, RetryPolicy,
     Scenario, Service, Source, SourceKind,
@@ -514,16 +514,6 @@ fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Re
     let limiter =
         client.limiter.as_ref().map(|name| resolve_limiter(name, &format!("{key}.limiter"))).transpose()?;
     Ok(Client { name: name.to_string(), target, timeout, retry, limiter })
-}
-
-/// A limiter preset by name, with its documented parameters.
-pub(super) fn resolve_limiter(name: &Spanned<String>, key: &str) -> Result<LimiterSpec, Problem> {
-    let preset = Preset::from_name(name.get_ref()).map_err(|_| {
-        let names: Vec<&str> = Preset::ALL.iter().map(|preset| preset.name()).collect();
-        Problem::new(name.span(), key, format!("unknown limiter preset \"{}\"", name.get_ref()))
-            .expected(format!("one of {}", quoted_list(&names)))
-    })?;
-    Ok(preset.spec())
 }
 
 /// max_attempts in 1..=100; a policy that may retry must say what it retries on.

@@ -73,6 +73,11 @@ macro_rules! broken {
 }
 
 broken! {
+    limiter_negative_ratio: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"finagle\", percent_can_retry = \"-10%\" }\ntimeout");
+    limiter_breaker_window_zero: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"resilience4j\", window = 0 }\ntimeout");
+    limiter_unknown_preset_in_table: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"hystrix\" }\ntimeout");
+    limiter_parameter_of_another_preset: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"grpc\", ttl = \"10s\" }\ntimeout");
+    limiter_ratio_above_one: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"envoy\", budget_fraction = \"150%\" }\ntimeout");
     queue_unknown_discipline: edit("instances = 4", "instances = 4\nqueue = { discipline = \"random\" }");
     codel_target_above_interval: edit("instances = 4", "instances = 4\nqueue = { discipline = \"codel\", codel_target = \"200ms\" }");
     codel_keys_on_fifo: edit("instances = 4", "instances = 4\nqueue = { discipline = \"fifo\", codel_target = \"5ms\" }");
