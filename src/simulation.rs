@@ -124,6 +124,8 @@ impl<'a> Simulation<'a> {
             .enumerate()
             .map(|(idx, name)| (name.clone(), recorder.service_summary(idx, elapsed, instances[idx])))
             .collect();
+        let client_names: Vec<String> = scenario.clients.iter().map(|c| c.name.clone()).collect();
+        let clients = recorder.hop_summaries(&client_names, requests.offered);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings.clone();
         let series = self.world.recorder.into_series(
@@ -149,6 +151,7 @@ impl<'a> Simulation<'a> {
             requests,
             classes,
             services,
+            clients,
             slo: operations.slo,
             alerts: operations.alerts,
             timeline: operations.timeline,
@@ -265,9 +268,10 @@ mod tests {
                         cap: SimDuration::from_secs(20),
                         jitter: Jitter::Full,
                     },
-                    retry_on: RetryOn { timeout: true, rejected: true },
+                    retry_on: RetryOn { timeout: true, rejected: true, error: false },
                 },
                 limiter: None,
+                propagate_deadline: false,
             }],
             services: vec![Service {
                 name: "server".into(),
@@ -284,6 +288,8 @@ mod tests {
                 overload: Default::default(),
                 connection_cpu: SimDuration::ZERO,
                 pooled: false,
+                calls: vec![],
+                parallel_calls: false,
             }],
             timeline: vec![],
             alerts: vec![],

@@ -175,6 +175,8 @@ mod tests {
             overload: Default::default(),
             connection_cpu: SimDuration::ZERO,
             pooled: false,
+            calls: vec![],
+            parallel_calls: false,
         };
         ServiceState::new(&spec, &RngStreams::new(1))
     }

@@ -4,7 +4,7 @@
 //! freed as soon as they finish, so memory is O(in flight). An attempt abandoned by its
 //! client (timeout) stays until the service finishes it: that work is wasted.
 
-use super::ids::{ClassId, ClientId, RequestId, ServiceId};
+use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId};
 use super::limiter::Permit;
 use super::outcome::FailureReason;
 use crate::engine::{SimDuration, SimTime};
@@ -20,6 +20,10 @@ pub struct Request {
     pub last_sleep: SimDuration,
     /// Why the previous attempt failed (a retry limiter may charge by it).
     pub last_failure: FailureReason,
+    /// The attempt this request is a downstream call of; `None` for a user's request.
+    pub parent: Option<AttemptId>,
+    /// No attempt may outlive this (a propagated deadline).
+    pub deadline: Option<SimTime>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -41,4 +45,10 @@ pub struct Attempt {
     pub permit: Option<Permit>,
     /// Which of the client's limiters granted the permit (a timeline may swap them).
     pub limiter_epoch: u32,
+    /// When its caller gives up on it (timeout or propagated deadline), if ever.
+    pub deadline: Option<SimTime>,
+    /// Downstream calls: the next position in the service's call list (sequential calls),
+    /// and calls still outstanding.
+    pub call_cursor: u32,
+    pub calls_pending: u32,
 }

@@ -14,6 +14,7 @@ impl RetryOn {
         match reason {
             FailureReason::Timeout => self.timeout,
             FailureReason::Rejected | FailureReason::NoCapacity => self.rejected,
+            FailureReason::DependencyError => self.error,
             _ => false,
         }
     }
@@ -114,7 +115,7 @@ mod tests {
         let policy = RetryPolicy {
             max_attempts: 3,
             backoff: backoff(Jitter::None),
-            retry_on: RetryOn { timeout: true, rejected: false },
+            retry_on: RetryOn { timeout: true, rejected: false, error: false },
         };
         assert!(policy.should_retry(1, FailureReason::Timeout));
         assert!(policy.should_retry(2, FailureReason::Timeout));

@@ -145,6 +145,8 @@ pub struct ServiceState {
     pub admission_rng: StreamRng,
     pub metrics: MetricsPipeline,
     pub autoscaler: Option<Autoscaler>,
+    /// Draws of downstream calls' probabilities.
+    pub calls_rng: StreamRng,
 }
 
 impl ServiceState {
@@ -164,6 +166,7 @@ impl ServiceState {
             admission_rng: streams.stream(&format!("service/{name}/admission")),
             metrics: MetricsPipeline::default(),
             autoscaler: spec.autoscaler.clone().map(Autoscaler::new),
+            calls_rng: streams.stream(&format!("service/{name}/calls")),
         }
     }
 
@@ -259,6 +262,8 @@ mod tests {
             overload: Default::default(),
             connection_cpu: SimDuration::ZERO,
             pooled: false,
+            calls: vec![],
+            parallel_calls: false,
         }
     }
 

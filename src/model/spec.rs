@@ -95,6 +95,8 @@ pub struct Client {
     pub retry: RetryPolicy,
     /// A retry limiter or client protection every attempt asks first; `None` for none.
     pub limiter: Option<LimiterSpec>,
+    /// As a downstream hop, never wait past the calling attempt's own deadline.
+    pub propagate_deadline: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +112,8 @@ pub struct RetryPolicy {
 pub struct RetryOn {
     pub timeout: bool,
     pub rejected: bool,
+    /// A failed downstream call (`dependency_error`).
+    pub error: bool,
 }
 
 /// Exponential backoff: the n-th retry (n = 1, 2, ...) waits
@@ -156,6 +160,20 @@ pub struct Service {
     /// `pooled`; a pool pays it once per worker and instance.
     pub connection_cpu: SimDuration,
     pub pooled: bool,
+    /// Downstream calls an attempt makes after its CPU burst, holding its worker but no
+    /// core; one after another, or all at once when `parallel_calls`.
+    pub calls: Vec<Call>,
+    pub parallel_calls: bool,
+}
+
+/// A downstream call: `count` calls through `client` (a hop with its own timeout and
+/// retries), each made with `probability`, for one class or all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Call {
+    pub client: usize,
+    pub class: Option<usize>,
+    pub count: u32,
+    pub probability: f64,
 }
 
 /// How instances come and go.

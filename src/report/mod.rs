@@ -372,8 +372,8 @@ pub(crate) mod tests {
     use crate::engine::{SimDuration, SimTime};
     use crate::model::FailureReason;
     use crate::stats::summary::{
-        AlertFiring, EngineSummary, EventCounts, FailureCounts, MarkerSummary, Moment, Percentiles,
-        RequestSummary, SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,
+        AlertFiring, EngineSummary, EventCounts, FailureCounts, HopSummary, MarkerSummary, Moment,
+        Percentiles, RequestSummary, SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,
     };
     use crate::stats::{IntervalRow, RequestFigures, Series, ServiceFigures, Summary};
     use std::collections::BTreeMap;
@@ -465,6 +465,17 @@ pub(crate) mod tests {
                 ("api".to_owned(), service(0.873, 0)),
                 ("db".to_owned(), service(0.41, 1234)),
             ]),
+            clients: BTreeMap::from([(
+                "app".to_owned(),
+                HopSummary {
+                    requests: 1_080_000,
+                    attempts: 1_404_000,
+                    succeeded: 1_020_000,
+                    failed: 60_000,
+                    amplification: 1.3,
+                    attempts_per_offered: 1.3,
+                },
+            )]),
             slo: SloSummary {
                 target_success_rate: 0.999,
                 interval_s: 60.0,

@@ -89,6 +89,14 @@ pub const POOLED: bool = false;
 /// CRITICAL).
 pub const CRITICALITY: CriticalityFile = CriticalityFile::Critical;
 
+/// Downstream calls: one at a time, one call per entry, always made.
+pub const PARALLEL_CALLS: bool = false;
+pub const CALL_COUNT: i64 = 1;
+
+/// A hop does not propagate its caller's deadline unless asked (gRPC propagates deadlines,
+/// most HTTP clients do not).
+pub const PROPAGATE_DEADLINE: bool = false;
+
 /// CPU-cost multiplier: 1 (costs as written).
 pub const CPU_MULTIPLIER: f64 = 1.0;
 
@@ -188,6 +196,7 @@ fn file_stem(file_label: &str) -> String {
 }
 
 fn fill_client(client: &mut ClientFile) {
+    client.propagate_deadline.get_or_insert(PROPAGATE_DEADLINE);
     let retry = client.retry.get_or_insert(RetryFile {
         max_attempts: Some(filled(Count(MAX_ATTEMPTS_WITHOUT_RETRY))),
         on: None,
@@ -221,6 +230,11 @@ fn fill_service(service: &mut ServiceFile) {
     service.drop_abandoned.get_or_insert(DROP_ABANDONED);
     service.connection_cpu.get_or_insert_with(|| filled(CONNECTION_CPU));
     service.pooled.get_or_insert(POOLED);
+    service.parallel_calls.get_or_insert(PARALLEL_CALLS);
+    for call in &mut service.calls {
+        call.count.get_or_insert_with(|| filled(Count(CALL_COUNT)));
+        call.probability.get_or_insert_with(|| filled(Percent::HUNDRED));
+    }
     service.balancer.get_or_insert(BALANCER);
     service.cpu_multiplier.get_or_insert_with(|| filled(Number(CPU_MULTIPLIER)));
     service.boot_delay.get_or_insert_with(|| filled(BOOT_DELAY));

@@ -125,6 +125,24 @@ pub struct ClientFile {
     /// overrides of its parameters; omitted: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limiter: Option<Spanned<LimiterFile>>,
+    /// As a downstream hop, never wait past the calling attempt's deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagate_deadline: Option<bool>,
+}
+
+/// `[[services.NAME.calls]]`: a downstream call each attempt makes after its CPU burst.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallFile {
+    /// The client (hop) the call goes through.
+    pub client: Spanned<String>,
+    /// Only attempts of this class make it; omitted: every class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<Spanned<Percent>>,
 }
 
 /// `[clients.NAME.retry]`.
@@ -258,6 +276,11 @@ pub struct ServiceFile {
     pub connection_cpu: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pooled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<CallFile>,
+    /// Make every call at once instead of one after another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_calls: Option<bool>,
 }
 
 /// `[services.NAME.metrics]`: the metrics pipeline feeding the autoscaler.
@@ -546,6 +569,7 @@ keyword_enum!(
     RetryOutcome, "retry outcome" {
         Timeout => "timeout",
         Rejected => "rejected",
+        Error => "error",
     }
 );
 

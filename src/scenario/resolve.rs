@@ -26,7 +26,7 @@ use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo,
 use super::units::{ClockTime, Duration, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
-    Backoff, Balancer, Client, CpuCost, Guard, Jitter, RateProfile, RequestClass, RetryOn, RetryPolicy,
+    Backoff, Balancer, Call, Client, CpuCost, Guard, Jitter, RateProfile, RequestClass, RetryOn, RetryPolicy,
     Scenario, Service, Source, SourceKind,
 };
 
@@ -60,8 +60,9 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         check_count(present(&simulation.seed, "simulation.seed")?, "simulation.seed", "seed", 0..=i64::MAX)?;
     let classes = resolve_classes(&file.classes)?;
     let class_names = names(&file.classes);
-    let services = resolve_services(&file.services, &class_names, start)?;
+    let services = resolve_services(&file.services, &class_names, &names(&file.clients), start)?;
     let clients = resolve_clients(&file.clients, &names(&file.services))?;
+    check_call_cycles(file, &services, &clients)?;
     let sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
     let ops_names = Names {
         classes: class_names.clone(),
@@ -289,6 +290,7 @@ fn percent_text(fraction: f64) -> String {
 fn resolve_services(
     services: &Named<ServiceFile>,
     class_names: &[&str],
+    client_names: &[&str],
     start: Option<ClockTime>,
 ) -> Result<Vec<Service>, Problem> {
     if services.is_empty() {
@@ -298,7 +300,7 @@ fn resolve_services(
     }
     services
         .iter()
-        .map(|(name, service)| resolve_service(name.get_ref(), service, class_names, start))
+        .map(|(name, service)| resolve_service(name.get_ref(), service, class_names, client_names, start))
         .collect()
 }
 
@@ -306,6 +308,7 @@ fn resolve_service(
     name: &str,
     service: &ServiceFile,
     class_names: &[&str],
+    client_names: &[&str],
     start: Option<ClockTime>,
 ) -> Result<Service, Problem> {
     let key = |field: &str| format!("services.{name}.{field}");
@@ -343,7 +346,78 @@ fn resolve_service(
         overload: ops.overload,
         connection_cpu: ops.connection_cpu,
         pooled: ops.pooled,
+        calls: resolve_calls(name, service, class_names, client_names)?,
+        parallel_calls: *present(&service.parallel_calls, &key("parallel_calls"))?,
     })
+}
+
+/// Most calls one entry of `calls` makes: 1000.
+const MAX_CALLS: i64 = 1000;
+
+fn resolve_calls(
+    name: &str,
+    service: &ServiceFile,
+    class_names: &[&str],
+    client_names: &[&str],
+) -> Result<Vec<Call>, Problem> {
+    let mut calls = Vec::with_capacity(service.calls.len());
+    for (index, call) in service.calls.iter().enumerate() {
+        let key = |field: &str| format!("services.{name}.calls[{index}].{field}");
+        let client = lookup(client_names, &call.client, &key("client"), "client")?;
+        let class = match &call.class {
+            Some(class) => Some(lookup(class_names, class, &key("class"), "class")?),
+            None => None,
+        };
+        let count = check_count(present(&call.count, &key("count"))?, &key("count"), "count", 0..=MAX_CALLS)?;
+        let probability = present(&call.probability, &key("probability"))?;
+        if probability.get_ref().fraction() > 1.0 {
+            return Problem::new(
+                probability.span(),
+                key("probability"),
+                format!("{} is above 100%", probability.get_ref()),
+            )
+            .expected("a percentage from 0% to 100%")
+            .into_err();
+        }
+        calls.push(Call {
+            client,
+            class,
+            count: count as u32,
+            probability: probability.get_ref().fraction(),
+        });
+    }
+    Ok(calls)
+}
+
+/// A service must not reach itself through its calls: each attempt would call forever.
+fn check_call_cycles(file: &ScenarioFile, services: &[Service], clients: &[Client]) -> Result<(), Problem> {
+    let downstream = |service: usize| services[service].calls.iter().map(|call| clients[call.client].target);
+    for start in 0..services.len() {
+        // Depth-first from `start`, looking for a path back to it.
+        let mut stack: Vec<(usize, Vec<usize>)> = downstream(start).map(|next| (next, vec![start])).collect();
+        let mut seen = vec![false; services.len()];
+        while let Some((service, path)) = stack.pop() {
+            if service == start {
+                let (name, table) = file.services.iter().nth(start).expect("resolved from this table");
+                let mut chain: Vec<&str> = path.iter().map(|&s| services[s].name.as_str()).collect();
+                chain.push(&services[start].name);
+                let span = table.calls.first().map_or(name.span(), |call| call.client.span());
+                return Problem::new(
+                    span,
+                    format!("services.{}.calls", name.get_ref()),
+                    format!("calls loop back: {}", chain.join(" -> ")),
+                )
+                .expected("calls that end at services without calls of their own")
+                .into_err();
+            }
+            if !std::mem::replace(&mut seen[service], true) {
+                let mut next_path = path.clone();
+                next_path.push(service);
+                stack.extend(downstream(service).map(|next| (next, next_path.clone())));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_capacity(capacity: &Spanned<Capacity>, key: &str) -> Result<Option<u32>, Problem> {
@@ -513,7 +587,8 @@ fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Re
     let retry = resolve_retry(present(&client.retry, &format!("{key}.retry"))?, &format!("{key}.retry"))?;
     let limiter =
         client.limiter.as_ref().map(|name| resolve_limiter(name, &format!("{key}.limiter"))).transpose()?;
-    Ok(Client { name: name.to_string(), target, timeout, retry, limiter })
+    let propagate_deadline = *present(&client.propagate_deadline, &format!("{key}.propagate_deadline"))?;
+    Ok(Client { name: name.to_string(), target, timeout, retry, limiter, propagate_deadline })
 }
 
 /// max_attempts in 1..=100; a policy that may retry must say what it retries on.
@@ -529,6 +604,7 @@ fn resolve_retry(retry: &RetryFile, key: &str) -> Result<RetryPolicy, Problem> {
     let retry_on = RetryOn {
         timeout: on.get_ref().contains(&RetryOutcome::Timeout),
         rejected: on.get_ref().contains(&RetryOutcome::Rejected),
+        error: on.get_ref().contains(&RetryOutcome::Error),
     };
     if max_attempts > 1 && on.get_ref().is_empty() {
         let message = format!(

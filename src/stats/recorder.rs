@@ -7,7 +7,7 @@
 use super::histogram::LatencyHistogram;
 use super::meter::ServiceMeter;
 use super::series::{IntervalRow, Marker, MarkerKind, RequestFigures, Series};
-use super::summary::{EngineSummary, EventCounts, FailureCounts, RequestSummary, ServiceSummary};
+use super::summary::{EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::FailureReason;
 use std::collections::BTreeMap;
@@ -43,6 +43,15 @@ impl Tally {
     }
 }
 
+/// One client's traffic: every request through it (a user's or a downstream call's).
+#[derive(Clone, Copy, Debug, Default)]
+struct HopTally {
+    requests: u64,
+    attempts: u64,
+    succeeded: u64,
+    failed: u64,
+}
+
 pub struct Recorder {
     /// Whole-run tallies per class.
     run: Vec<Tally>,
@@ -56,12 +65,14 @@ pub struct Recorder {
     pub events: EventCounts,
     pub peak_in_flight: u64,
     markers: Vec<Marker>,
+    /// Per client (hop): requests, attempts and outcomes, downstream calls included.
+    hops: Vec<HopTally>,
     /// `(alert index, fired, resolved)`, in firing order.
     pub alert_firings: Vec<(usize, SimTime, Option<SimTime>)>,
 }
 
 impl Recorder {
-    pub fn new(n_classes: usize, services: Vec<ServiceMeter>) -> Recorder {
+    pub fn new(n_classes: usize, n_clients: usize, services: Vec<ServiceMeter>) -> Recorder {
         Recorder {
             run: vec![Tally::default(); n_classes],
             attempt_latency: vec![LatencyHistogram::default(); n_classes],
@@ -72,6 +83,7 @@ impl Recorder {
             events: EventCounts::default(),
             peak_in_flight: 0,
             markers: Vec::new(),
+            hops: vec![HopTally::default(); n_clients],
             alert_firings: Vec::new(),
         }
     }
@@ -88,13 +100,56 @@ impl Recorder {
         self.both(class, |t| t.offered += 1);
     }
 
+    /// An attempt went out through `client`; a user's request's (`top_level`) also counts
+    /// in its class's figures.
     #[inline]
-    pub fn attempt_sent(&mut self, class: u32, is_retry: bool) {
+    pub fn attempt_sent(&mut self, class: u32, is_retry: bool, top_level: bool, client: usize) {
         self.events.sends += 1;
-        self.both(class, |t| {
-            t.attempts += 1;
-            t.retries += is_retry as u64;
-        });
+        self.hops[client].attempts += 1;
+        if top_level {
+            self.both(class, |t| {
+                t.attempts += 1;
+                t.retries += is_retry as u64;
+            });
+        }
+    }
+
+    /// A request started through `client`.
+    #[inline]
+    pub fn hop_request(&mut self, client: usize) {
+        self.hops[client].requests += 1;
+    }
+
+    /// A request through `client` finished for good.
+    #[inline]
+    pub fn hop_finished(&mut self, client: usize, succeeded: bool) {
+        let hop = &mut self.hops[client];
+        if succeeded {
+            hop.succeeded += 1;
+        } else {
+            hop.failed += 1;
+        }
+    }
+
+    /// Per-hop figures, by client name; `offered` is the users' requests, so
+    /// `attempts_per_offered` is the amplification at that depth of the chain.
+    pub fn hop_summaries(&self, client_names: &[String], offered: u64) -> BTreeMap<String, HopSummary> {
+        client_names
+            .iter()
+            .zip(&self.hops)
+            .map(|(name, hop)| {
+                let per = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+                let summary = HopSummary {
+                    requests: hop.requests,
+                    attempts: hop.attempts,
+                    succeeded: hop.succeeded,
+                    failed: hop.failed,
+                    amplification: per(hop.attempts, hop.requests),
+                    attempts_per_offered: per(hop.attempts, offered),
+                };
+                (name.clone(), summary)
+            })
+            .collect()
     }
 
     #[inline]

@@ -29,6 +29,8 @@ pub struct Summary {
     pub requests: RequestSummary,
     pub classes: BTreeMap<String, RequestSummary>,
     pub services: BTreeMap<String, ServiceSummary>,
+    /// Per client (a hop of the call chain): its requests and attempts.
+    pub clients: BTreeMap<String, HopSummary>,
     /// SLO figures against the scenario's `[slo]`.
     pub slo: SloSummary,
     /// Alerts that fired, in firing order.
@@ -36,6 +38,20 @@ pub struct Summary {
     /// Timeline entries, operator actions and alerts as they happened.
     pub timeline: Vec<MarkerSummary>,
     pub engine: EngineSummary,
+}
+
+/// One client's traffic over the run, downstream calls included.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HopSummary {
+    /// Requests through this client: users' (the first hop) or calls made by attempts.
+    pub requests: u64,
+    pub attempts: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// attempts / requests at this hop.
+    pub amplification: f64,
+    /// attempts / users' offered requests: the amplification at this depth of the chain.
+    pub attempts_per_offered: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -73,6 +73,9 @@ macro_rules! broken {
 }
 
 broken! {
+    call_through_unknown_client: edit("instances = 4", "instances = 4\ncalls = [{ client = \"db\" }]");
+    calls_that_loop: edit("instances = 4", "instances = 4\ncalls = [{ client = \"batch\" }]");
+    call_probability_above_100: edit("instances = 4", "instances = 4\ncalls = [{ client = \"batch\", probability = \"120%\" }]");
     limiter_negative_ratio: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"finagle\", percent_can_retry = \"-10%\" }\ntimeout");
     limiter_breaker_window_zero: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"resilience4j\", window = 0 }\ntimeout");
     limiter_unknown_preset_in_table: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"hystrix\" }\ntimeout");
@@ -135,7 +138,7 @@ broken! {
     unknown_jitter: edit(r#"jitter = "full""#, r#"jitter = "ful""#);
     unknown_limiter_preset: edit(r#"timeout = "2s""#, "timeout = \"2s\"\nlimiter = \"gprc\"");
     unknown_balancer: edit(r#"balancer = "round_robin""#, r#"balancer = "least_connections""#);
-    unknown_retry_outcome: edit("max_attempts = 3", "max_attempts = 3\non = [\"timeout\", \"error\"]");
+    unknown_retry_outcome: edit("max_attempts = 3", "max_attempts = 3\non = [\"timeout\", \"failure\"]");
     unknown_client_reference: edit(r#"client = "app""#, r#"client = "ap""#);
     unknown_service_reference: edit("target = \"api\"\ntimeout", "target = \"apii\"\ntimeout");
     unknown_class_in_service_override: format!("{BASE}\n[services.api.classes.logon]\ncpu = \"5ms\"\n");

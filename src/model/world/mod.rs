@@ -14,6 +14,7 @@
 //! requests and attempts live in generational slabs. Nothing here allocates per event
 //! once queues have grown to their working size.
 
+mod calls;
 mod operations;
 
 use super::alert::AlertState;
@@ -134,7 +135,7 @@ impl<'a> World<'a> {
             mix,
             requests: Slab::default(),
             attempts: Slab::default(),
-            recorder: Recorder::new(scenario.classes.len(), meters),
+            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters),
             tripped: None,
             interrupt,
         };
@@ -164,6 +165,20 @@ impl<'a> World<'a> {
     /// A user (or a released job) asks: a new request, and its first attempt.
     fn start_request(&mut self, sim: &mut Sim<Event>, class: ClassId, client: ClientId) {
         self.recorder.offered(class.0);
+        self.new_request(sim, class, client, None, None);
+    }
+
+    /// Creates a request (a user's, or a downstream call of `parent`) and sends its first
+    /// attempt.
+    fn new_request(
+        &mut self,
+        sim: &mut Sim<Event>,
+        class: ClassId,
+        client: ClientId,
+        parent: Option<AttemptId>,
+        deadline: Option<SimTime>,
+    ) {
+        self.recorder.hop_request(client.idx());
         let base = self.scenario.clients[client.idx()].retry.backoff.base;
         let request = self.requests.insert(Request {
             class,
@@ -172,51 +187,63 @@ impl<'a> World<'a> {
             n_attempts: 0,
             last_sleep: base,
             last_failure: FailureReason::Timeout,
+            parent,
+            deadline,
         });
         self.check_in_flight(sim.now());
         self.send_attempt(sim, request);
     }
 
     /// Sends the request's next attempt to an instance of its client's target service,
-    /// if the client's limiter lets it go.
+    /// if the client's limiter lets it go and its deadline has not passed.
     fn send_attempt(&mut self, sim: &mut Sim<Event>, request_id: RequestId) {
         let Some(request) = self.requests.get(request_id) else { return };
+        let now = sim.now();
         let kind = match request.n_attempts {
             0 => AttemptKind::First,
             _ => AttemptKind::Retry { after: request.last_failure },
         };
-        let (class, client_id) = (request.class, request.client);
+        let (class, client_id, top_level, deadline) =
+            (request.class, request.client, request.parent.is_none(), request.deadline);
+        if deadline.is_some_and(|deadline| now >= deadline) {
+            self.request_failed(sim, request_id, FailureReason::DeadlineExceeded);
+            return;
+        }
         let limiter_epoch = self.clients[client_id.idx()].limiter_epoch;
-        let permit = match self.acquire(sim.now(), client_id, kind) {
+        let permit = match self.acquire(now, client_id, kind) {
             Ok(permit) => permit,
             Err(refusal) => {
                 // A refusal by the client's own limiter is final: retrying it would only ask
                 // the same limiter again.
-                self.requests.remove(request_id);
-                self.recorder.failed(class.0, refusal);
+                self.request_failed(sim, request_id, refusal);
                 return;
             }
         };
         if let Some(request) = self.requests.get_mut(request_id) {
             request.n_attempts += 1;
         }
-        self.recorder.attempt_sent(class.0, kind != AttemptKind::First);
+        self.recorder.attempt_sent(class.0, kind != AttemptKind::First, top_level, client_id.idx());
         let client = &self.scenario.clients[client_id.idx()];
         let service_id = ServiceId(client.target as u32);
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
-            self.release(sim.now(), client_id, limiter_epoch, permit, Err(FailureReason::NoCapacity));
+            self.release(now, client_id, limiter_epoch, permit, Err(FailureReason::NoCapacity));
             self.attempt_failed(sim, request_id, FailureReason::NoCapacity);
             return;
         };
         let spec = &self.scenario.services[service_id.idx()];
-        let now = sim.now();
         let mut cpu = service.cpu_cost(spec, class.idx(), instance, now);
         let setup = service.connection_cost(spec, instance);
         if setup.0 > 0 {
             cpu = SimDuration(cpu.0 + setup.0);
             self.recorder.services[service_id.idx()].connection_setup(setup);
         }
+        // The caller gives up at its timeout, or at the propagated deadline if sooner.
+        let timeout_at = client.timeout.map(|timeout| now.after(timeout));
+        let attempt_deadline = match (timeout_at, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let attempt_id = self.attempts.insert(Attempt {
             request: request_id,
             client: client_id,
@@ -229,11 +256,19 @@ impl<'a> World<'a> {
             abandoned: false,
             permit,
             limiter_epoch,
+            deadline: attempt_deadline,
+            call_cursor: 0,
+            calls_pending: 0,
         });
         self.check_in_flight(now);
-        if let Some(timeout) = client.timeout {
-            // Every attempt of a client gets the same timeout: one FIFO lane per client.
-            sim.schedule_in_lane(client_id.idx(), timeout, Event::AttemptTimeout { attempt: attempt_id });
+        match (attempt_deadline, timeout_at) {
+            (Some(at), Some(timeout_at)) if at == timeout_at => {
+                // Every attempt of a client gets the same timeout: one FIFO lane per client.
+                let timeout = client.timeout.expect("timeout_at comes from it");
+                sim.schedule_in_lane(client_id.idx(), timeout, Event::AttemptTimeout { attempt: attempt_id });
+            }
+            (Some(at), _) => sim.schedule(at, Event::AttemptTimeout { attempt: attempt_id }),
+            (None, _) => {}
         }
         self.admit(sim, attempt_id, service_id, instance);
     }
@@ -268,7 +303,9 @@ impl<'a> World<'a> {
                     attempt.permit,
                     Err(FailureReason::Rejected),
                 );
-                self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
+                if self.requests.get(attempt.request).is_some_and(|request| request.parent.is_none()) {
+                    self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
+                }
                 self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
             }
         }
@@ -288,7 +325,7 @@ impl<'a> World<'a> {
     fn on_cpu_done(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         let now = sim.now();
         // A stale key: the attempt's instance was lost and its attempts failed.
-        let Some(attempt) = self.attempts.remove(attempt_id) else { return };
+        let Some(attempt) = self.attempts.get(attempt_id).copied() else { return };
         let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
         self.recorder.events.completions += 1;
         let meter = &mut self.recorder.services[service];
@@ -299,14 +336,36 @@ impl<'a> World<'a> {
             meter.core_taken(now, now.since(next.got_worker).0);
             sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
         }
+        // Downstream calls hold the worker; the attempt answers once they are done.
+        if !self.start_calls(sim, attempt_id) {
+            self.finish_attempt(sim, attempt_id, Ok(()));
+        }
+    }
+
+    /// The attempt is done at its instance (its CPU burnt, its calls answered): it frees
+    /// its worker and answers its caller, unless the caller has given up (wasted work).
+    fn finish_attempt(
+        &mut self,
+        sim: &mut Sim<Event>,
+        attempt_id: AttemptId,
+        outcome: Result<(), FailureReason>,
+    ) {
+        let now = sim.now();
+        let Some(attempt) = self.attempts.remove(attempt_id) else { return };
+        let meter = &mut self.recorder.services[attempt.service.idx()];
         meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
         self.hand_over_worker(sim, attempt.service, attempt.instance);
         if attempt.abandoned {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
-        } else {
-            self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Ok(()));
+            return;
+        }
+        self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, outcome);
+        if self.requests.get(attempt.request).is_some_and(|request| request.parent.is_none()) {
             self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
-            self.request_succeeded(now, attempt.request);
+        }
+        match outcome {
+            Ok(()) => self.request_succeeded(sim, attempt.request),
+            Err(reason) => self.attempt_failed(sim, attempt.request, reason),
         }
     }
 
@@ -340,7 +399,6 @@ impl<'a> World<'a> {
             if !dropped.abandoned {
                 let reason = FailureReason::Rejected;
                 self.release(now, dropped.client, dropped.limiter_epoch, dropped.permit, Err(reason));
-                self.recorder.attempt_answered(dropped.class.0, waited);
                 self.attempt_failed(sim, dropped.request, reason);
             }
         }
@@ -368,9 +426,17 @@ impl<'a> World<'a> {
             request.last_sleep = delay;
             sim.schedule_in(delay, Event::BackoffElapsed { request: request_id });
         } else {
-            let class = request.class;
-            self.requests.remove(request_id);
-            self.recorder.failed(class.0, reason);
+            self.request_failed(sim, request_id, reason);
+        }
+    }
+
+    /// A request failed for good: the user sees it, or the calling attempt does.
+    fn request_failed(&mut self, sim: &mut Sim<Event>, request_id: RequestId, reason: FailureReason) {
+        let Some(request) = self.requests.remove(request_id) else { return };
+        self.recorder.hop_finished(request.client.idx(), false);
+        match request.parent {
+            None => self.recorder.failed(request.class.0, reason),
+            Some(parent) => self.call_answered(sim, parent, Err(reason)),
         }
     }
 
@@ -413,9 +479,12 @@ impl<'a> World<'a> {
         self.send_attempt(sim, request);
     }
 
-    fn request_succeeded(&mut self, now: SimTime, request_id: RequestId) {
-        if let Some(request) = self.requests.remove(request_id) {
-            self.recorder.succeeded(request.class.0, now.since(request.started));
+    fn request_succeeded(&mut self, sim: &mut Sim<Event>, request_id: RequestId) {
+        let Some(request) = self.requests.remove(request_id) else { return };
+        self.recorder.hop_finished(request.client.idx(), true);
+        match request.parent {
+            None => self.recorder.succeeded(request.class.0, sim.now().since(request.started)),
+            Some(parent) => self.call_answered(sim, parent, Ok(())),
         }
     }
 
@@ -451,10 +520,11 @@ impl<'a> World<'a> {
         self.interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed))
     }
 
-    /// Requests alive now, per class (for the conservation figure at the end).
+    /// Users' requests alive now, per class (for the conservation figure at the end);
+    /// downstream calls in flight belong to their users' requests.
     pub fn requests_in_flight_per_class(&self) -> Vec<u64> {
         let mut counts = vec![0; self.scenario.classes.len()];
-        for request in self.requests.values() {
+        for request in self.requests.values().filter(|request| request.parent.is_none()) {
             counts[request.class.idx()] += 1;
         }
         counts
