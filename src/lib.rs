@@ -12,6 +12,7 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod simulation;
 pub mod stats;
 pub mod theory;
