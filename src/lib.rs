@@ -15,6 +15,7 @@ pub mod scenario;
 pub mod shard;
 pub mod simulation;
 pub mod stats;
+pub mod sweep;
 pub mod theory;
 
 pub use simulation::{EarlyStop, RunOutput, Simulation, simulate};

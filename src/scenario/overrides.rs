@@ -266,7 +266,12 @@ pub(crate) fn take_sweep(document: &mut DeTable<'_>, text: &str) -> Result<Optio
                 }
             }
             "metric" => match value.get_ref().as_str() {
-                Some(metric) => sweep.metric = Some((metric.to_string(), value_span)),
+                Some(metric) => {
+                    if let Err((message, expected)) = crate::check::metric::lookup(metric) {
+                        return Problem::new(value_span, key, message).expected(expected).into_err();
+                    }
+                    sweep.metric = Some((metric.to_string(), value_span));
+                }
                 None => {
                     return Problem::new(value_span, key, "metric is not a string")
                         .expected("a metric name such as metric = \"success_rate\"")
