@@ -18,6 +18,20 @@ pub struct Series {
     pub markers: Vec<Marker>,
 }
 
+impl Series {
+    /// A series without intervals, for results kept without their series.
+    pub fn empty() -> Series {
+        Series {
+            interval: SimDuration(0),
+            start_clock: None,
+            class_names: Vec::new(),
+            service_names: Vec::new(),
+            rows: Vec::new(),
+            markers: Vec::new(),
+        }
+    }
+}
+
 /// Something that happened at a moment: drawn as a line on the charts.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Marker {

@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use crate::check::measure::RunView;
 use crate::check::metric::{self, METRICS, Metric};
 use crate::check::threshold::{Measure, Scope, Window};
-use crate::engine::SimDuration;
 use crate::shard::Fingerprint;
 use crate::simulation::RunOutput;
 use crate::stats::confidence::Estimate;
@@ -96,21 +95,10 @@ pub fn estimate(values: &[Option<f64>]) -> Option<Estimate> {
 
 /// Every whole-run metric of a run's summary (all requests; services combined).
 pub fn metric_values(summary: &Summary) -> MetricValues {
-    let output = RunOutput { summary: summary.clone(), series: empty_series(), stopped: None };
+    let output = RunOutput { summary: summary.clone(), series: Series::empty(), stopped: None };
     let view = RunView::new(&output);
     METRICS
         .iter()
         .map(|metric| Measure { metric, scope: Scope::All, window: Window::Run }.observe(&view).value)
         .collect()
-}
-
-fn empty_series() -> Series {
-    Series {
-        interval: SimDuration(0),
-        start_clock: None,
-        class_names: Vec::new(),
-        service_names: Vec::new(),
-        rows: Vec::new(),
-        markers: Vec::new(),
-    }
 }
