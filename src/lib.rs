@@ -5,6 +5,7 @@
 //! happens into histograms and interval series; `report` writes the results and `cli` is
 //! the command line. See ARCHITECTURE.md for the map.
 
+pub mod capacity;
 pub mod check;
 pub mod cli;
 pub mod compare;

@@ -16,6 +16,7 @@
 //! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
 
 
+pub mod capacity;
 pub mod check;
 pub mod compare;
 pub mod merge;
@@ -54,7 +55,7 @@ pub enum Command {
     /// Run a scenario over a grid of parameter values; write sweep.csv, sweep.json and a chart.
     Sweep(sweep::SweepArgs),
     /// Find the smallest capacity (or largest multiplier) that meets every threshold.
-
+    Capacity(capacity::CapacityArgs),
     /// Merge the shard files of a sharded sweep, check or compare into its results.
     Merge(merge::MergeArgs),
 }
@@ -115,6 +116,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Capacity(args) => capacity::run(args),
 
         Command::Merge(args) => merge::run(args),
     };
