@@ -9,3 +9,4 @@ mod invariants;
 mod limiters;
 mod operations;
 mod queueing;
+mod sweep_shards;
