@@ -359,3 +359,87 @@ fn capacity_finds_the_largest_multiplier_below_the_erlang_c_crossing() {
 fn common_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+#[test]
+fn the_slurm_scripts_run_a_sharded_sweep_and_merge_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), SMALL);
+    let whole = dir.path().join("whole");
+    stormsim().args(["sweep", arg(&file), "--quiet", "--out", arg(&whole)]).assert().code(0);
+    let results = dir.path().join("results");
+    let run = |script: &str, task: Option<u32>| {
+        let mut command = std::process::Command::new("bash");
+        command
+            .arg(common_path(&format!("deploy/slurm/{script}")))
+            .env("STORMSIM", env!("CARGO_BIN_EXE_stormsim"))
+            .env("SCENARIO", &file)
+            .env("RESULTS", &results)
+            .env_remove("JOB_COMPLETION_INDEX");
+        if let Some(task) = task {
+            // An array submitted as --array=3-4: task ids start at 3.
+            command.env("SLURM_ARRAY_TASK_ID", (task + 3).to_string()).env("SLURM_ARRAY_TASK_MIN", "3");
+            command.env("SLURM_ARRAY_TASK_COUNT", "2");
+        }
+        let status = command.status().unwrap();
+        assert!(status.success(), "{script} {task:?}");
+    };
+    run("sweep.sbatch", Some(1));
+    run("sweep.sbatch", Some(0));
+    run("merge.sbatch", None);
+    assert_eq!(folder(&results.join("sweep")), folder(&whole));
+}
+
+#[test]
+fn the_indexed_job_runs_one_shard_per_index() {
+    let manifest = fs::read_to_string(common_path("deploy/kubernetes/sweep-job.yaml")).unwrap();
+    assert!(manifest.contains("completionMode: Indexed"));
+    let value_after = |key: &str| -> String {
+        let start = manifest.find(key).unwrap() + key.len();
+        manifest[start..].lines().next().unwrap().trim().trim_matches('"').split_whitespace().next().unwrap().trim_matches('"').to_string()
+    };
+    let completions = value_after("completions:");
+    let shards = {
+        let at = manifest.find("name: STORMSIM_SHARDS").unwrap();
+        let rest = &manifest[at..];
+        let start = rest.find("value:").unwrap() + "value:".len();
+        rest[start..].lines().next().unwrap().split('#').next().unwrap().trim().trim_matches('"').to_string()
+    };
+    assert_eq!(completions, shards, "STORMSIM_SHARDS must equal completions");
+    let count: u64 = shards.parse().unwrap();
+    let command = manifest
+        .lines()
+        .find(|line| line.trim_start().starts_with("- stormsim sweep"))
+        .unwrap()
+        .trim_start()
+        .trim_start_matches("- ")
+        .to_string();
+    // Run each pod's command as Kubernetes would, with the volumes replaced by folders.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), SMALL);
+    let whole = dir.path().join("whole");
+    stormsim().args(["sweep", arg(&file), "--quiet", "--out", arg(&whole)]).assert().code(0);
+    let results = dir.path().join("results");
+    fs::create_dir_all(&results).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_stormsim")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let command = command.replace("/scenario/scenario.toml", arg(&file)).replace("/results", arg(&results));
+    for index in 0..count {
+        let status = std::process::Command::new("sh")
+            .args(["-c", &command])
+            .env("PATH", &path)
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .env("STORMSIM_SHARDS", &shards)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let merged = dir.path().join("merged");
+    stormsim()
+        .arg("merge")
+        .args((0..count).map(|index| results.join(format!("shard-{index}.json"))))
+        .args(["--quiet", "--out", arg(&merged)])
+        .assert()
+        .code(0);
+    assert_eq!(folder(&merged), folder(&whole));
+}
