@@ -123,7 +123,12 @@ mod tests {
 
     /// A probe of a monotone plan: passes from `threshold` up (or down), inconclusive within
     /// `noise` of it until given `sure_at` replications.
-    fn plan(threshold: f64, larger_passes: bool, noise: f64, sure_at: u64) -> impl FnMut(f64, u64) -> (Outcome, ()) {
+    fn plan(
+        threshold: f64,
+        larger_passes: bool,
+        noise: f64,
+        sure_at: u64,
+    ) -> impl FnMut(f64, u64) -> (Outcome, ()) {
         move |value, n| {
             let good = if larger_passes { value >= threshold } else { value <= threshold };
             let near = (value - threshold).abs() < noise;
@@ -150,7 +155,8 @@ mod tests {
 
     #[test]
     fn the_largest_passing_multiplier_is_found_to_the_tolerance() {
-        let search = search(Goal::Largest { low: 0.5, high: 4.0, tolerance: 0.01 }, 5, 20, plan(1.7, false, 0.0, 0));
+        let search =
+            search(Goal::Largest { low: 0.5, high: 4.0, tolerance: 0.01 }, 5, 20, plan(1.7, false, 0.0, 0));
         let (answer, failing) = (search.answer.unwrap(), search.failing_neighbour.unwrap());
         assert!(answer <= 1.7 && failing > 1.7 && failing - answer <= 0.01, "{answer} {failing}");
     }
@@ -159,8 +165,12 @@ mod tests {
     fn inconclusive_probes_are_repeated_with_more_replications() {
         let search = search(Goal::Smallest { low: 1, high: 64 }, 5, 20, plan(20.0, true, 1.5, 20));
         assert_eq!(search.answer, Some(20.0));
-        let at_answer: Vec<(u64, Outcome)> =
-            search.probes.iter().filter(|probe| probe.value == 20.0).map(|probe| (probe.replications, probe.outcome)).collect();
+        let at_answer: Vec<(u64, Outcome)> = search
+            .probes
+            .iter()
+            .filter(|probe| probe.value == 20.0)
+            .map(|probe| (probe.replications, probe.outcome))
+            .collect();
         assert_eq!(at_answer, [(5, Outcome::Inconclusive), (10, Outcome::Inconclusive), (20, Outcome::Pass)]);
         // Never sure enough: counted as failing, so the answer moves to where it is sure.
         let strict = super::search(Goal::Smallest { low: 1, high: 64 }, 5, 20, plan(20.0, true, 1.5, 40));

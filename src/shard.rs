@@ -44,10 +44,14 @@ impl ShardSpec {
     /// `K/N` with `0 <= K < N`.
     pub fn parse(text: &str) -> Result<ShardSpec, String> {
         let expected = "K/N with 0 <= K < N, such as 0/4 (shards are numbered from 0)";
-        let (index, count) = text.split_once('/').ok_or_else(|| format!("--shard \"{text}\": expected {expected}"))?;
-        let index: u64 = index.trim().parse().map_err(|_| format!("--shard \"{text}\": expected {expected}"))?;
-        let count: u64 = count.trim().parse().map_err(|_| format!("--shard \"{text}\": expected {expected}"))?;
-        ShardSpec::new(index, count).map_err(|message| format!("--shard \"{text}\": {message}; expected {expected}"))
+        let (index, count) =
+            text.split_once('/').ok_or_else(|| format!("--shard \"{text}\": expected {expected}"))?;
+        let index: u64 =
+            index.trim().parse().map_err(|_| format!("--shard \"{text}\": expected {expected}"))?;
+        let count: u64 =
+            count.trim().parse().map_err(|_| format!("--shard \"{text}\": expected {expected}"))?;
+        ShardSpec::new(index, count)
+            .map_err(|message| format!("--shard \"{text}\": {message}; expected {expected}"))
     }
 
     pub fn new(index: u64, count: u64) -> Result<ShardSpec, String> {
@@ -85,20 +89,30 @@ impl ShardSpec {
         if let Some(task) = number(SLURM_TASK)? {
             let count = match (shards, number(SLURM_COUNT)?) {
                 (Some(count), _) | (None, Some(count)) => count,
-                (None, None) => return Err(format!("{SLURM_TASK} is set but {SLURM_COUNT} is not; pass --shards N")),
+                (None, None) => {
+                    return Err(format!("{SLURM_TASK} is set but {SLURM_COUNT} is not; pass --shards N"));
+                }
             };
             let first = number(SLURM_MIN)?.unwrap_or(0);
-            let index = task.checked_sub(first).ok_or_else(|| format!("{SLURM_TASK}={task} is below {SLURM_MIN}={first}"))?;
-            return ShardSpec::new(index, count).map(Some).map_err(|message| format!("from {SLURM_TASK}: {message}"));
+            let index = task
+                .checked_sub(first)
+                .ok_or_else(|| format!("{SLURM_TASK}={task} is below {SLURM_MIN}={first}"))?;
+            return ShardSpec::new(index, count)
+                .map(Some)
+                .map_err(|message| format!("from {SLURM_TASK}: {message}"));
         }
         if let Some(index) = number(K8S_INDEX)? {
             let count = match (shards, number(SHARDS_VAR)?) {
                 (Some(count), _) | (None, Some(count)) => count,
                 (None, None) => {
-                    return Err(format!("{K8S_INDEX} is set but the shard count is not; pass --shards N or set {SHARDS_VAR}"));
+                    return Err(format!(
+                        "{K8S_INDEX} is set but the shard count is not; pass --shards N or set {SHARDS_VAR}"
+                    ));
                 }
             };
-            return ShardSpec::new(index, count).map(Some).map_err(|message| format!("from {K8S_INDEX}: {message}"));
+            return ShardSpec::new(index, count)
+                .map(Some)
+                .map_err(|message| format!("from {K8S_INDEX}: {message}"));
         }
         Ok(None)
     }
@@ -254,7 +268,9 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
         if let Some(what) = what {
             return Err(MergeError::Mismatch { file: name, first: first_name, what });
         }
-        let slot = seen.get_mut(shard.shard.index as usize).ok_or(MergeError::Jobs { file: name.clone(), shard: shard.shard })?;
+        let slot = seen
+            .get_mut(shard.shard.index as usize)
+            .ok_or(MergeError::Jobs { file: name.clone(), shard: shard.shard })?;
         if let Some(previous) = slot {
             return Err(MergeError::Duplicate { shard: shard.shard, first: previous.clone(), second: name });
         }
@@ -267,7 +283,8 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
         *slot = Some(name);
         jobs.extend(shard.jobs);
     }
-    let missing: Vec<u64> = (0..count).filter(|index| seen.get(*index as usize).is_none_or(Option::is_none)).collect();
+    let missing: Vec<u64> =
+        (0..count).filter(|index| seen.get(*index as usize).is_none_or(Option::is_none)).collect();
     if !missing.is_empty() {
         return Err(MergeError::Missing { missing, count });
     }
@@ -296,13 +313,17 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| map.get(name).cloned()
     }
 
     #[test]
     fn shards_come_from_the_flag_or_the_batch_system() {
-        assert_eq!(ShardSpec::resolve(Some("1/3"), None, env(&[])).unwrap(), Some(ShardSpec { index: 1, count: 3 }));
+        assert_eq!(
+            ShardSpec::resolve(Some("1/3"), None, env(&[])).unwrap(),
+            Some(ShardSpec { index: 1, count: 3 })
+        );
         assert!(ShardSpec::resolve(Some("3/3"), None, env(&[])).unwrap_err().contains("not below the count"));
         assert!(ShardSpec::resolve(Some("x"), None, env(&[])).unwrap_err().contains("numbered from 0"));
         assert_eq!(ShardSpec::resolve(None, None, env(&[])).unwrap(), None);
@@ -323,7 +344,14 @@ mod tests {
     }
 
     fn fingerprint() -> Fingerprint {
-        Fingerprint::new("sweep", "name = \"x\"\n", None, vec!["a".into(), "b".into()], vec![7, 8, 9], serde_json::json!({}))
+        Fingerprint::new(
+            "sweep",
+            "name = \"x\"\n",
+            None,
+            vec!["a".into(), "b".into()],
+            vec![7, 8, 9],
+            serde_json::json!({}),
+        )
     }
 
     fn shard(index: u64, count: u64) -> (String, ShardFile) {
@@ -337,7 +365,10 @@ mod tests {
                 JobResult { job, config, seed, summary: summary.clone(), series: None }
             })
             .collect();
-        (format!("shard-{index}.json"), ShardFile { schema_version: SCHEMA_VERSION, fingerprint, shard: spec, jobs })
+        (
+            format!("shard-{index}.json"),
+            ShardFile { schema_version: SCHEMA_VERSION, fingerprint, shard: spec, jobs },
+        )
     }
 
     #[test]
@@ -356,7 +387,10 @@ mod tests {
             merge(vec![shard(0, 2), other]).unwrap_err().to_string(),
             "other.json does not belong with shard-0.json: its seeds differs"
         );
-        assert_eq!(merge(vec![shard(0, 2), shard(1, 3)]).unwrap_err().to_string(), "shard-1.json does not belong with shard-0.json: its shard count differs");
+        assert_eq!(
+            merge(vec![shard(0, 2), shard(1, 3)]).unwrap_err().to_string(),
+            "shard-1.json does not belong with shard-0.json: its shard count differs"
+        );
         let mut short = shard(1, 2);
         short.1.jobs.pop();
         assert!(matches!(merge(vec![shard(0, 2), short]).unwrap_err(), MergeError::Jobs { .. }));

@@ -67,10 +67,12 @@ pub struct Detail {
 /// The goal from `--range` and `--maximize`, or why it is refused.
 pub fn goal(range: &str, maximize: bool, tolerance: f64) -> Result<Goal, String> {
     let expected = if maximize { "LO..HI such as 0.5..4" } else { "LO..HI with whole numbers such as 4..64" };
-    let (low, high) = range.split_once("..").ok_or_else(|| format!("--range \"{range}\": expected {expected}"))?;
+    let (low, high) =
+        range.split_once("..").ok_or_else(|| format!("--range \"{range}\": expected {expected}"))?;
     let refuse = || format!("--range \"{range}\": expected {expected}, LO below HI");
     if maximize {
-        let (low, high): (f64, f64) = (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
+        let (low, high): (f64, f64) =
+            (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
         if !(low.is_finite() && high.is_finite() && low < high) {
             return Err(refuse());
         }
@@ -79,7 +81,8 @@ pub fn goal(range: &str, maximize: bool, tolerance: f64) -> Result<Goal, String>
         }
         Ok(Goal::Largest { low, high, tolerance })
     } else {
-        let (low, high): (i64, i64) = (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
+        let (low, high): (i64, i64) =
+            (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
         if low >= high {
             return Err(refuse());
         }
@@ -113,10 +116,9 @@ pub fn classify(verdicts: &[Verdict], stopped: bool) -> Outcome {
     }
     let noisy = verdicts.iter().filter(|verdict| !verdict.status.passed()).all(|verdict| {
         verdict.status == Status::Failed
-            && verdict
-                .estimate
-                .and_then(|estimate| estimate.interval)
-                .is_some_and(|(low, high)| low <= verdict.threshold.target && verdict.threshold.target <= high)
+            && verdict.estimate.and_then(|estimate| estimate.interval).is_some_and(|(low, high)| {
+                low <= verdict.threshold.target && verdict.threshold.target <= high
+            })
     });
     if noisy { Outcome::Inconclusive } else { Outcome::Fail }
 }
@@ -133,7 +135,12 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
     };
     let text = match std::fs::read_to_string(&args.file) {
         Ok(text) => text,
-        Err(error) => return usage(&mut stderr, format!("error: cannot read scenario {}: {error}", args.file.display())),
+        Err(error) => {
+            return usage(
+                &mut stderr,
+                format!("error: cannot read scenario {}: {error}", args.file.display()),
+            );
+        }
     };
     let label = args.file.display().to_string();
     let variant = args.variant.as_deref();
@@ -141,7 +148,13 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         Ok((loaded, _)) => loaded,
         Err(error) => return usage(&mut stderr, error.to_string()),
     };
-    let thresholds = match check::thresholds(&label, &args.thresholds, args.replications, base.thresholds.clone(), &base.scenario) {
+    let thresholds = match check::thresholds(
+        &label,
+        &args.thresholds,
+        args.replications,
+        base.thresholds.clone(),
+        &base.scenario,
+    ) {
         Ok(thresholds) => thresholds,
         Err(message) => return usage(&mut stderr, format!("error: {message}")),
     };
@@ -176,12 +189,15 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         let outputs = replicate::run_all(&jobs, args.quiet);
         let stopped = replicate::first_stopped(&jobs, &outputs);
         let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
-        let verdicts: Vec<Verdict> = thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect();
+        let verdicts: Vec<Verdict> =
+            thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect();
         (classify(&verdicts, stopped.is_some()), Detail { verdicts, stopped })
     });
     let mut stdout = io::stdout().lock();
     let output = if args.json {
-        serde_json::to_string_pretty(&to_json(&args, goal, &thresholds, &search)).context("serialising the search")? + "\n"
+        serde_json::to_string_pretty(&to_json(&args, goal, &thresholds, &search))
+            .context("serialising the search")?
+            + "\n"
     } else {
         render(&args, goal, &thresholds, &search)
     };
@@ -198,7 +214,11 @@ fn margin_text(verdict: &Verdict) -> String {
             unit.format(observed),
             verdict.threshold.comparison.symbol(),
             verdict.threshold.target_text,
-            unit.format_difference(if verdict.status.passed() { (verdict.threshold.target - observed).abs() } else { -(verdict.threshold.target - observed).abs() })
+            unit.format_difference(if verdict.status.passed() {
+                (verdict.threshold.target - observed).abs()
+            } else {
+                -(verdict.threshold.target - observed).abs()
+            })
         ),
         None => "no value".to_string(),
     }
@@ -207,7 +227,12 @@ fn margin_text(verdict: &Verdict) -> String {
 fn render(args: &CapacityArgs, goal: Goal, thresholds: &[Threshold], search: &Search<Detail>) -> String {
     let what = if args.maximize { "largest" } else { "smallest" };
     let mut res = match search.answer {
-        Some(answer) => format!("{} = {}: the {what} value in {} that meets every threshold\n", args.param, format_value(goal, answer), args.range),
+        Some(answer) => format!(
+            "{} = {}: the {what} value in {} that meets every threshold\n",
+            args.param,
+            format_value(goal, answer),
+            args.range
+        ),
         None => format!(
             "no value of {} in {} meets every threshold: even {} misses\n",
             args.param,
@@ -218,7 +243,12 @@ fn render(args: &CapacityArgs, goal: Goal, thresholds: &[Threshold], search: &Se
     for (label, value) in [("at", search.answer), ("fails at", search.failing_neighbour)] {
         let Some(probe) = search.probe_of(value) else { continue };
         for verdict in &probe.detail.verdicts {
-            res.push_str(&format!("  {label} {}: {}  {}\n", format_value(goal, probe.value), verdict.threshold, margin_text(verdict)));
+            res.push_str(&format!(
+                "  {label} {}: {}  {}\n",
+                format_value(goal, probe.value),
+                verdict.threshold,
+                margin_text(verdict)
+            ));
         }
         if let Some(stopped) = &probe.detail.stopped {
             res.push_str(&format!("  {label} {}: {stopped}\n", format_value(goal, probe.value)));
@@ -230,7 +260,11 @@ fn render(args: &CapacityArgs, goal: Goal, thresholds: &[Threshold], search: &Se
             .detail
             .verdicts
             .iter()
-            .map(|verdict| verdict.observed.map_or("no value".into(), |value| verdict.threshold.measure.metric.unit.format(value)))
+            .map(|verdict| {
+                verdict
+                    .observed
+                    .map_or("no value".into(), |value| verdict.threshold.measure.metric.unit.format(value))
+            })
             .collect();
         res.push_str(&format!(
             "  {:>10}  {:>3} runs  {:<12}  {}\n",

@@ -4,14 +4,14 @@
 
 use super::shard::{Matrix, ShardArgs};
 use super::{Exit, first_seeds, load_or_exit};
-use crate::shard::Fingerprint;
-use crate::simulation::RunOutput;
-use serde_json::json;
 use crate::check::threshold::{self, Threshold};
 use crate::check::{CheckReport, junit, markdown, measure::RunView, verdict};
 use crate::report;
+use crate::shard::Fingerprint;
+use crate::simulation::RunOutput;
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,14 +57,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let label = args.file.display().to_string();
-    let thresholds =
-        match thresholds(&label, &args.thresholds, args.replications, loaded.thresholds.clone(), &loaded.scenario) {
-            Ok(thresholds) => thresholds,
-            Err(message) => {
-                writeln!(stderr, "error: {message}")?;
-                return Ok(Exit::Usage.into());
-            }
-        };
+    let thresholds = match thresholds(
+        &label,
+        &args.thresholds,
+        args.replications,
+        loaded.thresholds.clone(),
+        &loaded.scenario,
+    ) {
+        Ok(thresholds) => thresholds,
+        Err(message) => {
+            writeln!(stderr, "error: {message}")?;
+            return Ok(Exit::Usage.into());
+        }
+    };
     let seeds = first_seeds(args.seed.unwrap_or(loaded.scenario.seed), args.replications);
     let fingerprint = Fingerprint::new(
         "check",
@@ -74,10 +79,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         seeds.clone(),
         json!({ "thresholds": args.thresholds }),
     );
-    let results = match args.shard.execute(&fingerprint, &[&loaded.scenario], true, args.quiet, &mut stderr)? {
-        Matrix::Done(results) => results,
-        Matrix::Exit(code) => return Ok(code),
-    };
+    let results =
+        match args.shard.execute(&fingerprint, &[&loaded.scenario], true, args.quiet, &mut stderr)? {
+            Matrix::Done(results) => results,
+            Matrix::Exit(code) => return Ok(code),
+        };
     let exports = Exports { json: args.json, junit: args.junit.clone(), markdown: args.markdown.clone() };
     finish(&loaded.scenario, &thresholds, seeds, &outputs_of(results), &exports)
 }
@@ -93,7 +99,11 @@ pub struct Exports {
 pub(crate) fn outputs_of(results: Vec<crate::shard::JobResult>) -> Vec<RunOutput> {
     results
         .into_iter()
-        .map(|job| RunOutput { summary: job.summary, series: job.series.unwrap_or_else(crate::stats::Series::empty), stopped: None })
+        .map(|job| RunOutput {
+            summary: job.summary,
+            series: job.series.unwrap_or_else(crate::stats::Series::empty),
+            stopped: None,
+        })
         .collect()
 }
 

@@ -8,9 +8,9 @@ use crate::compare::{self, chart};
 use crate::report::{self, ReportError};
 use crate::scenario::{self, Loaded};
 use crate::shard::Fingerprint;
-use serde_json::json;
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,14 +59,22 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     let baseline = &configs[0].scenario;
     let seeds = first_seeds(args.common.seed.unwrap_or(baseline.seed), args.replications);
-    let labels: Vec<String> =
-        configs.iter().map(|config| config.scenario.variant.clone().unwrap_or_else(|| "baseline".into())).collect();
+    let labels: Vec<String> = configs
+        .iter()
+        .map(|config| config.scenario.variant.clone().unwrap_or_else(|| "baseline".into()))
+        .collect();
     let hashes: Vec<String> = configs
         .iter()
         .map(|config| format!("{:016x}", crate::engine::rng::fnv1a64(config.resolved_toml.as_bytes())))
         .collect();
-    let fingerprint =
-        Fingerprint::new("compare", &configs[0].resolved_toml, None, labels, seeds.clone(), json!({ "hashes": hashes }));
+    let fingerprint = Fingerprint::new(
+        "compare",
+        &configs[0].resolved_toml,
+        None,
+        labels,
+        seeds.clone(),
+        json!({ "hashes": hashes }),
+    );
     let scenarios: Vec<&crate::model::Scenario> = configs.iter().map(|config| &config.scenario).collect();
     let results = match args.shard.execute(&fingerprint, &scenarios, true, args.common.quiet, &mut stderr)? {
         Matrix::Done(results) => results,

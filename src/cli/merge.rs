@@ -89,17 +89,35 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             let expressions: Vec<String> =
                 serde_json::from_value(fingerprint.settings["thresholds"].clone()).unwrap_or_default();
             let label = "the shards' scenario";
-            let thresholds = match check::thresholds(label, &expressions, seeds.len() as u64, loaded.thresholds, &loaded.scenario) {
+            let thresholds = match check::thresholds(
+                label,
+                &expressions,
+                seeds.len() as u64,
+                loaded.thresholds,
+                &loaded.scenario,
+            ) {
                 Ok(thresholds) => thresholds,
                 Err(message) => {
                     writeln!(stderr, "error: {message}")?;
                     return Ok(Exit::Usage.into());
                 }
             };
-            let exports = check::Exports { json: args.json, junit: args.junit.clone(), markdown: args.markdown.clone() };
+            let exports = check::Exports {
+                json: args.json,
+                junit: args.junit.clone(),
+                markdown: args.markdown.clone(),
+            };
             check::finish(&loaded.scenario, &thresholds, seeds, &check::outputs_of(jobs), &exports)
         }
-        "compare" => compare::finish(&loaded.scenario, &seeds, check::outputs_of(jobs), &out_dir, args.json, args.quiet, &mut stderr),
+        "compare" => compare::finish(
+            &loaded.scenario,
+            &seeds,
+            check::outputs_of(jobs),
+            &out_dir,
+            args.json,
+            args.quiet,
+            &mut stderr,
+        ),
         other => {
             writeln!(stderr, "error: the shards are of an unknown command \"{other}\"")?;
             Ok(Exit::Usage.into())

@@ -15,7 +15,6 @@
 //! | 130 | interrupted (Ctrl-C or SIGTERM); what was simulated was written, marked partial |
 //! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
 
-
 pub mod capacity;
 pub mod check;
 pub mod compare;

@@ -50,13 +50,14 @@ impl ShardArgs {
         quiet: bool,
         stderr: &mut dyn Write,
     ) -> anyhow::Result<Matrix> {
-        let spec = match ShardSpec::resolve(self.shard.as_deref(), self.shards, |name| std::env::var(name).ok()) {
-            Ok(spec) => spec,
-            Err(message) => {
-                writeln!(stderr, "error: {message}")?;
-                return Ok(Matrix::Exit(Exit::Usage.into()));
-            }
-        };
+        let spec =
+            match ShardSpec::resolve(self.shard.as_deref(), self.shards, |name| std::env::var(name).ok()) {
+                Ok(spec) => spec,
+                Err(message) => {
+                    writeln!(stderr, "error: {message}")?;
+                    return Ok(Matrix::Exit(Exit::Usage.into()));
+                }
+            };
         if self.plan {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(fingerprint.plan(spec).as_bytes()).context("printing the plan")?;
@@ -70,7 +71,12 @@ impl ShardArgs {
             }
         };
         let Some(spec) = spec else { return Ok(Matrix::Done(results)) };
-        let file = ShardFile { schema_version: SCHEMA_VERSION, fingerprint: fingerprint.clone(), shard: spec, jobs: results };
+        let file = ShardFile {
+            schema_version: SCHEMA_VERSION,
+            fingerprint: fingerprint.clone(),
+            shard: spec,
+            jobs: results,
+        };
         let path = self.shard_file.clone().unwrap_or_else(|| {
             let name = configs.first().map_or("run", |scenario| scenario.name.as_str());
             PathBuf::from(DEFAULT_ROOT)

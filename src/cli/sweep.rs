@@ -79,7 +79,8 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
         .map_err(|error| format!("error: cannot read scenario {}: {error}", args.file.display()))?;
     let label = args.file.display().to_string();
     let variant = args.variant.as_deref();
-    let (base, table) = scenario::load_with(&text, &label, variant, &[]).map_err(|error| error.to_string())?;
+    let (base, table) =
+        scenario::load_with(&text, &label, variant, &[]).map_err(|error| error.to_string())?;
     let table = table.unwrap_or_default();
     let flags = args
         .params
@@ -95,7 +96,8 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
             args.file.display()
         ));
     }
-    let metric_name = args.metric.clone().or(table.metric.map(|(name, _)| name)).unwrap_or(sweep::DEFAULT_METRIC.into());
+    let metric_name =
+        args.metric.clone().or(table.metric.map(|(name, _)| name)).unwrap_or(sweep::DEFAULT_METRIC.into());
     let metric = metric::lookup(&metric_name)
         .map_err(|(message, expected)| format!("error: in --metric: {message}; expected {expected}"))?;
     let replications = args.replications.or(table.replications).unwrap_or(5);
@@ -131,18 +133,21 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         return Ok(Exit::Usage.into());
     }
     let configs: Vec<&crate::model::Scenario> = prepared.points.iter().collect();
-    let results = match args.shard.execute(&prepared.fingerprint(), &configs, false, args.common.quiet, &mut stderr)? {
-        Matrix::Done(results) => results,
-        Matrix::Exit(code) => return Ok(code),
-    };
-    let runs: Vec<sweep::MetricValues> = results.iter().map(|job| sweep::metric_values(&job.summary)).collect();
+    let results =
+        match args.shard.execute(&prepared.fingerprint(), &configs, false, args.common.quiet, &mut stderr)? {
+            Matrix::Done(results) => results,
+            Matrix::Exit(code) => return Ok(code),
+        };
+    let runs: Vec<sweep::MetricValues> =
+        results.iter().map(|job| sweep::metric_values(&job.summary)).collect();
     finish(&prepared.sweep, &runs, &out_dir, args.common.json, args.common.quiet, &mut stderr)
 }
 
 /// The rendered files of a sweep: `sweep.csv` and `sweep.json`.
 pub fn render(sweep: &Sweep, runs: &[sweep::MetricValues]) -> anyhow::Result<(String, String)> {
     let csv = output::csv(sweep, runs).context("writing sweep.csv")?;
-    let json = serde_json::to_string_pretty(&output::json(sweep, runs)).context("serialising sweep.json")? + "\n";
+    let json =
+        serde_json::to_string_pretty(&output::json(sweep, runs)).context("serialising sweep.json")? + "\n";
     Ok((csv, json))
 }
 
@@ -165,7 +170,8 @@ pub fn finish(
         report::write_into(dir, CSV_FILE, csv.as_bytes())?;
         report::write_into(dir, JSON_FILE, json.as_bytes())?;
         let png = dir.join(PNG_FILE);
-        let svg = sweep::chart::write(&png, sweep, runs).map_err(|source| ReportError::Chart { path: png.clone(), source })?;
+        let svg = sweep::chart::write(&png, sweep, runs)
+            .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, SVG_FILE, svg.as_bytes())
     });
     Ok(report_written(written, quiet, stderr)?.unwrap_or(Exit::Ok.into()))

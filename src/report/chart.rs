@@ -134,7 +134,9 @@ pub(crate) fn register_font() -> Result<(), ChartError> {
     if ok { Ok(()) } else { Err(ChartError("the embedded chart font is invalid".to_owned())) }
 }
 
-pub(crate) fn to_chart_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -> ChartError {
+pub(crate) fn to_chart_error<E: std::error::Error + Send + Sync>(
+    error: DrawingAreaErrorKind<E>,
+) -> ChartError {
     ChartError(error.to_string())
 }
 

@@ -81,7 +81,9 @@ impl Parameter {
     /// taken as strings when they are not (`2s`).
     pub fn from_flag(flag: &str, text: &str, index: usize) -> Result<Parameter, String> {
         let Some((path, values)) = text.split_once('=') else {
-            return Err(format!("{flag} \"{text}\" has no '='; expected PATH=V1,V2,... such as services.api.instances=4,6,8"));
+            return Err(format!(
+                "{flag} \"{text}\" has no '='; expected PATH=V1,V2,... such as services.api.instances=4,6,8"
+            ));
         };
         let path_span = span_of_trimmed(text, 0, path);
         let path = path.trim();
@@ -152,16 +154,28 @@ impl Parameter {
             match next {
                 Some(DeValue::Table(inner)) => table = inner,
                 Some(_) => {
-                    return Problem::new(self.global(&self.path_span), self.path.clone(), format!("\"{so_far}\" is not a table"))
-                        .expected("a path to a key inside a table, such as services.api.instances")
-                        .into_err();
+                    return Problem::new(
+                        self.global(&self.path_span),
+                        self.path.clone(),
+                        format!("\"{so_far}\" is not a table"),
+                    )
+                    .expected("a path to a key inside a table, such as services.api.instances")
+                    .into_err();
                 }
                 None => {
                     let names: Vec<&str> = table.iter().map(|(key, _)| key.get_ref().as_ref()).collect();
-                    let expected = if names.is_empty() { "a table the scenario has".to_string() } else { format!("one of {}", quoted_list(&names)) };
-                    return Problem::new(self.global(&self.path_span), self.path.clone(), format!("the scenario has no \"{so_far}\""))
-                        .expected(expected)
-                        .into_err();
+                    let expected = if names.is_empty() {
+                        "a table the scenario has".to_string()
+                    } else {
+                        format!("one of {}", quoted_list(&names))
+                    };
+                    return Problem::new(
+                        self.global(&self.path_span),
+                        self.path.clone(),
+                        format!("the scenario has no \"{so_far}\""),
+                    )
+                    .expected(expected)
+                    .into_err();
                 }
             }
         }
@@ -174,8 +188,12 @@ impl ParamValue {
     /// otherwise.
     fn from_text(text: &str, span: Range<usize>) -> ParamValue {
         match DeValue::parse(text) {
-            Ok(value) => ParamValue { label: label_of(value.get_ref(), text), literal: text.to_string(), span },
-            Err(_) => ParamValue { label: text.to_string(), literal: toml::Value::from(text).to_string(), span },
+            Ok(value) => {
+                ParamValue { label: label_of(value.get_ref(), text), literal: text.to_string(), span }
+            }
+            Err(_) => {
+                ParamValue { label: text.to_string(), literal: toml::Value::from(text).to_string(), span }
+            }
         }
     }
 }
@@ -255,13 +273,18 @@ pub(crate) fn take_sweep(document: &mut DeTable<'_>, text: &str) -> Result<Optio
         let value_span = value.span();
         match name_text.as_str() {
             "replications" => {
-                let count = value.get_ref().as_integer().and_then(|integer| integer.as_str().parse::<u64>().ok());
+                let count =
+                    value.get_ref().as_integer().and_then(|integer| integer.as_str().parse::<u64>().ok());
                 match count {
                     Some(count) if (1..=100_000).contains(&count) => sweep.replications = Some(count),
                     _ => {
-                        return Problem::new(value_span, key, "replications is not a whole number from 1 to 100000")
-                            .expected("a number such as replications = 5")
-                            .into_err();
+                        return Problem::new(
+                            value_span,
+                            key,
+                            "replications is not a whole number from 1 to 100000",
+                        )
+                        .expected("a number such as replications = 5")
+                        .into_err();
                     }
                 }
             }
@@ -285,9 +308,13 @@ pub(crate) fn take_sweep(document: &mut DeTable<'_>, text: &str) -> Result<Optio
                         "replications" => "\"replications\"",
                         _ => "\"metric\"",
                     }));
-                    return Problem::new(name.span(), key, message.split(';').next().unwrap_or("").to_string())
-                        .expected(names.join(", "))
-                        .into_err();
+                    return Problem::new(
+                        name.span(),
+                        key,
+                        message.split(';').next().unwrap_or("").to_string(),
+                    )
+                    .expected(names.join(", "))
+                    .into_err();
                 }
                 let items = match value.get_ref() {
                     DeValue::Array(items) if !items.is_empty() => items,
@@ -319,16 +346,21 @@ pub(crate) fn take_sweep(document: &mut DeTable<'_>, text: &str) -> Result<Optio
 
 /// If `problem` is about a flag's text, the flag's text, its name and the problem's span in
 /// that text.
-pub(crate) fn flag_of<'p>(problem: &Problem, parameters: &[&'p Parameter]) -> Option<(&'p str, &'p str, Range<usize>)> {
+pub(crate) fn flag_of<'p>(
+    problem: &Problem,
+    parameters: &[&'p Parameter],
+) -> Option<(&'p str, &'p str, Range<usize>)> {
     if problem.span.start < FLAG_SPANS {
         return None;
     }
     let index = (problem.span.start - FLAG_SPANS) / FLAG_STRIDE;
     let base = FLAG_SPANS + index * FLAG_STRIDE;
     parameters.iter().find_map(|parameter| match &parameter.origin {
-        Origin::Flag { flag, text, index: own } if *own == index => {
-            Some((flag.as_str(), text.as_str(), problem.span.start - base..problem.span.end.max(problem.span.start) - base))
-        }
+        Origin::Flag { flag, text, index: own } if *own == index => Some((
+            flag.as_str(),
+            text.as_str(),
+            problem.span.start - base..problem.span.end.max(problem.span.start) - base,
+        )),
         _ => None,
     })
 }
@@ -392,7 +424,8 @@ mod tests {
         let paths: Vec<&str> = sweep.parameters.iter().map(|parameter| parameter.path.as_str()).collect();
         assert_eq!(paths.len(), 2);
         assert!(paths.contains(&"services.api.instances"));
-        let timeout = sweep.parameters.iter().find(|parameter| parameter.path == "clients.app.timeout").unwrap();
+        let timeout =
+            sweep.parameters.iter().find(|parameter| parameter.path == "clients.app.timeout").unwrap();
         assert_eq!((timeout.values[0].label.as_str(), timeout.values[0].literal.as_str()), ("2s", "\"2s\""));
         let bad = "[sweep]\n\"services.api.instances\" = 4\n";
         let mut document = DeTable::parse(bad).unwrap().into_inner();

@@ -66,7 +66,11 @@ pub fn points(axes: &[Axis]) -> Vec<Vec<usize>> {
 
 /// `services.api.instances=4 clients.app.timeout=2s`.
 pub fn label(axes: &[Axis], point: &[usize]) -> String {
-    axes.iter().zip(point).map(|(axis, &value)| format!("{}={}", axis.path, axis.values[value])).collect::<Vec<_>>().join(" ")
+    axes.iter()
+        .zip(point)
+        .map(|(axis, &value)| format!("{}={}", axis.path, axis.values[value]))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -90,8 +94,14 @@ mod tests {
 
     #[test]
     fn a_flag_replaces_the_files_parameter_on_its_path() {
-        let file = vec![Parameter::from_flag("--param", "a.x=1,2", 0).unwrap(), Parameter::from_flag("--param", "b.y=3", 1).unwrap()];
-        let flags = vec![Parameter::from_flag("--param", "b.y=4,5", 2).unwrap(), Parameter::from_flag("--param", "c.z=6", 3).unwrap()];
+        let file = vec![
+            Parameter::from_flag("--param", "a.x=1,2", 0).unwrap(),
+            Parameter::from_flag("--param", "b.y=3", 1).unwrap(),
+        ];
+        let flags = vec![
+            Parameter::from_flag("--param", "b.y=4,5", 2).unwrap(),
+            Parameter::from_flag("--param", "c.z=6", 3).unwrap(),
+        ];
         let grid = Grid::new(file, flags);
         let axes = grid.axes();
         assert_eq!(axes.iter().map(|axis| axis.path.as_str()).collect::<Vec<_>>(), ["a.x", "b.y", "c.z"]);

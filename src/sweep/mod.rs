@@ -49,9 +49,24 @@ pub struct Sweep {
 pub type MetricValues = Vec<Option<f64>>;
 
 impl Sweep {
-    pub fn new(scenario: &str, variant: Option<String>, scenario_hash: &str, axes: Vec<Axis>, seeds: Vec<u64>, metric: &'static Metric) -> Sweep {
+    pub fn new(
+        scenario: &str,
+        variant: Option<String>,
+        scenario_hash: &str,
+        axes: Vec<Axis>,
+        seeds: Vec<u64>,
+        metric: &'static Metric,
+    ) -> Sweep {
         let points = grid::points(&axes);
-        Sweep { scenario: scenario.to_string(), variant, scenario_hash: scenario_hash.to_string(), axes, points, seeds, metric }
+        Sweep {
+            scenario: scenario.to_string(),
+            variant,
+            scenario_hash: scenario_hash.to_string(),
+            axes,
+            points,
+            seeds,
+            metric,
+        }
     }
 
     /// Labels of the grid points, in matrix order.
@@ -70,7 +85,14 @@ impl Sweep {
             .map_err(|error| format!("the shards' grid cannot be read: {error}"))?;
         let name = fingerprint.settings["metric"].as_str().unwrap_or_default();
         let metric = metric::lookup(name).map_err(|(message, _)| message)?;
-        let sweep = Sweep::new(scenario, fingerprint.variant.clone(), &fingerprint.scenario_hash, axes, fingerprint.seeds.clone(), metric);
+        let sweep = Sweep::new(
+            scenario,
+            fingerprint.variant.clone(),
+            &fingerprint.scenario_hash,
+            axes,
+            fingerprint.seeds.clone(),
+            metric,
+        );
         if sweep.labels() != fingerprint.configs {
             return Err("the shards' grid does not match their configurations".to_string());
         }
@@ -84,7 +106,9 @@ impl Sweep {
 
     /// The values of `metric_idx` for each point: one per seed.
     pub fn per_point(&self, runs: &[MetricValues], metric_idx: usize) -> Vec<Vec<Option<f64>>> {
-        runs.chunks(self.seeds.len().max(1)).map(|chunk| chunk.iter().map(|values| values[metric_idx]).collect()).collect()
+        runs.chunks(self.seeds.len().max(1))
+            .map(|chunk| chunk.iter().map(|values| values[metric_idx]).collect())
+            .collect()
     }
 }
 

@@ -31,7 +31,9 @@ pub fn csv(sweep: &Sweep, runs: &[MetricValues]) -> Result<String, csv::Error> {
         let mut record: Vec<String> =
             sweep.axes.iter().zip(point).map(|(axis, &value)| axis.values[value].clone()).collect();
         record.push(sweep.seeds[job % n_seeds].to_string());
-        record.extend(columns.iter().map(|&idx| values[idx].map_or_else(String::new, |value| value.to_string())));
+        record.extend(
+            columns.iter().map(|&idx| values[idx].map_or_else(String::new, |value| value.to_string())),
+        );
         writer.write_record(&record)?;
     }
     let bytes = writer.into_inner().map_err(|error| csv::Error::from(error.into_error()))?;
@@ -95,11 +97,17 @@ pub fn table(sweep: &Sweep, runs: &[MetricValues]) -> String {
     let per_point = sweep.per_point(runs, sweep.metric_index());
     let labels = sweep.labels();
     let width = labels.iter().map(|label| label.chars().count()).max().unwrap_or(0);
-    let mut res = format!("{} over {} points x {} seeds\n", metric.name, sweep.points.len(), sweep.seeds.len());
+    let mut res =
+        format!("{} over {} points x {} seeds\n", metric.name, sweep.points.len(), sweep.seeds.len());
     for (label, values) in labels.iter().zip(&per_point) {
         let cell = match estimate(values) {
             Some(estimate) => match estimate.interval {
-                Some((low, high)) => format!("{}  (95% CI {} to {})", metric.unit.format(estimate.mean), metric.unit.format(low), metric.unit.format(high)),
+                Some((low, high)) => format!(
+                    "{}  (95% CI {} to {})",
+                    metric.unit.format(estimate.mean),
+                    metric.unit.format(low),
+                    metric.unit.format(high)
+                ),
                 None => metric.unit.format(estimate.mean),
             },
             None => "no value".to_string(),

@@ -82,7 +82,12 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
             let jobs = pool
                 .install(|| replicate::run_matrix(&configs, &fingerprint.seeds, Some(spec), false, true))
                 .unwrap();
-            let file = ShardFile { schema_version: SCHEMA_VERSION, fingerprint: fingerprint.clone(), shard: spec, jobs };
+            let file = ShardFile {
+                schema_version: SCHEMA_VERSION,
+                fingerprint: fingerprint.clone(),
+                shard: spec,
+                jobs,
+            };
             // Through the file format, as `merge` reads it.
             let json = file.to_json().unwrap();
             (format!("shard-{index}"), serde_json::from_str(&json).unwrap())
@@ -117,10 +122,14 @@ fn a_sweep_writes_its_csv_json_and_chart() {
     let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 4 * 2, "{csv}");
-    assert!(lines[0].starts_with("services.api.instances,clients.app.timeout,seed,success_rate,goodput,"), "{csv}");
+    assert!(
+        lines[0].starts_with("services.api.instances,clients.app.timeout,seed,success_rate,goodput,"),
+        "{csv}"
+    );
     assert!(lines[1].starts_with("1,100ms,1,") && lines[8].starts_with("2,1s,2,"), "{csv}");
     assert!(!lines[0].contains("slo.time_to_recover"), "a metric no run has is left out: {}", lines[0]);
-    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(json["points"].as_array().unwrap().len(), 4);
     assert_eq!(json["points"][3]["parameters"]["clients.app.timeout"], "1s");
     assert_eq!(json["points"][3]["runs"].as_array().unwrap().len(), 2);
@@ -141,7 +150,9 @@ fn bad_paths_and_values_are_located_before_anything_runs() {
         .args(["sweep", arg(&file), "--param", "services.api.instances=2,four"])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: invalid type: string \"four\" at --param:1:26 (services.api.instances)"));
+        .stderr(predicate::str::starts_with(
+            "error: invalid type: string \"four\" at --param:1:26 (services.api.instances)",
+        ));
     stormsim()
         .args(["sweep", arg(&file), "--param", "services.apu.instances=2"])
         .assert()
@@ -155,12 +166,20 @@ fn bad_paths_and_values_are_located_before_anything_runs() {
         .code(2)
         .stderr(predicate::str::contains("small.toml:31:32 (services.api.instances)"))
         .stderr(predicate::str::contains("services.api.instances"));
-    let broken = scenario(dir.path(), &SMALL.replace("replications = 2\nmetric = \"success_rate\"", "replications = 2\nmetric = \"sucess_rate\""));
+    let broken = scenario(
+        dir.path(),
+        &SMALL.replace(
+            "replications = 2\nmetric = \"success_rate\"",
+            "replications = 2\nmetric = \"sucess_rate\"",
+        ),
+    );
     stormsim()
         .args(["sweep", arg(&broken)])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: unknown metric \"sucess_rate\" (did you mean \"success_rate\"?) at "))
+        .stderr(predicate::str::starts_with(
+            "error: unknown metric \"sucess_rate\" (did you mean \"success_rate\"?) at ",
+        ))
         .stderr(predicate::str::contains("small.toml:33:10 (sweep.metric)"));
 }
 
@@ -168,7 +187,8 @@ fn bad_paths_and_values_are_located_before_anything_runs() {
 fn a_sweep_is_the_same_on_one_or_two_threads_and_one_or_three_shards() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), SMALL);
-    let prepared = sweep::prepare(&sweep_args(&[arg(&file), "--param", "clients.app.timeout=100ms,1s"])).unwrap();
+    let prepared =
+        sweep::prepare(&sweep_args(&[arg(&file), "--param", "clients.app.timeout=100ms,1s"])).unwrap();
     let whole = unsharded(&prepared);
     assert_eq!(rendered(&prepared, 1, 1), whole);
     assert_eq!(rendered(&prepared, 1, 2), whole);
@@ -232,7 +252,15 @@ fn sharded_sweeps_merge_into_the_unsharded_folder_from_the_command_line() {
     let shard = |index: u64| dir.path().join(format!("shard-{index}.json"));
     for index in 0..2 {
         stormsim()
-            .args(["sweep", arg(&file), "--quiet", "--shard", &format!("{index}/2"), "--shard-file", arg(&shard(index))])
+            .args([
+                "sweep",
+                arg(&file),
+                "--quiet",
+                "--shard",
+                &format!("{index}/2"),
+                "--shard-file",
+                arg(&shard(index)),
+            ])
             .assert()
             .code(0);
     }
@@ -258,14 +286,15 @@ fn sharded_sweeps_merge_into_the_unsharded_folder_from_the_command_line() {
         .args(["sweep", arg(&other_scenario), "--quiet", "--shard", "1/2", "--shard-file", arg(&other)])
         .assert()
         .code(0);
-    stormsim()
-        .args(["merge", arg(&shard(0)), arg(&other)])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("does not belong with").and(predicate::str::contains("scenario hash")));
+    stormsim().args(["merge", arg(&shard(0)), arg(&other)]).assert().code(2).stderr(
+        predicate::str::contains("does not belong with").and(predicate::str::contains("scenario hash")),
+    );
 
     let merged = dir.path().join("merged");
-    stormsim().args(["merge", arg(&shard(1)), arg(&shard(0)), "--quiet", "--out", arg(&merged)]).assert().code(0);
+    stormsim()
+        .args(["merge", arg(&shard(1)), arg(&shard(0)), "--quiet", "--out", arg(&merged)])
+        .assert()
+        .code(0);
     assert_eq!(folder(&merged), folder(&whole));
 }
 
@@ -282,13 +311,21 @@ fn sharded_check_and_compare_merge_into_the_unsharded_results() {
             .code(0);
     }
     let merged = stormsim()
-        .args(["merge", arg(&dir.path().join("check-0.json")), arg(&dir.path().join("check-1.json")), "--json"])
+        .args([
+            "merge",
+            arg(&dir.path().join("check-0.json")),
+            arg(&dir.path().join("check-1.json")),
+            "--json",
+        ])
         .assert()
         .code(1);
     assert_eq!(merged.get_output().stdout, whole.get_output().stdout);
 
     let whole_out = dir.path().join("compare-whole");
-    stormsim().args(["compare", arg(&file), "--replications", "2", "--quiet", "--out", arg(&whole_out)]).assert().code(0);
+    stormsim()
+        .args(["compare", arg(&file), "--replications", "2", "--quiet", "--out", arg(&whole_out)])
+        .assert()
+        .code(0);
     for index in 0..3 {
         stormsim()
             .args(["compare", arg(&file), "--replications", "2", "--quiet", "--shard", &format!("{index}/3")])
@@ -321,7 +358,16 @@ fn capacity_finds_the_erlang_c_crossing_of_an_mmc_queue() {
         .stdout(predicate::str::starts_with("services.backend.cores = 7: the smallest value in 6..16"))
         .stdout(predicate::str::contains("fails at 6: queue_wait.mean{service=backend} < 30ms upper95"));
     let assert = stormsim()
-        .args(["capacity", arg(&file), "--param", "services.backend.cores", "--range", "2..5", "--json", "--quiet"])
+        .args([
+            "capacity",
+            arg(&file),
+            "--param",
+            "services.backend.cores",
+            "--range",
+            "2..5",
+            "--json",
+            "--quiet",
+        ])
         .assert()
         .code(1);
     let json: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
@@ -331,7 +377,10 @@ fn capacity_finds_the_erlang_c_crossing_of_an_mmc_queue() {
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("error: unknown key \"coers\" at --param:1:1"));
-    stormsim().args(["capacity", arg(&file), "--param", "services.backend.cores", "--range", "7..6"]).assert().code(2);
+    stormsim()
+        .args(["capacity", arg(&file), "--param", "services.backend.cores", "--range", "7..6"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -395,7 +444,17 @@ fn the_indexed_job_runs_one_shard_per_index() {
     assert!(manifest.contains("completionMode: Indexed"));
     let value_after = |key: &str| -> String {
         let start = manifest.find(key).unwrap() + key.len();
-        manifest[start..].lines().next().unwrap().trim().trim_matches('"').split_whitespace().next().unwrap().trim_matches('"').to_string()
+        manifest[start..]
+            .lines()
+            .next()
+            .unwrap()
+            .trim()
+            .trim_matches('"')
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_matches('"')
+            .to_string()
     };
     let completions = value_after("completions:");
     let shards = {
