@@ -5,6 +5,7 @@
 //! happens into histograms and interval series; `report` writes the results and `cli` is
 //! the command line. See ARCHITECTURE.md for the map.
 
+pub mod capacity;
 pub mod check;
 pub mod cli;
 pub mod compare;
@@ -12,8 +13,10 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod simulation;
 pub mod stats;
+pub mod sweep;
 pub mod theory;
 
 pub use simulation::{EarlyStop, RunOutput, Simulation, simulate};

@@ -2,13 +2,16 @@
 //! threshold against the runs, print the verdicts, write the CI exports, and exit 0 when
 //! every target is met, 1 when one is missed, 2 on bad input.
 
-use super::replicate::{self, Job};
+use super::shard::{Matrix, ShardArgs};
 use super::{Exit, first_seeds, load_or_exit};
 use crate::check::threshold::{self, Threshold};
 use crate::check::{CheckReport, junit, markdown, measure::RunView, verdict};
 use crate::report;
+use crate::shard::Fingerprint;
+use crate::simulation::RunOutput;
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +46,8 @@ pub struct CheckArgs {
     /// No progress bar on stderr
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -51,7 +56,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(code) => return Ok(code),
     };
-    let thresholds = match thresholds(&args, loaded.thresholds, &loaded.scenario) {
+    let label = args.file.display().to_string();
+    let thresholds = match thresholds(
+        &label,
+        &args.thresholds,
+        args.replications,
+        loaded.thresholds.clone(),
+        &loaded.scenario,
+    ) {
         Ok(thresholds) => thresholds,
         Err(message) => {
             writeln!(stderr, "error: {message}")?;
@@ -59,24 +71,63 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let seeds = first_seeds(args.seed.unwrap_or(loaded.scenario.seed), args.replications);
-    let jobs: Vec<Job> = seeds.iter().map(|&seed| Job { scenario: &loaded.scenario, seed }).collect();
-    let outputs = replicate::run_all(&jobs, args.quiet);
-    if let Some(message) = replicate::first_stopped(&jobs, &outputs) {
-        writeln!(stderr, "error: {message}; no verdict on a partial run")?;
-        return Ok(Exit::Stopped.into());
-    }
+    let fingerprint = Fingerprint::new(
+        "check",
+        &loaded.resolved_toml,
+        args.variant.clone(),
+        vec![args.variant.clone().unwrap_or_else(|| "baseline".to_string())],
+        seeds.clone(),
+        json!({ "thresholds": args.thresholds }),
+    );
+    let results =
+        match args.shard.execute(&fingerprint, &[&loaded.scenario], true, args.quiet, &mut stderr)? {
+            Matrix::Done(results) => results,
+            Matrix::Exit(code) => return Ok(code),
+        };
+    let exports = Exports { json: args.json, junit: args.junit.clone(), markdown: args.markdown.clone() };
+    finish(&loaded.scenario, &thresholds, seeds, &outputs_of(results), &exports)
+}
+
+/// Where `check`'s verdicts go besides the terminal.
+pub struct Exports {
+    pub json: bool,
+    pub junit: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
+/// Runs as `RunOutput`s, from the results of a matrix that kept its series.
+pub(crate) fn outputs_of(results: Vec<crate::shard::JobResult>) -> Vec<RunOutput> {
+    results
+        .into_iter()
+        .map(|job| RunOutput {
+            summary: job.summary,
+            series: job.series.unwrap_or_else(crate::stats::Series::empty),
+            stopped: None,
+        })
+        .collect()
+}
+
+/// Holds the thresholds against the runs, prints the verdicts and writes the exports: the
+/// same for a whole check and for merged shards.
+pub fn finish(
+    scenario: &crate::model::Scenario,
+    thresholds: &[Threshold],
+    seeds: Vec<u64>,
+    outputs: &[RunOutput],
+    exports: &Exports,
+) -> anyhow::Result<ExitCode> {
     let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
     let report = CheckReport {
-        scenario: loaded.scenario.name.clone(),
-        variant: loaded.scenario.variant.clone(),
+        scenario: scenario.name.clone(),
+        variant: scenario.variant.clone(),
         scenario_hash: outputs.first().map(|output| output.summary.scenario.hash.clone()).unwrap_or_default(),
         seeds,
-        start_clock: loaded.scenario.start_clock,
+        start_clock: scenario.start_clock,
         verdicts: thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect(),
     };
 
     let mut stdout = io::stdout().lock();
-    if args.json {
+    if exports.json {
         let json = serde_json::to_string_pretty(&report.to_json()).context("serialising the verdicts")?;
         writeln!(stdout, "{json}").context("printing the verdicts")?;
     } else {
@@ -84,11 +135,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush().context("printing the verdicts")?;
 
-    if let Some(path) = &args.junit {
+    if let Some(path) = &exports.junit {
         let xml = junit::render(&report).context("writing the JUnit report")?;
         report::write_file_atomically(path, xml.as_bytes())?;
     }
-    if let Some(path) = &args.markdown {
+    if let Some(path) = &exports.markdown {
         report::write_file_atomically(path, markdown::render(&report).as_bytes())?;
     }
     Ok(if report.passed() { Exit::Ok } else { Exit::TargetMissed }.into())
@@ -96,13 +147,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 /// The file's thresholds with the command line's applied, checked for what the runs can
 /// give them.
-fn thresholds(
-    args: &CheckArgs,
+pub(crate) fn thresholds(
+    file: &str,
+    expressions: &[String],
+    replications: u64,
     mut thresholds: Vec<Threshold>,
     scenario: &crate::model::Scenario,
 ) -> Result<Vec<Threshold>, String> {
     let from_file = thresholds.len();
-    for expression in &args.thresholds {
+    for expression in expressions {
         let threshold = threshold::parse_expression(expression, scenario)
             .map_err(|refusal| format!("in --threshold \"{expression}\": {refusal}"))?;
         match thresholds[..from_file].iter_mut().find(|existing| existing.same_measure(&threshold)) {
@@ -112,11 +165,10 @@ fn thresholds(
     }
     if thresholds.is_empty() {
         return Err(format!(
-            "{} has no thresholds to check; add [[thresholds]] to it or pass --threshold \"success_rate >= 99.9%\"",
-            args.file.display()
+            "{file} has no thresholds to check; add [[thresholds]] to it or pass --threshold \"success_rate >= 99.9%\""
         ));
     }
-    if args.replications < 2
+    if replications < 2
         && let Some(threshold) =
             thresholds.iter().find(|threshold| threshold.statistic.confidence().is_some())
     {

@@ -2,13 +2,15 @@
 //! parallel, print the comparison table (or JSON) and write a compare folder with
 //! `compare.json` and a chart.
 
-use super::replicate::{self, Job};
+use super::shard::{Matrix, ShardArgs};
 use super::{CommonArgs, Exit, first_seeds, report_written};
 use crate::compare::{self, chart};
 use crate::report::{self, ReportError};
 use crate::scenario::{self, Loaded};
+use crate::shard::Fingerprint;
 use anyhow::Context;
 use clap::Args;
+use serde_json::json;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ pub struct CompareArgs {
     pub replications: u64,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -55,23 +59,52 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     let baseline = &configs[0].scenario;
     let seeds = first_seeds(args.common.seed.unwrap_or(baseline.seed), args.replications);
-    let jobs: Vec<Job> = configs
+    let labels: Vec<String> = configs
         .iter()
-        .flat_map(|config| seeds.iter().map(|&seed| Job { scenario: &config.scenario, seed }))
+        .map(|config| config.scenario.variant.clone().unwrap_or_else(|| "baseline".into()))
         .collect();
-    let outputs = replicate::run_all(&jobs, args.common.quiet);
-    if let Some(message) = replicate::first_stopped(&jobs, &outputs) {
-        writeln!(stderr, "error: {message}; no comparison of partial runs")?;
-        return Ok(Exit::Stopped.into());
-    }
+    let hashes: Vec<String> = configs
+        .iter()
+        .map(|config| format!("{:016x}", crate::engine::rng::fnv1a64(config.resolved_toml.as_bytes())))
+        .collect();
+    let fingerprint = Fingerprint::new(
+        "compare",
+        &configs[0].resolved_toml,
+        None,
+        labels,
+        seeds.clone(),
+        json!({ "hashes": hashes }),
+    );
+    let scenarios: Vec<&crate::model::Scenario> = configs.iter().map(|config| &config.scenario).collect();
+    let results = match args.shard.execute(&fingerprint, &scenarios, true, args.common.quiet, &mut stderr)? {
+        Matrix::Done(results) => results,
+        Matrix::Exit(code) => return Ok(code),
+    };
+    let outputs = super::check::outputs_of(results);
+    finish(baseline, &seeds, outputs, &out_dir, args.common.json, args.common.quiet, &mut stderr)
+}
+
+/// Prints the comparison (or its JSON) and writes the compare folder, from every run in
+/// matrix order (configuration by configuration, seed by seed): the same for a whole
+/// comparison and for merged shards.
+pub fn finish(
+    baseline: &crate::model::Scenario,
+    seeds: &[u64],
+    outputs: Vec<crate::simulation::RunOutput>,
+    out_dir: &report::OutDir,
+    json_out: bool,
+    quiet: bool,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let n_configs = outputs.len() / seeds.len().max(1);
     let mut outputs = outputs.into_iter();
-    let runs: Vec<Vec<_>> = configs.iter().map(|_| outputs.by_ref().take(seeds.len()).collect()).collect();
-    let comparison = compare::compare(&baseline.name, &seeds, &runs, baseline.interval);
+    let runs: Vec<Vec<_>> = (0..n_configs).map(|_| outputs.by_ref().take(seeds.len()).collect()).collect();
+    let comparison = compare::compare(&baseline.name, seeds, &runs, baseline.interval);
     let json =
         serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
 
     let mut stdout = io::stdout().lock();
-    if args.common.json {
+    if json_out {
         stdout.write_all(json.as_bytes()).context("printing the comparison")?;
     } else {
         let styled =
@@ -85,7 +118,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let labels: Vec<&str> = comparison.configs.iter().map(compare::Config::label).collect();
     let title = format!("{} · {} vs baseline · {} seeds", baseline.name, labels[1..].join(", "), seeds.len());
     let base_name = format!("{}-compare-seed{}", baseline.name, seeds[0]);
-    let written = report::write_folder(&out_dir, &base_name, |dir| {
+    let written = report::write_folder(out_dir, &base_name, |dir| {
         report::write_into(dir, COMPARE_FILE, json.as_bytes())?;
         let png = dir.join(COMPARE_PNG_FILE);
         let svg =
@@ -93,7 +126,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
     });
-    Ok(report_written(written, args.common.quiet, &mut stderr)?.unwrap_or(Exit::Ok.into()))
+    Ok(report_written(written, quiet, stderr)?.unwrap_or(Exit::Ok.into()))
 }
 
 /// The baseline, then each variant asked for (all of them by default), loaded; or the

@@ -9,17 +9,21 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success (also when stdout is closed early: a broken pipe) |
-//! | 1 | a target was missed (`check`) |
+//! | 1 | a target was missed (`check`, `merge` of check shards), or no value in the range meets the targets (`capacity`) |
 //! | 2 | usage error (clap), scenario error, or an `--out` folder that may not be written (exists without `--force`, or is not a run folder) |
 //! | 3 | a guard stopped the run early; the partial run folder was still written |
 //! | 130 | interrupted (Ctrl-C or SIGTERM); what was simulated was written, marked partial |
 //! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
 
+pub mod capacity;
 pub mod check;
 pub mod compare;
+pub mod merge;
 pub mod progress;
 pub mod replicate;
 pub mod run;
+pub mod shard;
+pub mod sweep;
 pub mod validate;
 
 use crate::report::{DEFAULT_ROOT, OutDir};
@@ -47,6 +51,12 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Compare a scenario's variants with its baseline on the same seeds.
     Compare(compare::CompareArgs),
+    /// Run a scenario over a grid of parameter values; write sweep.csv, sweep.json and a chart.
+    Sweep(sweep::SweepArgs),
+    /// Find the smallest capacity (or largest multiplier) that meets every threshold.
+    Capacity(capacity::CapacityArgs),
+    /// Merge the shard files of a sharded sweep, check or compare into its results.
+    Merge(merge::MergeArgs),
 }
 
 /// Flags shared by the verbs that run simulations.
@@ -104,6 +114,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Check(args) => check::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Capacity(args) => capacity::run(args),
+
+        Command::Merge(args) => merge::run(args),
     };
     match res {
         Ok(code) => code,

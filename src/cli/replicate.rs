@@ -61,6 +61,43 @@ pub fn first_stopped(jobs: &[Job<'_>], outputs: &[RunOutput]) -> Option<String> 
     })
 }
 
+/// Runs the jobs of a matrix (`configs` x `seeds`, configuration by configuration) that
+/// `shard` owns (all without one), in parallel. Keeps each run's series when asked.
+/// Returns the results in job order, or the first early stop, described.
+pub fn run_matrix(
+    configs: &[&Scenario],
+    seeds: &[u64],
+    shard: Option<crate::shard::ShardSpec>,
+    keep_series: bool,
+    quiet: bool,
+) -> Result<Vec<crate::shard::JobResult>, String> {
+    let mut jobs = Vec::new();
+    for (config, scenario) in configs.iter().enumerate() {
+        for (seed_idx, &seed) in seeds.iter().enumerate() {
+            let job = config * seeds.len() + seed_idx;
+            if shard.is_none_or(|spec| spec.owns(job)) {
+                jobs.push((job, config, Job { scenario, seed }));
+            }
+        }
+    }
+    let plain: Vec<Job> = jobs.iter().map(|(_, _, job)| *job).collect();
+    let outputs = run_all(&plain, quiet);
+    if let Some(message) = first_stopped(&plain, &outputs) {
+        return Err(message);
+    }
+    Ok(jobs
+        .into_iter()
+        .zip(outputs)
+        .map(|((job, config, Job { seed, .. }), output)| crate::shard::JobResult {
+            job,
+            config,
+            seed,
+            summary: output.summary,
+            series: keep_series.then_some(output.series),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,13 +26,13 @@ pub const HEIGHT: u32 = 1500;
 const LEGEND_WIDTH: u32 = 200;
 /// Extra height of the bottom panel, which carries the time labels.
 const TIME_AXIS_HEIGHT: u32 = 50;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Why a chart could not be drawn or written.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct ChartError(String);
+pub struct ChartError(pub(crate) String);
 
 /// Draws the chart of `series` as a PNG at `path`.
 pub fn write_png(path: &Path, series: &Series, title: &str) -> Result<(), ChartError> {
@@ -127,14 +127,16 @@ pub fn write_comparison(
 }
 
 /// Registers the embedded font with plotters, once per process.
-fn register_font() -> Result<(), ChartError> {
+pub(crate) fn register_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED
         .get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
     if ok { Ok(()) } else { Err(ChartError("the embedded chart font is invalid".to_owned())) }
 }
 
-fn to_chart_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -> ChartError {
+pub(crate) fn to_chart_error<E: std::error::Error + Send + Sync>(
+    error: DrawingAreaErrorKind<E>,
+) -> ChartError {
     ChartError(error.to_string())
 }
 
@@ -142,7 +144,7 @@ fn to_chart_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKin
 // What to draw: panels of lines, computed from the series without touching plotters.
 
 /// Tableau 10, reordered so the first colours are the most distinct on white.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(0x4E, 0x79, 0xA7),
     RGBColor(0xF2, 0x8E, 0x2B),
     RGBColor(0x59, 0xA1, 0x4F),
@@ -476,9 +478,9 @@ impl ValueAxis {
 ///
 /// plotters' own `with_key_points` cannot take a label formatter on `f64` axes, hence this.
 #[derive(Clone)]
-struct Ticked {
-    range: std::ops::Range<f64>,
-    ticks: Vec<f64>,
+pub(crate) struct Ticked {
+    pub(crate) range: std::ops::Range<f64>,
+    pub(crate) ticks: Vec<f64>,
 }
 
 impl Ranged for Ticked {
@@ -509,7 +511,7 @@ fn ticks_from_zero(step: f64, top: f64) -> Vec<f64> {
 }
 
 /// The smallest of 1, 2, 2.5, 5 x 10^k that is at least `raw`.
-fn nice_step(raw: f64) -> f64 {
+pub(crate) fn nice_step(raw: f64) -> f64 {
     if !raw.is_finite() || raw <= 0.0 {
         return 1.0;
     }
@@ -531,7 +533,7 @@ fn nice_ceiling(value: f64) -> f64 {
 }
 
 /// `0.5`, `12`, `1.5k`, `25k`, `3.5M`: short tick labels.
-fn compact_number(value: f64) -> String {
+pub(crate) fn compact_number(value: f64) -> String {
     let magnitude = value.abs();
     let trimmed = |text: String| -> String {
         if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }

@@ -361,7 +361,8 @@ fn check_replaceable(path: &Path) -> Result<(), ReportError> {
     if !metadata.is_dir() {
         return Err(ReportError::NotARunFolder { path: path.to_owned() });
     }
-    let is_run = path.join(SUMMARY_FILE).is_file();
+    // A sweep folder (see `cli::sweep`) may be replaced like a run folder.
+    let is_run = path.join(SUMMARY_FILE).is_file() || path.join("sweep.json").is_file();
     let is_empty = fs::read_dir(path).map_err(io_error("read", path))?.next().is_none();
     if is_run || is_empty { Ok(()) } else { Err(ReportError::NotARunFolder { path: path.to_owned() }) }
 }

@@ -19,6 +19,7 @@ mod error;
 pub mod file;
 mod limiter;
 mod operations;
+pub mod overrides;
 mod resolve;
 mod thresholds;
 pub mod units;
@@ -74,11 +75,28 @@ pub fn load_str_variant(
     file_label: &str,
     variant: Option<&str>,
 ) -> Result<Loaded, ScenarioError> {
-    let locate = |problem: Problem| problem.locate(text, file_label);
-    let document =
+    load_with(text, file_label, variant, &[]).map(|(loaded, _)| loaded)
+}
+
+/// Loads a scenario from its text with the variant `variant` merged in, then each of
+/// `settings` (a key overridden by dotted path); also gives the file's `[sweep]` table.
+/// A problem with a setting from the command line is located in that flag's text.
+pub fn load_with<'s>(
+    text: &'s str,
+    file_label: &str,
+    variant: Option<&str>,
+    settings: &[overrides::Setting<'s>],
+) -> Result<(Loaded, Option<overrides::SweepTable>), ScenarioError> {
+    let parameters: Vec<&overrides::Parameter> = settings.iter().map(|setting| setting.parameter).collect();
+    let locate = |problem: Problem| match overrides::flag_of(&problem, &parameters) {
+        Some((flag, flag_text, span)) => Problem { span, ..problem }.locate(flag_text, flag),
+        None => problem.locate(text, file_label),
+    };
+    let mut document =
         toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let sweep = overrides::take_sweep(document.get_mut(), text).map_err(locate)?;
     let split = variants::split(document).map_err(locate)?;
-    let (document, variant_spans) = match variant {
+    let (mut document, variant_spans) = match variant {
         Some(name) => split.apply(name).map_err(locate)?,
         None => (split.base.clone(), Vec::new()),
     };
@@ -86,8 +104,15 @@ pub fn load_str_variant(
         Some(name) => locate(variants::attribute(problem, name, &variant_spans)),
         None => locate(problem),
     };
-    let mut file = ScenarioFile::deserialize(toml::de::Deserializer::from(document))
-        .map_err(|error| in_variant(Problem::from_toml(&error, text)))?;
+    overrides::apply(document.get_mut(), settings).map_err(locate)?;
+    let mut file = ScenarioFile::deserialize(toml::de::Deserializer::from(document)).map_err(|error| {
+        let raw = error.span().unwrap_or(0..0);
+        if overrides::in_flag_space(&raw) {
+            locate(Problem { span: raw, ..Problem::from_toml(&error, "") })
+        } else {
+            in_variant(Problem::from_toml(&error, text))
+        }
+    })?;
     defaults::fill(&mut file, file_label);
     let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
     scenario.variant = variant.map(str::to_string);
@@ -99,7 +124,7 @@ pub fn load_str_variant(
             &format!("# Variant \"{name}\" merged into the base.\n"),
         );
     }
-    Ok(Loaded { scenario, resolved_toml, variants: split.names(), thresholds })
+    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds }, sweep))
 }
 
 /// The filled file as TOML, with CPU shorthands written as tables.

@@ -6,7 +6,7 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::model::FailureReason;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     pub interval: SimDuration,
     /// Clock time of day at t = 0, if the scenario gave one.
@@ -18,15 +18,29 @@ pub struct Series {
     pub markers: Vec<Marker>,
 }
 
+impl Series {
+    /// A series without intervals, for results kept without their series.
+    pub fn empty() -> Series {
+        Series {
+            interval: SimDuration(0),
+            start_clock: None,
+            class_names: Vec::new(),
+            service_names: Vec::new(),
+            rows: Vec::new(),
+            markers: Vec::new(),
+        }
+    }
+}
+
 /// Something that happened at a moment: drawn as a line on the charts.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Marker {
     pub at: SimTime,
     pub kind: MarkerKind,
     pub label: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MarkerKind {
     /// An entry of the scenario's timeline.
     Timeline,
@@ -46,7 +60,7 @@ impl MarkerKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IntervalRow {
     pub start: SimTime,
     pub end: SimTime,
@@ -60,7 +74,7 @@ pub struct IntervalRow {
 
 /// Request-level figures for one interval. Requests are counted in the interval where
 /// the event happened: offered when created, succeeded/failed when finished.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestFigures {
     pub offered: u64,
     pub attempts: u64,
@@ -88,7 +102,7 @@ impl RequestFigures {
 }
 
 /// Service-level figures for one interval, time-averaged over the interval.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceFigures {
     pub cpu_utilisation: f64,
     pub worker_utilisation: f64,

@@ -11,3 +11,4 @@ mod limiters;
 mod operations;
 mod overload;
 mod queueing;
+mod sweep_shards;

@@ -1,0 +1,179 @@
+//! Capacity search: the smallest value of an integer capacity parameter that meets every
+//! threshold, or the largest value of a multiplier that still does, by bisection over
+//! replicated probes.
+//!
+//! A probe runs N replications at one value and passes only when every threshold passes by
+//! its own statistic (a `lower95` bound makes noise count against the plan). A probe that
+//! fails while a threshold's 95% interval of the mean still straddles its target is
+//! inconclusive: it is probed again with twice the replications (the same first seeds and
+//! more), up to a limit, and counted as failing if it stays inconclusive. The search first
+//! probes the end of the range that should pass; if that fails there is no answer.
+//!
+//! Invariant: the answer passed its probe, and its neighbour on the failing side (one step,
+//! or the tolerance, away) failed its own.
+
+/// What is searched for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Goal {
+    /// The smallest whole number in `low..=high` that passes.
+    Smallest { low: i64, high: i64 },
+    /// The largest value in `low..=high` that passes, to within `tolerance`.
+    Largest { low: f64, high: f64, tolerance: f64 },
+}
+
+/// What a probe found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Failed, but within the noise: more replications might pass it.
+    Inconclusive,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// One probe: the value, how many replications, the outcome and what the caller measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe<T> {
+    pub value: f64,
+    pub replications: u64,
+    pub outcome: Outcome,
+    pub detail: T,
+}
+
+/// The result of a search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Search<T> {
+    /// The value found, if any value of the range passed.
+    pub answer: Option<f64>,
+    /// The nearest value on the failing side that was probed and failed.
+    pub failing_neighbour: Option<f64>,
+    /// Every probe, in the order run.
+    pub probes: Vec<Probe<T>>,
+}
+
+impl<T: Clone> Search<T> {
+    /// The last probe of `value` (the one with the most replications).
+    pub fn probe_of(&self, value: Option<f64>) -> Option<&Probe<T>> {
+        let value = value?;
+        self.probes.iter().rev().find(|probe| probe.value == value)
+    }
+}
+
+/// Searches for `goal`. `probe(value, replications)` runs a probe; an inconclusive one is
+/// repeated with doubled replications while they stay within `max_replications`.
+pub fn search<T: Clone>(
+    goal: Goal,
+    replications: u64,
+    max_replications: u64,
+    mut probe: impl FnMut(f64, u64) -> (Outcome, T),
+) -> Search<T> {
+    let mut probes = Vec::new();
+    let mut passes = |value: f64, probes: &mut Vec<Probe<T>>| -> bool {
+        let mut n = replications;
+        loop {
+            let (outcome, detail) = probe(value, n);
+            probes.push(Probe { value, replications: n, outcome, detail });
+            match outcome {
+                Outcome::Pass => return true,
+                Outcome::Fail => return false,
+                Outcome::Inconclusive if n * 2 <= max_replications => n *= 2,
+                Outcome::Inconclusive => return false,
+            }
+        }
+    };
+    let (good_end, bad_end) = match goal {
+        Goal::Smallest { low, high } => (high as f64, low as f64),
+        Goal::Largest { low, high, .. } => (low, high),
+    };
+    if !passes(good_end, &mut probes) {
+        return Search { answer: None, failing_neighbour: Some(good_end), probes };
+    }
+    if good_end == bad_end || passes(bad_end, &mut probes) {
+        return Search { answer: Some(bad_end), failing_neighbour: None, probes };
+    }
+    let (mut pass, mut fail) = (good_end, bad_end);
+    loop {
+        let mid = match goal {
+            Goal::Smallest { .. } if pass - fail <= 1.0 => break,
+            Goal::Smallest { .. } => ((pass + fail) / 2.0).floor(),
+            Goal::Largest { tolerance, .. } if (pass - fail).abs() <= tolerance => break,
+            Goal::Largest { .. } => (pass + fail) / 2.0,
+        };
+        if passes(mid, &mut probes) {
+            pass = mid;
+        } else {
+            fail = mid;
+        }
+    }
+    Search { answer: Some(pass), failing_neighbour: Some(fail), probes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A probe of a monotone plan: passes from `threshold` up (or down), inconclusive within
+    /// `noise` of it until given `sure_at` replications.
+    fn plan(
+        threshold: f64,
+        larger_passes: bool,
+        noise: f64,
+        sure_at: u64,
+    ) -> impl FnMut(f64, u64) -> (Outcome, ()) {
+        move |value, n| {
+            let good = if larger_passes { value >= threshold } else { value <= threshold };
+            let near = (value - threshold).abs() < noise;
+            let outcome = match (good, near && n < sure_at) {
+                (true, false) => Outcome::Pass,
+                (_, true) => Outcome::Inconclusive,
+                (false, false) => Outcome::Fail,
+            };
+            (outcome, ())
+        }
+    }
+
+    #[test]
+    fn the_smallest_passing_value_is_found() {
+        let search = search(Goal::Smallest { low: 1, high: 100 }, 5, 20, plan(37.0, true, 0.0, 0));
+        assert_eq!((search.answer, search.failing_neighbour), (Some(37.0), Some(36.0)));
+        assert_eq!(search.probes[0].value, 100.0, "the end that must pass first");
+        assert!(search.probes.len() <= 9, "{}", search.probes.len());
+        let at_low = super::search(Goal::Smallest { low: 40, high: 100 }, 5, 20, plan(37.0, true, 0.0, 0));
+        assert_eq!((at_low.answer, at_low.failing_neighbour), (Some(40.0), None));
+        let none = super::search(Goal::Smallest { low: 1, high: 30 }, 5, 20, plan(37.0, true, 0.0, 0));
+        assert_eq!((none.answer, none.failing_neighbour, none.probes.len()), (None, Some(30.0), 1));
+    }
+
+    #[test]
+    fn the_largest_passing_multiplier_is_found_to_the_tolerance() {
+        let search =
+            search(Goal::Largest { low: 0.5, high: 4.0, tolerance: 0.01 }, 5, 20, plan(1.7, false, 0.0, 0));
+        let (answer, failing) = (search.answer.unwrap(), search.failing_neighbour.unwrap());
+        assert!(answer <= 1.7 && failing > 1.7 && failing - answer <= 0.01, "{answer} {failing}");
+    }
+
+    #[test]
+    fn inconclusive_probes_are_repeated_with_more_replications() {
+        let search = search(Goal::Smallest { low: 1, high: 64 }, 5, 20, plan(20.0, true, 1.5, 20));
+        assert_eq!(search.answer, Some(20.0));
+        let at_answer: Vec<(u64, Outcome)> = search
+            .probes
+            .iter()
+            .filter(|probe| probe.value == 20.0)
+            .map(|probe| (probe.replications, probe.outcome))
+            .collect();
+        assert_eq!(at_answer, [(5, Outcome::Inconclusive), (10, Outcome::Inconclusive), (20, Outcome::Pass)]);
+        // Never sure enough: counted as failing, so the answer moves to where it is sure.
+        let strict = super::search(Goal::Smallest { low: 1, high: 64 }, 5, 20, plan(20.0, true, 1.5, 40));
+        assert_eq!((strict.answer, strict.failing_neighbour), (Some(22.0), Some(21.0)));
+    }
+}

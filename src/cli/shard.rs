@@ -1,0 +1,95 @@
+//! `--shard K/N`, `--shards N`, `--plan` and `--shard-file` for the verbs that replicate
+//! (`sweep`, `check`, `compare`): run the whole matrix, or one shard of it and write its
+//! shard file, or only print the plan.
+
+use super::Exit;
+use super::replicate;
+use crate::model::Scenario;
+use crate::report::{self, DEFAULT_ROOT};
+use crate::shard::{Fingerprint, JobResult, SCHEMA_VERSION, ShardFile, ShardSpec};
+use anyhow::Context;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Run only shard K of N (numbered from 0: 0/4 to 3/4) and write its shard file for
+    /// `stormsim merge` [default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set]
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// The shard count, when the environment gives only an index (JOB_COMPLETION_INDEX)
+    /// [default: STORMSIM_SHARDS]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shards: Option<u64>,
+    /// Write the shard file here [default: outputs/<scenario>-<command>-shard<K>of<N>.json]; a
+    /// shard file of the same name is replaced
+    #[arg(long, value_name = "FILE")]
+    pub shard_file: Option<PathBuf>,
+    /// Print the run matrix and which shard runs each job, and run nothing
+    #[arg(long)]
+    pub plan: bool,
+}
+
+/// What became of the matrix.
+pub(crate) enum Matrix {
+    /// Every job ran here: finish as usual.
+    Done(Vec<JobResult>),
+    /// Planned, sharded or failed: exit with this code.
+    Exit(ExitCode),
+}
+
+impl ShardArgs {
+    /// Runs the matrix of `fingerprint` over `configs` (or this process's shard of it).
+    pub(crate) fn execute(
+        &self,
+        fingerprint: &Fingerprint,
+        configs: &[&Scenario],
+        keep_series: bool,
+        quiet: bool,
+        stderr: &mut dyn Write,
+    ) -> anyhow::Result<Matrix> {
+        let spec =
+            match ShardSpec::resolve(self.shard.as_deref(), self.shards, |name| std::env::var(name).ok()) {
+                Ok(spec) => spec,
+                Err(message) => {
+                    writeln!(stderr, "error: {message}")?;
+                    return Ok(Matrix::Exit(Exit::Usage.into()));
+                }
+            };
+        if self.plan {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(fingerprint.plan(spec).as_bytes()).context("printing the plan")?;
+            return Ok(Matrix::Exit(Exit::Ok.into()));
+        }
+        let results = match replicate::run_matrix(configs, &fingerprint.seeds, spec, keep_series, quiet) {
+            Ok(results) => results,
+            Err(message) => {
+                writeln!(stderr, "error: {message}; no results from partial runs")?;
+                return Ok(Matrix::Exit(Exit::Stopped.into()));
+            }
+        };
+        let Some(spec) = spec else { return Ok(Matrix::Done(results)) };
+        let file = ShardFile {
+            schema_version: SCHEMA_VERSION,
+            fingerprint: fingerprint.clone(),
+            shard: spec,
+            jobs: results,
+        };
+        let path = self.shard_file.clone().unwrap_or_else(|| {
+            let name = configs.first().map_or("run", |scenario| scenario.name.as_str());
+            PathBuf::from(DEFAULT_ROOT)
+                .join(format!("{name}-{}-shard{}of{}.json", fingerprint.command, spec.index, spec.count))
+        });
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let json = file.to_json().context("serialising the shard file")?;
+        report::write_file_atomically(&path, json.as_bytes())?;
+        if !quiet {
+            writeln!(stderr, "wrote {} (shard {spec}, {} jobs)", path.display(), file.jobs.len())?;
+        }
+        Ok(Matrix::Exit(Exit::Ok.into()))
+    }
+}

@@ -1,0 +1,128 @@
+//! Parameter sweeps: a grid of overridden keys times replications, and what comes out of
+//! it.
+//!
+//! ```text
+//! grid.rs    the swept parameters and the grid points (first parameter slowest)
+//! output.rs  sweep.csv (one row per run) and sweep.json (raw values, per-point mean and CI)
+//! chart.rs   the chosen metric over one parameter (line, CI band) or two (heatmap)
+//! ```
+//!
+//! Invariant: outputs are a pure function of the `Sweep` and the runs' summaries in matrix
+//! order (point by point, seed by seed), so a merged sharded sweep writes the same bytes.
+
+pub mod chart;
+pub mod grid;
+pub mod output;
+
+use serde_json::{Value, json};
+
+use crate::check::measure::RunView;
+use crate::check::metric::{self, METRICS, Metric};
+use crate::check::threshold::{Measure, Scope, Window};
+use crate::shard::Fingerprint;
+use crate::simulation::RunOutput;
+use crate::stats::confidence::Estimate;
+use crate::stats::{Series, Summary};
+use grid::Axis;
+
+/// Confidence of the per-point intervals.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// Metric shown when neither the file nor the command line names one.
+pub const DEFAULT_METRIC: &str = "success_rate";
+
+/// What a sweep is, as its outputs need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sweep {
+    pub scenario: String,
+    pub variant: Option<String>,
+    /// The fingerprint's hash of the base scenario.
+    pub scenario_hash: String,
+    pub axes: Vec<Axis>,
+    pub points: Vec<Vec<usize>>,
+    pub seeds: Vec<u64>,
+    /// The metric of the chart and the terminal table.
+    pub metric: &'static Metric,
+}
+
+/// Every whole-run metric of one run, in `METRICS` order; `None` where the run has none.
+pub type MetricValues = Vec<Option<f64>>;
+
+impl Sweep {
+    pub fn new(
+        scenario: &str,
+        variant: Option<String>,
+        scenario_hash: &str,
+        axes: Vec<Axis>,
+        seeds: Vec<u64>,
+        metric: &'static Metric,
+    ) -> Sweep {
+        let points = grid::points(&axes);
+        Sweep {
+            scenario: scenario.to_string(),
+            variant,
+            scenario_hash: scenario_hash.to_string(),
+            axes,
+            points,
+            seeds,
+            metric,
+        }
+    }
+
+    /// Labels of the grid points, in matrix order.
+    pub fn labels(&self) -> Vec<String> {
+        self.points.iter().map(|point| grid::label(&self.axes, point)).collect()
+    }
+
+    /// The fingerprint's `settings` of a sweep.
+    pub fn settings(&self) -> Value {
+        json!({ "axes": self.axes, "metric": self.metric.name })
+    }
+
+    /// The sweep a fingerprint describes.
+    pub fn from_fingerprint(fingerprint: &Fingerprint, scenario: &str) -> Result<Sweep, String> {
+        let axes: Vec<Axis> = serde_json::from_value(fingerprint.settings["axes"].clone())
+            .map_err(|error| format!("the shards' grid cannot be read: {error}"))?;
+        let name = fingerprint.settings["metric"].as_str().unwrap_or_default();
+        let metric = metric::lookup(name).map_err(|(message, _)| message)?;
+        let sweep = Sweep::new(
+            scenario,
+            fingerprint.variant.clone(),
+            &fingerprint.scenario_hash,
+            axes,
+            fingerprint.seeds.clone(),
+            metric,
+        );
+        if sweep.labels() != fingerprint.configs {
+            return Err("the shards' grid does not match their configurations".to_string());
+        }
+        Ok(sweep)
+    }
+
+    /// Index of the chosen metric in `METRICS`.
+    pub fn metric_index(&self) -> usize {
+        METRICS.iter().position(|candidate| candidate == self.metric).unwrap_or(0)
+    }
+
+    /// The values of `metric_idx` for each point: one per seed.
+    pub fn per_point(&self, runs: &[MetricValues], metric_idx: usize) -> Vec<Vec<Option<f64>>> {
+        runs.chunks(self.seeds.len().max(1))
+            .map(|chunk| chunk.iter().map(|values| values[metric_idx]).collect())
+            .collect()
+    }
+}
+
+/// The estimate over the values present.
+pub fn estimate(values: &[Option<f64>]) -> Option<Estimate> {
+    Estimate::of(&values.iter().flatten().copied().collect::<Vec<_>>(), CONFIDENCE)
+}
+
+/// Every whole-run metric of a run's summary (all requests; services combined).
+pub fn metric_values(summary: &Summary) -> MetricValues {
+    let output = RunOutput { summary: summary.clone(), series: Series::empty(), stopped: None };
+    let view = RunView::new(&output);
+    METRICS
+        .iter()
+        .map(|metric| Measure { metric, scope: Scope::All, window: Window::Run }.observe(&view).value)
+        .collect()
+}
