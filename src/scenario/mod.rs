@@ -17,6 +17,7 @@
 mod defaults;
 mod error;
 pub mod file;
+mod include;
 mod operations;
 mod resolve;
 mod thresholds;
@@ -57,7 +58,7 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
 pub fn load_variant(path: &Path, variant: Option<&str>) -> Result<Loaded, ScenarioError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
-    load_str_variant(&text, &path.display().to_string(), variant)
+    load_text(&text, &path.display().to_string(), Some(path), variant)
 }
 
 /// Loads a scenario from its text. `file_label` names it in errors, and its stem is the
@@ -67,15 +68,26 @@ pub fn load_str(text: &str, file_label: &str) -> Result<Loaded, ScenarioError> {
 }
 
 /// Loads a scenario from its text with the variant `variant` (a `[variants.NAME]` of the
-/// text) merged into the base; `None` loads the base.
+/// text) merged into the base; `None` loads the base. The text may not `include` files: it
+/// has no folder to find them in.
 pub fn load_str_variant(
     text: &str,
     file_label: &str,
     variant: Option<&str>,
 ) -> Result<Loaded, ScenarioError> {
-    let locate = |problem: Problem| problem.locate(text, file_label);
-    let document =
-        toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    load_text(text, file_label, None, variant)
+}
+
+/// Loads the text of the file at `path` (`None`: no file, so no includes).
+fn load_text(
+    text: &str,
+    file_label: &str,
+    path: Option<&Path>,
+    variant: Option<&str>,
+) -> Result<Loaded, ScenarioError> {
+    let sources = include::Sources::read(text, file_label, path)?;
+    let locate = |problem: Problem| sources.locate(problem);
+    let document = sources.document()?;
     let split = variants::split(document).map_err(locate)?;
     let (document, variant_spans) = match variant {
         Some(name) => split.apply(name).map_err(locate)?,
@@ -86,7 +98,7 @@ pub fn load_str_variant(
         None => locate(problem),
     };
     let mut file = ScenarioFile::deserialize(toml::de::Deserializer::from(document))
-        .map_err(|error| in_variant(Problem::from_toml(&error, text)))?;
+        .map_err(|error| in_variant(sources.from_toml(&error)))?;
     defaults::fill(&mut file, file_label);
     let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
     scenario.variant = variant.map(str::to_string);
@@ -96,6 +108,13 @@ pub fn load_str_variant(
         resolved_toml.insert_str(
             resolved_toml.find('\n').map_or(0, |end| end + 1),
             &format!("# Variant \"{name}\" merged into the base.\n"),
+        );
+    }
+    let included = sources.included();
+    if !included.is_empty() {
+        resolved_toml.insert_str(
+            resolved_toml.find('\n').map_or(0, |end| end + 1),
+            &format!("# Included: {}.\n", included.join(", ")),
         );
     }
     Ok(Loaded { scenario, resolved_toml, variants: split.names(), thresholds })

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod fuzz_regressions;
 mod incidents;
+mod includes;
 mod invariants;
 mod limiters;
 mod load_and_run;
