@@ -11,4 +11,5 @@ mod invariants;
 mod limiters;
 mod load_and_run;
 mod operations;
+mod output_paths;
 mod queueing;
