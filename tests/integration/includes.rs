@@ -224,3 +224,42 @@ fn a_run_with_an_include_loop_exits_2_and_writes_nothing() {
         .stderr(predicate::str::starts_with("error: include loop: a.toml → b.toml → a.toml at b.toml:1:12"));
     assert!(!dir.path().join("outputs").exists(), "nothing written");
 }
+
+/// The sections (`[table]` and the lines under it) of `text`, the lines before the first
+/// header as one more.
+fn sections(text: &str) -> Vec<String> {
+    let mut res = vec![String::new()];
+    for line in text.lines() {
+        if line.starts_with('[') {
+            res.push(String::new());
+        }
+        let last = res.last_mut().unwrap();
+        last.push_str(line);
+        last.push('\n');
+    }
+    res
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
+
+    /// A shipped scenario (without arrays of tables, which an include would replace, not
+    /// extend) split between a file and its include loads as the whole file does.
+    #[test]
+    fn splitting_a_file_into_an_include_changes_nothing(
+        file in proptest::sample::select(vec!["demo.toml", "examples/retry-budget.toml", "validation/mmc.toml", "bench/retry.toml"]),
+        picks in proptest::collection::vec(proptest::bool::ANY, 64),
+    ) {
+        let whole = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file)).unwrap();
+        proptest::prop_assume!(!whole.contains("[["));
+        let (mut main, mut common) = (String::from("include = [\"common.toml\"]\n"), String::new());
+        for (section, to_common) in sections(&whole).into_iter().zip(picks.iter().cycle()).skip(1) {
+            if *to_common { common.push_str(&section) } else { main.push_str(&section) }
+        }
+        let dir = folder(&[("main.toml", &main), ("common.toml", &common)]);
+        let split = load(&dir.path().join("main.toml")).unwrap_or_else(|error| panic!("{error}\n{main}\n{common}"));
+        let expected = load_str(&whole, "main.toml").unwrap();
+        proptest::prop_assert_eq!(split.scenario, expected.scenario);
+        proptest::prop_assert_eq!(split.thresholds, expected.thresholds);
+    }
+}
