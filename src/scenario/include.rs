@@ -118,7 +118,10 @@ impl Sources {
             let reason = error.to_string();
             let reason = reason.split(" (os error").next().unwrap_or_default().to_lowercase();
             refuse(
-                format!("cannot read included file {label}: {reason}; include chain {}", chain_text(&chain, &label)),
+                format!(
+                    "cannot read included file {label}: {reason}; include chain {}",
+                    chain_text(&chain, &label)
+                ),
                 "a path to a scenario file, relative to the including file's folder",
             )
         })?;
@@ -192,7 +195,7 @@ impl Sources {
     }
 
     /// A problem from toml's deserializer of the merged document, located in its file.
-    pub fn from_toml(&self, error: &toml::de::Error) -> Problem {
+    pub fn toml_problem(&self, error: &toml::de::Error) -> Problem {
         let source = &self.list[self.source_at(error.span().map_or(0, |span| span.start))];
         Problem::from_toml_at(error, &source.text, source.offset)
     }
@@ -237,7 +240,9 @@ fn entries(document: &DeTable<'_>, offset: usize) -> Result<Vec<(String, Range<u
     let shift = |span: Range<usize>| span.start + offset..span.end + offset;
     let expected = "an array of file names such as [\"common.toml\"], relative to this file";
     let DeValue::Array(array) = value.get_ref() else {
-        return Problem::new(shift(value.span()), KEY, "include is not an array").expected(expected).into_err();
+        return Problem::new(shift(value.span()), KEY, "include is not an array")
+            .expected(expected)
+            .into_err();
     };
     let mut res = Vec::new();
     for (index, item) in array.iter().enumerate() {
@@ -247,7 +252,9 @@ fn entries(document: &DeTable<'_>, offset: usize) -> Result<Vec<(String, Range<u
                 res.push((path.to_string(), shift(item.span())));
             }
             DeValue::String(_) => {
-                return Problem::new(shift(item.span()), key, "empty file name").expected(expected).into_err();
+                return Problem::new(shift(item.span()), key, "empty file name")
+                    .expected(expected)
+                    .into_err();
             }
             _ => {
                 return Problem::new(shift(item.span()), key, "an included file is not a string")

@@ -98,7 +98,7 @@ fn load_text(
         None => locate(problem),
     };
     let mut file = ScenarioFile::deserialize(toml::de::Deserializer::from(document))
-        .map_err(|error| in_variant(sources.from_toml(&error)))?;
+        .map_err(|error| in_variant(sources.toml_problem(&error)))?;
     defaults::fill(&mut file, file_label);
     let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
     scenario.variant = variant.map(str::to_string);

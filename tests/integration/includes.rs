@@ -98,7 +98,10 @@ fn an_error_in_an_included_file_points_into_it() {
         ("main.toml", "# The shared parts.\ninclude = [\"common.toml\"]\n"),
     ]);
     let rendered = refused(dir.path(), "main.toml");
-    assert!(rendered.starts_with("error: cores 0 is below the minimum of 1 at DIR/common.toml:17:9"), "{rendered}");
+    assert!(
+        rendered.starts_with("error: cores 0 is below the minimum of 1 at DIR/common.toml:17:9"),
+        "{rendered}"
+    );
     insta::assert_snapshot!(rendered);
 }
 
@@ -128,7 +131,10 @@ fn an_error_in_the_including_file_points_into_it() {
         ("main.toml", "include = [\"common.toml\"]\n\n[services.api]\nbalancer = \"rund_robin\"\n"),
     ]);
     let rendered = refused(dir.path(), "main.toml");
-    assert!(rendered.starts_with("error: unknown balancer \"rund_robin\" at DIR/main.toml:4:12"), "{rendered}");
+    assert!(
+        rendered.starts_with("error: unknown balancer \"rund_robin\" at DIR/main.toml:4:12"),
+        "{rendered}"
+    );
     assert!(!rendered.contains("note:"), "{rendered}");
 }
 
@@ -146,7 +152,10 @@ fn include_loop() {
 fn a_file_that_includes_itself_is_a_loop() {
     let dir = folder(&[("a.toml", &format!("include = [\"a.toml\"]\n{COMMON}"))]);
     let rendered = refused(dir.path(), "a.toml");
-    assert!(rendered.starts_with("error: include loop: DIR/a.toml → DIR/a.toml at DIR/a.toml:1:12"), "{rendered}");
+    assert!(
+        rendered.starts_with("error: include loop: DIR/a.toml → DIR/a.toml at DIR/a.toml:1:12"),
+        "{rendered}"
+    );
 }
 
 #[test]
@@ -184,11 +193,20 @@ fn include_in_text_without_a_file() {
 
 #[test]
 fn include_of_the_wrong_type() {
-    let dir = folder(&[("a.toml", &format!("include = \"common.toml\"\n{COMMON}")), ("b.toml", "include = [3]\n")]);
+    let dir =
+        folder(&[("a.toml", &format!("include = \"common.toml\"\n{COMMON}")), ("b.toml", "include = [3]\n")]);
     let rendered = refused(dir.path(), "a.toml");
-    assert!(rendered.starts_with("error: include is not an array at DIR/a.toml:1:11 (include); expected an array of file names"), "{rendered}");
+    assert!(
+        rendered.starts_with(
+            "error: include is not an array at DIR/a.toml:1:11 (include); expected an array of file names"
+        ),
+        "{rendered}"
+    );
     let rendered = refused(dir.path(), "b.toml");
-    assert!(rendered.starts_with("error: an included file is not a string at DIR/b.toml:1:12 (include[0])"), "{rendered}");
+    assert!(
+        rendered.starts_with("error: an included file is not a string at DIR/b.toml:1:12 (include[0])"),
+        "{rendered}"
+    );
 }
 
 fn stormsim() -> Command {
@@ -201,7 +219,10 @@ fn path_text(path: PathBuf) -> String {
 
 #[test]
 fn validate_prints_the_merged_scenario() {
-    let dir = folder(&[("common.toml", COMMON), ("main.toml", "include = [\"common.toml\"]\n\n[services.api]\ncores = 4\n")]);
+    let dir = folder(&[
+        ("common.toml", COMMON),
+        ("main.toml", "include = [\"common.toml\"]\n\n[services.api]\ncores = 4\n"),
+    ]);
     let output = stormsim()
         .args(["validate", "--print-config", &path_text(dir.path().join("main.toml"))])
         .output()
@@ -215,7 +236,10 @@ fn validate_prints_the_merged_scenario() {
 
 #[test]
 fn a_run_with_an_include_loop_exits_2_and_writes_nothing() {
-    let dir = folder(&[("a.toml", "include = [\"b.toml\"]\n"), ("b.toml", &format!("include = [\"a.toml\"]\n{COMMON}"))]);
+    let dir = folder(&[
+        ("a.toml", "include = [\"b.toml\"]\n"),
+        ("b.toml", &format!("include = [\"a.toml\"]\n{COMMON}")),
+    ]);
     stormsim()
         .current_dir(dir.path())
         .args(["run", "a.toml"])

@@ -45,8 +45,10 @@ fn scratch() -> tempfile::TempDir {
 
 /// The names in `dir`, sorted (hidden ones included).
 fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
@@ -79,7 +81,9 @@ fn out_under_a_file_exits_2() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::starts_with("error: cannot write notes.txt/run: notes.txt is a file, not a folder"));
+        .stderr(predicate::str::starts_with(
+            "error: cannot write notes.txt/run: notes.txt is a file, not a folder",
+        ));
     assert_eq!(entries(dir.path()), ["notes.txt", "small.toml"], "nothing written");
 }
 
@@ -119,7 +123,8 @@ fn out_under_a_read_only_folder_exits_4_before_running() {
         eprintln!("skipped: running as root, a read-only folder is writable (see the /sys case below)");
         return;
     }
-    let assert = stormsim().current_dir(dir.path()).args(["run", "small.toml", "--out", "locked/run"]).assert();
+    let assert =
+        stormsim().current_dir(dir.path()).args(["run", "small.toml", "--out", "locked/run"]).assert();
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
     assert.code(4).stdout("").stderr(predicate::str::starts_with("error: cannot write in locked: "));
     assert!(entries(&locked).is_empty(), "nothing written");
