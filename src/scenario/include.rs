@@ -25,6 +25,10 @@ pub(crate) const KEY: &str = "include";
 /// Most files in one chain of includes, the including file first.
 pub(crate) const MAX_DEPTH: usize = 16;
 
+/// Most files in one scenario, the main one included (a file included twice counts twice),
+/// so that a few files including each other many times over cannot make loading crawl.
+pub(crate) const MAX_FILES: usize = 256;
+
 /// One file of a scenario: the main file or an included one.
 struct Source {
     /// The file as named in errors: the main file as the user gave it, an included one as
@@ -105,6 +109,12 @@ impl Sources {
             ));
         };
         let chain = self.chain(from);
+        if self.list.len() >= MAX_FILES {
+            return Err(refuse(
+                format!("more than {MAX_FILES} files in one scenario, counting each include"),
+                "fewer includes",
+            ));
+        }
         if chain.len() >= MAX_DEPTH {
             return Err(refuse(
                 format!("includes nested more than {MAX_DEPTH} files deep: {}", chain_text(&chain, included)),
@@ -114,6 +124,12 @@ impl Sources {
         // `components` drops the `.` in `dir/./common.toml`, so labels read cleanly.
         let path: PathBuf = including.parent().unwrap_or(Path::new("")).join(included).components().collect();
         let label = path.display().to_string();
+        if std::fs::metadata(&path).is_ok_and(|metadata| !metadata.is_file()) {
+            return Err(refuse(
+                format!("included {label} is not a file; include chain {}", chain_text(&chain, &label)),
+                "a path to a scenario file, relative to the including file's folder",
+            ));
+        }
         let text = std::fs::read_to_string(&path).map_err(|error| {
             let reason = error.to_string();
             let reason = reason.split(" (os error").next().unwrap_or_default().to_lowercase();

@@ -186,6 +186,30 @@ fn includes_nested_too_deep() {
 }
 
 #[test]
+fn includes_repeated_into_too_many_files() {
+    // Each level includes the next one four times: 4^5 files without the limit.
+    let mut files: Vec<(String, String)> = (0..5)
+        .map(|n| (format!("f{n}.toml"), format!("include = {:?}\n", vec![format!("f{}.toml", n + 1); 4])))
+        .collect();
+    files.push(("f5.toml".into(), "[guard]\nmax_events = 1_000\n".into()));
+    files.push(("main.toml".into(), format!("include = [\"f0.toml\"]\n{COMMON}")));
+    let files: Vec<(&str, &str)> = files.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
+    let dir = folder(&files);
+    let rendered = refused(dir.path(), "main.toml");
+    assert!(
+        rendered.starts_with("error: more than 256 files in one scenario, counting each include at DIR/f"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn include_of_a_folder() {
+    let dir = folder(&[("main.toml", &format!("include = [\"shared\"]\n{COMMON}")), ("shared/x.toml", "")]);
+    let rendered = refused(dir.path(), "main.toml");
+    assert!(rendered.starts_with("error: included DIR/shared is not a file; include chain DIR/main.toml → DIR/shared at DIR/main.toml:1:12 (include)"), "{rendered}");
+}
+
+#[test]
 fn include_in_text_without_a_file() {
     let text = format!("include = [\"common.toml\"]\n{COMMON}");
     insta::assert_snapshot!(load_str(&text, "inline.toml").unwrap_err().to_string());
