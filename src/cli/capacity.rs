@@ -144,7 +144,7 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
     };
     let label = args.file.display().to_string();
     let variant = args.variant.as_deref();
-    let base: Loaded = match scenario::load_with(&text, &label, variant, &[]) {
+    let base: Loaded = match scenario::load_with(&text, &label, Some(&args.file), variant, &[]) {
         Ok((loaded, _)) => loaded,
         Err(error) => return usage(&mut stderr, error.to_string()),
     };
@@ -166,9 +166,15 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
     let load = |value: f64| -> Result<crate::model::Scenario, String> {
         let parameter = Parameter::probe("--param", &flag_text, &args.param, &[literal(goal, value)])
             .map_err(|message| format!("error: {message}"))?;
-        scenario::load_with(&text, &label, variant, &[Setting { parameter: &parameter, value: 0 }])
-            .map(|(loaded, _)| loaded.scenario)
-            .map_err(|error| error.to_string())
+        scenario::load_with(
+            &text,
+            &label,
+            Some(&args.file),
+            variant,
+            &[Setting { parameter: &parameter, value: 0 }],
+        )
+        .map(|(loaded, _)| loaded.scenario)
+        .map_err(|error| error.to_string())
     };
     // Both ends must load before anything runs.
     for end in [low, high] {

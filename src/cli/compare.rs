@@ -53,9 +53,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let out_dir = args.common.out_dir();
-    if let Err(error) = out_dir.preflight() {
-        writeln!(stderr, "error: {error}")?;
-        return Ok(Exit::Usage.into());
+    if let Err(error) = out_dir.preflight()
+        && let Some(code) = report_written(Err(error), true, &mut stderr)?
+    {
+        return Ok(code);
     }
     let baseline = &configs[0].scenario;
     let seeds = first_seeds(args.common.seed.unwrap_or(baseline.seed), args.replications);

@@ -10,10 +10,10 @@
 //! |------|---------|
 //! | 0 | success (also when stdout is closed early: a broken pipe) |
 //! | 1 | a target was missed (`check`, `merge` of check shards), or no value in the range meets the targets (`capacity`) |
-//! | 2 | usage error (clap), scenario error, or an `--out` folder that may not be written (exists without `--force`, or is not a run folder) |
+//! | 2 | usage error (clap), scenario error, or an output folder that may not be written (exists without `--force`, is not a run folder, or a file stands where it or its parent folder should be, `outputs` included) |
 //! | 3 | a guard stopped the run early; the partial run folder was still written |
 //! | 130 | interrupted (Ctrl-C or SIGTERM); what was simulated was written, marked partial |
-//! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions) |
+//! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions; a folder that refuses writes is found before the run) |
 
 pub mod capacity;
 pub mod check;
@@ -161,7 +161,8 @@ pub(crate) fn report_written(
         Err(
             error @ (ReportError::Exists { .. }
             | ReportError::NotARunFolder { .. }
-            | ReportError::InvalidPath { .. }),
+            | ReportError::InvalidPath { .. }
+            | ReportError::NotAFolder { .. }),
         ) => {
             writeln!(stderr, "error: {error}")?;
             Ok(Some(Exit::Usage.into()))

@@ -37,9 +37,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     // Refuse an --out folder before spending time on the simulation.
     let out_dir = args.common.out_dir();
-    if let Err(error) = out_dir.preflight() {
-        writeln!(stderr, "error: {error}")?;
-        return Ok(Exit::Usage.into());
+    if let Err(error) = out_dir.preflight()
+        && let Some(code) = report_written(Err(error), true, &mut stderr)?
+    {
+        return Ok(code);
     }
     let seed = args.common.seed.unwrap_or(loaded.scenario.seed);
     let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet, interrupt_flag());

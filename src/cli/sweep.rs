@@ -79,8 +79,8 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
         .map_err(|error| format!("error: cannot read scenario {}: {error}", args.file.display()))?;
     let label = args.file.display().to_string();
     let variant = args.variant.as_deref();
-    let (base, table) =
-        scenario::load_with(&text, &label, variant, &[]).map_err(|error| error.to_string())?;
+    let (base, table) = scenario::load_with(&text, &label, Some(&args.file), variant, &[])
+        .map_err(|error| error.to_string())?;
     let table = table.unwrap_or_default();
     let flags = args
         .params
@@ -108,7 +108,7 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
         .points
         .iter()
         .map(|point| {
-            scenario::load_with(&text, &label, variant, &grid.settings(point))
+            scenario::load_with(&text, &label, Some(&args.file), variant, &grid.settings(point))
                 .map(|(loaded, _)| loaded.scenario)
                 .map_err(|error| error.to_string())
         })

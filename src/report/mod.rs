@@ -52,6 +52,8 @@ pub enum ReportError {
     NotARunFolder { path: PathBuf },
     #[error("{} cannot be a run folder: it does not end in a folder name", .path.display())]
     InvalidPath { path: PathBuf },
+    #[error("cannot write {}: {} is a file, not a folder; move it or choose another --out", .path.display(), .file.display())]
+    NotAFolder { path: PathBuf, file: PathBuf },
     #[error("no free output folder name after {}-{MAX_SUFFIX}", .path.display())]
     NoFreeName { path: PathBuf },
     #[error("cannot {action} {}", .path.display())]
@@ -100,20 +102,25 @@ struct Target {
 impl OutDir {
     /// Fails early, before a long simulation, if the run folder is certain to be refused:
     /// an explicit folder that exists without `force`, or that `force` may not replace.
+    ///
+    /// Also refused before anything runs: a file where the folder or one of its parents
+    /// should be (`NotAFolder`), and a folder the run folder cannot be created in (`Io`,
+    /// found by creating and removing an empty hidden folder there).
     pub fn preflight(&self) -> Result<(), ReportError> {
         match self {
             OutDir::Explicit { path, force } => {
-                if path.file_name().is_none() {
-                    Err(ReportError::InvalidPath { path: path.clone() })
-                } else if fs::symlink_metadata(path).is_err() {
-                    Ok(())
-                } else if *force {
-                    check_replaceable(path)
-                } else {
-                    Err(ReportError::Exists { path: path.clone() })
+                let parent = parent_or_current(path);
+                match fs::symlink_metadata(path) {
+                    _ if path.file_name().is_none() => Err(ReportError::InvalidPath { path: path.clone() }),
+                    Err(_) => check_writable(path, &parent),
+                    Ok(metadata) if metadata.is_file() => {
+                        Err(ReportError::NotAFolder { path: path.clone(), file: path.clone() })
+                    }
+                    Ok(_) if *force => check_replaceable(path).and_then(|()| check_writable(path, &parent)),
+                    Ok(_) => Err(ReportError::Exists { path: path.clone() }),
                 }
             }
-            OutDir::Default { .. } => Ok(()),
+            OutDir::Default { root } => check_writable(root, root),
         }
     }
 
@@ -352,6 +359,37 @@ pub fn write_folder(
 /// Writes `bytes` to `dir/name`, fsynced, for the `fill` of `write_folder`.
 pub fn write_into(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
     write_file(&dir.join(name), bytes)
+}
+
+/// The folder `path` is created in (`.` for a bare name).
+fn parent_or_current(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `target` is to be written in `folder` (which may not exist yet): its nearest existing
+/// ancestor must be a folder we can create entries in. Tried by creating and removing an
+/// empty hidden folder, so nothing is left behind.
+fn check_writable(target: &Path, folder: &Path) -> Result<(), ReportError> {
+    let mut existing = folder.to_owned();
+    while fs::metadata(&existing).is_err() {
+        match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => existing = parent.to_owned(),
+            _ => {
+                existing = PathBuf::from(".");
+                break;
+            }
+        }
+    }
+    if !fs::metadata(&existing).is_ok_and(|metadata| metadata.is_dir()) {
+        return Err(ReportError::NotAFolder { path: target.to_owned(), file: existing });
+    }
+    let probe = existing.join(format!(".stormsim-write-check-{}", std::process::id()));
+    fs::create_dir(&probe).map_err(io_error("write in", &existing))?;
+    let _ = fs::remove_dir(&probe);
+    Ok(())
 }
 
 /// Only a previous run folder (it has a `summary.json`) or an empty folder may be replaced,

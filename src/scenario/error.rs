@@ -76,6 +76,9 @@ pub struct Diagnostic {
     pub stage: Stage,
     /// The annotated source lines, rendered when the diagnostic is made (it needs the text).
     snippet: String,
+    /// When the file was included by another: `file:line:column` of each include entry
+    /// that led to it, the nearest first (empty for the main file).
+    pub included_from: Vec<String>,
 }
 
 impl Diagnostic {
@@ -100,7 +103,15 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.first_line())?;
-        f.write_str(&self.snippet)
+        f.write_str(&self.snippet)?;
+        if let Some((nearest, rest)) = self.included_from.split_first() {
+            write!(f, "note: {} is included from {nearest}", self.file)?;
+            for further in rest {
+                write!(f, ", which is included from {further}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
     }
 }
 
@@ -136,6 +147,12 @@ impl Problem {
     /// words become the crate's ("field" is "key", backticks are double quotes), and
     /// `message, expected X` is split into the message and `X`, the crate's convention.
     pub fn from_toml(error: &toml::de::Error, text: &str) -> Problem {
+        Problem::from_toml_at(error, text, 0)
+    }
+
+    /// Like `from_toml`, for an error whose span is `offset` bytes past its place in `text`
+    /// (a document merged from included files, see `include.rs`); the problem's span is too.
+    pub fn from_toml_at(error: &toml::de::Error, text: &str, offset: usize) -> Problem {
         let wording =
             error.message().replace("`\"`", "'\"'").replace('`', "\"").replace(" field \"", " key \"");
         let (message, expected) = match wording.split_once(", expected ") {
@@ -144,7 +161,8 @@ impl Problem {
         };
         let expected =
             expected.map(|valid| if valid == "nothing" { "nothing more on this line".into() } else { valid });
-        let span = clamp_span(text, error.span().unwrap_or(0..0));
+        let span = error.span().unwrap_or(0..0);
+        let span = clamp_span(text, span.start.saturating_sub(offset)..span.end.saturating_sub(offset));
         let key = key_path(error, text, span.start, &message);
         let missing = message.strip_prefix("missing key \"").and_then(|rest| rest.strip_suffix('"'));
         let expected = match (expected, missing, message.as_str()) {
@@ -154,6 +172,7 @@ impl Problem {
             (None, None, "duplicate key") => Some("each key at most once per table".into()),
             (None, None, _) => None,
         };
+        let span = span.start + offset..span.end + offset;
         Problem { span, key, message, expected, stage: Stage::Parse }
     }
 
@@ -174,6 +193,7 @@ impl Problem {
             span,
             stage: self.stage,
             snippet,
+            included_from: Vec::new(),
         }))
     }
 }
@@ -339,7 +359,7 @@ fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
 }
 
 /// 1-based line and character column of byte `offset`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);

@@ -17,6 +17,7 @@
 mod defaults;
 mod error;
 pub mod file;
+mod include;
 mod limiter;
 mod operations;
 pub mod overrides;
@@ -59,7 +60,7 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
 pub fn load_variant(path: &Path, variant: Option<&str>) -> Result<Loaded, ScenarioError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
-    load_str_variant(&text, &path.display().to_string(), variant)
+    load_with(&text, &path.display().to_string(), Some(path), variant, &[]).map(|(loaded, _)| loaded)
 }
 
 /// Loads a scenario from its text. `file_label` names it in errors, and its stem is the
@@ -69,31 +70,34 @@ pub fn load_str(text: &str, file_label: &str) -> Result<Loaded, ScenarioError> {
 }
 
 /// Loads a scenario from its text with the variant `variant` (a `[variants.NAME]` of the
-/// text) merged into the base; `None` loads the base.
+/// text) merged into the base; `None` loads the base. The text may not `include` files: it
+/// has no folder to find them in.
 pub fn load_str_variant(
     text: &str,
     file_label: &str,
     variant: Option<&str>,
 ) -> Result<Loaded, ScenarioError> {
-    load_with(text, file_label, variant, &[]).map(|(loaded, _)| loaded)
+    load_with(text, file_label, None, variant, &[]).map(|(loaded, _)| loaded)
 }
 
 /// Loads a scenario from its text with the variant `variant` merged in, then each of
 /// `settings` (a key overridden by dotted path); also gives the file's `[sweep]` table.
-/// A problem with a setting from the command line is located in that flag's text.
+/// `path` is the file the text was read from, for its includes (`None`: no includes). A
+/// problem with a setting from the command line is located in that flag's text.
 pub fn load_with<'s>(
     text: &'s str,
     file_label: &str,
+    path: Option<&Path>,
     variant: Option<&str>,
     settings: &[overrides::Setting<'s>],
 ) -> Result<(Loaded, Option<overrides::SweepTable>), ScenarioError> {
+    let sources = include::Sources::read(text, file_label, path)?;
     let parameters: Vec<&overrides::Parameter> = settings.iter().map(|setting| setting.parameter).collect();
     let locate = |problem: Problem| match overrides::flag_of(&problem, &parameters) {
         Some((flag, flag_text, span)) => Problem { span, ..problem }.locate(flag_text, flag),
-        None => problem.locate(text, file_label),
+        None => sources.locate(problem),
     };
-    let mut document =
-        toml::de::DeTable::parse(text).map_err(|error| locate(Problem::from_toml(&error, text)))?;
+    let mut document = sources.document()?;
     let sweep = overrides::take_sweep(document.get_mut(), text).map_err(locate)?;
     let split = variants::split(document).map_err(locate)?;
     let (mut document, variant_spans) = match variant {
@@ -110,7 +114,7 @@ pub fn load_with<'s>(
         if overrides::in_flag_space(&raw) {
             locate(Problem { span: raw, ..Problem::from_toml(&error, "") })
         } else {
-            in_variant(Problem::from_toml(&error, text))
+            in_variant(sources.toml_problem(&error))
         }
     })?;
     defaults::fill(&mut file, file_label);
@@ -122,6 +126,13 @@ pub fn load_with<'s>(
         resolved_toml.insert_str(
             resolved_toml.find('\n').map_or(0, |end| end + 1),
             &format!("# Variant \"{name}\" merged into the base.\n"),
+        );
+    }
+    let included = sources.included();
+    if !included.is_empty() {
+        resolved_toml.insert_str(
+            resolved_toml.find('\n').map_or(0, |end| end + 1),
+            &format!("# Included: {}.\n", included.join(", ")),
         );
     }
     Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds }, sweep))

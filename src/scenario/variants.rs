@@ -88,7 +88,8 @@ impl<'i> Split<'i> {
     }
 }
 
-/// Merges `overrides` into `base`: tables key by key, anything else replaced.
+/// Merges `overrides` into `base`: tables key by key, anything else replaced. Also how
+/// included files are merged under the including one (`include.rs`).
 pub(crate) fn merge<'i>(base: &mut DeTable<'i>, overrides: DeTable<'i>) {
     for (key, value) in overrides {
         if let Some(existing) = base.get_mut(&**key.get_ref())
