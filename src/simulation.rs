@@ -290,6 +290,8 @@ mod tests {
                 pooled: false,
                 calls: vec![],
                 parallel_calls: false,
+                error_rate: 0.0,
+                zones: vec!["a".into()],
             }],
             timeline: vec![],
             alerts: vec![],

@@ -89,13 +89,24 @@ impl ServiceState {
         }
     }
 
+    /// Launches an instance in the zone that is up and has the fewest (a balanced
+    /// auto-scaling group); with every zone down it still launches, in zone 0's place.
     fn launch(&mut self) -> (u32, u32) {
+        let mut per_zone = vec![0u32; self.zones_down.len()];
+        for instance in &self.instances {
+            if matches!(instance.phase, Phase::Provisioning | Phase::Ready) {
+                per_zone[instance.zone as usize] += 1;
+            }
+        }
+        let zone =
+            (0..per_zone.len()).filter(|&z| !self.zones_down[z]).min_by_key(|&z| per_zone[z]).unwrap_or(0);
         let free = self.instances.iter().position(|i| matches!(i.phase, Phase::Stopped | Phase::Failed));
         let idx = free.unwrap_or_else(|| {
             self.instances.push(Default::default());
             self.instances.len() - 1
         });
         let instance = &mut self.instances[idx];
+        instance.zone = zone as u32;
         instance.phase = Phase::Provisioning;
         instance.epoch = instance.epoch.wrapping_add(1);
         (idx as u32, instance.epoch)
@@ -141,6 +152,17 @@ impl ServiceState {
         ready
     }
 
+    /// Instances booting or serving in `zone` (a zone loss takes them all).
+    pub fn in_zone(&self, zone: u32) -> Vec<u32> {
+        (0..self.instances.len() as u32)
+            .filter(|&i| {
+                let instance = &self.instances[i as usize];
+                instance.zone == zone
+                    && matches!(instance.phase, Phase::Provisioning | Phase::Ready | Phase::Draining)
+            })
+            .collect()
+    }
+
     /// Marks an instance failed and empties it. Its attempts must already be gone.
     pub fn fail(&mut self, idx: u32) {
         self.ready.retain(|&i| i != idx);
@@ -177,6 +199,8 @@ mod tests {
             pooled: false,
             calls: vec![],
             parallel_calls: false,
+            error_rate: 0.0,
+            zones: vec!["a".into(), "b".into()],
         };
         ServiceState::new(&spec, &RngStreams::new(1))
     }
@@ -211,6 +235,19 @@ mod tests {
         pool.set_desired(SimTime(5), 3, |i, _| launched.push(i));
         assert_eq!(launched, vec![1, 2], "stopped slots are reused");
         assert_eq!(pool.instances.len(), 3);
+    }
+
+    #[test]
+    fn launches_balance_zones_and_avoid_lost_ones() {
+        let mut pool = pool(2);
+        assert_eq!((pool.instances[0].zone, pool.instances[1].zone), (0, 1));
+        pool.zones_down[1] = true;
+        for idx in pool.in_zone(1) {
+            pool.fail(idx);
+        }
+        let mut launched = Vec::new();
+        pool.set_desired(SimTime(1), 4, |i, _| launched.push(i));
+        assert!(launched.iter().all(|&i| pool.instances[i as usize].zone == 0), "{launched:?}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::overload::{Discipline, RecentLoad};
 use super::spec::{CpuCost, Service};
 use super::timeline::AdmissionRamp;
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
+use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use std::collections::VecDeque;
 
@@ -30,6 +31,8 @@ pub enum Admission {
 #[derive(Debug, Default)]
 pub struct Instance {
     pub phase: Phase,
+    /// Index into the service's zones.
+    pub zone: u32,
     /// Bumped at every launch, so a boot event for an earlier life of this slot is ignored.
     pub epoch: u32,
     /// CPU costs are multiplied by the warm-up factor until then.
@@ -147,15 +150,21 @@ pub struct ServiceState {
     pub autoscaler: Option<Autoscaler>,
     /// Draws of downstream calls' probabilities.
     pub calls_rng: StreamRng,
+    /// Share of answers that are errors (a failing dependency); events change it.
+    pub error_rate: f64,
+    pub error_rng: StreamRng,
+    /// Zones lost to a fault: no instance runs there.
+    pub zones_down: Vec<bool>,
 }
 
 impl ServiceState {
     /// The initial instances start ready (the pool was up before the scenario begins).
     pub fn new(spec: &Service, streams: &RngStreams) -> ServiceState {
         let name = &spec.name;
-        let instance = || Instance { phase: Phase::Ready, ..Instance::default() };
+        let zones = spec.zones.len().max(1) as u32;
+        let instance = |idx: u32| Instance { phase: Phase::Ready, zone: idx % zones, ..Instance::default() };
         ServiceState {
-            instances: (0..spec.instances).map(|_| instance()).collect(),
+            instances: (0..spec.instances).map(instance).collect(),
             ready: (0..spec.instances).collect(),
             desired: spec.instances,
             desired_changed: SimTime::ZERO,
@@ -167,6 +176,9 @@ impl ServiceState {
             metrics: MetricsPipeline::default(),
             autoscaler: spec.autoscaler.clone().map(Autoscaler::new),
             calls_rng: streams.stream(&format!("service/{name}/calls")),
+            error_rate: spec.error_rate,
+            error_rng: streams.stream(&format!("service/{name}/errors")),
+            zones_down: vec![false; zones as usize],
         }
     }
 
@@ -197,6 +209,12 @@ impl ServiceState {
         spec.connection_cpu
     }
 
+    /// Whether this answer is an error (the service's current error rate).
+    #[inline]
+    pub fn answers_with_error(&mut self) -> bool {
+        self.error_rate > 0.0 && (self.error_rate >= 1.0 || self.error_rng.random::<f64>() < self.error_rate)
+    }
+
     /// Whether a sheddable attempt is refused because `instance` runs hot.
     #[inline]
     pub fn sheds(&mut self, spec: &Service, instance: u32, now: SimTime) -> bool {
@@ -211,7 +229,7 @@ impl ServiceState {
     #[inline]
     pub fn admits(&mut self, now: SimTime) -> bool {
         let fraction = self.admission.at(now);
-        fraction >= 1.0 || (fraction > 0.0 && rand::RngExt::random::<f64>(&mut self.admission_rng) < fraction)
+        fraction >= 1.0 || (fraction > 0.0 && self.admission_rng.random::<f64>() < fraction)
     }
 
     /// Picks the instance for a new attempt; `None` when none is ready.
@@ -264,6 +282,8 @@ mod tests {
             pooled: false,
             calls: vec![],
             parallel_calls: false,
+            error_rate: 0.0,
+            zones: vec!["a".into()],
         }
     }
 

@@ -164,6 +164,10 @@ pub struct Service {
     /// core; one after another, or all at once when `parallel_calls`.
     pub calls: Vec<Call>,
     pub parallel_calls: bool,
+    /// Share of answers that are errors (`dependency_error` for the caller).
+    pub error_rate: f64,
+    /// Zones the instances are spread over, round robin; at least one.
+    pub zones: Vec<String>,
 }
 
 /// A downstream call: `count` calls through `client` (a hop with its own timeout and

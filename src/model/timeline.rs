@@ -33,12 +33,26 @@ pub enum Action {
     Admit { service: usize, from: Option<f64>, to: f64, over: SimDuration },
     /// Switch a client's retry limiter on (`Some`) or off (`None`).
     Limiter { client: usize, limiter: Option<LimiterSpec> },
+    /// This share of the service's answers are errors from now on (a failing dependency;
+    /// 100% is an outage that answers fast).
+    ErrorRate { service: usize, value: f64 },
+    /// Every instance in the zone fails; replacements go to the other zones.
+    ZoneLoss { service: usize, zone: usize, name: String },
 }
 
 impl Action {
     /// The action's name in scenario files.
-    pub const NAMES: [&'static str; 7] =
-        ["cpu_multiplier", "metrics", "instance_loss", "backlog", "scale_to", "admit", "limiter"];
+    pub const NAMES: [&'static str; 9] = [
+        "cpu_multiplier",
+        "metrics",
+        "instance_loss",
+        "backlog",
+        "scale_to",
+        "admit",
+        "limiter",
+        "error_rate",
+        "zone_loss",
+    ];
 
     pub fn name(&self) -> &'static str {
         let index = match self {
@@ -49,6 +63,8 @@ impl Action {
             Action::ScaleTo { .. } => 4,
             Action::Admit { .. } => 5,
             Action::Limiter { .. } => 6,
+            Action::ErrorRate { .. } => 7,
+            Action::ZoneLoss { .. } => 8,
         };
         Action::NAMES[index]
     }
@@ -90,6 +106,10 @@ impl Action {
                 format!("{}: {} on", clients[*client], spec.kind())
             }
             Action::Limiter { client, limiter: None } => format!("{}: limiter off", clients[*client]),
+            Action::ErrorRate { service, value } => {
+                format!("{}: {} of answers are errors", services[*service], percent(*value))
+            }
+            Action::ZoneLoss { service, name, .. } => format!("{}: zone {name} lost", services[*service]),
         }
     }
 }

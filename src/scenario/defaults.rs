@@ -89,6 +89,10 @@ pub const POOLED: bool = false;
 /// CRITICAL).
 pub const CRITICALITY: CriticalityFile = CriticalityFile::Critical;
 
+/// Every answer is a success unless `error_rate` says otherwise, and instances live in one
+/// zone, `"a"`, unless `zones` lists more.
+pub const ZONE: &str = "a";
+
 /// Downstream calls: one at a time, one call per entry, always made.
 pub const PARALLEL_CALLS: bool = false;
 pub const CALL_COUNT: i64 = 1;
@@ -231,6 +235,8 @@ fn fill_service(service: &mut ServiceFile) {
     service.connection_cpu.get_or_insert_with(|| filled(CONNECTION_CPU));
     service.pooled.get_or_insert(POOLED);
     service.parallel_calls.get_or_insert(PARALLEL_CALLS);
+    service.error_rate.get_or_insert_with(|| filled(Percent::from_fraction(0.0)));
+    service.zones.get_or_insert_with(|| filled(vec![ZONE.to_string()]));
     for call in &mut service.calls {
         call.count.get_or_insert_with(|| filled(Count(CALL_COUNT)));
         call.probability.get_or_insert_with(|| filled(Percent::HUNDRED));

@@ -276,6 +276,12 @@ pub struct ServiceFile {
     pub connection_cpu: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pooled: Option<bool>,
+    /// Share of answers that are errors (a dependency that fails some calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<Spanned<Percent>>,
+    /// Zones the instances are spread over, round robin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zones: Option<Spanned<Vec<String>>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<CallFile>,
     /// Make every call at once instead of one after another.
@@ -376,6 +382,10 @@ pub struct ActionFile {
     pub to: Option<Spanned<Percent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limiter: Option<Spanned<LimiterFile>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Spanned<Percent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<Spanned<String>>,
 }
 
 /// `[alerts.NAME]`: fires when `metric` is `below` or `above` a value for `for`.
@@ -630,6 +640,8 @@ keyword_enum!(
         ScaleTo => "scale_to",
         Admit => "admit",
         Limiter => "limiter",
+        ErrorRate => "error_rate",
+        ZoneLoss => "zone_loss",
     }
 );
 

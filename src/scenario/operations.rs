@@ -37,6 +37,8 @@ pub(super) struct Names<'a> {
     pub classes: Vec<&'a str>,
     pub clients: Vec<&'a str>,
     pub services: Vec<&'a str>,
+    /// Each service's zones.
+    pub zones: Vec<Vec<String>>,
     pub start: Option<ClockTime>,
     pub duration: SimDuration,
 }
@@ -308,6 +310,8 @@ fn action_keys(kind: ActionKindFile) -> (&'static [&'static str], &'static [&'st
         ActionKindFile::ScaleTo => (&["service", "instances"], &[]),
         ActionKindFile::Admit => (&["service", "to"], &["from", "over"]),
         ActionKindFile::Limiter => (&["client", "limiter"], &[]),
+        ActionKindFile::ErrorRate => (&["service", "errors"], &[]),
+        ActionKindFile::ZoneLoss => (&["service", "zone"], &[]),
     }
 }
 
@@ -331,6 +335,8 @@ fn present_keys(entry: &ActionFile) -> Vec<(&'static str, Range<usize>)> {
     add("from", entry.from.as_ref().map(Spanned::span));
     add("to", entry.to.as_ref().map(Spanned::span));
     add("limiter", entry.limiter.as_ref().map(Spanned::span));
+    add("errors", entry.errors.as_ref().map(Spanned::span));
+    add("zone", entry.zone.as_ref().map(Spanned::span));
     keys
 }
 
@@ -427,6 +433,20 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
             let limiter = entry.limiter.as_ref().expect("checked above");
             let limiter = resolve_limiter_switch(limiter, &format!("{key}.limiter"))?;
             Action::Limiter { client: client()?, limiter }
+        }
+        ActionKindFile::ErrorRate => {
+            let errors = entry.errors.as_ref().expect("checked above");
+            Action::ErrorRate {
+                service: service()?,
+                value: check_fraction(errors, &format!("{key}.errors"))?,
+            }
+        }
+        ActionKindFile::ZoneLoss => {
+            let service = service()?;
+            let zone = entry.zone.as_ref().expect("checked above");
+            let zones: Vec<&str> = names.zones[service].iter().map(String::as_str).collect();
+            let index = lookup(&zones, zone, &format!("{key}.zone"), "zone")?;
+            Action::ZoneLoss { service, zone: index, name: zone.get_ref().clone() }
         }
     })
 }

@@ -23,7 +23,7 @@ use super::file::{
 };
 use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
-use super::units::{ClockTime, Duration, Rate, TimePoint};
+use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Jitter, RateProfile, RequestClass, RetryOn, RetryPolicy,
@@ -68,6 +68,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         classes: class_names.clone(),
         clients: names(&file.clients),
         services: names(&file.services),
+        zones: services.iter().map(|service| service.zones.clone()).collect(),
         start,
         duration,
     };
@@ -348,7 +349,37 @@ fn resolve_service(
         pooled: ops.pooled,
         calls: resolve_calls(name, service, class_names, client_names)?,
         parallel_calls: *present(&service.parallel_calls, &key("parallel_calls"))?,
+        error_rate: check_error_rate(present(&service.error_rate, &key("error_rate"))?, &key("error_rate"))?,
+        zones: check_zones(present(&service.zones, &key("zones"))?, &key("zones"))?,
     })
+}
+
+fn check_error_rate(rate: &Spanned<Percent>, key: &str) -> Result<f64, Problem> {
+    let fraction = rate.get_ref().fraction();
+    if fraction > 1.0 {
+        return Problem::new(rate.span(), key, format!("{} is above 100%", rate.get_ref()))
+            .expected("a percentage from 0% to 100%")
+            .into_err();
+    }
+    Ok(fraction)
+}
+
+/// At least one zone, at most 64, names unique and not empty.
+fn check_zones(zones: &Spanned<Vec<String>>, key: &str) -> Result<Vec<String>, Problem> {
+    let list = zones.get_ref();
+    let problem = |message: String| {
+        Problem::new(zones.span(), key, message)
+            .expected("a list of 1 to 64 distinct zone names, such as [\"a\", \"b\", \"c\"]")
+    };
+    if list.is_empty() || list.len() > 64 {
+        return problem(format!("{} zones", list.len())).into_err();
+    }
+    for (index, zone) in list.iter().enumerate() {
+        if zone.is_empty() || list[..index].contains(zone) {
+            return problem(format!("zone \"{zone}\" is empty or repeated")).into_err();
+        }
+    }
+    Ok(list.clone())
 }
 
 /// Most calls one entry of `calls` makes: 1000.

@@ -73,6 +73,9 @@ macro_rules! broken {
 }
 
 broken! {
+    zone_loss_of_an_unknown_zone: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"zone_loss\"\nservice = \"api\"\nzone = \"c\"\n");
+    repeated_zone: edit("instances = 4", "instances = 4\nzones = [\"a\", \"a\"]");
+    error_rate_above_100: edit("instances = 4", "instances = 4\nerror_rate = \"101%\"");
     call_through_unknown_client: edit("instances = 4", "instances = 4\ncalls = [{ client = \"db\" }]");
     calls_that_loop: edit("instances = 4", "instances = 4\ncalls = [{ client = \"batch\" }]");
     call_probability_above_100: edit("instances = 4", "instances = 4\ncalls = [{ client = \"batch\", probability = \"120%\" }]");

@@ -143,3 +143,77 @@ fn a_cpu_multiplier_applies_from_its_time() {
     let cpu = |m: usize| minute(&series, m).services[0].cpu_utilisation;
     assert!((cpu(20) - 0.5).abs() < 0.05 && (cpu(35) - 0.75).abs() < 0.05, "{} {}", cpu(20), cpu(35));
 }
+
+#[test]
+fn a_zone_loss_takes_its_instances_and_replacements_go_elsewhere() {
+    let scenario = scenario(
+        "300/s",
+        "zones = [\"a\", \"b\"]\n\n[[timeline]]\nat = \"10m30s\"\naction = \"zone_loss\"\nservice = \"api\"\nzone = \"b\"\n",
+    );
+    let output = simulate(&scenario, 1);
+    let series = &output.series;
+    let ready = |m: usize| minute(series, m).services[0].instances_ready;
+    assert_eq!((ready(9), ready(10)), (4, 2), "half the pool was in zone b");
+    assert_eq!(minute(series, 10).services[0].instances_provisioning, 2, "replaced in zone a");
+    assert_eq!(ready(13), 4);
+    assert!(output.summary.requests.failed_by_reason.no_capacity > 0);
+    assert!(output.summary.timeline[0].label.contains("zone b lost"));
+}
+
+#[test]
+fn a_dependency_error_rate_fails_its_callers_until_it_recovers() {
+    let text = r#"
+[simulation]
+duration = "30m"
+
+[classes.all]
+
+[sources.users]
+client = "app"
+rate = "50/s"
+
+[clients.app]
+target = "api"
+timeout = "2s"
+
+[clients.provider]
+target = "provider"
+timeout = "1s"
+retry = { max_attempts = 2, on = ["error"], backoff = { base = "10ms", jitter = "none" } }
+
+[services.api]
+instances = 2
+cores = 2
+workers = 50
+cpu = "5ms"
+calls = [{ client = "provider" }]
+
+[services.provider]
+instances = 1
+cores = 1000
+workers = 1000
+cpu = "50ms"
+
+[[timeline]]
+at = "10m"
+action = "error_rate"
+service = "provider"
+errors = "50%"
+
+[[timeline]]
+at = "20m"
+action = "error_rate"
+service = "provider"
+errors = "0%"
+"#;
+    let scenario =
+        stormsim::scenario::load_str(text, "dependency.toml").unwrap_or_else(|err| panic!("{err}")).scenario;
+    let series = simulate(&scenario, 1).series;
+    let success = |m: usize| minute(&series, m).total.success_rate().unwrap();
+    assert_eq!(success(5), 1.0);
+    // Half the provider's answers are errors and the hop retries once: 25% of calls fail.
+    assert!((success(15) - 0.75).abs() < 0.05, "{}", success(15));
+    assert_eq!(success(25), 1.0);
+    let failed = &minute(&series, 15).total.failed;
+    assert!(failed[stormsim::model::FailureReason::DependencyError.index()] > 0);
+}

@@ -336,6 +336,10 @@ impl<'a> World<'a> {
             meter.core_taken(now, now.since(next.got_worker).0);
             sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
         }
+        if self.services[service].answers_with_error() {
+            self.finish_attempt(sim, attempt_id, Err(FailureReason::DependencyError));
+            return;
+        }
         // Downstream calls hold the worker; the attempt answers once they are done.
         if !self.start_calls(sim, attempt_id) {
             self.finish_attempt(sim, attempt_id, Ok(()));

@@ -94,6 +94,17 @@ impl World<'_> {
                 let from = from.unwrap_or_else(|| state.admission.at(now));
                 state.admission = AdmissionRamp::new(from, to, now, over);
             }
+            Action::ErrorRate { service, value } => self.services[service].error_rate = value,
+            Action::ZoneLoss { service, zone, .. } => {
+                self.services[service].zones_down[zone] = true;
+                for instance in self.services[service].in_zone(zone as u32) {
+                    self.lose_instance(sim, service, instance);
+                }
+                if self.scenario.services[service].lifecycle.replace_failed {
+                    self.converge(sim, service, None);
+                }
+                self.meter_pool(now, service);
+            }
             Action::Limiter { client, ref limiter } => {
                 let state = &mut self.clients[client];
                 state.limiter = limiter.as_ref().map(|spec| spec.build());
