@@ -227,6 +227,9 @@ pub struct ShardFile {
     pub fingerprint: Fingerprint,
     pub shard: ShardSpec,
     pub jobs: Vec<JobResult>,
+    /// The run was interrupted: `jobs` holds only the runs that finished.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl ShardFile {
@@ -250,6 +253,8 @@ pub enum MergeError {
     Missing { missing: Vec<u64>, count: u64 },
     #[error("{file} does not hold exactly the jobs of shard {shard}")]
     Jobs { file: String, shard: ShardSpec },
+    #[error("{file} is the partial result of an interrupted run; run that shard again")]
+    Interrupted { file: String },
 }
 
 /// Checks that `shards` (named by file) are every shard of one matrix, once each, and
@@ -262,6 +267,9 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
     for (name, shard) in shards {
         if shard.schema_version != SCHEMA_VERSION {
             return Err(MergeError::Version { file: name, found: shard.schema_version });
+        }
+        if shard.interrupted {
+            return Err(MergeError::Interrupted { file: name });
         }
         let what = differing(&fingerprint, &shard.fingerprint)
             .or((shard.shard.count != count).then_some("shard count"));
@@ -367,7 +375,7 @@ mod tests {
             .collect();
         (
             format!("shard-{index}.json"),
-            ShardFile { schema_version: SCHEMA_VERSION, fingerprint, shard: spec, jobs },
+            ShardFile { schema_version: SCHEMA_VERSION, fingerprint, shard: spec, jobs, interrupted: false },
         )
     }
 

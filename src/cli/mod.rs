@@ -31,6 +31,7 @@ use clap::{Args, Parser, Subcommand};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A discrete-event resilience simulator: replay incidents, compare mitigations, gate
 /// capacity in CI.
@@ -86,6 +87,23 @@ impl CommonArgs {
             None => OutDir::Default { root: PathBuf::from(DEFAULT_ROOT) },
         }
     }
+}
+
+/// Set by Ctrl-C or SIGTERM: runs stop at their next event, and no new run starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the signal handler (once per process) and returns the flag it sets. If no
+/// handler can be installed the run simply cannot be interrupted cleanly.
+pub(crate) fn interrupt_flag() -> &'static AtomicBool {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::Relaxed) {
+                std::process::exit(Exit::Interrupted as i32);
+            }
+        });
+    });
+    &INTERRUPTED
 }
 
 /// The exit codes of every verb (see the module docs).

@@ -9,6 +9,7 @@ use crate::engine::SimTime;
 use crate::model::Scenario;
 use crate::simulation::{RunOutput, Simulation};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Slices each run is advanced in, for the progress bar.
 const SLICES: u64 = 50;
@@ -22,12 +23,30 @@ pub struct Job<'a> {
 
 /// Runs every job, in parallel, and returns their outputs in job order.
 pub fn run_all(jobs: &[Job<'_>], quiet: bool) -> Vec<RunOutput> {
+    static NEVER: AtomicBool = AtomicBool::new(false);
+    run_all_interruptible(jobs, quiet, &NEVER)
+        .into_iter()
+        .map(|output| output.expect("never interrupted"))
+        .collect()
+}
+
+/// Runs every job, in parallel, until `interrupt` is set: a run in progress then stops at
+/// its next event and is dropped, and no new run starts. Returns the finished runs'
+/// outputs in job order, `None` for the others.
+pub fn run_all_interruptible(
+    jobs: &[Job<'_>],
+    quiet: bool,
+    interrupt: &AtomicBool,
+) -> Vec<Option<RunOutput>> {
     let longest = jobs.iter().map(|job| job.scenario.duration.0).max().unwrap_or(0);
     let progress = RunsProgress::start(jobs.len() as u64, SimTime(longest), quiet);
     let outputs = jobs
         .par_iter()
         .map(|job| {
-            let mut simulation = Simulation::new(job.scenario, job.seed);
+            if interrupt.load(Ordering::Relaxed) {
+                return None;
+            }
+            let mut simulation = Simulation::interruptible(job.scenario, job.seed, interrupt);
             let end = simulation.end();
             let mut reached = SimTime::ZERO;
             for slice in 1..=SLICES {
@@ -40,7 +59,10 @@ pub fn run_all(jobs: &[Job<'_>], quiet: bool) -> Vec<RunOutput> {
                 }
             }
             progress.run_done();
-            simulation.finish()
+            let output = simulation.finish();
+            let interrupted =
+                matches!(output.stopped, Some(crate::simulation::EarlyStop::Interrupted { .. }));
+            (!interrupted).then_some(output)
         })
         .collect();
     progress.finish();
@@ -61,16 +83,25 @@ pub fn first_stopped(jobs: &[Job<'_>], outputs: &[RunOutput]) -> Option<String> 
     })
 }
 
+/// Why a matrix has no complete result.
+#[derive(Debug)]
+pub enum MatrixStop {
+    /// A guard stopped a run early: described.
+    Guard(String),
+    /// Ctrl-C: the runs that finished before it.
+    Interrupted(Vec<crate::shard::JobResult>),
+}
+
 /// Runs the jobs of a matrix (`configs` x `seeds`, configuration by configuration) that
-/// `shard` owns (all without one), in parallel. Keeps each run's series when asked.
-/// Returns the results in job order, or the first early stop, described.
+/// `shard` owns (all without one), in parallel, until Ctrl-C. Keeps each run's series when
+/// asked. Returns the results in job order, or why they are incomplete.
 pub fn run_matrix(
     configs: &[&Scenario],
     seeds: &[u64],
     shard: Option<crate::shard::ShardSpec>,
     keep_series: bool,
     quiet: bool,
-) -> Result<Vec<crate::shard::JobResult>, String> {
+) -> Result<Vec<crate::shard::JobResult>, MatrixStop> {
     let mut jobs = Vec::new();
     for (config, scenario) in configs.iter().enumerate() {
         for (seed_idx, &seed) in seeds.iter().enumerate() {
@@ -81,21 +112,31 @@ pub fn run_matrix(
         }
     }
     let plain: Vec<Job> = jobs.iter().map(|(_, _, job)| *job).collect();
-    let outputs = run_all(&plain, quiet);
-    if let Some(message) = first_stopped(&plain, &outputs) {
-        return Err(message);
+    let outputs = run_all_interruptible(&plain, quiet, super::interrupt_flag());
+    let interrupted = outputs.iter().any(Option::is_none);
+    let finished: Vec<(Job, RunOutput)> = plain
+        .iter()
+        .zip(&outputs)
+        .filter_map(|(job, output)| output.clone().map(|output| (*job, output)))
+        .collect();
+    let (finished_jobs, finished_outputs): (Vec<Job>, Vec<RunOutput>) = finished.into_iter().unzip();
+    if let Some(message) = first_stopped(&finished_jobs, &finished_outputs) {
+        return Err(MatrixStop::Guard(message));
     }
-    Ok(jobs
+    let results = jobs
         .into_iter()
         .zip(outputs)
-        .map(|((job, config, Job { seed, .. }), output)| crate::shard::JobResult {
-            job,
-            config,
-            seed,
-            summary: output.summary,
-            series: keep_series.then_some(output.series),
+        .filter_map(|((job, config, Job { seed, .. }), output)| {
+            output.map(|output| crate::shard::JobResult {
+                job,
+                config,
+                seed,
+                summary: output.summary,
+                series: keep_series.then_some(output.series),
+            })
         })
-        .collect())
+        .collect();
+    if interrupted { Err(MatrixStop::Interrupted(results)) } else { Ok(results) }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use clap::Args;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -43,7 +43,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
     let seed = args.common.seed.unwrap_or(loaded.scenario.seed);
-    let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet, interrupt_flag());
+    let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet, super::interrupt_flag());
 
     let stdout = io::stdout();
     let styled = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
@@ -52,22 +52,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Set by the first Ctrl-C (or SIGTERM): the run stops at its next event and what was
 /// simulated is written, marked partial. A second one exits at once, writing nothing.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Installs the signal handler (once per process) and returns the flag it sets. If no
-/// handler can be installed the run simply cannot be interrupted cleanly.
-fn interrupt_flag() -> &'static AtomicBool {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let _ = ctrlc::set_handler(|| {
-            if INTERRUPTED.swap(true, Ordering::Relaxed) {
-                std::process::exit(Exit::Interrupted as i32);
-            }
-        });
-    });
-    &INTERRUPTED
-}
-
 /// Runs the scenario in `SLICES` slices of simulated time, updating the progress bar.
 fn simulate_with_progress(
     scenario: &Scenario,

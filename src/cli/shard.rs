@@ -3,7 +3,7 @@
 //! shard file, or only print the plan.
 
 use super::Exit;
-use super::replicate;
+use super::replicate::{self, MatrixStop};
 use crate::model::Scenario;
 use crate::report::{self, DEFAULT_ROOT};
 use crate::shard::{Fingerprint, JobResult, SCHEMA_VERSION, ShardFile, ShardSpec};
@@ -63,30 +63,50 @@ impl ShardArgs {
             stdout.write_all(fingerprint.plan(spec).as_bytes()).context("printing the plan")?;
             return Ok(Matrix::Exit(Exit::Ok.into()));
         }
-        let results = match replicate::run_matrix(configs, &fingerprint.seeds, spec, keep_series, quiet) {
-            Ok(results) => results,
-            Err(message) => {
-                writeln!(stderr, "error: {message}; no results from partial runs")?;
-                return Ok(Matrix::Exit(Exit::Stopped.into()));
-            }
-        };
-        let Some(spec) = spec else { return Ok(Matrix::Done(results)) };
+        let (results, interrupted) =
+            match replicate::run_matrix(configs, &fingerprint.seeds, spec, keep_series, quiet) {
+                Ok(results) => (results, false),
+                Err(MatrixStop::Guard(message)) => {
+                    writeln!(stderr, "error: {message}; no results from partial runs")?;
+                    return Ok(Matrix::Exit(Exit::Stopped.into()));
+                }
+                Err(MatrixStop::Interrupted(finished)) => (finished, true),
+            };
+        if !interrupted && spec.is_none() {
+            return Ok(Matrix::Done(results));
+        }
+        // A shard's results, or what finished before Ctrl-C, marked as such.
+        let spec = spec.unwrap_or(ShardSpec { index: 0, count: 1 });
         let file = ShardFile {
             schema_version: SCHEMA_VERSION,
             fingerprint: fingerprint.clone(),
             shard: spec,
             jobs: results,
+            interrupted,
         };
         let path = self.shard_file.clone().unwrap_or_else(|| {
             let name = configs.first().map_or("run", |scenario| scenario.name.as_str());
-            PathBuf::from(DEFAULT_ROOT)
-                .join(format!("{name}-{}-shard{}of{}.json", fingerprint.command, spec.index, spec.count))
+            let suffix = if interrupted { "-interrupted".to_owned() } else { String::new() };
+            PathBuf::from(DEFAULT_ROOT).join(format!(
+                "{name}-{}-shard{}of{}{suffix}.json",
+                fingerprint.command, spec.index, spec.count
+            ))
         });
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
         let json = file.to_json().context("serialising the shard file")?;
         report::write_file_atomically(&path, json.as_bytes())?;
+        if interrupted {
+            let total = (0..fingerprint.n_jobs()).filter(|job| spec.owns(*job)).count();
+            writeln!(
+                stderr,
+                "interrupted: wrote the {} of {total} runs that finished to {}, marked interrupted",
+                file.jobs.len(),
+                path.display()
+            )?;
+            return Ok(Matrix::Exit(Exit::Interrupted.into()));
+        }
         if !quiet {
             writeln!(stderr, "wrote {} (shard {spec}, {} jobs)", path.display(), file.jobs.len())?;
         }

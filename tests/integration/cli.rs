@@ -271,3 +271,41 @@ fn ctrl_c_stops_cleanly_and_writes_a_partial_run() {
     names.sort();
     assert_eq!(names, ["long.toml", "run"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_sweep_keeps_the_finished_runs_marked_interrupted() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let text = SMALL.replace("duration = \"2m\"", "duration = \"2h\"").replace("\"10s\"", "\"1h\"");
+    let scenario = write(dir.path(), "sweep.toml", &text);
+    // One point finishes at once; the other simulates a year and is cut short.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_stormsim"))
+        .current_dir(dir.path())
+        .args(["sweep", scenario.to_str().unwrap(), "--param", "simulation.duration=2h,365d", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: wrote the 5 of 10 runs that finished"), "{stderr}");
+    let outputs: Vec<_> =
+        fs::read_dir(dir.path().join("outputs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(outputs.len(), 1, "only the partial file, no sweep folder that looks whole: {outputs:?}");
+    let partial: serde_json::Value = serde_json::from_slice(&fs::read(&outputs[0]).unwrap()).unwrap();
+    assert_eq!(partial["interrupted"], true);
+    assert_eq!(partial["jobs"].as_array().unwrap().len(), 5, "the five replications of the short point");
+    // merge refuses it and says why.
+    let merged = std::process::Command::new(env!("CARGO_BIN_EXE_stormsim"))
+        .current_dir(dir.path())
+        .args(["merge", outputs[0].to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(merged.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&merged.stderr).contains("partial result of an interrupted run"));
+}

@@ -87,6 +87,7 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
                 fingerprint: fingerprint.clone(),
                 shard: spec,
                 jobs,
+                interrupted: false,
             };
             // Through the file format, as `merge` reads it.
             let json = file.to_json().unwrap();
