@@ -179,28 +179,12 @@ impl ServiceState {
 mod tests {
     use super::*;
     use crate::engine::{RngStreams, SimDuration};
-    use crate::model::spec::{Balancer, CpuCost, Service};
+    use crate::model::spec::{CpuCost, Service};
 
     fn pool(instances: u32) -> ServiceState {
         let spec = Service {
-            name: "api".into(),
-            instances,
-            cores: 1,
-            workers: 1,
-            queue_capacity: None,
-            balancer: Balancer::RoundRobin,
-            cpu: vec![CpuCost::Constant(SimDuration::from_millis(1))],
-            cpu_multiplier: 1.0,
-            lifecycle: Default::default(),
-            metrics: Default::default(),
-            autoscaler: None,
-            overload: Default::default(),
-            connection_cpu: SimDuration::ZERO,
-            pooled: false,
-            calls: vec![],
-            parallel_calls: false,
-            error_rate: 0.0,
             zones: vec!["a".into(), "b".into()],
+            ..Service::plain(instances, 1, 1, CpuCost::Constant(SimDuration::from_millis(1)))
         };
         ServiceState::new(&spec, &RngStreams::new(1))
     }

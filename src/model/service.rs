@@ -262,29 +262,10 @@ impl CpuCost {
 mod tests {
     use super::*;
     use crate::engine::Key;
-    use crate::model::spec::Balancer;
 
     fn spec(workers: u32, cores: u32, queue_capacity: Option<u32>) -> Service {
-        Service {
-            name: "api".into(),
-            instances: 1,
-            cores,
-            workers,
-            queue_capacity,
-            balancer: Balancer::RoundRobin,
-            cpu: vec![CpuCost::Constant(SimDuration::from_millis(1))],
-            cpu_multiplier: 1.0,
-            lifecycle: Default::default(),
-            metrics: Default::default(),
-            autoscaler: None,
-            overload: Default::default(),
-            connection_cpu: SimDuration::ZERO,
-            pooled: false,
-            calls: vec![],
-            parallel_calls: false,
-            error_rate: 0.0,
-            zones: vec!["a".into()],
-        }
+        let cost = CpuCost::Constant(SimDuration::from_millis(1));
+        Service { queue_capacity, ..Service::plain(1, cores, workers, cost) }
     }
 
     fn key(slot: u32) -> AttemptId {

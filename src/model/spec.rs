@@ -170,6 +170,34 @@ pub struct Service {
     pub zones: Vec<String>,
 }
 
+#[cfg(test)]
+impl Service {
+    /// A pool for unit tests: its size and cost as given, everything else at its default
+    /// (FIFO, no autoscaler, no calls, one zone).
+    pub(crate) fn plain(instances: u32, cores: u32, workers: u32, cost: CpuCost) -> Service {
+        Service {
+            name: "api".into(),
+            instances,
+            cores,
+            workers,
+            queue_capacity: None,
+            balancer: Balancer::RoundRobin,
+            cpu: vec![cost],
+            cpu_multiplier: 1.0,
+            lifecycle: Lifecycle::default(),
+            metrics: MetricsSpec::default(),
+            autoscaler: None,
+            overload: OverloadControl::default(),
+            connection_cpu: SimDuration::ZERO,
+            pooled: false,
+            calls: vec![],
+            parallel_calls: false,
+            error_rate: 0.0,
+            zones: vec!["a".into()],
+        }
+    }
+}
+
 /// A downstream call: `count` calls through `client` (a hop with its own timeout and
 /// retries), each made with `probability`, for one class or all.
 #[derive(Clone, Copy, Debug, PartialEq)]
