@@ -51,4 +51,6 @@ pub struct Attempt {
     /// and calls still outstanding.
     pub call_cursor: u32,
     pub calls_pending: u32,
+    /// Its request is a user's, not a downstream call (the class figures count it).
+    pub top_level: bool,
 }

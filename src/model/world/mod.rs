@@ -259,6 +259,7 @@ impl<'a> World<'a> {
             deadline: attempt_deadline,
             call_cursor: 0,
             calls_pending: 0,
+            top_level,
         });
         self.check_in_flight(now);
         match (attempt_deadline, timeout_at) {
@@ -270,18 +271,26 @@ impl<'a> World<'a> {
             (Some(at), _) => sim.schedule(at, Event::AttemptTimeout { attempt: attempt_id }),
             (None, _) => {}
         }
-        self.admit(sim, attempt_id, service_id, instance);
+        self.admit(sim, attempt_id, class, service_id, instance);
     }
 
     /// An attempt reaches its instance: a worker, the queue, or a fast rejection.
-    fn admit(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId, service: ServiceId, instance: u32) {
+    fn admit(
+        &mut self,
+        sim: &mut Sim<Event>,
+        attempt_id: AttemptId,
+        class: ClassId,
+        service: ServiceId,
+        instance: u32,
+    ) {
         let now = sim.now();
         let spec = &self.scenario.services[service.idx()];
         let meter = &mut self.recorder.services[service.idx()];
         meter.arrived();
         let state = &mut self.services[service.idx()];
-        let class = self.attempts.get(attempt_id).expect("attempt just inserted").class;
-        let shed = self.scenario.classes[class.idx()].sheddable && state.sheds(spec, instance, now);
+        let shed = spec.overload.shed_above.is_some()
+            && self.scenario.classes[class.idx()].sheddable
+            && state.sheds(spec, instance, now);
         let admission = if !shed && state.admits(now) {
             state.instances[instance as usize].admit(now, attempt_id, spec)
         } else {
@@ -303,7 +312,7 @@ impl<'a> World<'a> {
                     attempt.permit,
                     Err(FailureReason::Rejected),
                 );
-                if self.requests.get(attempt.request).is_some_and(|request| request.parent.is_none()) {
+                if attempt.top_level {
                     self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
                 }
                 self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
@@ -325,7 +334,7 @@ impl<'a> World<'a> {
     fn on_cpu_done(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         let now = sim.now();
         // A stale key: the attempt's instance was lost and its attempts failed.
-        let Some(attempt) = self.attempts.get(attempt_id).copied() else { return };
+        let Some(attempt) = self.attempts.get(attempt_id) else { return };
         let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
         self.recorder.events.completions += 1;
         let meter = &mut self.recorder.services[service];
@@ -341,7 +350,7 @@ impl<'a> World<'a> {
             return;
         }
         // Downstream calls hold the worker; the attempt answers once they are done.
-        if !self.start_calls(sim, attempt_id) {
+        if self.scenario.services[service].calls.is_empty() || !self.start_calls(sim, attempt_id) {
             self.finish_attempt(sim, attempt_id, Ok(()));
         }
     }
@@ -364,7 +373,7 @@ impl<'a> World<'a> {
             return;
         }
         self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, outcome);
-        if self.requests.get(attempt.request).is_some_and(|request| request.parent.is_none()) {
+        if attempt.top_level {
             self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
         }
         match outcome {
