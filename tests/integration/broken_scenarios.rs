@@ -73,6 +73,11 @@ macro_rules! broken {
 }
 
 broken! {
+    absurd_horizon: edit(r#"duration = "1h""#, r#"duration = "1000000000000000s""#);
+    absurd_instances: edit("instances = 4", "instances = 1_000_000_000_000");
+    absurd_rate: edit(r#"rate = "100/s""#, r#"rate = "1e15/s""#);
+    infinite_rate: edit(r#"rate = "100/s""#, r#"rate = "inf/s""#);
+    nan_multiplier: edit("instances = 4", "instances = 4\ncpu_multiplier = nan");
     zone_loss_of_an_unknown_zone: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"zone_loss\"\nservice = \"api\"\nzone = \"c\"\n");
     repeated_zone: edit("instances = 4", "instances = 4\nzones = [\"a\", \"a\"]");
     error_rate_above_100: edit("instances = 4", "instances = 4\nerror_rate = \"101%\"");
