@@ -196,7 +196,7 @@ impl Autoscaler {
 
     /// The desired instance count after a sync at `now`, from the current desired count.
     pub fn decide(&mut self, now: SimTime, current: u32, sample: Option<&Sample>) -> u32 {
-        let (min, max) = (self.spec.min, self.spec.max);
+        let max = self.spec.max;
         let spec = &self.spec;
         let floor = self.scheduled(now).unwrap_or(0).max(spec.min);
         let clamp = move |n: u32| n.clamp(floor.min(max), max);
@@ -204,7 +204,8 @@ impl Autoscaler {
         let decided = match (spec.mode, fresh) {
             (ScalingMode::Schedule, _) => clamp(self.scheduled(now).unwrap_or(current)),
             (ScalingMode::TargetTracking, None) => match spec.when_blind {
-                BlindPolicy::Hold | BlindPolicy::Hpa => current.max(floor.max(min)).min(max.max(current)),
+                // The floor (schedule, min) never exceeds max, so holding stays in range.
+                BlindPolicy::Hold | BlindPolicy::Hpa => current.max(floor),
                 BlindPolicy::ScaleOut => clamp(current.max(spec.blind_instances)),
                 BlindPolicy::Schedule => clamp(self.scheduled(now).unwrap_or(current)),
             },

@@ -259,13 +259,12 @@ pub(crate) fn apply<'i>(document: &mut DeTable<'i>, settings: &[Setting<'i>]) ->
 
 /// Takes `[sweep]` out of `document` and reads it; `text` is the file's.
 pub(crate) fn take_sweep(document: &mut DeTable<'_>, text: &str) -> Result<Option<SweepTable>, Problem> {
-    let Some((key, value)) = document.remove_entry(SWEEP_KEY) else { return Ok(None) };
+    let Some(value) = document.remove(SWEEP_KEY) else { return Ok(None) };
     let expected = "a table such as [sweep] \"services.api.instances\" = [4, 6, 8]";
     let span = value.span();
     let DeValue::Table(table) = value.into_inner() else {
         return Problem::new(span, SWEEP_KEY, "sweep is not a table").expected(expected).into_err();
     };
-    let _ = key;
     let mut sweep = SweepTable::default();
     for (name, value) in table {
         let name_text = name.get_ref().to_string();
