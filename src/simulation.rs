@@ -8,7 +8,8 @@ use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
 use crate::stats::slo;
 use crate::stats::summary::{
-    AlertFiring, MarkerSummary, Moment, RequestSummary, SCHEMA_VERSION, ScenarioInfo, SloSummary,
+    AlertFiring, BreakerSummary, MarkerSummary, Moment, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
+    SloSummary,
 };
 use crate::stats::{Series, Summary};
 use std::collections::BTreeMap;
@@ -125,7 +126,17 @@ impl<'a> Simulation<'a> {
             .map(|(idx, name)| (name.clone(), recorder.service_summary(idx, elapsed, instances[idx])))
             .collect();
         let client_names: Vec<String> = scenario.clients.iter().map(|c| c.name.clone()).collect();
-        let clients = recorder.hop_summaries(&client_names, requests.offered);
+        let breakers = (0..client_names.len())
+            .map(|client| {
+                self.world.breaker_history(client, now).map(|(history, state)| BreakerSummary {
+                    openings: history.openings,
+                    open_s: history.open.as_secs_f64(),
+                    half_open_s: history.half_open.as_secs_f64(),
+                    state_at_end: state.name().to_string(),
+                })
+            })
+            .collect();
+        let clients = recorder.hop_summaries(&client_names, requests.offered, breakers);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings.clone();
         let series = self.world.recorder.into_series(
@@ -133,6 +144,7 @@ impl<'a> Simulation<'a> {
             scenario.start_clock,
             class_names,
             service_names,
+            client_names,
         );
         let operations = Operations::new(scenario, &series, &firings, &requests);
         let summary = Summary {
@@ -272,6 +284,9 @@ mod tests {
                 },
                 limiter: None,
                 propagate_deadline: false,
+                deadline: None,
+                hedge: None,
+                human_retry: None,
             }],
             services: vec![Service {
                 name: "server".into(),

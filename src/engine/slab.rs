@@ -60,6 +60,12 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Whether `key` still names a live item.
+    #[inline]
+    pub fn contains(&self, key: Key) -> bool {
+        self.get(key).is_some()
+    }
+
     /// Frees the slot and bumps its generation; stale keys stop resolving.
     #[inline]
     pub fn remove(&mut self, key: Key) -> Option<T> {

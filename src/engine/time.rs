@@ -71,6 +71,14 @@ impl SimDuration {
     }
 }
 
+impl std::ops::AddAssign for SimDuration {
+    /// Saturating, like every clock arithmetic here.
+    #[inline]
+    fn add_assign(&mut self, other: SimDuration) {
+        self.0 = self.0.saturating_add(other.0);
+    }
+}
+
 impl fmt::Display for SimDuration {
     /// Compact human form: `1h02m03.004s`, `250ms`, `0s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

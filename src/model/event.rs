@@ -16,6 +16,10 @@ pub enum Event {
     BackoffElapsed {
         request: RequestId,
     },
+    /// A hedging client sends another attempt if none has answered yet.
+    HedgeDue {
+        request: RequestId,
+    },
     /// A client stops waiting for an attempt.
     AttemptTimeout {
         attempt: AttemptId,

@@ -22,8 +22,14 @@ pub struct Request {
     pub last_failure: FailureReason,
     /// The attempt this request is a downstream call of; `None` for a user's request.
     pub parent: Option<AttemptId>,
-    /// No attempt may outlive this (a propagated deadline).
+    /// No attempt may outlive this (the client's deadline, or a propagated one).
     pub deadline: Option<SimTime>,
+    /// Attempts sent and not yet answered (more than one only when hedging).
+    pub outstanding: u32,
+    /// Tries the user has made by hand after a failure (human retries).
+    pub human_retries: u32,
+    /// When the next hedge is due; a hedge timer for another instant is stale.
+    pub hedge_at: SimTime,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -53,4 +59,7 @@ pub struct Attempt {
     pub calls_pending: u32,
     /// Its request is a user's, not a downstream call (the class figures count it).
     pub top_level: bool,
+    /// Sent by a hedging client: when its request is gone, another attempt settled it
+    /// and this one was cancelled.
+    pub hedged: bool,
 }

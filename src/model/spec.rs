@@ -97,6 +97,35 @@ pub struct Client {
     pub limiter: Option<LimiterSpec>,
     /// As a downstream hop, never wait past the calling attempt's own deadline.
     pub propagate_deadline: bool,
+    /// Overall deadline of a request, over all its attempts (gRPC's deadline); `None`
+    /// for none beyond the per-attempt timeout.
+    pub deadline: Option<SimDuration>,
+    /// Hedged requests instead of retries (gRPC's hedging policy).
+    pub hedge: Option<Hedge>,
+    /// Users who try again by hand after their request failed for good.
+    pub human_retry: Option<HumanRetry>,
+}
+
+/// gRPC's hedging policy: the first attempt goes out at once, another every `delay`
+/// while none has answered, up to `max_attempts` in all; the first success wins and the
+/// others are cancelled. A failure the retry policy's `on` covers (gRPC's non-fatal
+/// status codes) sends the next hedge at once; any other failure fails the request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hedge {
+    pub delay: SimDuration,
+    /// Attempts in all, the first included (gRPC caps it at 5).
+    pub max_attempts: u32,
+}
+
+/// A user whose request failed for good tries again with `probability`, after an
+/// exponentially distributed think time of mean `think_time`, at most `max_retries`
+/// times. Each try is a new round of the client's automatic retries; the user's latency
+/// runs from the first try, and the request is offered once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HumanRetry {
+    pub probability: f64,
+    pub think_time: SimDuration,
+    pub max_retries: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,5 +1,5 @@
 //! `timeseries.csv`: one flat row per interval per scope (the total, each class, each
-//! service), for spreadsheets and dataframes.
+//! service, each client), for spreadsheets and dataframes.
 //!
 //! Invariant: byte-identical output for the same `Series`. Floats are printed with at
 //! most six decimals and no trailing zeros, times exactly from integer nanoseconds, and a
@@ -8,7 +8,7 @@
 
 use crate::engine::{NANOS_PER_SEC, SimTime};
 use crate::model::FailureReason;
-use crate::stats::{RequestFigures, Series, ServiceFigures};
+use crate::stats::{ClientFigures, RequestFigures, Series, ServiceFigures};
 use std::io;
 
 /// Columns before the failure reasons.
@@ -37,6 +37,18 @@ const SERVICE: [&str; 14] = [
     "metrics_staleness_s",
 ];
 
+/// Client (hop) columns, empty on other rows. A client row also fills `attempts`,
+/// `succeeded` and `failed` (every request through the hop, downstream calls included).
+const CLIENT: [&str; 7] = [
+    "hop_requests",
+    "hedges",
+    "human_retries",
+    "breaker_state",
+    "breaker_openings",
+    "breaker_open_s",
+    "breaker_half_open_s",
+];
+
 /// The last column: timeline entries, operator actions and alerts of the interval, on its
 /// `total` row, separated by `"; "`.
 const EVENTS: &str = "events";
@@ -46,11 +58,12 @@ const N_REQUEST_CELLS: usize = 5 + FailureReason::COUNT + REQUEST_TRAILING.len()
 
 /// The header row, in column order.
 pub fn header() -> Vec<&'static str> {
-    let mut res = Vec::with_capacity(LEADING.len() + N_REQUEST_CELLS + SERVICE.len() + 1);
+    let mut res = Vec::with_capacity(LEADING.len() + N_REQUEST_CELLS + SERVICE.len() + CLIENT.len() + 1);
     res.extend(LEADING);
     res.extend(FailureReason::ALL.iter().map(|reason| reason.name()));
     res.extend(REQUEST_TRAILING);
     res.extend(SERVICE);
+    res.extend(CLIENT);
     res.push(EVENTS);
     res
 }
@@ -75,7 +88,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             record.clear();
             record.extend([time_s.clone(), clock.clone(), scope.to_owned(), name.to_owned()]);
             request_cells(record, figures, interval_s);
-            record.extend(std::iter::repeat_n(String::new(), SERVICE.len()));
+            record.extend(std::iter::repeat_n(String::new(), SERVICE.len() + CLIENT.len()));
             record.push(events);
         };
         push_request(&mut record, "total", "", &row.total, events.join("; "));
@@ -100,6 +113,18 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             ]);
             record.extend(std::iter::repeat_n(String::new(), N_REQUEST_CELLS));
             service_cells(&mut record, figures);
+            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + 1));
+            out.write_record(&record)?;
+        }
+        for (client_idx, figures) in row.clients.iter().enumerate() {
+            record.clear();
+            record.extend([
+                time_s.clone(),
+                clock.clone(),
+                "client".to_owned(),
+                name_of(&series.client_names, client_idx).to_owned(),
+            ]);
+            client_cells(&mut record, figures);
             record.push(String::new());
             out.write_record(&record)?;
         }
@@ -159,6 +184,32 @@ fn service_cells(record: &mut Vec<String>, figures: &ServiceFigures) {
     ]);
 }
 
+/// A client row from `offered` on: the shared request cells it has, then its own.
+fn client_cells(record: &mut Vec<String>, figures: &ClientFigures) {
+    record.extend([
+        String::new(),
+        figures.attempts.to_string(),
+        String::new(),
+        figures.succeeded.to_string(),
+        figures.failed.to_string(),
+    ]);
+    record.extend(std::iter::repeat_n(String::new(), N_REQUEST_CELLS - 5 + SERVICE.len()));
+    record.extend([
+        figures.requests.to_string(),
+        figures.hedges.to_string(),
+        figures.human_retries.to_string(),
+    ]);
+    match &figures.breaker {
+        Some(breaker) => record.extend([
+            breaker.state.name().to_owned(),
+            breaker.openings.to_string(),
+            decimal(breaker.open_s),
+            decimal(breaker.half_open_s),
+        ]),
+        None => record.extend(std::iter::repeat_n(String::new(), 4)),
+    }
+}
+
 fn optional(value: Option<f64>) -> String {
     value.map(decimal).unwrap_or_default()
 }
@@ -198,8 +249,8 @@ mod tests {
     fn header_and_first_interval() {
         let series = synthetic_series(3);
         let text = to_string(&series).unwrap();
-        // The header and the first interval: total, two classes, two services.
-        let first: Vec<&str> = text.lines().take(6).collect();
+        // The header and the first interval: total, two classes, two services, a client.
+        let first: Vec<&str> = text.lines().take(7).collect();
         insta::assert_snapshot!(first.join("\n"));
     }
 
@@ -208,11 +259,11 @@ mod tests {
         let series = synthetic_series(5);
         let text = to_string(&series).unwrap();
         let n_columns = header().len();
-        assert_eq!(n_columns, 9 + 7 + 6 + 14 + 1);
+        assert_eq!(n_columns, 9 + 7 + 6 + 14 + 7 + 1);
         for line in text.lines() {
             assert_eq!(line.split(',').count(), n_columns, "{line}");
         }
-        assert_eq!(text.lines().count(), 1 + 5 * 5);
+        assert_eq!(text.lines().count(), 1 + 5 * 6);
         assert_eq!(to_string(&series).unwrap(), text);
     }
 

@@ -392,15 +392,17 @@ fn check_writable(target: &Path, folder: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Only a previous run folder (it has a `summary.json`) or an empty folder may be replaced,
+/// Only a previous output folder (it has a `summary.json`, `sweep.json` or `compare.json`)
+/// or an empty folder may be replaced,
 /// so `--out ~ --force` cannot delete a home directory.
 fn check_replaceable(path: &Path) -> Result<(), ReportError> {
     let metadata = fs::symlink_metadata(path).map_err(io_error("inspect", path))?;
     if !metadata.is_dir() {
         return Err(ReportError::NotARunFolder { path: path.to_owned() });
     }
-    // A sweep folder (see `cli::sweep`) may be replaced like a run folder.
-    let is_run = path.join(SUMMARY_FILE).is_file() || path.join("sweep.json").is_file();
+    // A sweep or compare folder (see `cli::sweep`, `cli::compare`) may be replaced like a
+    // run folder.
+    let is_run = [SUMMARY_FILE, "sweep.json", "compare.json"].iter().any(|file| path.join(file).is_file());
     let is_empty = fs::read_dir(path).map_err(io_error("read", path))?.next().is_none();
     if is_run || is_empty { Ok(()) } else { Err(ReportError::NotARunFolder { path: path.to_owned() }) }
 }
@@ -410,11 +412,14 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::{SimDuration, SimTime};
     use crate::model::FailureReason;
+    use crate::model::limiter::BreakerPhase;
     use crate::stats::summary::{
         AlertFiring, EngineSummary, EventCounts, FailureCounts, HopSummary, MarkerSummary, Moment,
         Percentiles, RequestSummary, SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,
     };
-    use crate::stats::{IntervalRow, RequestFigures, Series, ServiceFigures, Summary};
+    use crate::stats::{
+        BreakerFigures, ClientFigures, IntervalRow, RequestFigures, Series, ServiceFigures, Summary,
+    };
     use std::collections::BTreeMap;
 
     fn percentiles(count: u64, scale: f64) -> Percentiles {
@@ -447,6 +452,7 @@ pub(crate) mod tests {
             attempts: offered * 13 / 10,
             retries: offered * 3 / 10,
             amplification: 1.3,
+            human_retries: 0,
             latency_ms: percentiles(succeeded, 1.0),
             attempt_latency_ms: percentiles(offered, 0.5),
             wasted_cpu_s: 412.25,
@@ -513,6 +519,9 @@ pub(crate) mod tests {
                     failed: 60_000,
                     amplification: 1.3,
                     attempts_per_offered: 1.3,
+                    hedges: 0,
+                    human_retries: 0,
+                    breaker: None,
                 },
             )]),
             slo: SloSummary {
@@ -612,6 +621,20 @@ pub(crate) mod tests {
                     end: start.after(SimDuration::from_secs(60)),
                     classes: vec![class(0.75), class(0.25)],
                     services: vec![service(0.85), service(0.45)],
+                    clients: vec![ClientFigures {
+                        requests: total.offered,
+                        attempts: total.attempts,
+                        hedges: 0,
+                        human_retries: total.offered / 100,
+                        succeeded: total.succeeded,
+                        failed: total.failed_total(),
+                        breaker: Some(BreakerFigures {
+                            state: if incident { BreakerPhase::Open } else { BreakerPhase::Closed },
+                            openings: incident as u64,
+                            open_s: if incident { 60.0 } else { 0.0 },
+                            half_open_s: 0.0,
+                        }),
+                    }],
                     total,
                 }
             })
@@ -621,6 +644,7 @@ pub(crate) mod tests {
             start_clock: Some(SimDuration::from_secs(6 * 3600)),
             class_names: vec!["browse".to_owned(), "login".to_owned()],
             service_names: vec!["api".to_owned(), "db".to_owned()],
+            client_names: vec!["app".to_owned()],
             rows,
             markers: vec![],
         }

@@ -7,7 +7,7 @@
 use crate::engine::SimDuration;
 use crate::model::FailureReason;
 use crate::stats::Summary;
-use crate::stats::summary::{FailureCounts, Moment, Percentiles, RequestSummary};
+use crate::stats::summary::{FailureCounts, HopSummary, Moment, Percentiles, RequestSummary};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, Table};
 use std::fmt::Write as _;
@@ -45,6 +45,12 @@ pub fn render(summary: &Summary, styled: bool) -> String {
     res.push('\n');
     if !summary.services.is_empty() {
         res.push_str(&services_table(summary, styled).to_string());
+        res.push('\n');
+    }
+    let hops = &summary.clients;
+    let notable = |hop: &HopSummary| hop.hedges > 0 || hop.human_retries > 0 || hop.breaker.is_some();
+    if hops.len() > 1 || hops.values().any(notable) {
+        res.push_str(&clients_table(summary, styled).to_string());
         res.push('\n');
     }
     if summary.slo.first_breach.is_some() || !summary.timeline.is_empty() {
@@ -95,6 +101,47 @@ fn operations_table(summary: &Summary, styled: bool) -> Table {
             when(&Some(marker.at.clone())),
             marker.label.clone(),
         ]);
+    }
+    table
+}
+
+/// Each client hop: its traffic, how much it amplified, and its protections at work.
+fn clients_table(summary: &Summary, styled: bool) -> Table {
+    let mut table = new_table(styled);
+    table.set_header(header(&[
+        "client",
+        "requests",
+        "attempts",
+        "per request",
+        "per offered",
+        "hedges",
+        "human retries",
+        "breaker",
+    ]));
+    for (name, hop) in &summary.clients {
+        let breaker = hop.breaker.as_ref().map_or("–".to_owned(), |breaker| {
+            format!(
+                "opened {}×, open {}, {} at the end",
+                breaker.openings,
+                SimDuration::from_secs_f64(breaker.open_s),
+                breaker.state_at_end.replace('_', "-")
+            )
+        });
+        table.add_row(vec![
+            name.clone(),
+            count(hop.requests),
+            count(hop.attempts),
+            format!("{}×", decimal(hop.amplification)),
+            format!("{}×", decimal(hop.attempts_per_offered)),
+            count(hop.hedges),
+            count(hop.human_retries),
+            breaker,
+        ]);
+    }
+    for column in 1..7 {
+        if let Some(column) = table.column_mut(column) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
     }
     table
 }

@@ -128,6 +128,37 @@ pub struct ClientFile {
     /// As a downstream hop, never wait past the calling attempt's deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagate_deadline: Option<bool>,
+    /// Overall deadline of a request over all its attempts; omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Spanned<Duration>>,
+    /// Hedged requests (gRPC's hedging policy) instead of retries; omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hedge: Option<Spanned<HedgeFile>>,
+    /// Users who try again by hand after a failure; omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human_retry: Option<Spanned<HumanRetryFile>>,
+}
+
+/// `hedge = { delay = "50ms", max_attempts = 2 }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HedgeFile {
+    pub delay: Spanned<Duration>,
+    /// Attempts in all, the first included; omitted: 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<Spanned<Count>>,
+}
+
+/// `human_retry = { probability = "50%", think_time = "10s", max_retries = 2 }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HumanRetryFile {
+    pub probability: Spanned<Percent>,
+    /// Mean of the exponential think time before trying again.
+    pub think_time: Spanned<Duration>,
+    /// Tries by hand after the first; omitted: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<Spanned<Count>>,
 }
 
 /// `[[services.NAME.calls]]`: a downstream call each attempt makes after its CPU burst.

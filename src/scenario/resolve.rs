@@ -18,16 +18,16 @@ use super::defaults::is_filled;
 use super::error::Problem;
 use super::file::{
     BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, CriticalityFile,
-    DistFile, JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SourceFile,
-    SourceKindFile, quoted_list,
+    DistFile, HedgeFile, HumanRetryFile, JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile,
+    ServiceFile, SourceFile, SourceKindFile, quoted_list,
 };
 use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
-    Backoff, Balancer, Call, Client, CpuCost, Guard, Jitter, RateProfile, RequestClass, RetryOn, RetryPolicy,
-    Scenario, Service, Source, SourceKind,
+    Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
+    RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
 };
 
 /// Longest run: 365 days. Longer is a typo (`"5d"` for `"5h"`?) or needs a different tool.
@@ -64,6 +64,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
     let clients = resolve_clients(&file.clients, &names(&file.services))?;
     check_call_cycles(file, &services, &clients)?;
     let sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
+    check_human_retries(file, &sources)?;
     let ops_names = Names {
         classes: class_names.clone(),
         clients: names(&file.clients),
@@ -619,7 +620,115 @@ fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Re
     let limiter =
         client.limiter.as_ref().map(|name| resolve_limiter(name, &format!("{key}.limiter"))).transpose()?;
     let propagate_deadline = *present(&client.propagate_deadline, &format!("{key}.propagate_deadline"))?;
-    Ok(Client { name: name.to_string(), target, timeout, retry, limiter, propagate_deadline })
+    let deadline = client
+        .deadline
+        .as_ref()
+        .map(|deadline| positive(deadline, &format!("{key}.deadline")))
+        .transpose()?;
+    // A retry table may still say which failures are non-fatal; only retries written out
+    // conflict with hedging.
+    let retries_written = client
+        .retry
+        .as_ref()
+        .and_then(|retry| retry.max_attempts.as_ref())
+        .is_some_and(|attempts| !is_filled(attempts) && attempts.get_ref().0 > 1);
+    let hedge =
+        client.hedge.as_ref().map(|hedge| resolve_hedge(hedge, retries_written, &retry, &key)).transpose()?;
+    let human_retry =
+        client.human_retry.as_ref().map(|human| resolve_human_retry(human, &key)).transpose()?;
+    Ok(Client {
+        name: name.to_string(),
+        target,
+        timeout,
+        retry,
+        limiter,
+        propagate_deadline,
+        deadline,
+        hedge,
+        human_retry,
+    })
+}
+
+/// A duration above zero, or an error saying so.
+fn positive(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Problem> {
+    if value.get_ref().nanos() == 0 {
+        let message = format!("{} is zero", key.rsplit('.').next().unwrap_or(key));
+        return Problem::new(value.span(), key, message)
+            .expected("a duration above zero, such as \"50ms\"")
+            .into_err();
+    }
+    Ok(value.get_ref().0)
+}
+
+/// Most attempts of a hedging policy: gRPC caps `maxAttempts` at 5.
+const MAX_HEDGED_ATTEMPTS: i64 = 5;
+
+/// delay > 0, 2..=5 attempts, and no retries beside it (gRPC: a method has a retry
+/// policy or a hedging policy, not both).
+fn resolve_hedge(
+    hedge: &Spanned<HedgeFile>,
+    retries_written: bool,
+    retry: &RetryPolicy,
+    key: &str,
+) -> Result<Hedge, Problem> {
+    let key = format!("{key}.hedge");
+    let file = hedge.get_ref();
+    let delay = positive(&file.delay, &format!("{key}.delay"))?;
+    let max_attempts = match &file.max_attempts {
+        Some(count) => {
+            check_count(count, &format!("{key}.max_attempts"), "max_attempts", 2..=MAX_HEDGED_ATTEMPTS)?
+                as u32
+        }
+        None => 2,
+    };
+    if retries_written {
+        let message = format!(
+            "the client both retries (max_attempts = {}) and hedges; gRPC allows one or the other",
+            retry.max_attempts
+        );
+        let expected = "hedge.max_attempts for the attempts in all, and retry.max_attempts = 1 (or no retry table); \
+                        retry.on still says which failures send the next hedge at once";
+        return Problem::new(hedge.span(), key, message).expected(expected).into_err();
+    }
+    Ok(Hedge { delay, max_attempts })
+}
+
+/// probability in [0, 100%], think time > 0, 1..=100 tries by hand.
+fn resolve_human_retry(human: &Spanned<HumanRetryFile>, key: &str) -> Result<HumanRetry, Problem> {
+    let key = format!("{key}.human_retry");
+    let file = human.get_ref();
+    let probability = &file.probability;
+    if probability.get_ref().fraction() > 1.0 {
+        let message = format!("{} is above 100%", probability.get_ref());
+        return Problem::new(probability.span(), format!("{key}.probability"), message)
+            .expected("a share of users between 0% and 100%")
+            .into_err();
+    }
+    let think_time = positive(&file.think_time, &format!("{key}.think_time"))?;
+    let max_retries = match &file.max_retries {
+        Some(count) => {
+            check_count(count, &format!("{key}.max_retries"), "max_retries", 1..=MAX_ATTEMPTS)? as u32
+        }
+        None => 1,
+    };
+    Ok(HumanRetry { probability: probability.get_ref().fraction(), think_time, max_retries })
+}
+
+/// Only users retry by hand: a client with `human_retry` must be a source's client.
+fn check_human_retries(file: &ScenarioFile, sources: &[Source]) -> Result<(), Problem> {
+    for (idx, (name, client)) in file.clients.iter().enumerate() {
+        let Some(human) = &client.human_retry else { continue };
+        if !sources.iter().any(|source| source.client == idx) {
+            let message = format!(
+                "client \"{}\" is not a source's client, so no user waits on it to try again",
+                name.get_ref()
+            );
+            return Problem::new(human.span(), format!("clients.{}.human_retry", name.get_ref()), message)
+                .expected("human_retry on a client that a [sources.NAME] uses, or no human_retry here")
+                .into_err();
+        }
+    }
+    Ok(())
 }
 
 /// max_attempts in 1..=100; a policy that may retry must say what it retries on.

@@ -12,5 +12,7 @@ pub mod summary;
 pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::Recorder;
-pub use series::{IntervalRow, Marker, MarkerKind, RequestFigures, Series, ServiceFigures};
+pub use series::{
+    BreakerFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series, ServiceFigures,
+};
 pub use summary::Summary;

@@ -6,8 +6,10 @@
 
 use super::histogram::LatencyHistogram;
 use super::meter::ServiceMeter;
-use super::series::{IntervalRow, Marker, MarkerKind, RequestFigures, Series};
-use super::summary::{EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary};
+use super::series::{ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series};
+use super::summary::{
+    BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary,
+};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::FailureReason;
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ struct Tally {
     offered: u64,
     attempts: u64,
     retries: u64,
+    human_retries: u64,
     succeeded: u64,
     failed: [u64; FailureReason::COUNT],
     wasted_cpu_ns: u128,
@@ -31,6 +34,7 @@ impl Tally {
         self.offered = 0;
         self.attempts = 0;
         self.retries = 0;
+        self.human_retries = 0;
         self.succeeded = 0;
         self.failed = [0; FailureReason::COUNT];
         self.wasted_cpu_ns = 0;
@@ -48,8 +52,24 @@ impl Tally {
 struct HopTally {
     requests: u64,
     attempts: u64,
+    hedges: u64,
+    human_retries: u64,
     succeeded: u64,
     failed: u64,
+}
+
+impl HopTally {
+    fn figures(&self) -> ClientFigures {
+        ClientFigures {
+            requests: self.requests,
+            attempts: self.attempts,
+            hedges: self.hedges,
+            human_retries: self.human_retries,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            breaker: None,
+        }
+    }
 }
 
 pub struct Recorder {
@@ -65,8 +85,10 @@ pub struct Recorder {
     pub events: EventCounts,
     pub peak_in_flight: u64,
     markers: Vec<Marker>,
-    /// Per client (hop): requests, attempts and outcomes, downstream calls included.
+    /// Per client (hop): requests, attempts and outcomes, downstream calls included;
+    /// whole run and current interval.
     hops: Vec<HopTally>,
+    hops_interval: Vec<HopTally>,
     /// `(alert index, fired, resolved)`, in firing order.
     pub alert_firings: Vec<(usize, SimTime, Option<SimTime>)>,
 }
@@ -84,6 +106,7 @@ impl Recorder {
             peak_in_flight: 0,
             markers: Vec::new(),
             hops: vec![HopTally::default(); n_clients],
+            hops_interval: vec![HopTally::default(); n_clients],
             alert_firings: Vec::new(),
         }
     }
@@ -103,9 +126,15 @@ impl Recorder {
     /// An attempt went out through `client`; a user's request's (`top_level`) also counts
     /// in its class's figures.
     #[inline]
+    fn hop(&mut self, client: usize, f: impl Fn(&mut HopTally)) {
+        f(&mut self.hops[client]);
+        f(&mut self.hops_interval[client]);
+    }
+
+    #[inline]
     pub fn attempt_sent(&mut self, class: u32, is_retry: bool, top_level: bool, client: usize) {
         self.events.sends += 1;
-        self.hops[client].attempts += 1;
+        self.hop(client, |hop| hop.attempts += 1);
         if top_level {
             self.both(class, |t| {
                 t.attempts += 1;
@@ -117,27 +146,43 @@ impl Recorder {
     /// A request started through `client`.
     #[inline]
     pub fn hop_request(&mut self, client: usize) {
-        self.hops[client].requests += 1;
+        self.hop(client, |hop| hop.requests += 1);
     }
 
     /// A request through `client` finished for good.
     #[inline]
     pub fn hop_finished(&mut self, client: usize, succeeded: bool) {
-        let hop = &mut self.hops[client];
-        if succeeded {
-            hop.succeeded += 1;
-        } else {
-            hop.failed += 1;
-        }
+        self.hop(client, |hop| {
+            hop.succeeded += succeeded as u64;
+            hop.failed += !succeeded as u64;
+        });
+    }
+
+    /// A hedging client sent another attempt while one was still out.
+    pub fn hedge_sent(&mut self, client: usize) {
+        self.hop(client, |hop| hop.hedges += 1);
+    }
+
+    /// A user of `class` tries again by hand through `client`.
+    pub fn human_retry(&mut self, class: u32, client: usize) {
+        self.hop(client, |hop| hop.human_retries += 1);
+        self.both(class, |t| t.human_retries += 1);
     }
 
     /// Per-hop figures, by client name; `offered` is the users' requests, so
     /// `attempts_per_offered` is the amplification at that depth of the chain.
-    pub fn hop_summaries(&self, client_names: &[String], offered: u64) -> BTreeMap<String, HopSummary> {
+    /// `breakers` holds each client's breaker over the run, if it has one.
+    pub fn hop_summaries(
+        &self,
+        client_names: &[String],
+        offered: u64,
+        breakers: Vec<Option<BreakerSummary>>,
+    ) -> BTreeMap<String, HopSummary> {
         client_names
             .iter()
             .zip(&self.hops)
-            .map(|(name, hop)| {
+            .zip(breakers)
+            .map(|((name, hop), breaker)| {
                 let per = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
                 let summary = HopSummary {
                     requests: hop.requests,
@@ -146,6 +191,9 @@ impl Recorder {
                     failed: hop.failed,
                     amplification: per(hop.attempts, hop.requests),
                     attempts_per_offered: per(hop.attempts, offered),
+                    hedges: hop.hedges,
+                    human_retries: hop.human_retries,
+                    breaker,
                 };
                 (name.clone(), summary)
             })
@@ -192,6 +240,7 @@ impl Recorder {
                 run.latency.add(&tally.latency);
                 tally.reset();
             }
+            self.hops_interval.fill(HopTally::default());
             return;
         }
         let mut total = Tally::default();
@@ -208,12 +257,15 @@ impl Recorder {
             })
             .collect();
         let services = self.services.iter_mut().map(|meter| meter.close_interval(now, span)).collect();
+        let clients = self.hops_interval.iter().map(HopTally::figures).collect();
+        self.hops_interval.fill(HopTally::default());
         self.rows.push(IntervalRow {
             start: self.interval_start,
             end: now,
             total: figures(&total),
             classes,
             services,
+            clients,
         });
         self.interval_start = now;
     }
@@ -301,8 +353,17 @@ impl Recorder {
         start_clock: Option<SimDuration>,
         class_names: Vec<String>,
         service_names: Vec<String>,
+        client_names: Vec<String>,
     ) -> Series {
-        Series { interval, start_clock, class_names, service_names, rows: self.rows, markers: self.markers }
+        Series {
+            interval,
+            start_clock,
+            class_names,
+            service_names,
+            client_names,
+            rows: self.rows,
+            markers: self.markers,
+        }
     }
 }
 
@@ -310,6 +371,7 @@ fn merge(into: &mut Tally, from: &Tally) {
     into.offered += from.offered;
     into.attempts += from.attempts;
     into.retries += from.retries;
+    into.human_retries += from.human_retries;
     into.succeeded += from.succeeded;
     for (a, b) in into.failed.iter_mut().zip(from.failed) {
         *a += b;
@@ -360,6 +422,7 @@ fn request_summary(
         attempts: tally.attempts,
         retries: tally.retries,
         amplification: if tally.offered == 0 { 0.0 } else { tally.attempts as f64 / tally.offered as f64 },
+        human_retries: tally.human_retries,
         latency_ms: tally.latency.percentiles_ms(),
         attempt_latency_ms: attempt_latency.percentiles_ms(),
         wasted_cpu_s: tally.wasted_cpu_ns as f64 / 1e9,

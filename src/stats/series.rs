@@ -5,6 +5,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::FailureReason;
+use crate::model::limiter::BreakerPhase;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Series {
@@ -13,6 +14,8 @@ pub struct Series {
     pub start_clock: Option<SimDuration>,
     pub class_names: Vec<String>,
     pub service_names: Vec<String>,
+    #[serde(default)]
+    pub client_names: Vec<String>,
     pub rows: Vec<IntervalRow>,
     /// Timeline actions, operator actions and alerts, in time order.
     pub markers: Vec<Marker>,
@@ -26,6 +29,7 @@ impl Series {
             start_clock: None,
             class_names: Vec::new(),
             service_names: Vec::new(),
+            client_names: Vec::new(),
             rows: Vec::new(),
             markers: Vec::new(),
         }
@@ -70,6 +74,36 @@ pub struct IntervalRow {
     pub classes: Vec<RequestFigures>,
     /// Indexed by service id.
     pub services: Vec<ServiceFigures>,
+    /// Indexed by client id: each hop's traffic, downstream calls included.
+    #[serde(default)]
+    pub clients: Vec<ClientFigures>,
+}
+
+/// One client's (hop's) traffic in one interval.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClientFigures {
+    /// Requests started through the client (a user's try, or a downstream call).
+    pub requests: u64,
+    pub attempts: u64,
+    /// Attempts a hedging client sent while another was still out.
+    pub hedges: u64,
+    /// Tries users made by hand after a failure.
+    pub human_retries: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Its circuit breaker, if its limiter is one.
+    pub breaker: Option<BreakerFigures>,
+}
+
+/// A circuit breaker over one interval.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BreakerFigures {
+    /// At the interval's end.
+    pub state: BreakerPhase,
+    /// Times it opened in the interval.
+    pub openings: u64,
+    pub open_s: f64,
+    pub half_open_s: f64,
 }
 
 /// Request-level figures for one interval. Requests are counted in the interval where

@@ -136,6 +136,7 @@ mod tests {
                     total,
                     classes: vec![],
                     services: vec![ServiceFigures { instances_ready: ready, ..ServiceFigures::default() }],
+                    clients: vec![],
                 }
             })
             .collect();
@@ -144,6 +145,7 @@ mod tests {
             start_clock: Some(SimDuration::from_secs(8 * 3600)),
             class_names: vec![],
             service_names: vec!["api".into()],
+            client_names: vec![],
             rows,
             markers: vec![],
         }

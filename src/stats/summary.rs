@@ -52,6 +52,24 @@ pub struct HopSummary {
     pub amplification: f64,
     /// attempts / users' offered requests: the amplification at this depth of the chain.
     pub attempts_per_offered: f64,
+    /// Attempts a hedging client sent while another was still out.
+    pub hedges: u64,
+    /// Tries users made by hand after a failure (each is one of `requests`).
+    pub human_retries: u64,
+    /// Its circuit breaker over the run, if its limiter is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<BreakerSummary>,
+}
+
+/// How a client's circuit breaker spent the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakerSummary {
+    /// Times it opened.
+    pub openings: u64,
+    pub open_s: f64,
+    pub half_open_s: f64,
+    /// `closed`, `open` or `half_open` when the run ended.
+    pub state_at_end: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,7 +117,11 @@ pub struct RequestSummary {
     pub retries: u64,
     /// attempts / offered.
     pub amplification: f64,
-    /// End-to-end latency of succeeded requests, retries and backoff included.
+    /// Tries users made by hand after a failure; such a request is offered once and
+    /// counts once, by its last try's outcome.
+    pub human_retries: u64,
+    /// End-to-end latency of succeeded requests, retries, backoff and users' think time
+    /// included.
     pub latency_ms: Percentiles,
     /// Latency of every attempt that got an answer (success or rejection).
     pub attempt_latency_ms: Percentiles,

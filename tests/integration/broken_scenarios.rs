@@ -89,6 +89,14 @@ broken! {
     limiter_unknown_preset_in_table: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"hystrix\" }\ntimeout");
     limiter_parameter_of_another_preset: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"grpc\", ttl = \"10s\" }\ntimeout");
     limiter_ratio_above_one: edit("target = \"api\"\ntimeout", "target = \"api\"\nlimiter = { preset = \"envoy\", budget_fraction = \"150%\" }\ntimeout");
+    hedge_beside_retries: edit("target = \"api\"\ntimeout", "target = \"api\"\nhedge = { delay = \"50ms\" }\ntimeout");
+    hedge_zero_delay: edit("[clients.batch]\ntarget = \"api\"", "[clients.batch]\ntarget = \"api\"\nhedge = { delay = \"0ms\" }");
+    hedge_too_many_attempts: edit("[clients.batch]\ntarget = \"api\"", "[clients.batch]\ntarget = \"api\"\nhedge = { delay = \"50ms\", max_attempts = 6 }");
+    hedge_without_delay: edit("[clients.batch]\ntarget = \"api\"", "[clients.batch]\ntarget = \"api\"\nhedge = { max_attempts = 2 }");
+    human_retry_probability_above_100: edit("target = \"api\"\ntimeout", "target = \"api\"\nhuman_retry = { probability = \"150%\", think_time = \"5s\" }\ntimeout");
+    human_retry_zero_think_time: edit("target = \"api\"\ntimeout", "target = \"api\"\nhuman_retry = { probability = \"50%\", think_time = \"0s\" }\ntimeout");
+    human_retry_on_a_client_no_user_waits_on: edit("[clients.batch]\ntarget = \"api\"", "[clients.batch]\ntarget = \"api\"\nhuman_retry = { probability = \"50%\", think_time = \"5s\" }");
+    deadline_zero: edit("target = \"api\"\ntimeout", "target = \"api\"\ndeadline = \"0s\"\ntimeout");
     queue_unknown_discipline: edit("instances = 4", "instances = 4\nqueue = { discipline = \"random\" }");
     codel_target_above_interval: edit("instances = 4", "instances = 4\nqueue = { discipline = \"codel\", codel_target = \"200ms\" }");
     codel_keys_on_fifo: edit("instances = 4", "instances = 4\nqueue = { discipline = \"fifo\", codel_target = \"5ms\" }");

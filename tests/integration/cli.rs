@@ -63,9 +63,10 @@ fn run_writes_a_complete_run_folder() {
         serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["schema_version"], 1);
     assert_eq!(summary["partial"], false);
-    // 12 intervals of 10 s, each with a total, a class and a service row, plus the header.
+    // 12 intervals of 10 s, each with a total, a class, a service and a client row, plus
+    // the header.
     let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 12 * 3);
+    assert_eq!(csv.lines().count(), 1 + 12 * 4);
     // The resolved scenario is itself a valid scenario.
     stormsim().args(["validate", out.join("scenario.resolved.toml").to_str().unwrap()]).assert().success();
 }

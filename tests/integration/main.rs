@@ -14,5 +14,6 @@ mod load_and_run;
 mod operations;
 mod output_paths;
 mod overload;
+mod protections;
 mod queueing;
 mod sweep_shards;

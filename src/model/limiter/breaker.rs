@@ -44,6 +44,25 @@ impl CircuitBreakerParams {
     }
 }
 
+/// A breaker's state as reports name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerPhase {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl BreakerPhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakerPhase::Closed => "closed",
+            BreakerPhase::Open => "open",
+            BreakerPhase::HalfOpen => "half_open",
+        }
+    }
+}
+
 /// Where a circuit breaker is in its cycle; each state carries what it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BreakerState {
@@ -85,6 +104,38 @@ pub struct CircuitBreaker {
     next_idx: usize,
     n_recorded: u32,
     n_failed: u32,
+    /// Time spent open and half-open so far, for reports: credited at each transition
+    /// out of the state, from `since`.
+    history: BreakerHistory,
+    since: SimTime,
+}
+
+/// How a breaker spent its time: for the summary and the time series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BreakerHistory {
+    /// Times it opened (from closed or half-open).
+    pub openings: u64,
+    pub open: SimDuration,
+    pub half_open: SimDuration,
+}
+
+impl BreakerHistory {
+    pub fn plus(self, other: BreakerHistory) -> BreakerHistory {
+        BreakerHistory {
+            openings: self.openings + other.openings,
+            open: SimDuration(self.open.0 + other.open.0),
+            half_open: SimDuration(self.half_open.0 + other.half_open.0),
+        }
+    }
+
+    /// What happened since `earlier`, a history of the same breakers.
+    pub fn since(self, earlier: BreakerHistory) -> BreakerHistory {
+        BreakerHistory {
+            openings: self.openings.saturating_sub(earlier.openings),
+            open: SimDuration(self.open.0.saturating_sub(earlier.open.0)),
+            half_open: SimDuration(self.half_open.0.saturating_sub(earlier.half_open.0)),
+        }
+    }
 }
 
 impl CircuitBreaker {
@@ -97,6 +148,8 @@ impl CircuitBreaker {
             next_idx: 0,
             n_recorded: 0,
             n_failed: 0,
+            history: BreakerHistory::default(),
+            since: SimTime::ZERO,
         }
     }
 
@@ -105,12 +158,38 @@ impl CircuitBreaker {
         self.state
     }
 
+    /// The state as a report sees it at `now`: an open breaker whose wait is over is
+    /// half-open (it lets the next call through as a trial).
+    pub fn phase(&self, now: SimTime) -> BreakerPhase {
+        match self.state {
+            BreakerState::Closed => BreakerPhase::Closed,
+            BreakerState::Open { until } if now < until => BreakerPhase::Open,
+            BreakerState::Open { .. } | BreakerState::HalfOpen { .. } => BreakerPhase::HalfOpen,
+        }
+    }
+
+    /// Openings and time open and half-open up to `now`, the current stretch included.
+    pub fn history(&self, now: SimTime) -> BreakerHistory {
+        let mut history = self.history;
+        match self.state {
+            BreakerState::Closed => {}
+            BreakerState::Open { until } => {
+                history.open += now.min(until).since(self.since);
+                history.half_open += now.since(until.min(now));
+            }
+            BreakerState::HalfOpen { .. } => history.half_open += now.since(self.since),
+        }
+        history
+    }
+
     /// Whether a call may go out now. Counts the call as a trial when half-open.
     pub fn allow(&mut self, now: SimTime) -> bool {
         if let BreakerState::Open { until } = self.state {
             if now < until {
                 return false;
             }
+            self.history.open += until.since(self.since);
+            self.since = until;
             self.state = BreakerState::HalfOpen { n_permitted: 0, n_recorded: 0, n_failed: 0 };
         }
         match &mut self.state {
@@ -120,6 +199,14 @@ impl CircuitBreaker {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// A call this breaker let through was cancelled before its outcome was known: a
+    /// trial's permission is handed back (resilience4j's `releasePermission`).
+    pub fn cancel(&mut self) {
+        if let BreakerState::HalfOpen { n_permitted, .. } = &mut self.state {
+            *n_permitted = n_permitted.saturating_sub(1);
         }
     }
 
@@ -163,7 +250,7 @@ impl CircuitBreaker {
         } else if self.trips(n_failed, n_recorded) {
             self.open(now);
         } else {
-            self.close();
+            self.close(now);
         }
     }
 
@@ -173,10 +260,16 @@ impl CircuitBreaker {
     }
 
     fn open(&mut self, now: SimTime) {
+        if let BreakerState::HalfOpen { .. } = self.state {
+            self.history.half_open += now.since(self.since);
+        }
+        self.history.openings += 1;
+        self.since = now;
         self.state = BreakerState::Open { until: now.after(self.params.wait_open) };
     }
 
-    fn close(&mut self) {
+    fn close(&mut self, now: SimTime) {
+        self.history.half_open += now.since(self.since);
         self.state = BreakerState::Closed;
         self.next_idx = 0;
         self.n_recorded = 0;
@@ -297,5 +390,40 @@ mod tests {
         let mut b = open_breaker_at(secs(0));
         b.record(secs(1), true);
         assert_eq!(b.state(), BreakerState::Open { until: secs(60) });
+    }
+
+    #[test]
+    fn history_counts_openings_and_the_time_open_and_half_open() {
+        let d = SimDuration::from_secs;
+        let history =
+            |openings, open, half_open| BreakerHistory { openings, open: d(open), half_open: d(half_open) };
+        let mut b = breaker(4, 4);
+        calls(&mut b, secs(10), 4, false);
+        assert_eq!((b.phase(secs(30)), b.history(secs(30))), (BreakerPhase::Open, history(1, 20, 0)));
+        // The wait ended at 70 s; no call has come yet, so it reports half-open since then.
+        assert_eq!((b.phase(secs(80)), b.history(secs(80))), (BreakerPhase::HalfOpen, history(1, 60, 10)));
+        // Four trials at 90 s succeed at 95 s: closed, half-open from 70 s to 95 s.
+        for _ in 0..4 {
+            assert!(b.allow(secs(90)));
+        }
+        for _ in 0..4 {
+            b.record(secs(95), true);
+        }
+        assert_eq!((b.phase(secs(200)), b.history(secs(200))), (BreakerPhase::Closed, history(1, 60, 25)));
+        // It opens again, and history keeps adding up.
+        calls(&mut b, secs(300), 4, false);
+        assert_eq!(b.history(secs(310)), history(2, 70, 25));
+    }
+
+    #[test]
+    fn a_cancelled_trial_hands_its_permission_back() {
+        let mut b = breaker(100, 100);
+        calls(&mut b, secs(0), 100, false);
+        for _ in 0..10 {
+            assert!(b.allow(secs(61)));
+        }
+        assert!(!b.allow(secs(61)), "10 trials permitted");
+        b.cancel();
+        assert!(b.allow(secs(61)), "a cancelled trial frees a permission");
     }
 }

@@ -18,7 +18,7 @@ mod throttle;
 mod token_bucket;
 mod window;
 
-pub use breaker::{BreakerState, CircuitBreaker, CircuitBreakerParams};
+pub use breaker::{BreakerHistory, BreakerPhase, BreakerState, CircuitBreaker, CircuitBreakerParams};
 pub use budget::{ConcurrentRetryBudget, ConcurrentRetryBudgetParams, RetryBudget, RetryBudgetParams};
 pub use quota::{RetryQuota, RetryQuotaParams};
 pub use throttle::{AdaptiveThrottle, AdaptiveThrottleParams};
@@ -236,6 +236,24 @@ impl Limiter {
         }
     }
 
+    /// The attempt behind `permit` was cancelled (a hedge another attempt beat): what it
+    /// holds is freed, and no outcome is recorded.
+    pub fn cancel(&mut self, permit: Permit) {
+        match self {
+            Limiter::ConcurrentRetryBudget(budget) => budget.finish(permit.is_retry),
+            Limiter::CircuitBreaker(breaker) => breaker.cancel(),
+            _ => {}
+        }
+    }
+
+    /// The circuit breaker, if this limiter is one (for its state over time).
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        match self {
+            Limiter::CircuitBreaker(breaker) => Some(breaker),
+            _ => None,
+        }
+    }
+
     /// The attempt behind `permit` ended with `outcome` (`Ok` for a success).
     pub fn release(&mut self, now: SimTime, permit: Permit, outcome: Result<(), FailureReason>) {
         let success = outcome.is_ok();
@@ -432,6 +450,25 @@ mod tests {
         let first = limiter.try_acquire(secs(1), AttemptKind::First, &mut rng()).unwrap();
         limiter.release(secs(1), first, Ok(()));
         assert_eq!(quota_tokens(&limiter), 496);
+    }
+
+    #[test]
+    fn a_cancelled_attempt_frees_what_it_held_without_an_outcome() {
+        let mut envoy = Preset::Envoy.spec().build();
+        let permits: Vec<Permit> =
+            (0..3).map(|_| envoy.try_acquire(secs(0), RETRY_AFTER_REJECTION, &mut rng()).unwrap()).collect();
+        assert!(envoy.try_acquire(secs(0), RETRY_AFTER_REJECTION, &mut rng()).is_err());
+        envoy.cancel(permits[0]);
+        assert!(envoy.try_acquire(secs(0), RETRY_AFTER_REJECTION, &mut rng()).is_ok());
+        // A cancelled call counts neither as a success nor as a failure for the breaker.
+        let mut breaker = Preset::Resilience4j.spec().build();
+        for _ in 0..1000 {
+            let permit = breaker.try_acquire(secs(0), AttemptKind::First, &mut rng()).unwrap();
+            breaker.cancel(permit);
+        }
+        let permit = breaker.try_acquire(secs(0), AttemptKind::First, &mut rng()).unwrap();
+        breaker.release(secs(0), permit, Err(FailureReason::Timeout));
+        assert_eq!(breaker.breaker().unwrap().state(), BreakerState::Closed);
     }
 
     #[test]

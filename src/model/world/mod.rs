@@ -20,7 +20,7 @@ mod operations;
 use super::alert::AlertState;
 use super::event::Event;
 use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
-use super::limiter::{AttemptKind, Limiter, Permit};
+use super::limiter::{AttemptKind, BreakerHistory, BreakerPhase, Limiter, Permit};
 use super::outcome::FailureReason;
 use super::request::{Attempt, Request};
 use super::service::{Admission, ServiceState};
@@ -29,6 +29,8 @@ use super::spec::{Scenario, SourceKind};
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
 use crate::stats::{Recorder, ServiceMeter};
 use operations::Backlog;
+use rand::RngExt;
+use rand_distr::Exp1;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which bound stopped a runaway run.
@@ -63,6 +65,13 @@ struct ClientState {
     limiter_rng: StreamRng,
     /// Bumped when the timeline swaps the limiter: permits of the old one are dropped.
     limiter_epoch: u32,
+    /// Whether and when users try again by hand.
+    human_rng: StreamRng,
+    /// Circuit breakers the timeline has replaced: their history, and whether any.
+    breaker_retired: BreakerHistory,
+    had_breaker: bool,
+    /// The breaker history as of the last interval row.
+    breaker_reported: BreakerHistory,
 }
 
 pub struct World<'a> {
@@ -116,6 +125,10 @@ impl<'a> World<'a> {
                 limiter: client.limiter.as_ref().map(|spec| spec.build()),
                 limiter_rng: streams.stream(&format!("client/{}/limiter", client.name)),
                 limiter_epoch: 0,
+                human_rng: streams.stream(&format!("client/{}/human", client.name)),
+                breaker_retired: BreakerHistory::default(),
+                had_breaker: false,
+                breaker_reported: BreakerHistory::default(),
             })
             .collect();
         let services = scenario.services.iter().map(|spec| ServiceState::new(spec, &streams)).collect();
@@ -179,16 +192,20 @@ impl<'a> World<'a> {
         deadline: Option<SimTime>,
     ) {
         self.recorder.hop_request(client.idx());
-        let base = self.scenario.clients[client.idx()].retry.backoff.base;
+        let spec = &self.scenario.clients[client.idx()];
+        let own_deadline = spec.deadline.map(|deadline| sim.now().after(deadline));
         let request = self.requests.insert(Request {
             class,
             client,
             started: sim.now(),
             n_attempts: 0,
-            last_sleep: base,
+            last_sleep: spec.retry.backoff.base,
             last_failure: FailureReason::Timeout,
             parent,
-            deadline,
+            deadline: earliest(deadline, own_deadline),
+            outstanding: 0,
+            human_retries: 0,
+            hedge_at: SimTime::ZERO,
         });
         self.check_in_flight(sim.now());
         self.send_attempt(sim, request);
@@ -203,10 +220,16 @@ impl<'a> World<'a> {
             0 => AttemptKind::First,
             _ => AttemptKind::Retry { after: request.last_failure },
         };
-        let (class, client_id, top_level, deadline) =
-            (request.class, request.client, request.parent.is_none(), request.deadline);
+        let (class, client_id, top_level, deadline, outstanding) =
+            (request.class, request.client, request.parent.is_none(), request.deadline, request.outstanding);
+        // A hedged request with attempts still out waits for them instead of failing.
+        let give_up = |world: &mut Self, sim: &mut Sim<Event>, reason| {
+            if outstanding == 0 {
+                world.request_failed(sim, request_id, reason);
+            }
+        };
         if deadline.is_some_and(|deadline| now >= deadline) {
-            self.request_failed(sim, request_id, FailureReason::DeadlineExceeded);
+            give_up(self, sim, FailureReason::DeadlineExceeded);
             return;
         }
         let limiter_epoch = self.clients[client_id.idx()].limiter_epoch;
@@ -214,16 +237,28 @@ impl<'a> World<'a> {
             Ok(permit) => permit,
             Err(refusal) => {
                 // A refusal by the client's own limiter is final: retrying it would only ask
-                // the same limiter again.
-                self.request_failed(sim, request_id, refusal);
+                // the same limiter again (and a throttled hedging client sends no more hedges).
+                give_up(self, sim, refusal);
                 return;
             }
         };
-        if let Some(request) = self.requests.get_mut(request_id) {
-            request.n_attempts += 1;
-        }
-        self.recorder.attempt_sent(class.0, kind != AttemptKind::First, top_level, client_id.idx());
         let client = &self.scenario.clients[client_id.idx()];
+        let request = self.requests.get_mut(request_id).expect("looked up above");
+        request.n_attempts += 1;
+        request.outstanding += 1;
+        self.recorder.attempt_sent(class.0, kind != AttemptKind::First, top_level, client_id.idx());
+        if let Some(hedge) = client.hedge {
+            if kind != AttemptKind::First {
+                self.recorder.hedge_sent(client_id.idx());
+            }
+            if request.n_attempts < hedge.max_attempts {
+                request.hedge_at = now.after(hedge.delay);
+                sim.schedule(request.hedge_at, Event::HedgeDue { request: request_id });
+            } else {
+                // The last attempt is out: a timer still pending is stale.
+                request.hedge_at = SimTime::MAX;
+            }
+        }
         let service_id = ServiceId(client.target as u32);
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
@@ -238,12 +273,9 @@ impl<'a> World<'a> {
             cpu = SimDuration(cpu.0 + setup.0);
             self.recorder.services[service_id.idx()].connection_setup(setup);
         }
-        // The caller gives up at its timeout, or at the propagated deadline if sooner.
+        // The caller gives up at its timeout, or at the request's deadline if sooner.
         let timeout_at = client.timeout.map(|timeout| now.after(timeout));
-        let attempt_deadline = match (timeout_at, deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let attempt_deadline = earliest(timeout_at, deadline);
         let attempt_id = self.attempts.insert(Attempt {
             request: request_id,
             client: client_id,
@@ -260,6 +292,7 @@ impl<'a> World<'a> {
             call_cursor: 0,
             calls_pending: 0,
             top_level,
+            hedged: client.hedge.is_some(),
         });
         self.check_in_flight(now);
         match (attempt_deadline, timeout_at) {
@@ -368,7 +401,7 @@ impl<'a> World<'a> {
         let meter = &mut self.recorder.services[attempt.service.idx()];
         meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
         self.hand_over_worker(sim, attempt.service, attempt.instance);
-        if attempt.abandoned {
+        if attempt.abandoned || self.cancel_if_orphan(&attempt) {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
             return;
         }
@@ -400,7 +433,8 @@ impl<'a> World<'a> {
             let meter = &mut self.recorder.services[service.idx()];
             let expired =
                 overload.discipline.codel().is_some_and(|codel| waited > codel.max_wait(now, nonempty_since));
-            if !(expired || overload.drop_abandoned && next.abandoned) {
+            let gave_up = next.abandoned || next.hedged && !self.requests.contains(next.request);
+            if !(expired || overload.drop_abandoned && gave_up) {
                 next.got_worker = now;
                 meter.dequeued(now, waited.0);
                 self.take_core(sim, next_id);
@@ -408,8 +442,10 @@ impl<'a> World<'a> {
             }
             // Dropped: the worker goes to the queue's next attempt, round the loop.
             let dropped = self.attempts.remove(next_id).expect("queued attempt is alive");
-            meter.dropped(now, dropped.abandoned);
-            if !dropped.abandoned {
+            meter.dropped(now, gave_up);
+            if gave_up {
+                self.cancel_if_orphan(&dropped);
+            } else {
                 let reason = FailureReason::Rejected;
                 self.release(now, dropped.client, dropped.limiter_epoch, dropped.permit, Err(reason));
                 self.attempt_failed(sim, dropped.request, reason);
@@ -423,6 +459,11 @@ impl<'a> World<'a> {
         attempt.abandoned = true;
         let (request, client, permit) = (attempt.request, attempt.client, attempt.permit.take());
         let epoch = attempt.limiter_epoch;
+        if attempt.hedged && !self.requests.contains(request) {
+            // A hedge its request no longer waits for: cancelled, not timed out.
+            self.cancel(client, epoch, permit);
+            return;
+        }
         self.release(sim.now(), client, epoch, permit, Err(FailureReason::Timeout));
         self.recorder.events.timeouts += 1;
         self.attempt_failed(sim, request, FailureReason::Timeout);
@@ -432,7 +473,21 @@ impl<'a> World<'a> {
     fn attempt_failed(&mut self, sim: &mut Sim<Event>, request_id: RequestId, reason: FailureReason) {
         let Some(request) = self.requests.get_mut(request_id) else { return };
         request.last_failure = reason;
-        let policy = &self.scenario.clients[request.client.idx()].retry;
+        request.outstanding -= 1;
+        let client = &self.scenario.clients[request.client.idx()];
+        let policy = &client.retry;
+        if let Some(hedge) = client.hedge {
+            // gRPC hedging: a fatal failure settles the request at once; a non-fatal one
+            // sends the next hedge now, or waits for the attempts still out.
+            if !policy.retry_on.covers(reason) {
+                self.request_failed(sim, request_id, reason);
+            } else if request.n_attempts < hedge.max_attempts {
+                self.send_attempt(sim, request_id);
+            } else if request.outstanding == 0 {
+                self.request_failed(sim, request_id, reason);
+            }
+            return;
+        }
         if policy.should_retry(request.n_attempts, reason) {
             let rng = &mut self.clients[request.client.idx()].rng;
             let delay = policy.backoff.delay(request.n_attempts, request.last_sleep, rng);
@@ -448,8 +503,65 @@ impl<'a> World<'a> {
         let Some(request) = self.requests.remove(request_id) else { return };
         self.recorder.hop_finished(request.client.idx(), false);
         match request.parent {
+            None if self.user_tries_again(sim, &request) => {}
             None => self.recorder.failed(request.class.0, reason),
             Some(parent) => self.call_answered(sim, parent, Err(reason)),
+        }
+    }
+
+    /// A user whose request just failed may try again by hand after a think time: a new
+    /// request through the same client (a new round of its automatic retries), for the
+    /// same offered request, so the user's latency still runs from the first try.
+    fn user_tries_again(&mut self, sim: &mut Sim<Event>, failed: &Request) -> bool {
+        let client = &self.scenario.clients[failed.client.idx()];
+        let Some(human) = client.human_retry else { return false };
+        let rng = &mut self.clients[failed.client.idx()].human_rng;
+        if failed.human_retries >= human.max_retries || rng.random::<f64>() >= human.probability {
+            return false;
+        }
+        let draw: f64 = rng.sample(Exp1);
+        let think = SimDuration::from_secs_f64(human.think_time.as_secs_f64() * draw);
+        let tries_at = sim.now().after(think);
+        let request = self.requests.insert(Request {
+            n_attempts: 0,
+            last_sleep: client.retry.backoff.base,
+            deadline: client.deadline.map(|deadline| tries_at.after(deadline)),
+            outstanding: 0,
+            human_retries: failed.human_retries + 1,
+            ..*failed
+        });
+        self.recorder.hop_request(failed.client.idx());
+        self.recorder.human_retry(failed.class.0, failed.client.idx());
+        self.check_in_flight(sim.now());
+        sim.schedule(tries_at, Event::BackoffElapsed { request });
+        true
+    }
+
+    /// A hedge whose request another attempt has settled: its permit is handed back
+    /// without an outcome (a cancelled call counts for no limiter). True if it was one.
+    pub(super) fn cancel_if_orphan(&mut self, attempt: &Attempt) -> bool {
+        if !attempt.hedged || self.requests.contains(attempt.request) {
+            return false;
+        }
+        self.cancel(attempt.client, attempt.limiter_epoch, attempt.permit);
+        true
+    }
+
+    /// Frees a permit without an outcome (a cancelled attempt).
+    fn cancel(&mut self, client: ClientId, epoch: u32, permit: Option<Permit>) {
+        let state = &mut self.clients[client.idx()];
+        if let (Some(permit), Some(limiter)) = (permit, &mut state.limiter)
+            && epoch == state.limiter_epoch
+        {
+            limiter.cancel(permit);
+        }
+    }
+
+    fn on_hedge_due(&mut self, sim: &mut Sim<Event>, request_id: RequestId) {
+        // Stale: the request was settled, or a failure sent the next hedge early.
+        let Some(request) = self.requests.get(request_id) else { return };
+        if request.hedge_at == sim.now() {
+            self.send_attempt(sim, request_id);
         }
     }
 
@@ -543,8 +655,28 @@ impl<'a> World<'a> {
         counts
     }
 
+    /// A client's circuit breakers up to `now` (the current one and any the timeline
+    /// replaced) and the current state; `None` if it never had one. With its breaker
+    /// switched off, calls flow: closed.
+    pub fn breaker_history(&self, client: usize, now: SimTime) -> Option<(BreakerHistory, BreakerPhase)> {
+        let state = &self.clients[client];
+        match state.limiter.as_ref().and_then(|limiter| limiter.breaker()) {
+            Some(breaker) => Some((state.breaker_retired.plus(breaker.history(now)), breaker.phase(now))),
+            None if state.had_breaker => Some((state.breaker_retired, BreakerPhase::Closed)),
+            None => None,
+        }
+    }
+
     pub fn instances_per_service(&self) -> Vec<u32> {
         self.services.iter().map(|service| service.ready.len() as u32).collect()
+    }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -557,6 +689,7 @@ impl Model for World<'_> {
             Event::Arrival { source } => self.on_arrival(sim, source),
             Event::BackoffElapsed { request } => self.on_backoff_elapsed(sim, request),
             Event::AttemptTimeout { attempt } => self.on_attempt_timeout(sim, attempt),
+            Event::HedgeDue { request } => self.on_hedge_due(sim, request),
             Event::CpuDone { attempt } => self.on_cpu_done(sim, attempt),
             Event::IntervalEnd => self.on_interval_end(sim),
             Event::Timeline { index } => self.on_timeline(sim, index),

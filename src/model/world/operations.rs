@@ -9,7 +9,7 @@ use crate::model::event::Event;
 use crate::model::ids::{ClassId, ClientId, ServiceId};
 use crate::model::outcome::FailureReason;
 use crate::model::timeline::{Action, AdmissionRamp};
-use crate::stats::MarkerKind;
+use crate::stats::{BreakerFigures, MarkerKind};
 
 /// A backlog being released: jobs left and the gap between them.
 pub(super) struct Backlog {
@@ -107,6 +107,10 @@ impl World<'_> {
             }
             Action::Limiter { client, ref limiter } => {
                 let state = &mut self.clients[client];
+                if let Some(old) = state.limiter.as_ref().and_then(|old| old.breaker()) {
+                    state.breaker_retired = state.breaker_retired.plus(old.history(now));
+                    state.had_breaker = true;
+                }
                 state.limiter = limiter.as_ref().map(|spec| spec.build());
                 state.limiter_epoch = state.limiter_epoch.wrapping_add(1);
             }
@@ -144,7 +148,7 @@ impl World<'_> {
             let burning = !queued && !state.core_queue.contains(&attempt_id);
             let attempt = self.attempts.remove(attempt_id).expect("listed as alive");
             self.recorder.services[service].lost(now, queued, burning);
-            if !attempt.abandoned {
+            if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
                 let reason = FailureReason::NoCapacity;
                 self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
                 self.attempt_failed(sim, attempt.request, reason);
@@ -211,11 +215,28 @@ impl World<'_> {
                 (counts.desired, counts.provisioning, state.metrics.staleness(now).as_secs_f64())
             })
             .collect();
+        let breakers: Vec<Option<BreakerFigures>> = (0..self.clients.len())
+            .map(|client| {
+                let (history, state) = self.breaker_history(client, now)?;
+                let reported = &mut self.clients[client].breaker_reported;
+                let change = history.since(*reported);
+                *reported = history;
+                Some(BreakerFigures {
+                    state,
+                    openings: change.openings,
+                    open_s: change.open.as_secs_f64(),
+                    half_open_s: change.half_open.as_secs_f64(),
+                })
+            })
+            .collect();
         self.recorder.annotate_last_row(|row| {
             for (service, (desired, provisioning, staleness)) in row.services.iter_mut().zip(figures) {
                 service.instances_desired = desired;
                 service.instances_provisioning = provisioning;
                 service.metrics_staleness_s = staleness;
+            }
+            for (client, breaker) in row.clients.iter_mut().zip(breakers) {
+                client.breaker = breaker;
             }
         });
     }
