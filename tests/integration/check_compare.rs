@@ -268,6 +268,11 @@ fn compare_prints_a_table_and_names_its_folder() {
         .stderr(predicate::str::contains("wrote outputs/storm-compare-seed1"));
     assert!(dir.path().join("outputs/storm-compare-seed1/compare.json").is_file());
     assert!(file.is_file());
+    // A compare folder may be replaced with --force, like a run folder.
+    let out = dir.path().join("outputs/storm-compare-seed1");
+    let again = ["compare", arg(&file), "--replications", "2", "--out", arg(&out)];
+    stormsim().args(again).assert().code(2).stderr(predicate::str::contains("--force"));
+    stormsim().args(again).arg("--force").assert().code(0);
     stormsim()
         .args(["compare", arg(&file), "--variants", "nope"])
         .assert()
