@@ -89,52 +89,14 @@ fn pooling_removes_exactly_the_handshake_share() {
     assert!(handshakes > 2000.0 && pooled_handshakes < 0.2, "{handshakes} {pooled_handshakes}");
 }
 
-/// A backlog of 2000 jobs released at once into a service that never answers within the
-/// 100 ms timeout; each job retries 3 times after a 1 s base backoff.
-fn synchronized_retries(jitter: &str) -> Series {
-    let text = format!(
-        r#"
-[simulation]
-duration = "20s"
-interval = "100ms"
-
-[classes.job]
-
-[sources.none]
-client = "worker"
-rate = "0/s"
-
-[clients.worker]
-target = "api"
-timeout = "100ms"
-
-[clients.worker.retry]
-max_attempts = 4
-backoff = {{ base = "1s", multiplier = 2.0, cap = "10s", jitter = "{jitter}" }}
-
-[services.api]
-instances = 1
-cores = 1000
-workers = 10000
-cpu = "1h"
-
-[[timeline]]
-at = "1s"
-action = "backlog"
-client = "worker"
-jobs = 2000
-"#
-    );
-    let scenario =
-        stormsim::scenario::load_str(&text, "burst.toml").unwrap_or_else(|err| panic!("{err}")).scenario;
-    simulate(&scenario, 1).series
-}
-
 #[test]
 fn jitter_spreads_a_synchronized_burst_of_retries() {
     let busiest = |series: &Series| series.rows.iter().map(|row| row.total.retries).max().unwrap();
-    let clumped = synchronized_retries("none");
-    let spread = synchronized_retries("full");
+    // A backlog of 2000 jobs released at once into a service that never answers within
+    // the 100 ms timeout; each job retries 3 times after a 1 s base backoff.
+    let file = "scenarios/examples/jitter.toml";
+    let clumped = run(&variant(file, None)).1;
+    let spread = run(&variant(file, Some("full"))).1;
     // Without jitter every retry of a round lands in the same 100 ms interval.
     assert_eq!(busiest(&clumped), 2000);
     // With full jitter the first round alone is spread over 1 s, ten intervals.
