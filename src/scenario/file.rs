@@ -242,6 +242,9 @@ pub struct LimiterTable {
     pub budget_fraction: Option<Spanned<Percent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_retry_concurrency: Option<Spanned<Count>>,
+    /// Envoy's circuit-breaking `max_requests`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests: Option<Spanned<Count>>,
     // resilience4j circuit breaker (`window` in calls) and SRE throttling (`window` in time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<LimiterWindowFile>>,

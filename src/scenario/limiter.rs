@@ -63,7 +63,9 @@ fn names(spec: &LimiterSpec) -> &'static [&'static str] {
         LimiterSpec::TokenBucket(_) => &["max_tokens", "token_ratio"],
         LimiterSpec::RetryQuota(_) => &["capacity", "retry_cost", "timeout_retry_cost", "no_retry_increment"],
         LimiterSpec::RetryBudget(_) => &["ttl", "min_retries_per_sec", "percent_can_retry"],
-        LimiterSpec::ConcurrentRetryBudget(_) => &["budget_fraction", "min_retry_concurrency"],
+        LimiterSpec::ConcurrentRetryBudget(_) => {
+            &["budget_fraction", "min_retry_concurrency", "max_requests"]
+        }
         LimiterSpec::CircuitBreaker(_) => {
             &["window", "minimum_calls", "failure_rate_threshold", "wait_open", "half_open_calls"]
         }
@@ -82,7 +84,7 @@ fn parameters(spec: &LimiterSpec) -> String {
 
 /// The overridden keys in file order of the struct, with their spans.
 fn overrides(t: &LimiterTable) -> Vec<(&'static str, Range<usize>)> {
-    let spans: [(&'static str, Option<Range<usize>>); 17] = [
+    let spans: [(&'static str, Option<Range<usize>>); 18] = [
         ("max_tokens", t.max_tokens.as_ref().map(Spanned::span)),
         ("token_ratio", t.token_ratio.as_ref().map(Spanned::span)),
         ("capacity", t.capacity.as_ref().map(Spanned::span)),
@@ -94,6 +96,7 @@ fn overrides(t: &LimiterTable) -> Vec<(&'static str, Range<usize>)> {
         ("percent_can_retry", t.percent_can_retry.as_ref().map(Spanned::span)),
         ("budget_fraction", t.budget_fraction.as_ref().map(Spanned::span)),
         ("min_retry_concurrency", t.min_retry_concurrency.as_ref().map(Spanned::span)),
+        ("max_requests", t.max_requests.as_ref().map(Spanned::span)),
         ("window", t.window.as_ref().map(Spanned::span)),
         ("minimum_calls", t.minimum_calls.as_ref().map(Spanned::span)),
         ("failure_rate_threshold", t.failure_rate_threshold.as_ref().map(Spanned::span)),
@@ -139,6 +142,7 @@ fn apply(spec: &mut LimiterSpec, t: &LimiterTable, field: &str, key: &str) -> Re
         },
         LimiterSpec::ConcurrentRetryBudget(p) => match field {
             "budget_fraction" => p.budget_fraction = fraction(&t.budget_fraction),
+            "max_requests" => p.max_requests = count(&t.max_requests, key)?,
             _ => p.min_retry_concurrency = count(&t.min_retry_concurrency, key)?,
         },
         LimiterSpec::CircuitBreaker(p) => match field {

@@ -98,6 +98,17 @@ fn envoy_budget_bounds_concurrent_retries() {
 }
 
 #[test]
+fn envoy_circuit_breaking_caps_the_attempts_in_flight() {
+    // At most 10 attempts out at once, each held 100 ms until its timeout: at most 100
+    // attempts a second of the 200 offered; the rest fail locally.
+    let table = "[clients.app.limiter]\npreset = \"envoy\"\nmax_requests = 10\n";
+    let summary = simulate(&dead_scenario(None, table), 1).summary;
+    let attempts_per_s = summary.requests.attempts as f64 / summary.simulated_s;
+    assert!(attempts_per_s <= 100.5, "{attempts_per_s}");
+    assert!(summary.requests.failed_by_reason.circuit_open as f64 > 0.4 * summary.requests.offered as f64);
+}
+
+#[test]
 fn resilience4j_breaker_opens_and_fails_fast() {
     let r = dead_service(Some("resilience4j"));
     // Open for 60 s after each window of failures: most requests never leave the client.

@@ -1,8 +1,8 @@
 //! Retry budgets: Finagle's (a share of recent requests plus a floor per second) and
 //! Envoy's (a share of the requests active now).
 
-use super::check_range;
 use super::window::WindowedSum;
+use super::{check_at_least, check_range};
 use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
 
 /// Parameters of Finagle's `RetryBudget.apply(ttl, minRetriesPerSec, percentCanRetry)`
@@ -103,23 +103,29 @@ pub struct ConcurrentRetryBudgetParams {
     pub budget_fraction: f64,
     /// Active retries always allowed, however few requests are active.
     pub min_retry_concurrency: u32,
+    /// Envoy's `max_requests` circuit-breaking threshold: no attempt starts while this
+    /// many are active (a local 503 overflow, counted as `circuit_open`).
+    pub max_requests: u32,
 }
 
 impl ConcurrentRetryBudgetParams {
-    /// Envoy's defaults: 20% of active requests, at least 3 concurrent retries.
+    /// Envoy's defaults: 20% of active requests, at least 3 concurrent retries, at most
+    /// 1024 requests active.
     pub const ENVOY: ConcurrentRetryBudgetParams =
-        ConcurrentRetryBudgetParams { budget_fraction: 0.2, min_retry_concurrency: 3 };
+        ConcurrentRetryBudgetParams { budget_fraction: 0.2, min_retry_concurrency: 3, max_requests: 1024 };
 
     /// Checks every field, naming the first bad one and its valid range.
     pub fn validate(&self) -> Result<(), String> {
-        check_range("budget_fraction", self.budget_fraction, 0.0, 1.0)
+        check_range("budget_fraction", self.budget_fraction, 0.0, 1.0)?;
+        check_at_least("max_requests", self.max_requests as u64, 1)
     }
 }
 
 /// Envoy's retry budget: a limit on retries *in flight*, not on a rate. A retry may start
 /// while active retries are fewer than `max(min_retry_concurrency, budget_fraction *
 /// active requests)` (the product truncated, as Envoy's integer cast does). Active
-/// requests count every attempt in flight, retries included, as Envoy's `rq_active` does.
+/// requests count every attempt in flight, retries included, as Envoy's `rq_active` does;
+/// with `max_requests` of them active, nothing more starts (Envoy's circuit breaking).
 #[derive(Clone, Debug)]
 pub struct ConcurrentRetryBudget {
     params: ConcurrentRetryBudgetParams,
@@ -139,12 +145,18 @@ impl ConcurrentRetryBudget {
         share.max(self.params.min_retry_concurrency)
     }
 
-    /// A first attempt was sent.
+    /// Whether the circuit-breaking threshold stops any attempt now.
+    pub fn overflowing(&self) -> bool {
+        self.active_requests >= self.params.max_requests
+    }
+
+    /// Starts a first attempt (the caller checked `overflowing`).
     pub fn start_request(&mut self) {
         self.active_requests = self.active_requests.saturating_add(1);
     }
 
-    /// Starts a retry if the budget allows; it then counts as a request and a retry.
+    /// Starts a retry if the budget allows (the caller checked `overflowing`); it then
+    /// counts as a request and a retry.
     pub fn try_start_retry(&mut self) -> bool {
         if self.active_retries >= self.max_retries() {
             return false;

@@ -200,6 +200,11 @@ impl Limiter {
     ) -> Result<Permit, FailureReason> {
         let refusal = self.refusal_reason();
         let is_retry = kind != AttemptKind::First;
+        if let Limiter::ConcurrentRetryBudget(budget) = self
+            && budget.overflowing()
+        {
+            return Err(FailureReason::CircuitOpen);
+        }
         // `Some(cost)` lets the attempt through; only the AWS quota charges a cost.
         let cost = match (self, kind) {
             (Limiter::CircuitBreaker(breaker), _) => free_if(breaker.allow(now)),
@@ -227,7 +232,8 @@ impl Limiter {
 
     /// Why this limiter refuses: `CircuitOpen` for the breaker, `Rejected` for the
     /// throttle (a local 503, as the SRE book describes it), `RetryBudgetExhausted` for
-    /// the retry limiters.
+    /// the retry limiters (Envoy's `max_requests` overflow is `CircuitOpen`, decided in
+    /// `try_acquire`).
     pub fn refusal_reason(&self) -> FailureReason {
         match self {
             Limiter::CircuitBreaker(_) => FailureReason::CircuitOpen,
@@ -316,7 +322,8 @@ mod tests {
         assert_eq!(bad_cost.validate().unwrap_err(), "retry_cost must be at least 1, got 0");
         let bad_ttl = RetryBudgetParams { ttl: SimDuration::from_millis(500), ..RetryBudgetParams::FINAGLE };
         assert_eq!(bad_ttl.validate().unwrap_err(), "ttl must be in [1s, 60s], got 500ms");
-        let bad_share = ConcurrentRetryBudgetParams { budget_fraction: f64::NAN, min_retry_concurrency: 3 };
+        let bad_share =
+            ConcurrentRetryBudgetParams { budget_fraction: f64::NAN, ..ConcurrentRetryBudgetParams::ENVOY };
         assert_eq!(bad_share.validate().unwrap_err(), "budget_fraction must be in [0, 1], got NaN");
         assert!(TokenBucketParams::GRPC.validate().is_ok());
         assert!(RetryQuotaParams::AWS_STANDARD.validate().is_ok());
@@ -381,7 +388,8 @@ mod tests {
                 }),
                 LimiterSpec::ConcurrentRetryBudget(ConcurrentRetryBudgetParams {
                     budget_fraction: 0.2,
-                    min_retry_concurrency: 3
+                    min_retry_concurrency: 3,
+                    max_requests: 1024
                 }),
                 LimiterSpec::CircuitBreaker(CircuitBreakerParams {
                     window: 100,
@@ -426,9 +434,11 @@ mod tests {
         for preset in [Preset::Grpc, Preset::AwsStandard, Preset::Finagle, Preset::Envoy] {
             let mut limiter = preset.spec().build();
             for _ in 0..2000 {
+                // Each fails before the next starts (Envoy's `max_requests` caps attempts
+                // in flight, first or not; tested on its own).
                 let permit = limiter.try_acquire(secs(0), AttemptKind::First, &mut rng());
                 assert!(permit.is_ok(), "{}", preset.name());
-                // Not released: for Envoy they stay active, for the others it does not matter.
+                limiter.release(secs(0), permit.unwrap(), Err(FailureReason::Timeout));
             }
         }
     }
@@ -469,6 +479,29 @@ mod tests {
         let permit = breaker.try_acquire(secs(0), AttemptKind::First, &mut rng()).unwrap();
         breaker.release(secs(0), permit, Err(FailureReason::Timeout));
         assert_eq!(breaker.breaker().unwrap().state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn envoy_circuit_breaking_caps_active_requests() {
+        let params = ConcurrentRetryBudgetParams { max_requests: 5, ..ConcurrentRetryBudgetParams::ENVOY };
+        let mut limiter = LimiterSpec::ConcurrentRetryBudget(params).build();
+        let permits: Vec<Permit> =
+            (0..5).map(|_| limiter.try_acquire(secs(0), AttemptKind::First, &mut rng()).unwrap()).collect();
+        assert_eq!(
+            limiter.try_acquire(secs(0), AttemptKind::First, &mut rng()),
+            Err(FailureReason::CircuitOpen)
+        );
+        assert_eq!(
+            limiter.try_acquire(secs(0), RETRY_AFTER_TIMEOUT, &mut rng()),
+            Err(FailureReason::CircuitOpen)
+        );
+        limiter.release(secs(1), permits[0], Ok(()));
+        assert!(
+            limiter.try_acquire(secs(1), AttemptKind::First, &mut rng()).is_ok(),
+            "one finished, one may start"
+        );
+        let zero = ConcurrentRetryBudgetParams { max_requests: 0, ..ConcurrentRetryBudgetParams::ENVOY };
+        assert_eq!(zero.validate().unwrap_err(), "max_requests must be at least 1, got 0");
     }
 
     #[test]
