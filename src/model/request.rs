@@ -53,4 +53,7 @@ pub struct Attempt {
     pub calls_pending: u32,
     /// Its request is a user's, not a downstream call (the class figures count it).
     pub top_level: bool,
+    /// Turned away at the door, it burns the service's rejection CPU (`cpu`) on a core
+    /// without a worker before the 503 goes back.
+    pub rejecting: bool,
 }
