@@ -4,6 +4,7 @@
 //!
 //! Lifecycle changes are rare next to requests, so these methods may scan the pool.
 
+use super::concurrency::LimitState;
 use super::service::ServiceState;
 use crate::engine::SimTime;
 
@@ -109,6 +110,9 @@ impl ServiceState {
         instance.zone = zone as u32;
         instance.phase = Phase::Provisioning;
         instance.epoch = instance.epoch.wrapping_add(1);
+        if let Some(limit) = &self.concurrency_limit {
+            instance.limit = LimitState::new(limit);
+        }
         (idx as u32, instance.epoch)
     }
 
@@ -134,11 +138,15 @@ impl ServiceState {
         self.stop_if_drained(idx);
     }
 
-    /// A draining instance whose last attempt left stops.
+    /// A draining instance whose last attempt left stops. A rejection still burning its
+    /// CPU there (it holds no worker) keeps the instance up until it is done.
     #[inline]
     pub fn stop_if_drained(&mut self, idx: u32) {
         let instance = &mut self.instances[idx as usize];
-        if instance.phase == Phase::Draining && instance.workers_busy == 0 && instance.worker_queue.is_empty()
+        if instance.phase == Phase::Draining
+            && instance.workers_busy == 0
+            && instance.worker_queue.is_empty()
+            && instance.cores_busy == 0
         {
             instance.phase = Phase::Stopped;
         }
@@ -232,6 +240,28 @@ mod tests {
         let mut launched = Vec::new();
         pool.set_desired(SimTime(1), 4, |i, _| launched.push(i));
         assert!(launched.iter().all(|&i| pool.instances[i as usize].zone == 0), "{launched:?}");
+    }
+
+    #[test]
+    fn a_relaunched_instance_starts_from_the_initial_limit() {
+        use crate::model::concurrency::{Aimd, ConcurrencyLimit, Sample};
+        let limit = ConcurrencyLimit::Aimd(Aimd::NETFLIX);
+        let mut spec = Service::plain(2, 1, 1, CpuCost::Constant(SimDuration::from_millis(1)));
+        spec.overload.concurrency_limit = Some(limit);
+        let mut pool = ServiceState::new(&spec, &RngStreams::new(1));
+        let busy = Sample { rtt: SimDuration::from_millis(1), inflight: 100, dropped: false };
+        for _ in 0..5 {
+            pool.instances[1].limit.update(&limit, busy);
+        }
+        assert_eq!(pool.instances[1].limit.current(), 15);
+        for idx in pool.victims(1) {
+            pool.fail(idx);
+        }
+        let mut launched = Vec::new();
+        pool.reconcile(|i, _| launched.push(i));
+        assert_eq!(launched, vec![1], "the failed slot is reused");
+        assert_eq!(pool.instances[1].limit.current(), 10, "Netflix's AIMD starts at 10");
+        assert_eq!(pool.instances[0].limit.current(), 10);
     }
 
     #[test]

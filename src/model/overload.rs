@@ -1,13 +1,14 @@
 //! Overload control on a service: which queued attempt a free worker takes (FIFO, LIFO,
 //! adaptive LIFO), when a queued attempt is dropped instead (CoDel, and deadline-aware
 //! dropping of work whose caller has given up), and which classes are shed when an
-//! instance runs hot.
+//! instance runs hot. The concurrency limit's algorithms live in `concurrency`.
 //!
 //! Sources: Facebook, "Fail at Scale" (CoDel: when the queue has not been empty for the
 //! last `interval`, an attempt may wait only `target`; adaptive LIFO serves newest first
 //! while the queue is in that state); folly's defaults of 5 ms and 100 ms; Google SRE,
 //! "Handling Overload" (criticality: shed the sheddable first).
 
+use super::concurrency::ConcurrencyLimit;
 use crate::engine::{SimDuration, SimTime};
 
 /// Overload-control settings of a service.
@@ -20,11 +21,25 @@ pub struct OverloadControl {
     /// Reject sheddable classes at the door while the instance's recent CPU utilisation is
     /// at least this.
     pub shed_above: Option<f64>,
+    /// Reject arrivals at an instance whose attempts in progress (holding a worker or
+    /// queued) are at its limit.
+    pub concurrency_limit: Option<ConcurrencyLimit>,
+    /// CPU a rejection at the door burns on one of the instance's cores, without a worker,
+    /// before the 503 goes back ("fast and cheap but not free"), so under CPU saturation
+    /// rejections wait for a core too. Queued attempts dropped later (CoDel, abandoned work)
+    /// do not pay it: the cost stands for the check at the door. Zero answers at once.
+    pub reject_cpu: SimDuration,
 }
 
 impl Default for OverloadControl {
     fn default() -> OverloadControl {
-        OverloadControl { discipline: Discipline::Fifo, drop_abandoned: false, shed_above: None }
+        OverloadControl {
+            discipline: Discipline::Fifo,
+            drop_abandoned: false,
+            shed_above: None,
+            concurrency_limit: None,
+            reject_cpu: SimDuration::ZERO,
+        }
     }
 }
 

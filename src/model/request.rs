@@ -62,4 +62,7 @@ pub struct Attempt {
     /// Sent by a hedging client: when its request is gone, another attempt settled it
     /// and this one was cancelled.
     pub hedged: bool,
+    /// Turned away at the door, it burns the service's rejection CPU (`cpu`) on a core
+    /// without a worker before the 503 goes back.
+    pub rejecting: bool,
 }

@@ -6,6 +6,7 @@
 
 use super::autoscaler::Autoscaler;
 use super::balancer::BalancerState;
+use super::concurrency::{ConcurrencyLimit, LimitState};
 use super::ids::AttemptId;
 use super::lifecycle::Phase;
 use super::metrics::MetricsPipeline;
@@ -26,6 +27,8 @@ pub enum Admission {
     Queued,
     /// The queue is full.
     Rejected,
+    /// The instance's attempts in progress are at its concurrency limit.
+    OverLimit,
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +55,8 @@ pub struct Instance {
     pub recent: RecentLoad,
     /// Pooled connections opened so far (each paid the setup cost once).
     pub connections: u32,
+    /// The concurrency limit, when the service has one; a launch starts it afresh.
+    pub limit: LimitState,
 }
 
 impl Instance {
@@ -61,9 +66,13 @@ impl Instance {
         self.workers_busy + self.worker_queue.len() as u32
     }
 
+    /// Lets an attempt in (to a worker or the queue) or turns it away: over the
+    /// concurrency limit first, then when the queue is full.
     #[inline]
     pub fn admit(&mut self, now: SimTime, attempt: AttemptId, spec: &Service) -> Admission {
-        if self.workers_busy < spec.workers {
+        if spec.overload.concurrency_limit.is_some() && !self.limit.admits(self.outstanding()) {
+            Admission::OverLimit
+        } else if self.workers_busy < spec.workers {
             self.workers_busy += 1;
             Admission::Worker
         } else if spec.queue_capacity.is_none_or(|cap| (self.worker_queue.len() as u32) < cap) {
@@ -155,6 +164,8 @@ pub struct ServiceState {
     pub error_rng: StreamRng,
     /// Zones lost to a fault: no instance runs there.
     pub zones_down: Vec<bool>,
+    /// Each instance's limit starts from this at launch.
+    pub concurrency_limit: Option<ConcurrencyLimit>,
 }
 
 impl ServiceState {
@@ -162,7 +173,10 @@ impl ServiceState {
     pub fn new(spec: &Service, streams: &RngStreams) -> ServiceState {
         let name = &spec.name;
         let zones = spec.zones.len().max(1) as u32;
-        let instance = |idx: u32| Instance { phase: Phase::Ready, zone: idx % zones, ..Instance::default() };
+        let concurrency_limit = spec.overload.concurrency_limit;
+        let limit = concurrency_limit.as_ref().map(LimitState::new).unwrap_or_default();
+        let instance =
+            |idx: u32| Instance { phase: Phase::Ready, zone: idx % zones, limit, ..Instance::default() };
         ServiceState {
             instances: (0..spec.instances).map(instance).collect(),
             ready: (0..spec.instances).collect(),
@@ -179,6 +193,7 @@ impl ServiceState {
             error_rate: spec.error_rate,
             error_rng: streams.stream(&format!("service/{name}/errors")),
             zones_down: vec![false; zones as usize],
+            concurrency_limit,
         }
     }
 
@@ -230,6 +245,15 @@ impl ServiceState {
     pub fn admits(&mut self, now: SimTime) -> bool {
         let fraction = self.admission.at(now);
         fraction >= 1.0 || (fraction > 0.0 && self.admission_rng.random::<f64>() < fraction)
+    }
+
+    /// The concurrency limit in force, averaged over ready instances; `None` when the
+    /// service has no limit or no instance is ready.
+    pub fn mean_concurrency_limit(&self) -> Option<f64> {
+        self.concurrency_limit.as_ref()?;
+        let sum: u64 =
+            self.ready.iter().map(|&idx| self.instances[idx as usize].limit.current() as u64).sum();
+        (!self.ready.is_empty()).then(|| sum as f64 / self.ready.len() as f64)
     }
 
     /// Picks the instance for a new attempt; `None` when none is ready.
@@ -287,6 +311,22 @@ mod tests {
         assert_eq!(instance.workers_busy, 2);
         assert_eq!(instance.release_worker(now, &fifo), None);
         assert_eq!(instance.workers_busy, 1);
+    }
+
+    #[test]
+    fn the_concurrency_limit_turns_work_away_before_the_queue() {
+        let mut spec = spec(2, 1, Some(10));
+        spec.overload.concurrency_limit = Some(ConcurrencyLimit::Static { limit: 3 });
+        let state = ServiceState::new(&spec, &RngStreams::new(1));
+        let mut instance = Instance { limit: state.instances[0].limit, ..Instance::default() };
+        let now = SimTime::ZERO;
+        let admissions: Vec<Admission> = (0..5).map(|k| instance.admit(now, key(k), &spec)).collect();
+        use Admission::{OverLimit, Queued, Worker};
+        assert_eq!(admissions, [Worker, Worker, Queued, OverLimit, OverLimit]);
+        assert_eq!(instance.outstanding(), 3, "never more than the limit in progress");
+        instance.release_worker(now, &Discipline::Fifo);
+        assert_eq!(instance.admit(now, key(5), &spec), Queued, "room again once one leaves");
+        assert_eq!(state.mean_concurrency_limit(), Some(3.0));
     }
 
     #[test]

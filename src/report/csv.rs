@@ -20,7 +20,7 @@ const REQUEST_TRAILING: [&str; 6] =
     ["success_rate", "goodput_per_s", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms"];
 
 /// Service columns, empty on request rows.
-const SERVICE: [&str; 14] = [
+const SERVICE: [&str; 15] = [
     "cpu_utilisation",
     "worker_utilisation",
     "queue_length_mean",
@@ -35,6 +35,7 @@ const SERVICE: [&str; 14] = [
     "instances_provisioning",
     "instances_running_mean",
     "metrics_staleness_s",
+    "concurrency_limit",
 ];
 
 /// Client (hop) columns, empty on other rows. A client row also fills `attempts`,
@@ -181,6 +182,7 @@ fn service_cells(record: &mut Vec<String>, figures: &ServiceFigures) {
         figures.instances_provisioning.to_string(),
         decimal(figures.instances_running_mean),
         decimal(figures.metrics_staleness_s),
+        optional(figures.concurrency_limit),
     ]);
 }
 
@@ -259,7 +261,7 @@ mod tests {
         let series = synthetic_series(5);
         let text = to_string(&series).unwrap();
         let n_columns = header().len();
-        assert_eq!(n_columns, 9 + 7 + 6 + 14 + 7 + 1);
+        assert_eq!(n_columns, 9 + 7 + 6 + 15 + 7 + 1);
         for line in text.lines() {
             assert_eq!(line.split(',').count(), n_columns, "{line}");
         }

@@ -478,6 +478,10 @@ pub(crate) mod tests {
             dropped_abandoned: 0,
             cpu_per_completion_ms: 20.5,
             connection_cpu_s: 0.0,
+            rejected_by_limit: 0,
+            reject_cpu_s: 0.0,
+            concurrency_limit_min: None,
+            concurrency_limit_max: None,
             instances: 4,
             instances_ready_max: 6,
             instances_ready_min: 4,
@@ -614,6 +618,7 @@ pub(crate) mod tests {
                     instances_provisioning: 0,
                     instances_running_mean: 4.0,
                     metrics_staleness_s: 30.0,
+                    concurrency_limit: (load > 0.5).then_some(37.5),
                 };
                 let start = SimTime(idx as u64 * 60 * 1_000_000_000);
                 IntervalRow {

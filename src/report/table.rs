@@ -220,23 +220,29 @@ fn requests_table(summary: &Summary, styled: bool) -> Table {
     table
 }
 
+/// One row per service. The concurrency-limit columns (rejections by the limit, the
+/// limit's range) and the rejection-CPU column appear only when some service has them, so
+/// the table stays narrow for scenarios without.
 fn services_table(summary: &Summary, styled: bool) -> Table {
+    let services = &summary.services;
+    let limits = services.values().any(|service| service.concurrency_limit_max.is_some());
+    let reject_cpu = services.values().any(|service| service.reject_cpu_s > 0.0);
+    let mut titles =
+        vec!["service", "CPU", "workers", "queue mean", "queue max", "rejected", "queue wait mean"];
+    if limits {
+        titles.extend(["by limit", "limit"]);
+    }
+    if reject_cpu {
+        titles.push("reject CPU");
+    }
+    titles.extend(["instances", "instance-hours"]);
     let mut table = new_table(styled);
-    table.set_header(header(&[
-        "service",
-        "CPU",
-        "workers",
-        "queue mean",
-        "queue max",
-        "rejected",
-        "queue wait mean",
-        "instances",
-        "instance-hours",
-    ]));
-    for (name, service) in &summary.services {
+    table.set_header(header(&titles));
+    let range = |min: u32, max: u32| if min == max { count(max as u64) } else { format!("{min}–{max}") };
+    for (name, service) in services {
         let rejected = Cell::new(count(service.rejected));
         let rejected = if styled && service.rejected > 0 { rejected.fg(Color::Red) } else { rejected };
-        table.add_row(vec![
+        let mut row = vec![
             Cell::new(name),
             Cell::new(percent(service.cpu_utilisation)),
             Cell::new(percent(service.worker_utilisation)),
@@ -246,14 +252,24 @@ fn services_table(summary: &Summary, styled: bool) -> Table {
             Cell::new(
                 service.queue_wait_ms.mean.map_or("–".to_owned(), |ms| format!("{} ms", significant(ms))),
             ),
-            Cell::new(match (service.instances_ready_min, service.instances_ready_max) {
-                (min, max) if min == max => count(max as u64),
-                (min, max) => format!("{min}–{max}"),
-            }),
+        ];
+        if limits {
+            let limit = match (service.concurrency_limit_min, service.concurrency_limit_max) {
+                (Some(min), Some(max)) => range(min, max),
+                _ => "–".to_owned(),
+            };
+            row.extend([Cell::new(count(service.rejected_by_limit)), Cell::new(limit)]);
+        }
+        if reject_cpu {
+            row.push(Cell::new(format!("{} s", decimal(service.reject_cpu_s))));
+        }
+        row.extend([
+            Cell::new(range(service.instances_ready_min, service.instances_ready_max)),
             Cell::new(decimal(service.instance_hours)),
         ]);
+        table.add_row(row);
     }
-    for idx in 1..9 {
+    for idx in 1..titles.len() {
         if let Some(column) = table.column_mut(idx) {
             column.set_cell_alignment(CellAlignment::Right);
         }
@@ -353,6 +369,26 @@ mod tests {
         let text = render(&synthetic_summary(), false);
         assert!(!text.contains('\x1b'));
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn limit_and_rejection_cpu_columns_appear_only_when_a_service_has_them() {
+        let mut summary = synthetic_summary();
+        let plain = render(&summary, false);
+        assert!(!plain.contains("by limit") && !plain.contains("reject CPU"));
+        let api = summary.services.values_mut().next().unwrap();
+        api.rejected = 567;
+        api.rejected_by_limit = 567;
+        api.concurrency_limit_min = Some(12);
+        api.concurrency_limit_max = Some(40);
+        api.reject_cpu_s = 2.5;
+        let text = render(&summary, false);
+        let header = text.lines().find(|line| line.contains("service")).unwrap();
+        assert!(header.contains("by limit") && header.contains("limit") && header.contains("reject CPU"));
+        let row = text.lines().find(|line| line.contains("│ api")).unwrap();
+        assert!(row.contains("567") && row.contains("12–40") && row.contains("2.50 s"), "{row}");
+        let other = text.lines().find(|line| line.contains("│ db")).unwrap();
+        assert!(other.contains("┆     – ┆"), "a service without a limit shows none: {other}");
     }
 
     #[test]

@@ -12,13 +12,14 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::file::{
-    AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, Count, CriticalityFile, DisciplineFile,
-    GuardFile, JitterFile, MetricsFile, Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile,
-    ServiceFile, SloFile, SourceKindFile,
+    AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, ConcurrencyLimitFile,
+    ConcurrencyLimitKindFile, Count, CriticalityFile, DisciplineFile, GuardFile, JitterFile, MetricsFile,
+    Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SloFile, SourceKindFile,
 };
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
 use crate::model::autoscaler::AutoscalerPreset;
+use crate::model::concurrency::{Aimd, Gradient2};
 use crate::model::overload::CoDel;
 
 /// Width of one time-series interval: 1 min (`design/metrics.md`).
@@ -84,6 +85,12 @@ pub const DROP_ABANDONED: bool = false;
 pub const CONNECTION_CPU: Duration = Duration(SimDuration::ZERO);
 pub const POOLED: bool = false;
 
+/// A rejection at the door costs no CPU unless the scenario states one (stormsim's own: a
+/// cost that depends on the server is the scenario's to state).
+pub const REJECT_CPU: Duration = Duration(SimDuration::ZERO);
+
+// A concurrency limit's parameters default to Netflix concurrency-limits' (`Aimd::NETFLIX`,
+// `Gradient2::NETFLIX`, cited there); a static limit has no default.
 // CoDel's target and interval default to folly's 5 ms and 100 ms (`CoDel::FOLLY`).
 /// A class is critical unless it says otherwise (Google SRE's default criticality is
 /// CRITICAL).
@@ -232,6 +239,10 @@ fn fill_service(service: &mut ServiceFile) {
         queue.codel_interval.get_or_insert_with(|| filled(Duration(CoDel::FOLLY.interval)));
     }
     service.drop_abandoned.get_or_insert(DROP_ABANDONED);
+    service.reject_cpu.get_or_insert_with(|| filled(REJECT_CPU));
+    if let Some(limit) = &mut service.concurrency_limit {
+        fill_concurrency_limit(limit);
+    }
     service.connection_cpu.get_or_insert_with(|| filled(CONNECTION_CPU));
     service.pooled.get_or_insert(POOLED);
     service.parallel_calls.get_or_insert(PARALLEL_CALLS);
@@ -256,6 +267,33 @@ fn fill_service(service: &mut ServiceFile) {
     if let Some(autoscaler) = &mut service.autoscaler {
         fill_autoscaler(autoscaler);
     }
+}
+
+/// Writes the kind's parameters into every key the file left out. The initial limit's
+/// default is moved into the file's own `min_limit..=max_limit` when it lies outside.
+fn fill_concurrency_limit(file: &mut ConcurrencyLimitFile) {
+    let count = |n: u32| filled(Count(n as i64));
+    let (initial, min, max) = match *file.kind.get_ref() {
+        ConcurrencyLimitKindFile::Static => return,
+        ConcurrencyLimitKindFile::Aimd => {
+            let aimd = Aimd::NETFLIX;
+            file.backoff_ratio.get_or_insert_with(|| filled(Number(aimd.backoff_ratio)));
+            file.timeout.get_or_insert_with(|| filled(Duration(aimd.timeout)));
+            (aimd.initial_limit, aimd.min_limit, aimd.max_limit)
+        }
+        ConcurrencyLimitKindFile::Gradient2 => {
+            let gradient = Gradient2::NETFLIX;
+            file.smoothing.get_or_insert_with(|| filled(Number(gradient.smoothing)));
+            file.rtt_tolerance.get_or_insert_with(|| filled(Number(gradient.rtt_tolerance)));
+            file.long_window.get_or_insert_with(|| count(gradient.long_window));
+            file.queue_size.get_or_insert_with(|| count(gradient.queue_size));
+            (gradient.initial_limit, gradient.min_limit, gradient.max_limit)
+        }
+    };
+    let min = file.min_limit.get_or_insert_with(|| count(min)).get_ref().0;
+    let max = file.max_limit.get_or_insert_with(|| count(max)).get_ref().0;
+    let initial = if min <= max { (initial as i64).clamp(min, max) } else { initial as i64 };
+    file.initial_limit.get_or_insert_with(|| filled(Count(initial)));
 }
 
 /// Writes the preset's parameters into every key the file left out. An unknown preset is

@@ -305,6 +305,12 @@ pub struct ServiceFile {
     /// Shed sheddable classes while an instance's CPU utilisation is at least this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shed_above: Option<Spanned<Percent>>,
+    /// A limit on the attempts in progress per instance; omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_limit: Option<ConcurrencyLimitFile>,
+    /// CPU a rejection at the door burns on a core before the 503 goes back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_cpu: Option<Spanned<Duration>>,
     /// CPU of a connection setup (a TLS handshake).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_cpu: Option<Spanned<Duration>>,
@@ -465,6 +471,39 @@ pub struct QueueFile {
     pub codel_target: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codel_interval: Option<Spanned<Duration>>,
+}
+
+/// `[services.NAME.concurrency_limit]`: a kind and its parameters, named as Netflix's
+/// concurrency-limits names them. The keys are flat so each keeps its span; which keys a
+/// kind takes is checked when resolving.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrencyLimitFile {
+    pub kind: Spanned<ConcurrencyLimitKindFile>,
+    /// The fixed limit of kind `static`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Spanned<Count>>,
+    // Adaptive kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_limit: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_limit: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_limit: Option<Spanned<Count>>,
+    // AIMD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_ratio: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Spanned<Duration>>,
+    // Gradient2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoothing: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_tolerance: Option<Spanned<Number>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_window: Option<Spanned<Count>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_size: Option<Spanned<Count>>,
 }
 
 /// `[services.NAME.classes.CLASS]`: a per-class override of the service's CPU cost.
@@ -661,6 +700,15 @@ keyword_enum!(
         Lifo => "lifo",
         AdaptiveLifo => "adaptive_lifo",
         CoDel => "codel",
+    }
+);
+
+keyword_enum!(
+    /// `kind` of a concurrency limit.
+    ConcurrencyLimitKindFile, "concurrency limit kind" {
+        Static => "static",
+        Aimd => "aimd",
+        Gradient2 => "gradient2",
     }
 );
 

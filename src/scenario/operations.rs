@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::concurrency::resolve_concurrency_limit;
 use super::error::Problem;
 use super::file::{
     ActionFile, ActionKindFile, AlertFile, AlertMetricFile, AutoscalerFile, Count, DisciplineFile, Named,
@@ -148,10 +149,16 @@ fn resolve_overload(name: &str, service: &ServiceFile) -> Result<OverloadControl
         }
         None => None,
     };
+    let concurrency_limit = match &service.concurrency_limit {
+        Some(file) => Some(resolve_concurrency_limit(file, &key("concurrency_limit"))?),
+        None => None,
+    };
     Ok(OverloadControl {
         discipline,
         drop_abandoned: *present(&service.drop_abandoned, &key("drop_abandoned"))?,
         shed_above,
+        concurrency_limit,
+        reject_cpu: check_delay(present(&service.reject_cpu, &key("reject_cpu"))?, &key("reject_cpu"))?,
     })
 }
 
@@ -600,7 +607,7 @@ fn check_factor(value: &Spanned<Number>, key: &str) -> Result<f64, Problem> {
 }
 
 /// A delay from 0 to a day.
-fn check_delay(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Problem> {
+pub(super) fn check_delay(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Problem> {
     let delay = value.get_ref().0;
     if delay <= MAX_DELAY {
         return Ok(delay);

@@ -24,6 +24,10 @@ struct Counts {
     arrived: u64,
     completed: u64,
     rejected: u64,
+    /// Of `rejected`, those turned away by the concurrency limit.
+    rejected_by_limit: u64,
+    /// CPU burnt answering rejections (`reject_cpu` each).
+    reject_cpu_ns: u128,
     wasted_cpu_ns: u128,
     wasted_attempts: u64,
     /// Queued attempts dropped because their caller had given up (never served).
@@ -55,6 +59,8 @@ pub struct ServiceMeter {
     run: Counts,
     interval: Counts,
     time_in_system_ns: u128,
+    /// Lowest and highest concurrency limit any instance had, when the service has one.
+    limit_range: Option<(u32, u32)>,
     pub queue_wait: LatencyHistogram,
     pub core_wait: LatencyHistogram,
 }
@@ -78,6 +84,7 @@ impl ServiceMeter {
             run: Counts::default(),
             interval: Counts::default(),
             time_in_system_ns: 0,
+            limit_range: None,
             queue_wait: LatencyHistogram::default(),
             core_wait: LatencyHistogram::default(),
         }
@@ -114,6 +121,43 @@ impl ServiceMeter {
     #[inline]
     pub fn rejected(&mut self) {
         self.both(|c| c.rejected += 1);
+    }
+
+    /// An attempt was refused at the door by the concurrency limit.
+    #[inline]
+    pub fn rejected_by_limit(&mut self) {
+        self.both(|c| {
+            c.rejected += 1;
+            c.rejected_by_limit += 1;
+        });
+    }
+
+    /// A rejection took a core to burn its CPU (no worker, and no core wait recorded: the
+    /// core wait is the admitted attempts').
+    #[inline]
+    pub fn rejection_core_taken(&mut self, now: SimTime) {
+        self.advance(now);
+        self.cores_busy += 1;
+    }
+
+    /// A rejection burnt its `cpu_ns` and answered (its core is released apart).
+    #[inline]
+    pub fn rejection_answered(&mut self, cpu_ns: u64) {
+        self.both(|c| c.reject_cpu_ns += cpu_ns as u128);
+    }
+
+    /// A rejection vanished with its instance, `burning` a core or waiting for one.
+    pub fn rejection_lost(&mut self, now: SimTime, burning: bool) {
+        self.advance(now);
+        self.cores_busy -= burning as u64;
+    }
+
+    /// An instance's concurrency limit is now `limit`, for the run's range.
+    #[inline]
+    pub fn limit_seen(&mut self, limit: u32) {
+        let (low, high) = self.limit_range.get_or_insert((limit, limit));
+        *low = (*low).min(limit);
+        *high = (*high).max(limit);
     }
 
     /// An attempt was admitted: straight to a worker or into the queue.
@@ -288,6 +332,10 @@ impl ServiceMeter {
                 0.0
             },
             connection_cpu_s: c.connection_cpu_ns as f64 / 1e9,
+            rejected_by_limit: c.rejected_by_limit,
+            reject_cpu_s: c.reject_cpu_ns as f64 / 1e9,
+            concurrency_limit_min: self.limit_range.map(|(low, _)| low),
+            concurrency_limit_max: self.limit_range.map(|(_, high)| high),
             instance_seconds: a.running as f64 / 1e9,
             instance_hours: a.running as f64 / 1e9 / 3600.0,
         }

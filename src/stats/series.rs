@@ -155,4 +155,7 @@ pub struct ServiceFigures {
     pub instances_running_mean: f64,
     /// Age of the newest metric sample the autoscaler had at the interval's end.
     pub metrics_staleness_s: f64,
+    /// The concurrency limit in force at the interval's end, averaged over ready instances;
+    /// `None` without a limit or a ready instance.
+    pub concurrency_limit: Option<f64>,
 }

@@ -168,8 +168,11 @@ pub struct ServiceSummary {
     pub arrived: u64,
     /// Attempts admitted and served to completion.
     pub completed: u64,
-    /// Attempts refused: queue full, shed, drained, or dropped by CoDel.
+    /// Attempts refused: queue full, shed, drained, over the concurrency limit, or dropped
+    /// by CoDel.
     pub rejected: u64,
+    /// Of `rejected`, those turned away by the concurrency limit.
+    pub rejected_by_limit: u64,
     /// Queued attempts dropped unserved because their caller had given up
     /// (deadline-aware dropping).
     pub dropped_abandoned: u64,
@@ -177,6 +180,13 @@ pub struct ServiceSummary {
     pub cpu_per_completion_ms: f64,
     /// CPU spent on connection setup (TLS handshakes).
     pub connection_cpu_s: f64,
+    /// CPU spent answering rejections at the door (`reject_cpu` each); part of
+    /// `cpu_utilisation`, not of `cpu_per_completion_ms`.
+    pub reject_cpu_s: f64,
+    /// Lowest and highest concurrency limit any instance had over the run; `null` when the
+    /// service has none.
+    pub concurrency_limit_min: Option<u32>,
+    pub concurrency_limit_max: Option<u32>,
     /// Arrival to getting a worker, admitted attempts.
     pub queue_wait_ms: Percentiles,
     /// Getting a worker to getting a core.

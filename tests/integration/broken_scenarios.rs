@@ -101,6 +101,16 @@ broken! {
     codel_target_above_interval: edit("instances = 4", "instances = 4\nqueue = { discipline = \"codel\", codel_target = \"200ms\" }");
     codel_keys_on_fifo: edit("instances = 4", "instances = 4\nqueue = { discipline = \"fifo\", codel_target = \"5ms\" }");
     shed_above_zero: edit("instances = 4", "instances = 4\nshed_above = \"0%\"");
+    concurrency_limit_unknown_kind: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"vegas\" }");
+    concurrency_limit_zero: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"static\", limit = 0 }");
+    concurrency_limit_static_without_limit: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"static\" }");
+    concurrency_limit_key_of_another_kind: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"aimd\", smoothing = 0.5 }");
+    concurrency_limit_backoff_ratio_above_one: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"aimd\", backoff_ratio = 1.5 }");
+    concurrency_limit_min_above_max: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"gradient2\", min_limit = 50, max_limit = 40 }");
+    concurrency_limit_min_above_default_max: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"aimd\", min_limit = 300 }");
+    concurrency_limit_initial_above_max: edit("instances = 4", "instances = 4\nconcurrency_limit = { kind = \"aimd\", initial_limit = 500 }");
+    concurrency_limit_rtt_tolerance_below_one: format!("{BASE}\n[services.api.concurrency_limit]\nkind = \"gradient2\"\nrtt_tolerance = 0.5\n");
+    reject_cpu_over_a_day: edit("instances = 4", "instances = 4\nreject_cpu = \"2d\"");
     unknown_criticality: edit("share = \"40%\"", "share = \"40%\"\ncriticality = \"important\"");
     timeline_unknown_action: format!("{BASE}\n[[timeline]]\nat = \"06:10\"\naction = \"reboot\"\nservice = \"api\"\n");
     timeline_missing_time: format!("{BASE}\n[[timeline]]\naction = \"scale_to\"\nservice = \"api\"\ninstances = 8\n");

@@ -5,6 +5,7 @@ mod chains;
 mod check_compare;
 mod cli;
 mod common;
+mod concurrency;
 mod fuzz_regressions;
 mod incidents;
 mod includes;

@@ -18,6 +18,7 @@ mod calls;
 mod operations;
 
 use super::alert::AlertState;
+use super::concurrency::{LimitState, Sample};
 use super::event::Event;
 use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
 use super::limiter::{AttemptKind, BreakerHistory, BreakerPhase, Limiter, Permit};
@@ -135,7 +136,13 @@ impl<'a> World<'a> {
         let meters = scenario
             .services
             .iter()
-            .map(|spec| ServiceMeter::new(spec.cores, spec.workers, spec.instances))
+            .map(|spec| {
+                let mut meter = ServiceMeter::new(spec.cores, spec.workers, spec.instances);
+                if let Some(limit) = &spec.overload.concurrency_limit {
+                    meter.limit_seen(LimitState::new(limit).current());
+                }
+                meter
+            })
             .collect();
         let mut world = World {
             scenario,
@@ -293,6 +300,7 @@ impl<'a> World<'a> {
             calls_pending: 0,
             top_level,
             hedged: client.hedge.is_some(),
+            rejecting: false,
         });
         self.check_in_flight(now);
         match (attempt_deadline, timeout_at) {
@@ -335,21 +343,60 @@ impl<'a> World<'a> {
                 self.take_core(sim, attempt_id);
             }
             Admission::Queued => meter.admitted(now, true),
-            Admission::Rejected => {
-                meter.rejected();
-                let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
-                self.release(
-                    now,
-                    attempt.client,
-                    attempt.limiter_epoch,
-                    attempt.permit,
-                    Err(FailureReason::Rejected),
-                );
-                if attempt.top_level {
-                    self.recorder.attempt_answered(attempt.class.0, SimDuration::ZERO);
+            Admission::Rejected | Admission::OverLimit => {
+                if admission == Admission::OverLimit {
+                    meter.rejected_by_limit();
+                } else {
+                    meter.rejected();
                 }
-                self.attempt_failed(sim, attempt.request, FailureReason::Rejected);
+                self.reject(sim, attempt_id, service, instance);
             }
+        }
+    }
+
+    /// Turns an attempt away at the door: the 503 goes back at once, or, when the service
+    /// states a `reject_cpu`, once that CPU is burnt on one of the instance's cores (no
+    /// worker taken; it waits for a core like any CPU work). Meanwhile it stays in the slab,
+    /// so a timeout or the instance's loss finds it.
+    fn reject(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId, service: ServiceId, instance: u32) {
+        let now = sim.now();
+        let spec = &self.scenario.services[service.idx()];
+        let reject_cpu = spec.overload.reject_cpu;
+        if reject_cpu.0 == 0 {
+            let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
+            self.answer_rejection(sim, attempt);
+            return;
+        }
+        let attempt = self.attempts.get_mut(attempt_id).expect("attempt just inserted");
+        attempt.rejecting = true;
+        attempt.cpu = reject_cpu;
+        let state = &mut self.services[service.idx()].instances[instance as usize];
+        if state.acquire_core(now, attempt_id, spec) {
+            self.recorder.services[service.idx()].rejection_core_taken(now);
+            sim.schedule_in(reject_cpu, Event::CpuDone { attempt: attempt_id });
+        }
+    }
+
+    /// The 503 reaches the caller, which may retry.
+    fn answer_rejection(&mut self, sim: &mut Sim<Event>, attempt: Attempt) {
+        let now = sim.now();
+        let reason = FailureReason::Rejected;
+        self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
+        if attempt.top_level {
+            self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
+        }
+        self.attempt_failed(sim, attempt.request, reason);
+    }
+
+    /// A rejection has burnt its CPU: it answers, unless its caller has given up (then the
+    /// 503 goes nowhere), and a draining instance it kept up may stop.
+    fn rejection_burnt(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
+        let attempt = self.attempts.remove(attempt_id).expect("the burning attempt is alive");
+        let service = attempt.service.idx();
+        self.recorder.services[service].rejection_answered(attempt.cpu.0);
+        self.services[service].stop_if_drained(attempt.instance);
+        if !attempt.abandoned {
+            self.answer_rejection(sim, attempt);
         }
     }
 
@@ -369,14 +416,23 @@ impl<'a> World<'a> {
         // A stale key: the attempt's instance was lost and its attempts failed.
         let Some(attempt) = self.attempts.get(attempt_id) else { return };
         let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
+        let rejecting = attempt.rejecting;
         self.recorder.events.completions += 1;
         let meter = &mut self.recorder.services[service];
         let instance = &mut self.services[service].instances[instance_idx];
         meter.core_released(now);
         if let Some(next_id) = instance.release_core(now) {
             let next = self.attempts.get(next_id).expect("queued attempt is alive");
-            meter.core_taken(now, now.since(next.got_worker).0);
+            if next.rejecting {
+                meter.rejection_core_taken(now);
+            } else {
+                meter.core_taken(now, now.since(next.got_worker).0);
+            }
             sim.schedule_in(next.cpu, Event::CpuDone { attempt: next_id });
+        }
+        if rejecting {
+            self.rejection_burnt(sim, attempt_id);
+            return;
         }
         if self.services[service].answers_with_error() {
             self.finish_attempt(sim, attempt_id, Err(FailureReason::DependencyError));
@@ -400,6 +456,7 @@ impl<'a> World<'a> {
         let Some(attempt) = self.attempts.remove(attempt_id) else { return };
         let meter = &mut self.recorder.services[attempt.service.idx()];
         meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
+        self.sample_limit(now, &attempt);
         self.hand_over_worker(sim, attempt.service, attempt.instance);
         if attempt.abandoned || self.cancel_if_orphan(&attempt) {
             self.recorder.wasted(attempt.class.0, attempt.cpu);
@@ -412,6 +469,29 @@ impl<'a> World<'a> {
         match outcome {
             Ok(()) => self.request_succeeded(sim, attempt.request),
             Err(reason) => self.attempt_failed(sim, attempt.request, reason),
+        }
+    }
+
+    /// The instance's concurrency limit learns from a completed attempt: its time at the
+    /// instance, whether its caller had given up, and the attempts in progress as it
+    /// completes, itself included. (Netflix takes that count when the request starts; at
+    /// completion it needs nothing kept per attempt, and under the sustained load where
+    /// the limit matters the two agree.)
+    #[inline]
+    fn sample_limit(&mut self, now: SimTime, attempt: &Attempt) {
+        let service = attempt.service.idx();
+        let Some(spec) = &self.scenario.services[service].overload.concurrency_limit else { return };
+        let instance = &mut self.services[service].instances[attempt.instance as usize];
+        let sample = Sample {
+            rtt: now.since(attempt.arrived),
+            inflight: instance.outstanding(),
+            dropped: attempt.abandoned,
+        };
+        let before = instance.limit.current();
+        instance.limit.update(spec, sample);
+        let after = instance.limit.current();
+        if after != before {
+            self.recorder.services[service].limit_seen(after);
         }
     }
 

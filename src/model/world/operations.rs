@@ -136,8 +136,8 @@ impl World<'_> {
         self.recorder.services[service].set_pool(now, counts.ready, counts.running());
     }
 
-    /// An instance dies: every attempt on it fails with `no_capacity` (its caller may
-    /// retry elsewhere), then it is marked failed.
+    /// An instance dies: every attempt on it, rejections still burning their CPU included,
+    /// fails with `no_capacity` (its caller may retry elsewhere), then it is marked failed.
     fn lose_instance(&mut self, sim: &mut Sim<Event>, service: usize, instance: u32) {
         let now = sim.now();
         let service_id = ServiceId(service as u32);
@@ -147,7 +147,12 @@ impl World<'_> {
             let queued = state.worker_queue.contains(&attempt_id);
             let burning = !queued && !state.core_queue.contains(&attempt_id);
             let attempt = self.attempts.remove(attempt_id).expect("listed as alive");
-            self.recorder.services[service].lost(now, queued, burning);
+            let meter = &mut self.recorder.services[service];
+            if attempt.rejecting {
+                meter.rejection_lost(now, burning);
+            } else {
+                meter.lost(now, queued, burning);
+            }
             if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
                 let reason = FailureReason::NoCapacity;
                 self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
@@ -212,7 +217,8 @@ impl World<'_> {
             .iter()
             .map(|state| {
                 let counts = state.counts();
-                (counts.desired, counts.provisioning, state.metrics.staleness(now).as_secs_f64())
+                let limit = state.mean_concurrency_limit();
+                (counts.desired, counts.provisioning, state.metrics.staleness(now).as_secs_f64(), limit)
             })
             .collect();
         let breakers: Vec<Option<BreakerFigures>> = (0..self.clients.len())
@@ -230,10 +236,11 @@ impl World<'_> {
             })
             .collect();
         self.recorder.annotate_last_row(|row| {
-            for (service, (desired, provisioning, staleness)) in row.services.iter_mut().zip(figures) {
+            for (service, (desired, provisioning, staleness, limit)) in row.services.iter_mut().zip(figures) {
                 service.instances_desired = desired;
                 service.instances_provisioning = provisioning;
                 service.metrics_staleness_s = staleness;
+                service.concurrency_limit = limit;
             }
             for (client, breaker) in row.clients.iter_mut().zip(breakers) {
                 client.breaker = breaker;
