@@ -395,7 +395,7 @@ impl<'a> World<'a> {
         let service = attempt.service.idx();
         self.recorder.services[service].rejection_answered(attempt.cpu.0);
         self.services[service].stop_if_drained(attempt.instance);
-        if !attempt.abandoned {
+        if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
             self.answer_rejection(sim, attempt);
         }
     }
@@ -629,10 +629,7 @@ impl<'a> World<'a> {
 
     /// Frees a permit without an outcome (a cancelled attempt).
     fn cancel(&mut self, client: ClientId, epoch: u32, permit: Option<Permit>) {
-        let state = &mut self.clients[client.idx()];
-        if let (Some(permit), Some(limiter)) = (permit, &mut state.limiter)
-            && epoch == state.limiter_epoch
-        {
+        if let (Some(permit), Some(limiter)) = (permit, self.limiter_of(client, epoch)) {
             limiter.cancel(permit);
         }
     }
@@ -671,12 +668,17 @@ impl<'a> World<'a> {
         permit: Option<Permit>,
         outcome: Result<(), FailureReason>,
     ) {
-        let state = &mut self.clients[client.idx()];
-        if let (Some(permit), Some(limiter)) = (permit, &mut state.limiter)
-            && epoch == state.limiter_epoch
-        {
+        if let (Some(permit), Some(limiter)) = (permit, self.limiter_of(client, epoch)) {
             limiter.release(now, permit, outcome);
         }
+    }
+
+    /// The client's limiter, if it is still the one of `epoch` (the timeline may have
+    /// replaced it since the permit was granted).
+    #[inline]
+    fn limiter_of(&mut self, client: ClientId, epoch: u32) -> Option<&mut Limiter> {
+        let state = &mut self.clients[client.idx()];
+        if epoch == state.limiter_epoch { state.limiter.as_mut() } else { None }
     }
 
     fn on_backoff_elapsed(&mut self, sim: &mut Sim<Event>, request: RequestId) {
