@@ -58,9 +58,28 @@ pub struct Search<T> {
     pub failing_neighbour: Option<f64>,
     /// Every probe, in the order run.
     pub probes: Vec<Probe<T>>,
+    /// The search was stopped (Ctrl-C) before it ended: there is no answer, and `probes`
+    /// holds the probes that finished.
+    pub interrupted: bool,
 }
 
 impl<T: Clone> Search<T> {
+    /// The best passing value probed so far and the nearest failing value beyond it: where
+    /// an interrupted search had narrowed the answer to.
+    pub fn bracket(&self, goal: Goal) -> (Option<f64>, Option<f64>) {
+        // Oriented so that "better" is smaller: the smallest capacity, the largest multiplier.
+        let sign = if matches!(goal, Goal::Smallest { .. }) { 1.0 } else { -1.0 };
+        let settled = |outcome: Outcome| {
+            self.probes.iter().filter(move |probe| probe.outcome == outcome).map(|probe| probe.value)
+        };
+        let pass = settled(Outcome::Pass).min_by(|a, b| (sign * a).total_cmp(&(sign * b)));
+        let fail = settled(Outcome::Fail)
+            .chain(settled(Outcome::Inconclusive))
+            .filter(|value| pass.is_none_or(|pass| sign * value < sign * pass))
+            .max_by(|a, b| (sign * a).total_cmp(&(sign * b)));
+        (pass, fail)
+    }
+
     /// The last probe of `value` (the one with the most replications).
     pub fn probe_of(&self, value: Option<f64>) -> Option<&Probe<T>> {
         let value = value?;
@@ -68,37 +87,44 @@ impl<T: Clone> Search<T> {
     }
 }
 
-/// Searches for `goal`. `probe(value, replications)` runs a probe; an inconclusive one is
-/// repeated with doubled replications while they stay within `max_replications`.
+/// Searches for `goal`. `probe(value, replications)` runs a probe, or gives `None` when
+/// the search is to stop at once (Ctrl-C); an inconclusive probe is repeated with doubled
+/// replications while they stay within `max_replications`.
 pub fn search<T: Clone>(
     goal: Goal,
     replications: u64,
     max_replications: u64,
-    mut probe: impl FnMut(f64, u64) -> (Outcome, T),
+    mut probe: impl FnMut(f64, u64) -> Option<(Outcome, T)>,
 ) -> Search<T> {
     let mut probes = Vec::new();
-    let mut passes = |value: f64, probes: &mut Vec<Probe<T>>| -> bool {
+    // `None`: interrupted.
+    let mut passes = |value: f64, probes: &mut Vec<Probe<T>>| -> Option<bool> {
         let mut n = replications;
         loop {
-            let (outcome, detail) = probe(value, n);
+            let (outcome, detail) = probe(value, n)?;
             probes.push(Probe { value, replications: n, outcome, detail });
             match outcome {
-                Outcome::Pass => return true,
-                Outcome::Fail => return false,
+                Outcome::Pass => return Some(true),
+                Outcome::Fail => return Some(false),
                 Outcome::Inconclusive if n * 2 <= max_replications => n *= 2,
-                Outcome::Inconclusive => return false,
+                Outcome::Inconclusive => return Some(false),
             }
         }
     };
+    let stopped =
+        |probes: Vec<Probe<T>>| Search { answer: None, failing_neighbour: None, probes, interrupted: true };
     let (good_end, bad_end) = match goal {
         Goal::Smallest { low, high } => (high as f64, low as f64),
         Goal::Largest { low, high, .. } => (low, high),
     };
-    if !passes(good_end, &mut probes) {
-        return Search { answer: None, failing_neighbour: Some(good_end), probes };
+    let Some(good_passes) = passes(good_end, &mut probes) else { return stopped(probes) };
+    if !good_passes {
+        return Search { answer: None, failing_neighbour: Some(good_end), probes, interrupted: false };
     }
-    if good_end == bad_end || passes(bad_end, &mut probes) {
-        return Search { answer: Some(bad_end), failing_neighbour: None, probes };
+    let bad_passes = if good_end == bad_end { Some(true) } else { passes(bad_end, &mut probes) };
+    let Some(bad_passes) = bad_passes else { return stopped(probes) };
+    if bad_passes {
+        return Search { answer: Some(bad_end), failing_neighbour: None, probes, interrupted: false };
     }
     let (mut pass, mut fail) = (good_end, bad_end);
     loop {
@@ -108,13 +134,13 @@ pub fn search<T: Clone>(
             Goal::Largest { tolerance, .. } if (pass - fail).abs() <= tolerance => break,
             Goal::Largest { .. } => (pass + fail) / 2.0,
         };
-        if passes(mid, &mut probes) {
-            pass = mid;
-        } else {
-            fail = mid;
+        match passes(mid, &mut probes) {
+            Some(true) => pass = mid,
+            Some(false) => fail = mid,
+            None => return stopped(probes),
         }
     }
-    Search { answer: Some(pass), failing_neighbour: Some(fail), probes }
+    Search { answer: Some(pass), failing_neighbour: Some(fail), probes, interrupted: false }
 }
 
 #[cfg(test)]
@@ -128,7 +154,7 @@ mod tests {
         larger_passes: bool,
         noise: f64,
         sure_at: u64,
-    ) -> impl FnMut(f64, u64) -> (Outcome, ()) {
+    ) -> impl FnMut(f64, u64) -> Option<(Outcome, ())> {
         move |value, n| {
             let good = if larger_passes { value >= threshold } else { value <= threshold };
             let near = (value - threshold).abs() < noise;
@@ -137,7 +163,7 @@ mod tests {
                 (_, true) => Outcome::Inconclusive,
                 (false, false) => Outcome::Fail,
             };
-            (outcome, ())
+            Some((outcome, ()))
         }
     }
 
@@ -175,5 +201,20 @@ mod tests {
         // Never sure enough: counted as failing, so the answer moves to where it is sure.
         let strict = super::search(Goal::Smallest { low: 1, high: 64 }, 5, 20, plan(20.0, true, 1.5, 40));
         assert_eq!((strict.answer, strict.failing_neighbour), (Some(22.0), Some(21.0)));
+    }
+
+    #[test]
+    fn an_interrupted_search_keeps_its_finished_probes_and_gives_no_answer() {
+        let mut whole = plan(37.0, true, 0.0, 0);
+        let mut calls = 0;
+        let search = search(Goal::Smallest { low: 1, high: 100 }, 5, 20, |value, n| {
+            calls += 1;
+            (calls <= 3).then(|| whole(value, n)).flatten()
+        });
+        assert!(search.interrupted);
+        assert_eq!((search.answer, search.failing_neighbour), (None, None));
+        let values: Vec<f64> = search.probes.iter().map(|probe| probe.value).collect();
+        assert_eq!(values, [100.0, 1.0, 50.0]);
+        assert_eq!(search.bracket(Goal::Smallest { low: 1, high: 100 }), (Some(50.0), Some(1.0)));
     }
 }

@@ -3,7 +3,7 @@
 //! by bisection over replicated probes (`crate::capacity`). Exit 0 when found, 1 when even
 //! the end of the range misses, 2 on bad input.
 
-use super::replicate::{self, Job};
+use super::replicate::{self, Job, Runner};
 use super::{Exit, check, first_seeds};
 use crate::capacity::{self, Goal, Outcome, Search};
 use crate::check::measure::RunView;
@@ -124,7 +124,7 @@ pub fn classify(verdicts: &[Verdict], stopped: bool) -> Outcome {
 }
 
 pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let usage = |stderr: &mut dyn Write, message: String| -> anyhow::Result<ExitCode> {
         writeln!(stderr, "{message}")?;
         Ok(Exit::Usage.into())
@@ -183,23 +183,32 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let first = args.seed.unwrap_or(base.scenario.seed);
+    let runner = Runner::new(args.quiet);
+    let mut probes = 0;
     let search = capacity::search(goal, args.replications, args.replications * 4, |value, n| {
         let scenario = match load(value) {
             Ok(scenario) => scenario,
             Err(message) => {
-                return (Outcome::Fail, Detail { verdicts: Vec::new(), stopped: Some(message) });
+                return Some((Outcome::Fail, Detail { verdicts: Vec::new(), stopped: Some(message) }));
             }
         };
+        probes += 1;
+        let label = format!("probe {probes} · {} = {}", args.param, format_value(goal, value));
         let seeds = first_seeds(first, n);
         let jobs: Vec<Job> = seeds.iter().map(|&seed| Job { scenario: &scenario, seed }).collect();
-        let outputs = replicate::run_all(&jobs, args.quiet);
-        let stopped = replicate::first_stopped(&jobs, &outputs);
+        let outputs = runner.run(&jobs, &label);
+        if runner.interrupted() {
+            return None;
+        }
+        let outputs: Vec<_> = outputs.into_iter().flatten().collect();
+        let stopped =
+            jobs.iter().zip(&outputs).find_map(|(job, output)| replicate::describe_stopped(job, output));
         let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
         let verdicts: Vec<Verdict> =
             thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect();
-        (classify(&verdicts, stopped.is_some()), Detail { verdicts, stopped })
+        Some((classify(&verdicts, stopped.is_some()), Detail { verdicts, stopped }))
     });
-    let mut stdout = io::stdout().lock();
+    let mut stdout = io::stdout();
     let output = if args.json {
         serde_json::to_string_pretty(&to_json(&args, goal, &thresholds, &search))
             .context("serialising the search")?
@@ -208,7 +217,12 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         render(&args, goal, &thresholds, &search)
     };
     stdout.write_all(output.as_bytes()).and_then(|()| stdout.flush()).context("printing the search")?;
-    Ok(if search.answer.is_some() { Exit::Ok } else { Exit::TargetMissed }.into())
+    Ok(match (search.interrupted, search.answer) {
+        (true, _) => Exit::Interrupted,
+        (false, Some(_)) => Exit::Ok,
+        (false, None) => Exit::TargetMissed,
+    }
+    .into())
 }
 
 /// `observed 16.2ms (target < 30ms, margin 13.8ms)`.
@@ -233,6 +247,18 @@ fn margin_text(verdict: &Verdict) -> String {
 fn render(args: &CapacityArgs, goal: Goal, thresholds: &[Threshold], search: &Search<Detail>) -> String {
     let what = if args.maximize { "largest" } else { "smallest" };
     let mut res = match search.answer {
+        None if search.interrupted => {
+            let (pass, fail) = search.bracket(goal);
+            let known =
+                |value: Option<f64>| value.map_or("none yet".to_owned(), |value| format_value(goal, value));
+            format!(
+                "interrupted after {} probes: no answer; {} so far passes at {} and fails at {}\n",
+                search.probes.len(),
+                args.param,
+                known(pass),
+                known(fail)
+            )
+        }
         Some(answer) => format!(
             "{} = {}: the {what} value in {} that meets every threshold\n",
             args.param,
@@ -316,6 +342,7 @@ fn to_json(args: &CapacityArgs, goal: Goal, thresholds: &[Threshold], search: &S
         "goal": if matches!(goal, Goal::Largest { .. }) { "largest" } else { "smallest" },
         "thresholds": thresholds.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "found": search.answer.is_some(),
+        "interrupted": search.interrupted,
         "answer": search.answer,
         "failing_neighbour": search.failing_neighbour,
         "at_answer": search.probe_of(search.answer).map(probe_json),

@@ -51,7 +51,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
         Ok(loaded) => loaded,
         Err(code) => return Ok(code),
@@ -126,7 +126,7 @@ pub fn finish(
         verdicts: thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect(),
     };
 
-    let mut stdout = io::stdout().lock();
+    let mut stdout = io::stdout();
     if exports.json {
         let json = serde_json::to_string_pretty(&report.to_json()).context("serialising the verdicts")?;
         writeln!(stdout, "{json}").context("printing the verdicts")?;

@@ -44,7 +44,7 @@ pub struct CompareArgs {
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let configs = match load_configs(&args) {
         Ok(configs) => configs,
         Err(message) => {
@@ -104,7 +104,7 @@ pub fn finish(
     let json =
         serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
 
-    let mut stdout = io::stdout().lock();
+    let mut stdout = io::stdout();
     if json_out {
         stdout.write_all(json.as_bytes()).context("printing the comparison")?;
     } else {

@@ -38,7 +38,7 @@ pub struct MergeArgs {
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let mut shards = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();

@@ -1,18 +1,16 @@
-//! `stormsim run FILE`: load a scenario, simulate it with a progress bar, write the run
-//! folder, print the summary.
+//! `stormsim run FILE`: load a scenario, simulate it (with the runner's progress bar and
+//! Ctrl-C policy), write the run folder, print the summary.
 
-use super::progress::Progress;
+use super::replicate::{Job, Runner};
 use super::{CommonArgs, Exit, load_or_exit, report_written};
-use crate::engine::{SimDuration, SimTime};
-use crate::model::Scenario;
+use crate::engine::SimDuration;
 use crate::report;
-use crate::simulation::{EarlyStop, RunOutput, Simulation};
+use crate::simulation::{EarlyStop, RunOutput};
 use anyhow::Context;
 use clap::Args;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -26,11 +24,8 @@ pub struct RunArgs {
     pub variant: Option<String>,
 }
 
-/// Slices a run is advanced in; the progress bar moves once per slice.
-const SLICES: u64 = 200;
-
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
         Ok(loaded) => loaded,
         Err(code) => return Ok(code),
@@ -43,35 +38,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
     let seed = args.common.seed.unwrap_or(loaded.scenario.seed);
-    let output = simulate_with_progress(&loaded.scenario, seed, args.common.quiet, super::interrupt_flag());
-
+    let job = Job { scenario: &loaded.scenario, seed };
+    let Some(output) = Runner::new(args.common.quiet).run(&[job], "").pop().flatten() else {
+        writeln!(stderr, "interrupted before the run began; nothing was written")?;
+        return Ok(Exit::Interrupted.into());
+    };
     let stdout = io::stdout();
     let styled = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-    report(&args.common, &output, &loaded.resolved_toml, &mut stdout.lock(), &mut stderr, styled)
-}
-
-/// Set by the first Ctrl-C (or SIGTERM): the run stops at its next event and what was
-/// simulated is written, marked partial. A second one exits at once, writing nothing.
-/// Runs the scenario in `SLICES` slices of simulated time, updating the progress bar.
-fn simulate_with_progress(
-    scenario: &Scenario,
-    seed: u64,
-    quiet: bool,
-    interrupt: &'static AtomicBool,
-) -> RunOutput {
-    let mut simulation = Simulation::interruptible(scenario, seed, interrupt);
-    let end = simulation.end();
-    let mut progress = Progress::start(end, quiet);
-    for slice in 1..=SLICES {
-        let until = SimTime((u128::from(end.0) * u128::from(slice) / u128::from(SLICES)) as u64);
-        let more = simulation.advance(until);
-        progress.update(simulation.now(), Some(simulation.events_handled()));
-        if !more {
-            break;
-        }
-    }
-    progress.finish();
-    simulation.finish()
+    report(&args.common, &output, &loaded.resolved_toml, &mut io::stdout(), &mut stderr, styled)
 }
 
 /// Writes the run folder and prints the results: the table (or JSON) on `stdout`, where
@@ -119,6 +93,7 @@ pub(crate) fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimTime;
     use crate::model::{GuardBound, GuardTrip};
     use crate::report::tests::{synthetic_series, synthetic_summary};
 

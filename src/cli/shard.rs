@@ -3,7 +3,7 @@
 //! shard file, or only print the plan.
 
 use super::Exit;
-use super::replicate::{self, MatrixStop};
+use super::replicate::{MatrixStop, Runner};
 use crate::model::Scenario;
 use crate::report::{self, DEFAULT_ROOT};
 use crate::shard::{Fingerprint, JobResult, SCHEMA_VERSION, ShardFile, ShardSpec};
@@ -59,12 +59,12 @@ impl ShardArgs {
                 }
             };
         if self.plan {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = std::io::stdout();
             stdout.write_all(fingerprint.plan(spec).as_bytes()).context("printing the plan")?;
             return Ok(Matrix::Exit(Exit::Ok.into()));
         }
         let (results, interrupted) =
-            match replicate::run_matrix(configs, &fingerprint.seeds, spec, keep_series, quiet) {
+            match Runner::new(quiet).run_matrix(configs, &fingerprint.seeds, spec, keep_series) {
                 Ok(results) => (results, false),
                 Err(MatrixStop::Guard(message)) => {
                     writeln!(stderr, "error: {message}; no results from partial runs")?;

@@ -117,7 +117,7 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr().lock();
+    let mut stderr = io::stderr();
     let prepared = match prepare(&args) {
         Ok(prepared) => prepared,
         Err(message) => {
@@ -162,7 +162,7 @@ pub fn finish(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let (csv, json) = render(sweep, runs)?;
-    let mut stdout = io::stdout().lock();
+    let mut stdout = io::stdout();
     let text = if json_out { json.clone() } else { output::table(sweep, runs) };
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("printing the sweep")?;
     let base_name = format!("{}-sweep-seed{}", sweep.scenario, sweep.seeds.first().copied().unwrap_or(0));

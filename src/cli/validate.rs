@@ -21,8 +21,8 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let mut stdout = io::stdout().lock();
-    let mut stderr = io::stderr().lock();
+    let mut stdout = io::stdout();
+    let mut stderr = io::stderr();
     let mut n_failed = 0usize;
     for file in &args.files {
         match load_with_variants(file) {

@@ -18,3 +18,4 @@ mod overload;
 mod protections;
 mod queueing;
 mod sweep_shards;
+mod terminal;

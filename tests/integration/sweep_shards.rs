@@ -80,7 +80,9 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
         .map(|index| {
             let spec = ShardSpec::new(index, shards).unwrap();
             let jobs = pool
-                .install(|| replicate::run_matrix(&configs, &fingerprint.seeds, Some(spec), false, true))
+                .install(|| {
+                    replicate::Runner::new(true).run_matrix(&configs, &fingerprint.seeds, Some(spec), false)
+                })
                 .unwrap();
             let file = ShardFile {
                 schema_version: SCHEMA_VERSION,
@@ -104,7 +106,7 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
 
 fn unsharded(prepared: &sweep::Prepared) -> (String, String) {
     let configs: Vec<_> = prepared.points.iter().collect();
-    let jobs = replicate::run_matrix(&configs, &prepared.sweep.seeds, None, false, true).unwrap();
+    let jobs = replicate::Runner::new(true).run_matrix(&configs, &prepared.sweep.seeds, None, false).unwrap();
     let runs: Vec<_> = jobs.iter().map(|job| stormsim::sweep::metric_values(&job.summary)).collect();
     sweep::render(&prepared.sweep, &runs).unwrap()
 }
