@@ -2,9 +2,10 @@
 //!
 //! A scenario (`scenario`) resolves into plain data (`model::Scenario`); a `Simulation`
 //! drives the `model::World` on the `engine`'s event queue while `stats` streams what
-//! happens into histograms and interval series; `report` writes the results and `cli` is
-//! the command line. See ARCHITECTURE.md for the map.
+//! happens into histograms and interval series; `report` writes the results; `app` runs
+//! commands (runner, progress, errors, exit codes) and `cli` is the command line. See ARCHITECTURE.md for the map.
 
+pub mod app;
 pub mod capacity;
 pub mod check;
 pub mod cli;

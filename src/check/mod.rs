@@ -119,14 +119,20 @@ impl CheckReport {
         }
     }
 
-    /// The verdict lines for a terminal: a mark, the expression, the observed value, the note.
-    pub fn render_text(&self) -> String {
+    /// The verdict lines for a terminal: a mark, the expression, the observed value, the note;
+    /// `styled` colours the marks (green met, red missed).
+    pub fn render_text(&self, styled: bool) -> String {
         let descriptions: Vec<Description> =
             self.verdicts.iter().map(|verdict| self.describe(verdict)).collect();
         let width = descriptions.iter().map(|d| d.expression.chars().count()).max().unwrap_or(0);
         let mut res = String::new();
         for description in &descriptions {
-            let mark = if description.passed { "✔" } else { "✘" };
+            let mark = match (description.passed, styled) {
+                (true, false) => "✔",
+                (false, false) => "✘",
+                (true, true) => "\x1b[32m✔\x1b[0m",
+                (false, true) => "\x1b[1;31m✘\x1b[0m",
+            };
             res.push_str(&format!(
                 "{mark} {:<width$}  observed {}",
                 description.expression, description.observed
@@ -243,7 +249,9 @@ pub(crate) mod tests {
 
     #[test]
     fn verdict_lines_come_with_marks_values_and_misses() {
-        let text = report().render_text();
+        let text = report().render_text(false);
+        let styled = report().render_text(true);
+        assert!(styled.starts_with("\x1b[32m✔\x1b[0m success_rate >= 90%") && styled.contains("\x1b[1;31m✘"));
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("✔ success_rate >= 90% "), "{text}");
         assert!(lines[1].starts_with("✘ success_rate >= 99% sliding 5m  observed "), "{text}");

@@ -3,22 +3,22 @@
 //! by bisection over replicated probes (`crate::capacity`). Exit 0 when found, 1 when even
 //! the end of the range misses, 2 on bad input.
 
-use super::replicate::{self, Job, Runner};
-use super::{Exit, check, first_seeds};
+use super::{PrintArgs, SeedArg, check, first_seeds};
+use crate::app::runner::describe_stopped;
+use crate::app::{self, Error, Exit, Job, Runner};
 use crate::capacity::{self, Goal, Outcome, Search};
 use crate::check::measure::RunView;
 use crate::check::threshold::Threshold;
 use crate::check::verdict::{self, Status, Verdict};
 use crate::scenario::overrides::{Parameter, Setting};
-use crate::scenario::{self, Loaded};
+use crate::scenario::{self, Loaded, ScenarioError};
 use anyhow::Context;
 use clap::Args;
 use serde_json::{Value, json};
-use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
+#[command(mut_arg("seed", |arg| arg.help("First seed; each probe runs seed, seed+1, ... [default: the scenario's `seed`]")))]
 pub struct CapacityArgs {
     /// The scenario file (TOML) with [[thresholds]] (or give --threshold)
     #[arg(value_name = "FILE")]
@@ -40,21 +40,16 @@ pub struct CapacityArgs {
     /// Seeds per probe (seed, seed+1, ...); an inconclusive probe is repeated with up to 4x as many
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub replications: u64,
-    /// First seed [default: the scenario's `seed`]
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub seed: SeedArg,
     /// Apply this [variants.NAME] first
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
     /// A threshold such as "success_rate >= 99.9% lower95" (repeatable; as for check)
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Print the search as JSON on stdout, and nothing else there
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 /// What each probe keeps: the verdicts, and a run stopped early if one was.
@@ -123,73 +118,45 @@ pub fn classify(verdicts: &[Verdict], stopped: bool) -> Outcome {
     if noisy { Outcome::Inconclusive } else { Outcome::Fail }
 }
 
-pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr();
-    let usage = |stderr: &mut dyn Write, message: String| -> anyhow::Result<ExitCode> {
-        writeln!(stderr, "{message}")?;
-        Ok(Exit::Usage.into())
-    };
-    let goal = match goal(&args.range, args.maximize, args.tolerance) {
-        Ok(goal) => goal,
-        Err(message) => return usage(&mut stderr, format!("error: {message}")),
-    };
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(text) => text,
-        Err(error) => {
-            return usage(
-                &mut stderr,
-                format!("error: cannot read scenario {}: {error}", args.file.display()),
-            );
-        }
-    };
+pub fn run(args: CapacityArgs) -> app::Result<Exit> {
+    let goal = goal(&args.range, args.maximize, args.tolerance).map_err(Error::Usage)?;
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|source| ScenarioError::Io { path: args.file.clone(), source })?;
     let label = args.file.display().to_string();
     let variant = args.variant.as_deref();
-    let base: Loaded = match scenario::load_with(&text, &label, Some(&args.file), variant, &[]) {
-        Ok((loaded, _)) => loaded,
-        Err(error) => return usage(&mut stderr, error.to_string()),
-    };
-    let thresholds = match check::thresholds(
+    let (base, _): (Loaded, _) = scenario::load_with(&text, &label, Some(&args.file), variant, &[])?;
+    let (thresholds, _) = check::thresholds(
         &label,
         &args.thresholds,
-        args.replications,
+        Some(args.replications),
         base.thresholds.clone(),
         &base.scenario,
-    ) {
-        Ok(thresholds) => thresholds,
-        Err(message) => return usage(&mut stderr, format!("error: {message}")),
-    };
+    )?;
     let flag_text = format!("{}={}", args.param, args.range);
     let (low, high) = match goal {
         Goal::Smallest { low, high } => (low as f64, high as f64),
         Goal::Largest { low, high, .. } => (low, high),
     };
-    let load = |value: f64| -> Result<crate::model::Scenario, String> {
+    let load = |value: f64| -> app::Result<crate::model::Scenario> {
         let parameter = Parameter::probe("--param", &flag_text, &args.param, &[literal(goal, value)])
-            .map_err(|message| format!("error: {message}"))?;
-        scenario::load_with(
-            &text,
-            &label,
-            Some(&args.file),
-            variant,
-            &[Setting { parameter: &parameter, value: 0 }],
-        )
-        .map(|(loaded, _)| loaded.scenario)
-        .map_err(|error| error.to_string())
+            .map_err(Error::Usage)?;
+        let setting = Setting { parameter: &parameter, value: 0 };
+        let (loaded, _) = scenario::load_with(&text, &label, Some(&args.file), variant, &[setting])?;
+        Ok(loaded.scenario)
     };
     // Both ends must load before anything runs.
     for end in [low, high] {
-        if let Err(message) = load(end) {
-            return usage(&mut stderr, message);
-        }
+        load(end)?;
     }
-    let first = args.seed.unwrap_or(base.scenario.seed);
-    let runner = Runner::new(args.quiet);
+    let first = args.seed.seed.unwrap_or(base.scenario.seed);
+    let runner = Runner::new(args.print.quiet);
     let mut probes = 0;
     let search = capacity::search(goal, args.replications, args.replications * 4, |value, n| {
         let scenario = match load(value) {
             Ok(scenario) => scenario,
-            Err(message) => {
-                return Some((Outcome::Fail, Detail { verdicts: Vec::new(), stopped: Some(message) }));
+            Err(error) => {
+                let detail = Detail { verdicts: Vec::new(), stopped: Some(error.render()) };
+                return Some((Outcome::Fail, detail));
             }
         };
         probes += 1;
@@ -201,28 +168,25 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
             return None;
         }
         let outputs: Vec<_> = outputs.into_iter().flatten().collect();
-        let stopped =
-            jobs.iter().zip(&outputs).find_map(|(job, output)| replicate::describe_stopped(job, output));
+        let stopped = jobs.iter().zip(&outputs).find_map(|(job, output)| describe_stopped(job, output));
         let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
         let verdicts: Vec<Verdict> =
             thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect();
         Some((classify(&verdicts, stopped.is_some()), Detail { verdicts, stopped }))
     });
-    let mut stdout = io::stdout();
-    let output = if args.json {
+    let output = if args.print.json {
         serde_json::to_string_pretty(&to_json(&args, goal, &thresholds, &search))
             .context("serialising the search")?
             + "\n"
     } else {
         render(&args, goal, &thresholds, &search)
     };
-    stdout.write_all(output.as_bytes()).and_then(|()| stdout.flush()).context("printing the search")?;
+    super::print(&output, "printing the search")?;
     Ok(match (search.interrupted, search.answer) {
         (true, _) => Exit::Interrupted,
         (false, Some(_)) => Exit::Ok,
         (false, None) => Exit::TargetMissed,
-    }
-    .into())
+    })
 }
 
 /// `observed 16.2ms (target < 30ms, margin 13.8ms)`.

@@ -3,20 +3,21 @@
 //! every target is met, 1 when one is missed, 2 on bad input.
 
 use super::shard::{Matrix, ShardArgs};
-use super::{Exit, first_seeds, load_or_exit};
+use super::{PrintArgs, SeedArg, first_seeds};
+use crate::app::{self, Error, Exit};
 use crate::check::threshold::{self, Threshold};
 use crate::check::{CheckReport, junit, markdown, measure::RunView, verdict};
 use crate::report;
+use crate::scenario;
 use crate::shard::Fingerprint;
 use crate::simulation::RunOutput;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
+#[command(mut_arg("seed", |arg| arg.help("First seed; the runs use seed, seed+1, ... [default: the scenario's `seed`]")))]
 pub struct CheckArgs {
     /// The scenario file (TOML)
     #[arg(value_name = "FILE")]
@@ -25,11 +26,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
     /// Run this many seeds (seed, seed+1, ...) in parallel; thresholds see their statistic
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub replications: u64,
-    /// First seed [default: the scenario's `seed`]
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// [default: 1, or 5 when a threshold uses a confidence bound]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub replications: Option<u64>,
+    #[command(flatten)]
+    pub seed: SeedArg,
     /// A threshold such as "success_rate >= 99.9%"; replaces the file's on the same metric,
     /// scope, window and statistic, or adds one (repeatable)
     #[arg(long = "threshold", value_name = "EXPR")]
@@ -40,37 +41,22 @@ pub struct CheckArgs {
     /// Write a Markdown summary here (for a CI job page)
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Print the verdicts as JSON on stdout, and nothing else there
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar on stderr
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub print: PrintArgs,
     #[command(flatten)]
     pub shard: ShardArgs,
 }
 
-pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr();
-    let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
-        Ok(loaded) => loaded,
-        Err(code) => return Ok(code),
-    };
+/// Replications when a threshold needs a confidence bound and none were asked for: as
+/// many as `compare` runs by default.
+pub const CONFIDENCE_REPLICATIONS: u64 = 5;
+
+pub fn run(args: CheckArgs) -> app::Result<Exit> {
+    let loaded = scenario::load_variant(&args.file, args.variant.as_deref())?;
     let label = args.file.display().to_string();
-    let thresholds = match thresholds(
-        &label,
-        &args.thresholds,
-        args.replications,
-        loaded.thresholds.clone(),
-        &loaded.scenario,
-    ) {
-        Ok(thresholds) => thresholds,
-        Err(message) => {
-            writeln!(stderr, "error: {message}")?;
-            return Ok(Exit::Usage.into());
-        }
-    };
-    let seeds = first_seeds(args.seed.unwrap_or(loaded.scenario.seed), args.replications);
+    let (thresholds, replications) =
+        thresholds(&label, &args.thresholds, args.replications, loaded.thresholds.clone(), &loaded.scenario)?;
+    let seeds = first_seeds(args.seed.seed.unwrap_or(loaded.scenario.seed), replications);
     let fingerprint = Fingerprint::new(
         "check",
         &loaded.resolved_toml,
@@ -79,12 +65,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         seeds.clone(),
         json!({ "thresholds": args.thresholds }),
     );
-    let results =
-        match args.shard.execute(&fingerprint, &[&loaded.scenario], true, args.quiet, &mut stderr)? {
-            Matrix::Done(results) => results,
-            Matrix::Exit(code) => return Ok(code),
-        };
-    let exports = Exports { json: args.json, junit: args.junit.clone(), markdown: args.markdown.clone() };
+    let results = match args.shard.execute(&fingerprint, &[&loaded.scenario], true, args.print.quiet)? {
+        Matrix::Done(results) => results,
+        Matrix::Exit(exit) => return Ok(exit),
+    };
+    let exports =
+        Exports { json: args.print.json, junit: args.junit.clone(), markdown: args.markdown.clone() };
     finish(&loaded.scenario, &thresholds, seeds, &outputs_of(results), &exports)
 }
 
@@ -115,7 +101,7 @@ pub fn finish(
     seeds: Vec<u64>,
     outputs: &[RunOutput],
     exports: &Exports,
-) -> anyhow::Result<ExitCode> {
+) -> app::Result<Exit> {
     let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
     let report = CheckReport {
         scenario: scenario.name.clone(),
@@ -126,14 +112,12 @@ pub fn finish(
         verdicts: thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect(),
     };
 
-    let mut stdout = io::stdout();
-    if exports.json {
-        let json = serde_json::to_string_pretty(&report.to_json()).context("serialising the verdicts")?;
-        writeln!(stdout, "{json}").context("printing the verdicts")?;
+    let text = if exports.json {
+        serde_json::to_string_pretty(&report.to_json()).context("serialising the verdicts")? + "\n"
     } else {
-        stdout.write_all(report.render_text().as_bytes()).context("printing the verdicts")?;
-    }
-    stdout.flush().context("printing the verdicts")?;
+        report.render_text(super::styled())
+    };
+    super::print(&text, "printing the verdicts")?;
 
     if let Some(path) = &exports.junit {
         let xml = junit::render(&report).context("writing the JUnit report")?;
@@ -142,40 +126,44 @@ pub fn finish(
     if let Some(path) = &exports.markdown {
         report::write_file_atomically(path, markdown::render(&report).as_bytes())?;
     }
-    Ok(if report.passed() { Exit::Ok } else { Exit::TargetMissed }.into())
+    Ok(if report.passed() { Exit::Ok } else { Exit::TargetMissed })
 }
 
-/// The file's thresholds with the command line's applied, checked for what the runs can
-/// give them.
+/// The file's thresholds with the command line's applied, and the replications to run:
+/// `replications` when given (refused if too few for a confidence bound), else as many as
+/// the thresholds need.
 pub(crate) fn thresholds(
     file: &str,
     expressions: &[String],
-    replications: u64,
+    replications: Option<u64>,
     mut thresholds: Vec<Threshold>,
     scenario: &crate::model::Scenario,
-) -> Result<Vec<Threshold>, String> {
+) -> app::Result<(Vec<Threshold>, u64)> {
     let from_file = thresholds.len();
     for expression in expressions {
         let threshold = threshold::parse_expression(expression, scenario)
-            .map_err(|refusal| format!("in --threshold \"{expression}\": {refusal}"))?;
+            .map_err(|refusal| Error::Usage(format!("in --threshold \"{expression}\": {refusal}")))?;
         match thresholds[..from_file].iter_mut().find(|existing| existing.same_measure(&threshold)) {
             Some(existing) => *existing = threshold,
             None => thresholds.push(threshold),
         }
     }
     if thresholds.is_empty() {
-        return Err(format!(
+        return Err(app::usage(format!(
             "{file} has no thresholds to check; add [[thresholds]] to it or pass --threshold \"success_rate >= 99.9%\""
-        ));
+        )));
     }
-    if replications < 2
-        && let Some(threshold) =
-            thresholds.iter().find(|threshold| threshold.statistic.confidence().is_some())
-    {
-        return Err(format!(
-            "threshold \"{threshold}\" uses a confidence bound ({}), which needs --replications 2 or more",
-            threshold.statistic
-        ));
-    }
-    Ok(thresholds)
+    let confident = thresholds.iter().find(|threshold| threshold.statistic.confidence().is_some());
+    let replications = match (replications, confident) {
+        (Some(n), Some(threshold)) if n < 2 => {
+            return Err(app::usage(format!(
+                "threshold \"{threshold}\" uses a confidence bound ({}), which needs --replications 2 or more",
+                threshold.statistic
+            )));
+        }
+        (Some(n), _) => n,
+        (None, Some(_)) => CONFIDENCE_REPLICATIONS,
+        (None, None) => 1,
+    };
+    Ok((thresholds, replications))
 }

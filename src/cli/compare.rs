@@ -3,17 +3,16 @@
 //! `compare.json` and a chart.
 
 use super::shard::{Matrix, ShardArgs};
-use super::{CommonArgs, Exit, first_seeds, report_written};
+use super::{OutArgs, PrintArgs, SeedArg, announce, first_seeds};
+use crate::app::{self, Exit};
 use crate::compare::{self, chart};
-use crate::report::{self, ReportError};
+use crate::report::{self, OutDir, ReportError};
 use crate::scenario::{self, Loaded};
 use crate::shard::Fingerprint;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// The files of a compare folder.
 pub const COMPARE_FILE: &str = "compare.json";
@@ -38,28 +37,21 @@ pub struct CompareArgs {
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub replications: u64,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub out: OutArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
     #[command(flatten)]
     pub shard: ShardArgs,
 }
 
-pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr();
-    let configs = match load_configs(&args) {
-        Ok(configs) => configs,
-        Err(message) => {
-            writeln!(stderr, "{message}")?;
-            return Ok(Exit::Usage.into());
-        }
-    };
-    let out_dir = args.common.out_dir();
-    if let Err(error) = out_dir.preflight()
-        && let Some(code) = report_written(Err(error), true, &mut stderr)?
-    {
-        return Ok(code);
-    }
+pub fn run(args: CompareArgs) -> app::Result<Exit> {
+    let configs = load_configs(&args)?;
+    let out_dir = args.out.dir();
+    out_dir.preflight()?;
     let baseline = &configs[0].scenario;
-    let seeds = first_seeds(args.common.seed.unwrap_or(baseline.seed), args.replications);
+    let seeds = first_seeds(args.seed.seed.unwrap_or(baseline.seed), args.replications);
     let labels: Vec<String> = configs
         .iter()
         .map(|config| config.scenario.variant.clone().unwrap_or_else(|| "baseline".into()))
@@ -77,12 +69,12 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         json!({ "hashes": hashes }),
     );
     let scenarios: Vec<&crate::model::Scenario> = configs.iter().map(|config| &config.scenario).collect();
-    let results = match args.shard.execute(&fingerprint, &scenarios, true, args.common.quiet, &mut stderr)? {
+    let results = match args.shard.execute(&fingerprint, &scenarios, true, args.print.quiet)? {
         Matrix::Done(results) => results,
-        Matrix::Exit(code) => return Ok(code),
+        Matrix::Exit(exit) => return Ok(exit),
     };
     let outputs = super::check::outputs_of(results);
-    finish(baseline, &seeds, outputs, &out_dir, args.common.json, args.common.quiet, &mut stderr)
+    finish(baseline, &seeds, outputs, &out_dir, &args.print)
 }
 
 /// Prints the comparison (or its JSON) and writes the compare folder, from every run in
@@ -92,11 +84,9 @@ pub fn finish(
     baseline: &crate::model::Scenario,
     seeds: &[u64],
     outputs: Vec<crate::simulation::RunOutput>,
-    out_dir: &report::OutDir,
-    json_out: bool,
-    quiet: bool,
-    stderr: &mut dyn Write,
-) -> anyhow::Result<ExitCode> {
+    out_dir: &OutDir,
+    print: &PrintArgs,
+) -> app::Result<Exit> {
     let n_configs = outputs.len() / seeds.len().max(1);
     let mut outputs = outputs.into_iter();
     let runs: Vec<Vec<_>> = (0..n_configs).map(|_| outputs.by_ref().take(seeds.len()).collect()).collect();
@@ -104,17 +94,8 @@ pub fn finish(
     let json =
         serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
 
-    let mut stdout = io::stdout();
-    if json_out {
-        stdout.write_all(json.as_bytes()).context("printing the comparison")?;
-    } else {
-        let styled =
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-        stdout
-            .write_all(compare::table::render(&comparison, styled).as_bytes())
-            .context("printing the comparison")?;
-    }
-    stdout.flush().context("printing the comparison")?;
+    let text = if print.json { json.clone() } else { compare::table::render(&comparison, super::styled()) };
+    super::print(&text, "printing the comparison")?;
 
     let labels: Vec<&str> = comparison.configs.iter().map(compare::Config::label).collect();
     let title = format!("{} · {} vs baseline · {} seeds", baseline.name, labels[1..].join(", "), seeds.len());
@@ -127,23 +108,23 @@ pub fn finish(
                 .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
     });
-    Ok(report_written(written, quiet, stderr)?.unwrap_or(Exit::Ok.into()))
+    announce(written, print.quiet)?;
+    Ok(Exit::Ok)
 }
 
-/// The baseline, then each variant asked for (all of them by default), loaded; or the
-/// rendered error.
-fn load_configs(args: &CompareArgs) -> Result<Vec<Loaded>, String> {
-    let baseline = scenario::load(&args.file).map_err(|error| error.to_string())?;
+/// The baseline, then each variant asked for (all of them by default), loaded.
+fn load_configs(args: &CompareArgs) -> app::Result<Vec<Loaded>> {
+    let baseline = scenario::load(&args.file)?;
     let names = if args.variants.is_empty() { baseline.variants.clone() } else { args.variants.clone() };
     if names.is_empty() {
-        return Err(format!(
-            "error: {} has no [variants.NAME] table to compare with the baseline",
+        return Err(app::usage(format!(
+            "{} has no [variants.NAME] table to compare with the baseline",
             args.file.display()
-        ));
+        )));
     }
     let mut configs = vec![baseline];
     for name in names {
-        configs.push(scenario::load_variant(&args.file, Some(&name)).map_err(|error| error.to_string())?);
+        configs.push(scenario::load_variant(&args.file, Some(&name))?);
     }
     Ok(configs)
 }

@@ -1,16 +1,16 @@
 //! `stormsim run FILE`: load a scenario, simulate it (with the runner's progress bar and
 //! Ctrl-C policy), write the run folder, print the summary.
 
-use super::replicate::{Job, Runner};
-use super::{CommonArgs, Exit, load_or_exit, report_written};
+use super::{OutArgs, PrintArgs, SeedArg};
+use crate::app::{self, Exit, Job, Runner};
 use crate::engine::SimDuration;
 use crate::report;
+use crate::scenario;
 use crate::simulation::{EarlyStop, RunOutput};
 use anyhow::Context;
 use clap::Args;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -18,76 +18,65 @@ pub struct RunArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub out: OutArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
     /// Run this [variants.NAME] of the scenario (merged into the base)
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
 }
 
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr();
-    let loaded = match load_or_exit(&args.file, args.variant.as_deref(), &mut stderr)? {
-        Ok(loaded) => loaded,
-        Err(code) => return Ok(code),
-    };
+pub fn run(args: RunArgs) -> app::Result<Exit> {
+    let loaded = scenario::load_variant(&args.file, args.variant.as_deref())?;
     // Refuse an --out folder before spending time on the simulation.
-    let out_dir = args.common.out_dir();
-    if let Err(error) = out_dir.preflight()
-        && let Some(code) = report_written(Err(error), true, &mut stderr)?
-    {
-        return Ok(code);
-    }
-    let seed = args.common.seed.unwrap_or(loaded.scenario.seed);
+    args.out.dir().preflight()?;
+    let seed = args.seed.seed.unwrap_or(loaded.scenario.seed);
     let job = Job { scenario: &loaded.scenario, seed };
-    let Some(output) = Runner::new(args.common.quiet).run(&[job], "").pop().flatten() else {
-        writeln!(stderr, "interrupted before the run began; nothing was written")?;
-        return Ok(Exit::Interrupted.into());
+    let Some(output) = Runner::new(args.print.quiet).run(&[job], "").pop().flatten() else {
+        writeln!(io::stderr(), "interrupted before the run began; nothing was written")
+            .map_err(anyhow::Error::from)?;
+        return Ok(Exit::Interrupted);
     };
-    let stdout = io::stdout();
-    let styled = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-    report(&args.common, &output, &loaded.resolved_toml, &mut io::stdout(), &mut stderr, styled)
+    report(&args, &output, &loaded.resolved_toml, &mut io::stdout(), &mut io::stderr(), super::styled())
 }
 
 /// Writes the run folder and prints the results: the table (or JSON) on `stdout`, where
 /// the folder went and why a run stopped early on `stderr`. The results are printed even
 /// when the folder cannot be written, so a long run is never lost.
 pub(crate) fn report(
-    common: &CommonArgs,
+    args: &RunArgs,
     output: &RunOutput,
     resolved_toml: &str,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     styled: bool,
-) -> anyhow::Result<ExitCode> {
-    let written = report::write_run(&common.out_dir(), output, resolved_toml);
-
-    if common.json {
-        let json = report::json::to_string(&output.summary).context("serialising the summary")?;
-        stdout.write_all(json.as_bytes()).context("printing the summary")?;
+) -> app::Result<Exit> {
+    let written = report::write_run(&args.out.dir(), output, resolved_toml);
+    let text = if args.print.json {
+        report::json::to_string(&output.summary).context("serialising the summary")?
     } else {
-        stdout
-            .write_all(report::table::render(&output.summary, styled).as_bytes())
-            .context("printing the summary")?;
+        report::table::render(&output.summary, styled)
+    };
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("printing the summary")?;
+    match written {
+        Ok(path) if !args.print.quiet => writeln!(stderr, "wrote {}", path.display()).context("printing")?,
+        Ok(_) => {}
+        Err(error) => return Err(error.into()),
     }
-    stdout.flush().context("printing the summary")?;
-
-    if let Some(code) = report_written(written, common.quiet, stderr)? {
-        return Ok(code);
-    }
-
-    let summary = &output.summary;
-    let Some(stop) = output.stopped else { return Ok(Exit::Ok.into()) };
+    let Some(stop) = output.stopped else { return Ok(Exit::Ok) };
     writeln!(
         stderr,
         "run stopped early: {}; the results cover the first {} of simulated time",
-        summary.stopped_by.as_deref().unwrap_or("a guard tripped"),
-        SimDuration::from_secs_f64(summary.simulated_s),
-    )?;
+        output.summary.stopped_by.as_deref().unwrap_or("a guard tripped"),
+        SimDuration::from_secs_f64(output.summary.simulated_s),
+    )
+    .context("printing")?;
     Ok(match stop {
         EarlyStop::Guard(_) => Exit::Stopped,
         EarlyStop::Interrupted { .. } => Exit::Interrupted,
-    }
-    .into())
+    })
 }
 
 #[cfg(test)]
@@ -97,14 +86,20 @@ mod tests {
     use crate::model::{GuardBound, GuardTrip};
     use crate::report::tests::{synthetic_series, synthetic_summary};
 
-    fn common(out: PathBuf, json: bool) -> CommonArgs {
-        CommonArgs { seed: None, out: Some(out), force: false, json, quiet: false }
+    fn common(out: PathBuf, json: bool) -> RunArgs {
+        RunArgs {
+            file: PathBuf::from("s.toml"),
+            seed: SeedArg { seed: None },
+            out: OutArgs { out: Some(out), force: false },
+            print: PrintArgs { json, quiet: false },
+            variant: None,
+        }
     }
 
-    fn call(common: &CommonArgs, output: &RunOutput) -> (ExitCode, String, String) {
+    fn call(args: &RunArgs, output: &RunOutput) -> (app::Result<Exit>, String, String) {
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        let code = report(common, output, "", &mut stdout, &mut stderr, false).unwrap();
-        (code, String::from_utf8(stdout).unwrap(), String::from_utf8(stderr).unwrap())
+        let res = report(args, output, "", &mut stdout, &mut stderr, false);
+        (res, String::from_utf8(stdout).unwrap(), String::from_utf8(stderr).unwrap())
     }
 
     #[test]
@@ -112,7 +107,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), stopped: None };
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), true), &output);
-        assert_eq!(code, ExitCode::SUCCESS);
+        assert_eq!(code.unwrap(), Exit::Ok);
         let parsed: crate::stats::Summary = serde_json::from_str(&stdout).unwrap();
         assert_eq!(parsed, output.summary);
         assert!(stderr.starts_with("wrote "), "{stderr}");
@@ -128,7 +123,7 @@ mod tests {
         output.summary.partial = true;
         output.summary.stopped_by = Some("max_in_flight (2000000) exceeded at t+1h02m".to_owned());
         let (code, stdout, stderr) = call(&common(dir.path().join("run"), false), &output);
-        assert_eq!(code, ExitCode::from(3));
+        assert_eq!(code.unwrap(), Exit::Stopped);
         assert!(stdout.contains("partial run"), "{stdout}");
         assert!(stderr.contains("run stopped early: max_in_flight"), "{stderr}");
         assert!(dir.path().join("run/summary.json").is_file());
@@ -138,9 +133,10 @@ mod tests {
     fn an_existing_out_folder_exits_2_but_still_prints_the_results() {
         let dir = tempfile::tempdir().unwrap();
         let output = RunOutput { summary: synthetic_summary(), series: synthetic_series(3), stopped: None };
-        let (code, stdout, stderr) = call(&common(dir.path().to_owned(), false), &output);
-        assert_eq!(code, ExitCode::from(2));
+        let (res, stdout, _) = call(&common(dir.path().to_owned(), false), &output);
+        let error = res.unwrap_err();
+        assert_eq!(error.exit(), Exit::Usage);
         assert!(stdout.contains("offered"));
-        assert!(stderr.contains("--force"), "{stderr}");
+        assert!(error.render().contains("--force"), "{}", error.render());
     }
 }

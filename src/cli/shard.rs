@@ -2,8 +2,8 @@
 //! (`sweep`, `check`, `compare`): run the whole matrix, or one shard of it and write its
 //! shard file, or only print the plan.
 
-use super::Exit;
-use super::replicate::{MatrixStop, Runner};
+use crate::app::runner::MatrixStop;
+use crate::app::{self, Error, Exit, Runner};
 use crate::model::Scenario;
 use crate::report::{self, DEFAULT_ROOT};
 use crate::shard::{Fingerprint, JobResult, SCHEMA_VERSION, ShardFile, ShardSpec};
@@ -11,7 +11,6 @@ use anyhow::Context;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ShardArgs {
@@ -36,8 +35,8 @@ pub struct ShardArgs {
 pub(crate) enum Matrix {
     /// Every job ran here: finish as usual.
     Done(Vec<JobResult>),
-    /// Planned, sharded or failed: exit with this code.
-    Exit(ExitCode),
+    /// Planned, sharded or interrupted: exit with this code.
+    Exit(Exit),
 }
 
 impl ShardArgs {
@@ -48,28 +47,17 @@ impl ShardArgs {
         configs: &[&Scenario],
         keep_series: bool,
         quiet: bool,
-        stderr: &mut dyn Write,
-    ) -> anyhow::Result<Matrix> {
-        let spec =
-            match ShardSpec::resolve(self.shard.as_deref(), self.shards, |name| std::env::var(name).ok()) {
-                Ok(spec) => spec,
-                Err(message) => {
-                    writeln!(stderr, "error: {message}")?;
-                    return Ok(Matrix::Exit(Exit::Usage.into()));
-                }
-            };
+    ) -> app::Result<Matrix> {
+        let spec = ShardSpec::resolve(self.shard.as_deref(), self.shards, |name| std::env::var(name).ok())
+            .map_err(Error::Usage)?;
         if self.plan {
-            let mut stdout = std::io::stdout();
-            stdout.write_all(fingerprint.plan(spec).as_bytes()).context("printing the plan")?;
-            return Ok(Matrix::Exit(Exit::Ok.into()));
+            super::print(&fingerprint.plan(spec), "printing the plan")?;
+            return Ok(Matrix::Exit(Exit::Ok));
         }
         let (results, interrupted) =
             match Runner::new(quiet).run_matrix(configs, &fingerprint.seeds, spec, keep_series) {
                 Ok(results) => (results, false),
-                Err(MatrixStop::Guard(message)) => {
-                    writeln!(stderr, "error: {message}; no results from partial runs")?;
-                    return Ok(Matrix::Exit(Exit::Stopped.into()));
-                }
+                Err(MatrixStop::Guard(message)) => return Err(Error::Stopped(message)),
                 Err(MatrixStop::Interrupted(finished)) => (finished, true),
             };
         if !interrupted && spec.is_none() {
@@ -97,6 +85,7 @@ impl ShardArgs {
         }
         let json = file.to_json().context("serialising the shard file")?;
         report::write_file_atomically(&path, json.as_bytes())?;
+        let mut stderr = std::io::stderr();
         if interrupted {
             let total = (0..fingerprint.n_jobs()).filter(|job| spec.owns(*job)).count();
             writeln!(
@@ -104,12 +93,14 @@ impl ShardArgs {
                 "interrupted: wrote the {} of {total} runs that finished to {}, marked interrupted",
                 file.jobs.len(),
                 path.display()
-            )?;
-            return Ok(Matrix::Exit(Exit::Interrupted.into()));
+            )
+            .context("printing")?;
+            return Ok(Matrix::Exit(Exit::Interrupted));
         }
         if !quiet {
-            writeln!(stderr, "wrote {} (shard {spec}, {} jobs)", path.display(), file.jobs.len())?;
+            writeln!(stderr, "wrote {} (shard {spec}, {} jobs)", path.display(), file.jobs.len())
+                .context("printing")?;
         }
-        Ok(Matrix::Exit(Exit::Ok.into()))
+        Ok(Matrix::Exit(Exit::Ok))
     }
 }

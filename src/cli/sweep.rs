@@ -3,18 +3,17 @@
 //! `sweep.json` and a chart; or run one shard of the grid (see `cli::shard`).
 
 use super::shard::{Matrix, ShardArgs};
-use super::{CommonArgs, Exit, first_seeds, report_written};
+use super::{OutArgs, PrintArgs, SeedArg, announce, first_seeds};
+use crate::app::{self, Error, Exit};
 use crate::check::metric;
 use crate::report::{self, OutDir, ReportError};
 use crate::scenario::overrides::Parameter;
-use crate::scenario::{self, Loaded};
+use crate::scenario::{self, Loaded, ScenarioError};
 use crate::shard::Fingerprint;
 use crate::sweep::{self, Sweep, grid::Grid, output};
 use anyhow::Context;
 use clap::Args;
-use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// The files of a sweep folder.
 pub const CSV_FILE: &str = "sweep.csv";
@@ -47,7 +46,11 @@ pub struct SweepArgs {
     #[arg(long, value_name = "METRIC")]
     pub metric: Option<String>,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub out: OutArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
     #[command(flatten)]
     pub shard: ShardArgs,
 }
@@ -72,15 +75,13 @@ impl Prepared {
     }
 }
 
-/// Loads the scenario, its grid and every grid point, checking everything before a run;
-/// a refusal is the message to print.
-pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
+/// Loads the scenario, its grid and every grid point, checking everything before a run.
+pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
     let text = std::fs::read_to_string(&args.file)
-        .map_err(|error| format!("error: cannot read scenario {}: {error}", args.file.display()))?;
+        .map_err(|source| ScenarioError::Io { path: args.file.clone(), source })?;
     let label = args.file.display().to_string();
     let variant = args.variant.as_deref();
-    let (base, table) = scenario::load_with(&text, &label, Some(&args.file), variant, &[])
-        .map_err(|error| error.to_string())?;
+    let (base, table) = scenario::load_with(&text, &label, Some(&args.file), variant, &[])?;
     let table = table.unwrap_or_default();
     let flags = args
         .params
@@ -88,20 +89,20 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
         .enumerate()
         .map(|(idx, text)| Parameter::from_flag("--param", text, idx))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|message| format!("error: {message}"))?;
+        .map_err(Error::Usage)?;
     let grid = Grid::new(table.parameters, flags);
     if grid.parameters.is_empty() {
-        return Err(format!(
-            "error: {} has no [sweep] table and no --param was given; add --param services.NAME.instances=2,4,8",
+        return Err(app::usage(format!(
+            "{} has no [sweep] table and no --param was given; add --param services.NAME.instances=2,4,8",
             args.file.display()
-        ));
+        )));
     }
     let metric_name =
         args.metric.clone().or(table.metric.map(|(name, _)| name)).unwrap_or(sweep::DEFAULT_METRIC.into());
     let metric = metric::lookup(&metric_name)
-        .map_err(|(message, expected)| format!("error: in --metric: {message}; expected {expected}"))?;
+        .map_err(|(message, expected)| app::usage(format!("in --metric: {message}; expected {expected}")))?;
     let replications = args.replications.or(table.replications).unwrap_or(5);
-    let seeds = first_seeds(args.common.seed.unwrap_or(base.scenario.seed), replications);
+    let seeds = first_seeds(args.seed.seed.unwrap_or(base.scenario.seed), replications);
     let hash = format!("{:016x}", crate::engine::rng::fnv1a64(base.resolved_toml.as_bytes()));
     let sweep = Sweep::new(&base.scenario.name, args.variant.clone(), &hash, grid.axes(), seeds, metric);
     let points = sweep
@@ -110,37 +111,25 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared, String> {
         .map(|point| {
             scenario::load_with(&text, &label, Some(&args.file), variant, &grid.settings(point))
                 .map(|(loaded, _)| loaded.scenario)
-                .map_err(|error| error.to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Prepared { sweep, base, points })
 }
 
-pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let mut stderr = io::stderr();
-    let prepared = match prepare(&args) {
-        Ok(prepared) => prepared,
-        Err(message) => {
-            writeln!(stderr, "{message}")?;
-            return Ok(Exit::Usage.into());
-        }
-    };
-    let out_dir = args.common.out_dir();
-    if !args.shard.plan
-        && let Err(error) = out_dir.preflight()
-    {
-        writeln!(stderr, "error: {error}")?;
-        return Ok(Exit::Usage.into());
+pub fn run(args: SweepArgs) -> app::Result<Exit> {
+    let prepared = prepare(&args)?;
+    let out_dir = args.out.dir();
+    if !args.shard.plan {
+        out_dir.preflight()?;
     }
     let configs: Vec<&crate::model::Scenario> = prepared.points.iter().collect();
-    let results =
-        match args.shard.execute(&prepared.fingerprint(), &configs, false, args.common.quiet, &mut stderr)? {
-            Matrix::Done(results) => results,
-            Matrix::Exit(code) => return Ok(code),
-        };
+    let results = match args.shard.execute(&prepared.fingerprint(), &configs, false, args.print.quiet)? {
+        Matrix::Done(results) => results,
+        Matrix::Exit(exit) => return Ok(exit),
+    };
     let runs: Vec<sweep::MetricValues> =
         results.iter().map(|job| sweep::metric_values(&job.summary)).collect();
-    finish(&prepared.sweep, &runs, &out_dir, args.common.json, args.common.quiet, &mut stderr)
+    finish(&prepared.sweep, &runs, &out_dir, &args.print)
 }
 
 /// The rendered files of a sweep: `sweep.csv` and `sweep.json`.
@@ -157,14 +146,11 @@ pub fn finish(
     sweep: &Sweep,
     runs: &[sweep::MetricValues],
     out_dir: &OutDir,
-    json_out: bool,
-    quiet: bool,
-    stderr: &mut dyn Write,
-) -> anyhow::Result<ExitCode> {
+    print: &PrintArgs,
+) -> app::Result<Exit> {
     let (csv, json) = render(sweep, runs)?;
-    let mut stdout = io::stdout();
-    let text = if json_out { json.clone() } else { output::table(sweep, runs) };
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).context("printing the sweep")?;
+    let text = if print.json { json.clone() } else { output::table(sweep, runs) };
+    super::print(&text, "printing the sweep")?;
     let base_name = format!("{}-sweep-seed{}", sweep.scenario, sweep.seeds.first().copied().unwrap_or(0));
     let written = report::write_folder(out_dir, &base_name, |dir| {
         report::write_into(dir, CSV_FILE, csv.as_bytes())?;
@@ -174,5 +160,6 @@ pub fn finish(
             .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, SVG_FILE, svg.as_bytes())
     });
-    Ok(report_written(written, quiet, stderr)?.unwrap_or(Exit::Ok.into()))
+    announce(written, print.quiet)?;
+    Ok(Exit::Ok)
 }

@@ -1,14 +1,13 @@
 //! `stormsim validate FILE... [--print-config]`: load each scenario and report what it
 //! holds (or print it with every default written out), or why it cannot be run.
 
-use super::Exit;
+use crate::app::{self, Exit};
 use crate::engine::SimDuration;
 use crate::model::Scenario;
 use crate::scenario;
 use clap::Args;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -20,27 +19,25 @@ pub struct ValidateArgs {
     pub print_config: bool,
 }
 
-pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let mut stdout = io::stdout();
-    let mut stderr = io::stderr();
-    let mut n_failed = 0usize;
+/// Every file is checked, each failure printed as it is found; one failure is the error.
+pub fn run(args: ValidateArgs) -> app::Result<Exit> {
+    let (mut stdout, mut stderr) = (io::stdout(), io::stderr());
+    let mut failures = Vec::new();
     for file in &args.files {
         match load_with_variants(file) {
             Ok(loaded) if args.print_config => stdout.write_all(loaded.resolved_toml.as_bytes())?,
             Ok(loaded) => writeln!(stdout, "ok: {} ({})", file.display(), describe(&loaded))?,
+            Err(error) if args.files.len() == 1 => return Err(error.into()),
             Err(error) => {
-                n_failed += 1;
                 writeln!(stderr, "{error}")?;
+                failures.push(file);
             }
         }
     }
-    if n_failed == 0 {
-        return Ok(Exit::Ok.into());
+    match failures.len() {
+        0 => Ok(Exit::Ok),
+        n => Err(app::usage(format!("{n} of {} scenario files failed", args.files.len()))),
     }
-    if args.files.len() > 1 {
-        writeln!(stderr, "{n_failed} of {} scenario files failed", args.files.len())?;
-    }
-    Ok(Exit::Usage.into())
 }
 
 /// Loads the base scenario, then each of its variants; the first error stops.

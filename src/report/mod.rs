@@ -83,6 +83,20 @@ pub enum ReportError {
     },
 }
 
+impl ReportError {
+    /// A refusal of the output path the user gave (exists, not ours, a file in the way),
+    /// found before anything is written: bad input, not a failure of the machine.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ReportError::Exists { .. }
+                | ReportError::NotARunFolder { .. }
+                | ReportError::InvalidPath { .. }
+                | ReportError::NotAFolder { .. }
+        )
+    }
+}
+
 /// Highest `-N` suffix tried for a default folder name.
 const MAX_SUFFIX: u32 = 9999;
 

@@ -141,7 +141,10 @@ fn check_exits_2_on_bad_input() {
     refused(&["--threshold", "latency.p99 < 250"], "missing unit in \"250\"");
     refused(&["--variant", "budgte"], "unknown variant \"budgte\" at ");
     refused(&["--variant", "budgte"], "expected one of \"bigger\" or \"budget\"");
-    refused(&["--threshold", "success_rate >= 99% lower95"], "needs --replications 2 or more");
+    refused(
+        &["--threshold", "success_rate >= 99% lower95", "--replications", "1"],
+        "needs --replications 2 or more",
+    );
     refused(&["--replications", "0"], "--replications");
 
     let typo = dir.path().join("typo.toml");
@@ -162,6 +165,27 @@ fn check_exits_2_on_bad_input() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("has no thresholds to check"));
+}
+
+#[test]
+fn check_runs_as_many_seeds_as_its_confidence_bounds_need() {
+    // The shipped example holds `upper95` thresholds: one seed could not give them.
+    let output = stormsim()
+        .args([
+            "check",
+            crate::common::repo_path("scenarios/examples/capacity-mmc.toml").to_str().unwrap(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["seeds"], serde_json::json!([1, 2, 3, 4, 5]));
+    // Without a confidence bound, one seed as before.
+    let dir = tempfile::tempdir().unwrap();
+    let output = stormsim().args(["check", arg(&scenario(dir.path())), "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["seeds"], serde_json::json!([1]));
 }
 
 #[test]

@@ -8,7 +8,8 @@ use predicates::prelude::*;
 use proptest::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-use stormsim::cli::{Cli, Command as Verb, replicate, sweep};
+use stormsim::app::Runner;
+use stormsim::cli::{Cli, Command as Verb, sweep};
 use stormsim::shard::{self, SCHEMA_VERSION, ShardFile, ShardSpec};
 
 /// Twenty seconds of a small service: cheap enough for many grid points.
@@ -80,9 +81,7 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
         .map(|index| {
             let spec = ShardSpec::new(index, shards).unwrap();
             let jobs = pool
-                .install(|| {
-                    replicate::Runner::new(true).run_matrix(&configs, &fingerprint.seeds, Some(spec), false)
-                })
+                .install(|| Runner::new(true).run_matrix(&configs, &fingerprint.seeds, Some(spec), false))
                 .unwrap();
             let file = ShardFile {
                 schema_version: SCHEMA_VERSION,
@@ -106,7 +105,7 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
 
 fn unsharded(prepared: &sweep::Prepared) -> (String, String) {
     let configs: Vec<_> = prepared.points.iter().collect();
-    let jobs = replicate::Runner::new(true).run_matrix(&configs, &prepared.sweep.seeds, None, false).unwrap();
+    let jobs = Runner::new(true).run_matrix(&configs, &prepared.sweep.seeds, None, false).unwrap();
     let runs: Vec<_> = jobs.iter().map(|job| stormsim::sweep::metric_values(&job.summary)).collect();
     sweep::render(&prepared.sweep, &runs).unwrap()
 }

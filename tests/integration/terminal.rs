@@ -77,7 +77,7 @@ impl Terminal {
         command.args(args);
         command.cwd(dir);
         command.env("TERM", "xterm-256color");
-        command.env_remove(stormsim::cli::progress::ENV);
+        command.env_remove(stormsim::app::progress::ENV);
         for (key, value) in env {
             command.env(key, value);
         }

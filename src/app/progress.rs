@@ -1,5 +1,5 @@
 //! The progress bar of every verb: the only place indicatif is configured. Verbs never
-//! touch it; [`super::replicate::Runner`] drives it for whatever runs they ask for.
+//! touch it; [`super::runner::Runner`] drives it for whatever runs they ask for.
 //!
 //! Invariants:
 //! - The bar draws on stderr only, only when stderr is a terminal and `--quiet` was not
