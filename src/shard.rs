@@ -129,7 +129,7 @@ pub struct Fingerprint {
     /// `sweep`, `check` or `compare`.
     pub command: String,
     pub stormsim_version: String,
-    /// FNV-1a 64 of `resolved_scenario`.
+    /// `scenario::hash` of `resolved_scenario`.
     pub scenario_hash: String,
     /// The base scenario (variant merged in, if any) with every default written out.
     pub resolved_scenario: String,
@@ -142,9 +142,10 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// The fingerprint of a matrix over `base` (its variant merged in, if any).
     pub fn new(
         command: &str,
-        resolved_scenario: &str,
+        base: &crate::scenario::Loaded,
         variant: Option<String>,
         configs: Vec<String>,
         seeds: Vec<u64>,
@@ -153,8 +154,8 @@ impl Fingerprint {
         Fingerprint {
             command: command.to_string(),
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario_hash: format!("{:016x}", crate::engine::rng::fnv1a64(resolved_scenario.as_bytes())),
-            resolved_scenario: resolved_scenario.to_string(),
+            scenario_hash: base.scenario.hash.clone(),
+            resolved_scenario: base.resolved_toml.clone(),
             variant,
             configs,
             seeds,
@@ -352,9 +353,14 @@ mod tests {
     }
 
     fn fingerprint() -> Fingerprint {
+        let base = crate::scenario::load_str(
+            "[simulation]\nduration = \"1m\"\n[classes.a]\n[sources.s]\nclient = \"c\"\nrate = \"1/s\"\n[clients.c]\ntarget = \"x\"\n[services.x]\ninstances = 1\ncores = 1\ncpu = \"1ms\"\n",
+            "x.toml",
+        )
+        .unwrap();
         Fingerprint::new(
             "sweep",
-            "name = \"x\"\n",
+            &base,
             None,
             vec!["a".into(), "b".into()],
             vec![7, 8, 9],

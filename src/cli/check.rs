@@ -59,7 +59,7 @@ pub fn run(args: CheckArgs) -> app::Result<Exit> {
     let seeds = first_seeds(args.seed.seed.unwrap_or(loaded.scenario.seed), replications);
     let fingerprint = Fingerprint::new(
         "check",
-        &loaded.resolved_toml,
+        &loaded,
         args.variant.clone(),
         vec![args.variant.clone().unwrap_or_else(|| "baseline".to_string())],
         seeds.clone(),

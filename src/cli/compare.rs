@@ -56,18 +56,9 @@ pub fn run(args: CompareArgs) -> app::Result<Exit> {
         .iter()
         .map(|config| config.scenario.variant.clone().unwrap_or_else(|| "baseline".into()))
         .collect();
-    let hashes: Vec<String> = configs
-        .iter()
-        .map(|config| format!("{:016x}", crate::engine::rng::fnv1a64(config.resolved_toml.as_bytes())))
-        .collect();
-    let fingerprint = Fingerprint::new(
-        "compare",
-        &configs[0].resolved_toml,
-        None,
-        labels,
-        seeds.clone(),
-        json!({ "hashes": hashes }),
-    );
+    let hashes: Vec<&str> = configs.iter().map(|config| config.scenario.hash.as_str()).collect();
+    let fingerprint =
+        Fingerprint::new("compare", &configs[0], None, labels, seeds.clone(), json!({ "hashes": hashes }));
     let scenarios: Vec<&crate::model::Scenario> = configs.iter().map(|config| &config.scenario).collect();
     let results = match args.shard.execute(&fingerprint, &scenarios, true, args.print.quiet)? {
         Matrix::Done(results) => results,

@@ -66,7 +66,7 @@ impl Prepared {
     pub fn fingerprint(&self) -> Fingerprint {
         Fingerprint::new(
             "sweep",
-            &self.base.resolved_toml,
+            &self.base,
             self.sweep.variant.clone(),
             self.sweep.labels(),
             self.sweep.seeds.clone(),
@@ -103,8 +103,14 @@ pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
         .map_err(|(message, expected)| app::usage(format!("in --metric: {message}; expected {expected}")))?;
     let replications = args.replications.or(table.replications).unwrap_or(5);
     let seeds = first_seeds(args.seed.seed.unwrap_or(base.scenario.seed), replications);
-    let hash = format!("{:016x}", crate::engine::rng::fnv1a64(base.resolved_toml.as_bytes()));
-    let sweep = Sweep::new(&base.scenario.name, args.variant.clone(), &hash, grid.axes(), seeds, metric);
+    let sweep = Sweep::new(
+        &base.scenario.name,
+        args.variant.clone(),
+        &base.scenario.hash,
+        grid.axes(),
+        seeds,
+        metric,
+    );
     let points = sweep
         .points
         .iter()

@@ -30,6 +30,9 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// The `[variants.NAME]` merged into the base, if any.
     pub variant: Option<String>,
+    /// `scenario::hash` of the resolved scenario text this was loaded as (empty for a
+    /// scenario built in code): the one fingerprint of a run's input in every output.
+    pub hash: String,
     /// Faults and operator actions at stated times, sorted by time.
     pub timeline: Vec<TimelineEntry>,
     pub alerts: Vec<AlertSpec>,

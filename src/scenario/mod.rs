@@ -123,6 +123,8 @@ pub fn load_with<'s>(
     scenario.variant = variant.map(str::to_string);
     let thresholds = thresholds::resolve(&file.thresholds, &scenario).map_err(in_variant)?;
     let mut resolved_toml = resolved_toml(file).map_err(locate)?;
+    // Of the model input only: the notes below do not change a run.
+    scenario.hash = hash(&resolved_toml);
     if let Some(name) = variant {
         resolved_toml.insert_str(
             resolved_toml.find('\n').map_or(0, |end| end + 1),
@@ -137,6 +139,13 @@ pub fn load_with<'s>(
         );
     }
     Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds }, sweep))
+}
+
+/// The fingerprint of a resolved scenario (FNV-1a 64 of its text, in hex, without the notes
+/// on variants and includes): what `summary.json`, `compare.json`, `sweep.json`, check
+/// reports and shard files call its hash.
+pub fn hash(resolved_toml: &str) -> String {
+    format!("{:016x}", crate::engine::rng::fnv1a64(resolved_toml.as_bytes()))
 }
 
 /// The filled file as TOML, with CPU shorthands written as tables.

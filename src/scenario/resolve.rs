@@ -92,6 +92,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         alerts,
         slo,
         variant: None,
+        hash: String::new(),
     })
 }
 

@@ -311,3 +311,39 @@ fn ctrl_c_during_a_sweep_keeps_the_finished_runs_marked_interrupted() {
     assert_eq!(merged.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&merged.stderr).contains("partial result of an interrupted run"));
 }
+
+#[test]
+fn every_output_names_the_scenario_by_one_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{SMALL}\n[variants.more.services.api]\ninstances = 3\n\n[[thresholds]]\nmetric = \"success_rate\"\ncomparison = \">=\"\nvalue = \"50%\"\n"
+    );
+    let file = write(dir.path(), "hashed.toml", &text);
+    let file = file.to_str().unwrap();
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let output = stormsim().current_dir(dir.path()).args(args).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let summary = json_of(&["run", file, "--json", "--quiet", "--out", "run"]);
+    let hash = summary["scenario"]["hash"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 16, "{hash}");
+    assert_eq!(json_of(&["check", file, "--json", "--quiet"])["scenario"]["hash"], hash.as_str());
+    let sweep = json_of(&[
+        "sweep",
+        file,
+        "--param",
+        "services.api.workers=4,5",
+        "--replications",
+        "1",
+        "--json",
+        "--quiet",
+    ]);
+    assert_eq!(sweep["scenario"]["hash"], hash.as_str());
+    let compare = json_of(&["compare", file, "--replications", "1", "--json", "--quiet"]);
+    assert_eq!(compare["configs"][0]["hash"], hash.as_str());
+    // A variant is another input, with its own hash, the same in every output.
+    let variant = json_of(&["run", file, "--variant", "more", "--json", "--quiet", "--out", "more"]);
+    assert_ne!(variant["scenario"]["hash"], hash.as_str());
+    assert_eq!(compare["configs"][1]["hash"], variant["scenario"]["hash"]);
+}
