@@ -5,7 +5,7 @@
 use super::shard::{Matrix, ShardArgs};
 use super::{OutArgs, PrintArgs, SeedArg, announce, first_seeds};
 use crate::app::{self, Exit};
-use crate::compare::{self, chart};
+use crate::compare::{self, series};
 use crate::report::{self, OutDir, ReportError};
 use crate::scenario::{self, Loaded};
 use crate::shard::Fingerprint;
@@ -95,7 +95,7 @@ pub fn finish(
         report::write_into(dir, COMPARE_FILE, json.as_bytes())?;
         let png = dir.join(COMPARE_PNG_FILE);
         let svg =
-            report::chart::write_comparison(&png, &runs[0][0].series, &chart::lines(&labels, &runs), &title)
+            report::chart::write_comparison(&png, &runs[0][0].series, &series::lines(&labels, &runs), &title)
                 .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
     });

@@ -80,9 +80,6 @@ impl ShardArgs {
                 fingerprint.command, spec.index, spec.count
             ))
         });
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
         let json = file.to_json().context("serialising the shard file")?;
         report::write_file_atomically(&path, json.as_bytes())?;
         let mut stderr = std::io::stderr();

@@ -162,7 +162,7 @@ pub fn finish(
         report::write_into(dir, CSV_FILE, csv.as_bytes())?;
         report::write_into(dir, JSON_FILE, json.as_bytes())?;
         let png = dir.join(PNG_FILE);
-        let svg = sweep::chart::write(&png, sweep, runs)
+        let svg = report::chart::sweep::write(&png, sweep, runs)
             .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
         report::write_into(dir, SVG_FILE, svg.as_bytes())
     });

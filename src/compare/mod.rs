@@ -12,7 +12,7 @@
 //! Invariant: a verdict is `better` or `worse` only when the whole interval of the paired
 //! difference lies on one side of zero; with fewer than two seeds it is `inconclusive`.
 
-pub mod chart;
+pub mod series;
 pub mod table;
 
 use serde_json::{Value, json};

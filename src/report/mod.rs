@@ -340,13 +340,15 @@ fn write_atomically(
 }
 
 /// Writes one file atomically: a hidden temporary file next to `path`, fsynced, then renamed
-/// over it, so readers see the old file or the whole new one. The file's folder must exist.
+/// over it, so readers see the old file or the whole new one. Missing folders on the way are
+/// created (a shard file's `outputs/`, a report in a CI job's folder).
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let name = path.file_name().ok_or_else(|| ReportError::InvalidPath { path: path.to_owned() })?;
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
+    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
     let staging = parent.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let res = write_file(&staging, bytes)
         .and_then(|()| fs::rename(&staging, path).map_err(io_error("rename into place", path)));
@@ -807,9 +809,12 @@ pub(crate) mod tests {
         write_file_atomically(&path, b"new").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(entries(root.path()), ["report.xml"], "no temporary file is left");
-        let error = write_file_atomically(&root.path().join("missing/report.xml"), b"x").unwrap_err();
-        assert!(error.to_string().contains("missing"), "{error}");
-        assert_eq!(entries(root.path()), ["report.xml"]);
+        // A missing folder is created; a file in the way of one is an error naming it.
+        write_file_atomically(&root.path().join("ci/reports/report.xml"), b"x").unwrap();
+        assert_eq!(fs::read_to_string(root.path().join("ci/reports/report.xml")).unwrap(), "x");
+        let error = write_file_atomically(&root.path().join("report.xml/inner.xml"), b"x").unwrap_err();
+        assert!(error.to_string().contains("report.xml"), "{error}");
+        assert_eq!(entries(root.path()), ["ci", "report.xml"]);
     }
 
     #[test]

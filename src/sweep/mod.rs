@@ -10,7 +10,6 @@
 //! Invariant: outputs are a pure function of the `Sweep` and the runs' summaries in matrix
 //! order (point by point, seed by seed), so a merged sharded sweep writes the same bytes.
 
-pub mod chart;
 pub mod grid;
 pub mod output;
 

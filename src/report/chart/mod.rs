@@ -8,6 +8,8 @@
 //! missing latencies and non-finite values all give a readable (if empty) chart, because
 //! missing and non-finite points break a line instead of reaching plotters.
 
+pub mod sweep;
+
 use crate::engine::{NANOS_PER_SEC, SimDuration};
 use crate::stats::{IntervalRow, MarkerKind, Series};
 use plotters::coord::Shift;
@@ -27,7 +29,7 @@ const LEGEND_WIDTH: u32 = 200;
 /// Extra height of the bottom panel, which carries the time labels.
 const TIME_AXIS_HEIGHT: u32 = 50;
 pub(crate) const FONT: &str = "sans-serif";
-const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 /// Why a chart could not be drawn or written.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! the mean, the first parameter down, the second across, green for the better end. Three
 //! or more: lines over the first parameter, one per combination of the others.
 //!
-//! Fonts, palette, ticks and errors are `report::chart`'s (DejaVu Sans embedded).
+//! Fonts, palette, ticks and errors are the parent module's (DejaVu Sans embedded).
 
 use std::path::Path;
 
@@ -11,11 +11,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{MetricValues, Sweep, estimate};
+use super::{ChartError, FONT, PALETTE, Ticked, compact_number, nice_step, register_font, to_chart_error};
 use crate::check::metric::{Better, Unit};
-use crate::report::chart::{
-    ChartError, FONT, PALETTE, Ticked, compact_number, nice_step, register_font, to_chart_error,
-};
+use crate::sweep::{MetricValues, Sweep, estimate};
 
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 760;
@@ -163,7 +161,7 @@ where
 
 /// The values of every axis but the first, for the legend of a line.
 fn other_label(sweep: &Sweep, group: usize) -> String {
-    super::grid::label(&sweep.axes[1..], &sweep.points[group][1..])
+    crate::sweep::grid::label(&sweep.axes[1..], &sweep.points[group][1..])
 }
 
 /// An axis: its ticks, how to label them, and its description.
