@@ -4,8 +4,8 @@
 //! every time: configurations (grid points or variants) in order, each over the seeds in
 //! order; job `i` is configuration `i / seeds`, seed `i % seeds`. Shard `K` of `N` (0-based)
 //! runs the jobs with `i mod N == K` and writes a shard file: the matrix's fingerprint
-//! (command, scenario hash and resolved text, configurations, seeds, settings, stormsim
-//! version), its own `K/N`, and each job's raw result. `merge` checks the shards belong
+//! (its purpose: the command and what it needs to finish; scenario hash and resolved text,
+//! configurations, seeds, stormsim version), its own `K/N`, and each job's raw result. `merge` checks the shards belong
 //! together and hands back every job in matrix order, so the verb finishes exactly as an
 //! unsharded run would.
 //!
@@ -18,7 +18,7 @@ use std::fmt;
 use crate::stats::{Series, Summary};
 
 /// Bumped when a field of a shard file changes name or meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Shard `index` of `count`, 0-based: `--shard 0/4` is the first of four.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,11 +123,36 @@ impl ShardSpec {
     }
 }
 
+/// The command a matrix runs for, with what it needs to finish besides the runs: the
+/// typed plan a shard file carries and `merge` finishes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Purpose {
+    /// A grid of overridden keys, summarised by one metric.
+    Sweep { axes: Vec<crate::sweep::grid::Axis>, metric: String },
+    /// Thresholds held against the runs: the `--threshold` expressions given besides the
+    /// scenario's own.
+    Check { thresholds: Vec<String> },
+    /// The baseline and its variants: the hash of each configuration.
+    Compare { hashes: Vec<String> },
+}
+
+impl Purpose {
+    /// `sweep`, `check` or `compare`.
+    pub fn command(&self) -> &'static str {
+        match self {
+            Purpose::Sweep { .. } => "sweep",
+            Purpose::Check { .. } => "check",
+            Purpose::Compare { .. } => "compare",
+        }
+    }
+}
+
 /// Everything that decides a matrix's results. Shards merge only when these are equal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fingerprint {
-    /// `sweep`, `check` or `compare`.
-    pub command: String,
+    pub purpose: Purpose,
     pub stormsim_version: String,
     /// `scenario::hash` of `resolved_scenario`.
     pub scenario_hash: String,
@@ -137,29 +162,25 @@ pub struct Fingerprint {
     /// The configurations, in matrix order: grid points or variants.
     pub configs: Vec<String>,
     pub seeds: Vec<u64>,
-    /// What else the command needs to finish: grid, metric, thresholds.
-    pub settings: serde_json::Value,
 }
 
 impl Fingerprint {
     /// The fingerprint of a matrix over `base` (its variant merged in, if any).
     pub fn new(
-        command: &str,
+        purpose: Purpose,
         base: &crate::scenario::Loaded,
         variant: Option<String>,
         configs: Vec<String>,
         seeds: Vec<u64>,
-        settings: serde_json::Value,
     ) -> Fingerprint {
         Fingerprint {
-            command: command.to_string(),
+            purpose,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario_hash: base.scenario.hash.clone(),
             resolved_scenario: base.resolved_toml.clone(),
             variant,
             configs,
             seeds,
-            settings,
         }
     }
 
@@ -178,7 +199,7 @@ impl Fingerprint {
         let count = shards.map_or(1, |spec| spec.count);
         let mut res = format!(
             "{} of {} (scenario hash {}): {} configurations x {} seeds = {} jobs over {count} shard{}\n",
-            self.command,
+            self.purpose.command(),
             scenario_name(&self.resolved_scenario),
             self.scenario_hash,
             self.configs.len(),
@@ -237,6 +258,24 @@ impl ShardFile {
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self).map(|json| json + "\n")
     }
+
+    /// Reads the shard file `file` from its `text`. A file of another schema version is
+    /// refused as such, before its fields are read.
+    pub fn parse(file: &str, text: &str) -> Result<ShardFile, MergeError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let unreadable = |error: serde_json::Error| MergeError::Unreadable {
+            file: file.to_owned(),
+            reason: error.to_string(),
+        };
+        let version: Version = serde_json::from_str(text).map_err(unreadable)?;
+        if version.schema_version != SCHEMA_VERSION {
+            return Err(MergeError::Version { file: file.to_owned(), found: version.schema_version });
+        }
+        serde_json::from_str(text).map_err(unreadable)
+    }
 }
 
 /// Why shards cannot be merged.
@@ -244,6 +283,8 @@ impl ShardFile {
 pub enum MergeError {
     #[error("no shard files to merge")]
     Empty,
+    #[error("{file} is not a readable shard file: {reason}")]
+    Unreadable { file: String, reason: String },
     #[error("{file} is a shard file of version {found}; this stormsim reads version {SCHEMA_VERSION}")]
     Version { file: String, found: u32 },
     #[error("{file} does not belong with {first}: its {what} differs")]
@@ -254,6 +295,8 @@ pub enum MergeError {
     Missing { missing: Vec<u64>, count: u64 },
     #[error("{file} does not hold exactly the jobs of shard {shard}")]
     Jobs { file: String, shard: ShardSpec },
+    #[error("the shards' plan cannot be finished: {reason}")]
+    Plan { reason: String },
     #[error("{file} is the partial result of an interrupted run; run that shard again")]
     Interrupted { file: String },
 }
@@ -304,13 +347,13 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
 /// The first part of two fingerprints that differs, named for a message.
 fn differing(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
     [
-        (a.command != b.command, "command"),
+        (a.purpose.command() != b.purpose.command(), "command"),
         (a.stormsim_version != b.stormsim_version, "stormsim version"),
         (a.scenario_hash != b.scenario_hash || a.resolved_scenario != b.resolved_scenario, "scenario hash"),
         (a.variant != b.variant, "variant"),
         (a.configs != b.configs, "grid of configurations"),
         (a.seeds != b.seeds, "seeds"),
-        (a.settings != b.settings, "settings"),
+        (a.purpose != b.purpose, "settings"),
     ]
     .into_iter()
     .find_map(|(differs, what)| differs.then_some(what))
@@ -358,14 +401,8 @@ mod tests {
             "x.toml",
         )
         .unwrap();
-        Fingerprint::new(
-            "sweep",
-            &base,
-            None,
-            vec!["a".into(), "b".into()],
-            vec![7, 8, 9],
-            serde_json::json!({}),
-        )
+        let purpose = Purpose::Sweep { axes: Vec::new(), metric: "success_rate".into() };
+        Fingerprint::new(purpose, &base, None, vec!["a".into(), "b".into()], vec![7, 8, 9])
     }
 
     fn shard(index: u64, count: u64) -> (String, ShardFile) {
@@ -428,5 +465,23 @@ mod tests {
         assert!(plan.contains("2 configurations x 3 seeds = 6 jobs over 4 shards"), "{plan}");
         assert!(plan.contains("5\t1/4 *\t9\tb\n"), "{plan}");
         assert!(plan.contains("shard 0/4: 2 jobs\nshard 1/4: 2 jobs\nshard 2/4: 1 jobs\n"), "{plan}");
+    }
+
+    #[test]
+    fn a_shard_file_of_another_version_or_plan_is_refused_by_name() {
+        let (_, file) = shard(0, 1);
+        let json = file.to_json().unwrap();
+        assert_eq!(ShardFile::parse("s.json", &json).unwrap(), file);
+        let old = json.replacen("\"schema_version\":2", "\"schema_version\":1", 1);
+        assert_eq!(
+            ShardFile::parse("old.json", &old).unwrap_err(),
+            MergeError::Version { file: "old.json".into(), found: 1 }
+        );
+        let unknown = json.replacen("\"command\":\"sweep\"", "\"command\":\"replay\"", 1);
+        let error = ShardFile::parse("odd.json", &unknown).unwrap_err();
+        assert!(
+            error.to_string().starts_with("odd.json is not a readable shard file: unknown variant `replay`"),
+            "{error}"
+        );
     }
 }

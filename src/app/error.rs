@@ -22,8 +22,6 @@ pub enum Error {
     /// Shard files that do not make one whole matrix, or a file that is not a shard file.
     #[error(transparent)]
     Merge(#[from] MergeError),
-    #[error("{file} is not a readable shard file: {reason}")]
-    ShardFile { file: String, reason: String },
     /// A guard stopped one of many runs: no result is drawn from partial runs.
     #[error("{0}; no results from partial runs")]
     Stopped(String),
@@ -36,7 +34,7 @@ impl Error {
     /// The exit code this failure ends the command with.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Scenario(_) | Error::Usage(_) | Error::Merge(_) | Error::ShardFile { .. } => Exit::Usage,
+            Error::Scenario(_) | Error::Usage(_) | Error::Merge(_) => Exit::Usage,
             Error::Output(error) if error.is_refusal() => Exit::Usage,
             Error::Output(_) | Error::Internal(_) => Exit::Internal,
             Error::Stopped(_) => Exit::Stopped,

@@ -9,11 +9,10 @@ use crate::check::threshold::{self, Threshold};
 use crate::check::{CheckReport, junit, markdown, measure::RunView, verdict};
 use crate::report;
 use crate::scenario;
-use crate::shard::Fingerprint;
+use crate::shard::{Fingerprint, Purpose};
 use crate::simulation::RunOutput;
 use anyhow::Context;
 use clap::Args;
-use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -58,12 +57,11 @@ pub fn run(args: CheckArgs) -> app::Result<Exit> {
         thresholds(&label, &args.thresholds, args.replications, loaded.thresholds.clone(), &loaded.scenario)?;
     let seeds = first_seeds(args.seed.seed.unwrap_or(loaded.scenario.seed), replications);
     let fingerprint = Fingerprint::new(
-        "check",
+        Purpose::Check { thresholds: args.thresholds.clone() },
         &loaded,
         args.variant.clone(),
         vec![args.variant.clone().unwrap_or_else(|| "baseline".to_string())],
         seeds.clone(),
-        json!({ "thresholds": args.thresholds }),
     );
     let results = match args.shard.execute(&fingerprint, &[&loaded.scenario], true, args.print.quiet)? {
         Matrix::Done(results) => results,

@@ -8,10 +8,9 @@ use crate::app::{self, Exit};
 use crate::compare::{self, series};
 use crate::report::{self, OutDir, ReportError};
 use crate::scenario::{self, Loaded};
-use crate::shard::Fingerprint;
+use crate::shard::{Fingerprint, Purpose};
 use anyhow::Context;
 use clap::Args;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// The files of a compare folder.
@@ -56,9 +55,8 @@ pub fn run(args: CompareArgs) -> app::Result<Exit> {
         .iter()
         .map(|config| config.scenario.variant.clone().unwrap_or_else(|| "baseline".into()))
         .collect();
-    let hashes: Vec<&str> = configs.iter().map(|config| config.scenario.hash.as_str()).collect();
-    let fingerprint =
-        Fingerprint::new("compare", &configs[0], None, labels, seeds.clone(), json!({ "hashes": hashes }));
+    let hashes = configs.iter().map(|config| config.scenario.hash.clone()).collect();
+    let fingerprint = Fingerprint::new(Purpose::Compare { hashes }, &configs[0], None, labels, seeds.clone());
     let scenarios: Vec<&crate::model::Scenario> = configs.iter().map(|config| &config.scenario).collect();
     let results = match args.shard.execute(&fingerprint, &scenarios, true, args.print.quiet)? {
         Matrix::Done(results) => results,

@@ -4,9 +4,9 @@
 //! verdicts, same exit code).
 
 use super::{OutArgs, PrintArgs, check, compare, sweep};
-use crate::app::{self, Error, Exit};
+use crate::app::{self, Exit};
 use crate::scenario;
-use crate::shard::{self, ShardFile};
+use crate::shard::{self, MergeError, Purpose, ShardFile};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -35,32 +35,26 @@ pub fn run(args: MergeArgs) -> app::Result<Exit> {
     let mut shards = Vec::new();
     for path in &args.files {
         let file = path.display().to_string();
-        let parsed = std::fs::read_to_string(path)
-            .map_err(|error| error.to_string())
-            .and_then(|text| serde_json::from_str::<ShardFile>(&text).map_err(|error| error.to_string()));
-        match parsed {
-            Ok(shard) => shards.push((file, shard)),
-            Err(reason) => return Err(Error::ShardFile { file, reason }),
-        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| MergeError::Unreadable { file: file.clone(), reason: error.to_string() })?;
+        shards.push((file.clone(), ShardFile::parse(&file, &text)?));
     }
     let (fingerprint, jobs) = shard::merge(shards)?;
     let mut loaded = scenario::load_str(&fingerprint.resolved_scenario, "the shards' scenario")?;
     loaded.scenario.variant = fingerprint.variant.clone();
     let out_dir = args.out.dir();
     let seeds = fingerprint.seeds.clone();
-    match fingerprint.command.as_str() {
-        "sweep" => {
-            let sweep = crate::sweep::Sweep::from_fingerprint(&fingerprint, &loaded.scenario.name)
-                .map_err(Error::Usage)?;
+    match &fingerprint.purpose {
+        Purpose::Sweep { axes, metric } => {
+            let sweep =
+                crate::sweep::Sweep::from_fingerprint(&fingerprint, axes, metric, &loaded.scenario.name)?;
             let runs: Vec<_> = jobs.iter().map(|job| crate::sweep::metric_values(&job.summary)).collect();
             sweep::finish(&sweep, &runs, &out_dir, &args.print)
         }
-        "check" => {
-            let expressions: Vec<String> =
-                serde_json::from_value(fingerprint.settings["thresholds"].clone()).unwrap_or_default();
+        Purpose::Check { thresholds: expressions } => {
             let (thresholds, _) = check::thresholds(
                 "the shards' scenario",
-                &expressions,
+                expressions,
                 Some(seeds.len() as u64),
                 loaded.thresholds,
                 &loaded.scenario,
@@ -72,9 +66,8 @@ pub fn run(args: MergeArgs) -> app::Result<Exit> {
             };
             check::finish(&loaded.scenario, &thresholds, seeds, &check::outputs_of(jobs), &exports)
         }
-        "compare" => {
+        Purpose::Compare { .. } => {
             compare::finish(&loaded.scenario, &seeds, check::outputs_of(jobs), &out_dir, &args.print)
         }
-        other => Err(app::usage(format!("the shards are of an unknown command \"{other}\""))),
     }
 }

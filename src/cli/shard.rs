@@ -77,7 +77,9 @@ impl ShardArgs {
             let suffix = if interrupted { "-interrupted".to_owned() } else { String::new() };
             PathBuf::from(DEFAULT_ROOT).join(format!(
                 "{name}-{}-shard{}of{}{suffix}.json",
-                fingerprint.command, spec.index, spec.count
+                fingerprint.purpose.command(),
+                spec.index,
+                spec.count
             ))
         });
         let json = file.to_json().context("serialising the shard file")?;

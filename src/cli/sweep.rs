@@ -65,12 +65,11 @@ pub struct Prepared {
 impl Prepared {
     pub fn fingerprint(&self) -> Fingerprint {
         Fingerprint::new(
-            "sweep",
+            self.sweep.purpose(),
             &self.base,
             self.sweep.variant.clone(),
             self.sweep.labels(),
             self.sweep.seeds.clone(),
-            self.sweep.settings(),
         )
     }
 }

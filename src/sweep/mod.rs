@@ -13,12 +13,10 @@
 pub mod grid;
 pub mod output;
 
-use serde_json::{Value, json};
-
 use crate::check::measure::RunView;
 use crate::check::metric::{self, METRICS, Metric};
 use crate::check::threshold::{Measure, Scope, Window};
-use crate::shard::Fingerprint;
+use crate::shard::{Fingerprint, MergeError, Purpose};
 use crate::simulation::RunOutput;
 use crate::stats::confidence::Estimate;
 use crate::stats::{Series, Summary};
@@ -73,27 +71,31 @@ impl Sweep {
         self.points.iter().map(|point| grid::label(&self.axes, point)).collect()
     }
 
-    /// The fingerprint's `settings` of a sweep.
-    pub fn settings(&self) -> Value {
-        json!({ "axes": self.axes, "metric": self.metric.name })
+    /// What a shard file must carry to finish this sweep.
+    pub fn purpose(&self) -> Purpose {
+        Purpose::Sweep { axes: self.axes.clone(), metric: self.metric.name.to_owned() }
     }
 
-    /// The sweep a fingerprint describes.
-    pub fn from_fingerprint(fingerprint: &Fingerprint, scenario: &str) -> Result<Sweep, String> {
-        let axes: Vec<Axis> = serde_json::from_value(fingerprint.settings["axes"].clone())
-            .map_err(|error| format!("the shards' grid cannot be read: {error}"))?;
-        let name = fingerprint.settings["metric"].as_str().unwrap_or_default();
-        let metric = metric::lookup(name).map_err(|(message, _)| message)?;
+    /// The sweep a fingerprint with `axes` and `metric` describes, or why its shards cannot
+    /// make one.
+    pub fn from_fingerprint(
+        fingerprint: &Fingerprint,
+        axes: &[Axis],
+        metric: &str,
+        scenario: &str,
+    ) -> Result<Sweep, MergeError> {
+        let refuse = |reason: String| MergeError::Plan { reason };
+        let metric = metric::lookup(metric).map_err(|(message, _)| refuse(message))?;
         let sweep = Sweep::new(
             scenario,
             fingerprint.variant.clone(),
             &fingerprint.scenario_hash,
-            axes,
+            axes.to_vec(),
             fingerprint.seeds.clone(),
             metric,
         );
         if sweep.labels() != fingerprint.configs {
-            return Err("the shards' grid does not match their configurations".to_string());
+            return Err(refuse("the shards' grid does not match their configurations".to_owned()));
         }
         Ok(sweep)
     }

@@ -97,7 +97,11 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
         .rev()
         .collect();
     let (merged, jobs) = shard::merge(files).unwrap();
-    let sweep = stormsim::sweep::Sweep::from_fingerprint(&merged, &prepared.sweep.scenario).unwrap();
+    let stormsim::shard::Purpose::Sweep { axes, metric } = &merged.purpose else {
+        panic!("a sweep's shards")
+    };
+    let sweep =
+        stormsim::sweep::Sweep::from_fingerprint(&merged, axes, metric, &prepared.sweep.scenario).unwrap();
     assert_eq!(sweep, prepared.sweep);
     let runs: Vec<_> = jobs.iter().map(|job| stormsim::sweep::metric_values(&job.summary)).collect();
     sweep::render(&sweep, &runs).unwrap()
