@@ -131,6 +131,13 @@ impl Terminal {
         }
     }
 
+    /// Sends `signal` (`TERM`, `INT`) to the child, as a batch system or `kill` would.
+    fn signal(&mut self, signal: &str) {
+        let pid = self.child.process_id().expect("a running child").to_string();
+        let sent = std::process::Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap();
+        assert!(sent.success());
+    }
+
     /// Types Ctrl-C: the terminal sends SIGINT to the foreground process group.
     fn ctrl_c(&mut self) {
         self.keys.write_all(b"\x03").unwrap();
@@ -317,19 +324,50 @@ fn ctrl_c_on_a_terminal_keeps_what_compare_and_sweep_finished() {
     let partial = json(&dir.path().join("outputs/tty-compare-shard0of1-interrupted.json"));
     assert_eq!(partial["interrupted"], true);
 
-    // One grid point of ten minutes finishes; the year-long one is cut short.
+    // The grid point of ten minutes finishes its five runs; the year-long one is cut short.
     let mut term = Terminal::stormsim(
-        &["sweep", "long.toml", "--param", "simulation.duration=10m,365d", "--replications", "1"],
+        &["sweep", "long.toml", "--param", "simulation.duration=10m,365d"],
         dir.path(),
         &[],
     );
-    term.wait_for("1/2 runs");
+    term.wait_for("5/10 runs");
     term.ctrl_c();
     let (code, screen) = term.exit();
     assert_eq!(code, 130, "{screen}");
-    assert!(screen.contains("interrupted: wrote the 1 of 2 runs that finished"), "{screen}");
-    let partial = json(&dir.path().join("outputs/tty-sweep-shard0of1-interrupted.json"));
-    assert_eq!(partial["jobs"].as_array().unwrap().len(), 1);
+    assert!(screen.contains("interrupted: wrote the 5 of 10 runs that finished"), "{screen}");
+    let partial = dir.path().join("outputs/tty-sweep-shard0of1-interrupted.json");
+    assert_eq!(json(&partial)["jobs"].as_array().unwrap().len(), 5);
+    assert!(!dir.path().join("outputs/tty-sweep-seed1").exists(), "no sweep folder that looks whole");
+    // merge refuses it and says why.
+    let merged = std::process::Command::new(env!("CARGO_BIN_EXE_stormsim"))
+        .args(["merge", partial.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(merged.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&merged.stderr).contains("partial result of an interrupted run"));
+}
+
+#[test]
+fn sigterm_from_a_batch_system_writes_the_partial_run_and_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "long.toml", &long());
+    let mut term = Terminal::stormsim(&["run", "long.toml", "--out", "run"], dir.path(), &[]);
+    term.wait_for("events/s");
+    term.signal("TERM");
+    let (code, screen) = term.exit();
+    assert_eq!(code, 130, "{screen}");
+    let summary = json(&dir.path().join("run/summary.json"));
+    assert_eq!(summary["partial"], true);
+    assert!(summary["stopped_by"].as_str().unwrap().starts_with("interrupted at"));
+    let simulated = summary["simulated_s"].as_f64().unwrap();
+    assert!(simulated > 0.0 && simulated < 365.0 * 86_400.0);
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["long.toml", "run"], "nothing half-written beside the run folder");
 }
 
 #[test]
