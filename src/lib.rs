@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod model;
+pub mod refusal;
 pub mod report;
 pub mod scenario;
 pub mod shard;

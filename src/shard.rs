@@ -12,6 +12,7 @@
 //! Invariant: a job's result depends only on its configuration and seed, never on the shard
 //! or thread that ran it (each run has its own random streams keyed by the seed).
 
+use crate::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -42,24 +43,21 @@ pub const SHARDS_VAR: &str = "STORMSIM_SHARDS";
 
 impl ShardSpec {
     /// `K/N` with `0 <= K < N`.
-    pub fn parse(text: &str) -> Result<ShardSpec, String> {
+    pub fn parse(text: &str) -> Result<ShardSpec, Refusal> {
         let expected = "K/N with 0 <= K < N, such as 0/4 (shards are numbered from 0)";
-        let (index, count) =
-            text.split_once('/').ok_or_else(|| format!("--shard \"{text}\": expected {expected}"))?;
-        let index: u64 =
-            index.trim().parse().map_err(|_| format!("--shard \"{text}\": expected {expected}"))?;
-        let count: u64 =
-            count.trim().parse().map_err(|_| format!("--shard \"{text}\": expected {expected}"))?;
-        ShardSpec::new(index, count)
-            .map_err(|message| format!("--shard \"{text}\": {message}; expected {expected}"))
+        let refuse = |message: &str| Refusal::new(format!("--shard \"{text}\"{message}")).expected(expected);
+        let (index, count) = text.split_once('/').ok_or_else(|| refuse(""))?;
+        let index: u64 = index.trim().parse().map_err(|_| refuse(""))?;
+        let count: u64 = count.trim().parse().map_err(|_| refuse(""))?;
+        ShardSpec::new(index, count).map_err(|refusal| refuse(&format!(": {}", refusal.message)))
     }
 
-    pub fn new(index: u64, count: u64) -> Result<ShardSpec, String> {
+    pub fn new(index: u64, count: u64) -> Result<ShardSpec, Refusal> {
         if count == 0 {
-            return Err("the shard count is 0".to_string());
+            return Err(Refusal::new("the shard count is 0"));
         }
         if index >= count {
-            return Err(format!("shard {index} is not below the count {count}"));
+            return Err(Refusal::new(format!("shard {index} is not below the count {count}")));
         }
         Ok(ShardSpec { index, count })
     }
@@ -71,11 +69,11 @@ impl ShardSpec {
         flag: Option<&str>,
         shards: Option<u64>,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<ShardSpec>, String> {
+    ) -> Result<Option<ShardSpec>, Refusal> {
         if let Some(text) = flag {
             return ShardSpec::parse(text).map(Some);
         }
-        let number = |name: &str| -> Result<Option<u64>, String> {
+        let number = |name: &str| -> Result<Option<u64>, Refusal> {
             match env(name) {
                 None => Ok(None),
                 Some(value) if value.trim().is_empty() => Ok(None),
@@ -83,36 +81,38 @@ impl ShardSpec {
                     .trim()
                     .parse()
                     .map(Some)
-                    .map_err(|_| format!("{name}={value} is not a whole number")),
+                    .map_err(|_| Refusal::new(format!("{name}={value} is not a whole number"))),
             }
         };
         if let Some(task) = number(SLURM_TASK)? {
             let count = match (shards, number(SLURM_COUNT)?) {
                 (Some(count), _) | (None, Some(count)) => count,
                 (None, None) => {
-                    return Err(format!("{SLURM_TASK} is set but {SLURM_COUNT} is not; pass --shards N"));
+                    return Err(Refusal::new(format!(
+                        "{SLURM_TASK} is set but {SLURM_COUNT} is not; pass --shards N"
+                    )));
                 }
             };
             let first = number(SLURM_MIN)?.unwrap_or(0);
             let index = task
                 .checked_sub(first)
-                .ok_or_else(|| format!("{SLURM_TASK}={task} is below {SLURM_MIN}={first}"))?;
+                .ok_or_else(|| Refusal::new(format!("{SLURM_TASK}={task} is below {SLURM_MIN}={first}")))?;
             return ShardSpec::new(index, count)
                 .map(Some)
-                .map_err(|message| format!("from {SLURM_TASK}: {message}"));
+                .map_err(|refusal| refusal.of(&format!("from {SLURM_TASK}")));
         }
         if let Some(index) = number(K8S_INDEX)? {
             let count = match (shards, number(SHARDS_VAR)?) {
                 (Some(count), _) | (None, Some(count)) => count,
                 (None, None) => {
-                    return Err(format!(
+                    return Err(Refusal::new(format!(
                         "{K8S_INDEX} is set but the shard count is not; pass --shards N or set {SHARDS_VAR}"
-                    ));
+                    )));
                 }
             };
             return ShardSpec::new(index, count)
                 .map(Some)
-                .map_err(|message| format!("from {K8S_INDEX}: {message}"));
+                .map_err(|refusal| refusal.of(&format!("from {K8S_INDEX}")));
         }
         Ok(None)
     }
@@ -376,8 +376,18 @@ mod tests {
             ShardSpec::resolve(Some("1/3"), None, env(&[])).unwrap(),
             Some(ShardSpec { index: 1, count: 3 })
         );
-        assert!(ShardSpec::resolve(Some("3/3"), None, env(&[])).unwrap_err().contains("not below the count"));
-        assert!(ShardSpec::resolve(Some("x"), None, env(&[])).unwrap_err().contains("numbered from 0"));
+        assert!(
+            ShardSpec::resolve(Some("3/3"), None, env(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("not below the count")
+        );
+        assert!(
+            ShardSpec::resolve(Some("x"), None, env(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("numbered from 0")
+        );
         assert_eq!(ShardSpec::resolve(None, None, env(&[])).unwrap(), None);
         let slurm = env(&[(SLURM_TASK, "5"), (SLURM_COUNT, "4"), (SLURM_MIN, "2")]);
         assert_eq!(ShardSpec::resolve(None, None, slurm).unwrap(), Some(ShardSpec { index: 3, count: 4 }));
@@ -387,7 +397,12 @@ mod tests {
             ShardSpec::resolve(None, Some(5), env(&[(K8S_INDEX, "4")])).unwrap(),
             Some(ShardSpec { index: 4, count: 5 })
         );
-        assert!(ShardSpec::resolve(None, None, env(&[(K8S_INDEX, "0")])).unwrap_err().contains("--shards N"));
+        assert!(
+            ShardSpec::resolve(None, None, env(&[(K8S_INDEX, "0")]))
+                .unwrap_err()
+                .to_string()
+                .contains("--shards N")
+        );
         assert_eq!(
             ShardSpec::resolve(Some("0/1"), None, env(&[(K8S_INDEX, "4")])).unwrap(),
             Some(ShardSpec { index: 0, count: 1 }),

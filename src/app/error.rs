@@ -2,6 +2,7 @@
 //! its exit code. `cli::run` is the one place that prints it.
 
 use super::Exit;
+use crate::refusal::Refusal;
 use crate::report::ReportError;
 use crate::scenario::ScenarioError;
 use crate::shard::MergeError;
@@ -12,9 +13,9 @@ pub enum Error {
     /// A scenario file that cannot be read or is not valid, rendered with its location.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
-    /// Arguments the command cannot act on; the message says what would be valid.
-    #[error("{0}")]
-    Usage(String),
+    /// Arguments the command cannot act on, and what would be valid.
+    #[error(transparent)]
+    Usage(#[from] Refusal),
     /// An output that may not be written (exists, not ours, a file in the way) or could
     /// not be written.
     #[error(transparent)]
@@ -76,7 +77,7 @@ impl From<std::io::Error> for Error {
 
 /// Shorthand for a refusal of the arguments.
 pub fn usage(message: impl Into<String>) -> Error {
-    Error::Usage(message.into())
+    Error::Usage(Refusal::new(message))
 }
 
 #[cfg(test)]

@@ -24,33 +24,8 @@ use crate::model::Scenario;
 use crate::scenario::file::quoted_list;
 use crate::scenario::units::{Duration, Percent, Rate, TimePoint};
 
-/// Why a threshold was refused: what is wrong, and what would be valid.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    pub message: String,
-    pub expected: Option<String>,
-}
-
-impl Refusal {
-    pub fn new(message: impl Into<String>) -> Refusal {
-        Refusal { message: message.into(), expected: None }
-    }
-
-    pub fn expected(mut self, expected: impl Into<String>) -> Refusal {
-        self.expected = Some(expected.into());
-        self
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(expected) = &self.expected {
-            write!(f, "; expected {expected}")?;
-        }
-        Ok(())
-    }
-}
+/// Why a threshold was refused.
+pub use crate::refusal::Refusal;
 
 /// What part of the run a metric is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use crate::capacity::{self, Goal, Outcome, Search};
 use crate::check::measure::RunView;
 use crate::check::threshold::Threshold;
 use crate::check::verdict::{self, Status, Verdict};
+use crate::refusal::Refusal;
 use crate::scenario::overrides::{Parameter, Setting};
 use crate::scenario::{self, Loaded, ScenarioError};
 use anyhow::Context;
@@ -60,11 +61,13 @@ pub struct Detail {
 }
 
 /// The goal from `--range` and `--maximize`, or why it is refused.
-pub fn goal(range: &str, maximize: bool, tolerance: f64) -> Result<Goal, String> {
+pub fn goal(range: &str, maximize: bool, tolerance: f64) -> Result<Goal, Refusal> {
     let expected = if maximize { "LO..HI such as 0.5..4" } else { "LO..HI with whole numbers such as 4..64" };
-    let (low, high) =
-        range.split_once("..").ok_or_else(|| format!("--range \"{range}\": expected {expected}"))?;
-    let refuse = || format!("--range \"{range}\": expected {expected}, LO below HI");
+    let refuse = || {
+        Refusal::new(format!("--range \"{range}\" is not a range"))
+            .expected(format!("{expected}, LO below HI"))
+    };
+    let (low, high) = range.split_once("..").ok_or_else(refuse)?;
     if maximize {
         let (low, high): (f64, f64) =
             (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
@@ -72,7 +75,8 @@ pub fn goal(range: &str, maximize: bool, tolerance: f64) -> Result<Goal, String>
             return Err(refuse());
         }
         if !(tolerance > 0.0 && tolerance.is_finite()) {
-            return Err(format!("--tolerance {tolerance}: expected a positive number such as 0.01"));
+            return Err(Refusal::new(format!("--tolerance {tolerance} is not positive"))
+                .expected("a positive number such as 0.01"));
         }
         Ok(Goal::Largest { low, high, tolerance })
     } else {
@@ -119,7 +123,7 @@ pub fn classify(verdicts: &[Verdict], stopped: bool) -> Outcome {
 }
 
 pub fn run(args: CapacityArgs) -> app::Result<Exit> {
-    let goal = goal(&args.range, args.maximize, args.tolerance).map_err(Error::Usage)?;
+    let goal = goal(&args.range, args.maximize, args.tolerance)?;
     let text = std::fs::read_to_string(&args.file)
         .map_err(|source| ScenarioError::Io { path: args.file.clone(), source })?;
     let label = args.file.display().to_string();

@@ -4,7 +4,7 @@
 
 use super::shard::{Matrix, ShardArgs};
 use super::{PrintArgs, SeedArg, first_seeds};
-use crate::app::{self, Error, Exit};
+use crate::app::{self, Exit};
 use crate::check::threshold::{self, Threshold};
 use crate::check::{CheckReport, junit, markdown, measure::RunView, verdict};
 use crate::report;
@@ -140,7 +140,7 @@ pub(crate) fn thresholds(
     let from_file = thresholds.len();
     for expression in expressions {
         let threshold = threshold::parse_expression(expression, scenario)
-            .map_err(|refusal| Error::Usage(format!("in --threshold \"{expression}\": {refusal}")))?;
+            .map_err(|refusal| refusal.of(&format!("in --threshold \"{expression}\"")))?;
         match thresholds[..from_file].iter_mut().find(|existing| existing.same_measure(&threshold)) {
             Some(existing) => *existing = threshold,
             None => thresholds.push(threshold),

@@ -10,6 +10,7 @@
 //! Invariant: a path's tables (every segment but the last) must exist in the base; only the
 //! last key may be new, and the typed read checks it like any other key.
 
+use crate::refusal::Refusal;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -79,15 +80,14 @@ impl Parameter {
     /// `PATH=V1,V2,...` from the command line flag `flag`; `index` is its position among
     /// the flags (so its spans are told apart). Values are TOML (`16`, `1.5`, `"2s"`), or
     /// taken as strings when they are not (`2s`).
-    pub fn from_flag(flag: &str, text: &str, index: usize) -> Result<Parameter, String> {
+    pub fn from_flag(flag: &str, text: &str, index: usize) -> Result<Parameter, Refusal> {
         let Some((path, values)) = text.split_once('=') else {
-            return Err(format!(
-                "{flag} \"{text}\" has no '='; expected PATH=V1,V2,... such as services.api.instances=4,6,8"
-            ));
+            return Err(Refusal::new(format!("{flag} \"{text}\" has no '='"))
+                .expected("PATH=V1,V2,... such as services.api.instances=4,6,8"));
         };
         let path_span = span_of_trimmed(text, 0, path);
         let path = path.trim();
-        check_path_syntax(path).map_err(|message| format!("{flag} \"{text}\": {message}"))?;
+        check_path_syntax(path).map_err(|refusal| refusal.of(&format!("{flag} \"{text}\"")))?;
         let mut offset = path_span.end.max(text.find('=').unwrap_or(0)) + 1;
         let mut parsed = Vec::new();
         for raw in values.split(',') {
@@ -95,7 +95,9 @@ impl Parameter {
             offset += raw.len() + 1;
             let value = raw.trim();
             if value.is_empty() {
-                return Err(format!("{flag} \"{text}\" has an empty value; expected PATH=V1,V2,..."));
+                return Err(
+                    Refusal::new(format!("{flag} \"{text}\" has an empty value")).expected("PATH=V1,V2,...")
+                );
             }
             parsed.push(ParamValue::from_text(value, span));
         }
@@ -105,8 +107,8 @@ impl Parameter {
 
     /// A parameter with values made by the program (a capacity probe), reported against the
     /// flag text that asked for them.
-    pub fn probe(flag: &str, text: &str, path: &str, literals: &[String]) -> Result<Parameter, String> {
-        check_path_syntax(path).map_err(|message| format!("{flag} \"{text}\": {message}"))?;
+    pub fn probe(flag: &str, text: &str, path: &str, literals: &[String]) -> Result<Parameter, Refusal> {
+        check_path_syntax(path).map_err(|refusal| refusal.of(&format!("{flag} \"{text}\"")))?;
         let all = 0..text.len();
         let values = literals.iter().map(|literal| ParamValue::from_text(literal, all.clone())).collect();
         let origin = Origin::Flag { flag: flag.to_string(), text: text.to_string(), index: 0 };
@@ -211,14 +213,13 @@ fn span_of_trimmed(_text: &str, offset: usize, part: &str) -> Range<usize> {
     start..start + part.trim().len()
 }
 
-fn check_path_syntax(path: &str) -> Result<(), String> {
+fn check_path_syntax(path: &str) -> Result<(), Refusal> {
     let valid = path.split('.').all(|segment| {
         !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
     });
     if !valid || !path.contains('.') {
-        return Err(format!(
-            "\"{path}\" is not a dotted path; expected a key such as services.api.instances or clients.app.timeout"
-        ));
+        return Err(Refusal::new(format!("\"{path}\" is not a dotted path"))
+            .expected("a key such as services.api.instances or clients.app.timeout"));
     }
     Ok(())
 }
@@ -301,19 +302,15 @@ pub(crate) fn take_sweep(document: &mut DeTable<'_>, text: &str) -> Result<Optio
                 }
             },
             _ => {
-                if let Err(message) = check_path_syntax(&name_text) {
+                if let Err(refusal) = check_path_syntax(&name_text) {
                     let mut names = vec!["a dotted path such as \"services.api.instances\""];
                     names.extend(SETTINGS.iter().map(|setting| match *setting {
                         "replications" => "\"replications\"",
                         _ => "\"metric\"",
                     }));
-                    return Problem::new(
-                        name.span(),
-                        key,
-                        message.split(';').next().unwrap_or("").to_string(),
-                    )
-                    .expected(names.join(", "))
-                    .into_err();
+                    return Problem::new(name.span(), key, refusal.message)
+                        .expected(names.join(", "))
+                        .into_err();
                 }
                 let items = match value.get_ref() {
                     DeValue::Array(items) if !items.is_empty() => items,
@@ -384,9 +381,16 @@ mod tests {
         let text = "clients.app.timeout = 2s, \"5s\",10";
         assert_eq!(&text[parameter.values[1].span.clone()], "\"5s\"");
         assert_eq!(&text[parameter.path_span.clone()], "clients.app.timeout");
-        assert!(Parameter::from_flag("--param", "instances=4", 0).unwrap_err().contains("not a dotted path"));
-        assert!(Parameter::from_flag("--param", "a.b", 0).unwrap_err().contains("has no '='"));
-        assert!(Parameter::from_flag("--param", "a.b=1,,2", 0).unwrap_err().contains("empty value"));
+        assert!(
+            Parameter::from_flag("--param", "instances=4", 0)
+                .unwrap_err()
+                .to_string()
+                .contains("not a dotted path")
+        );
+        assert!(Parameter::from_flag("--param", "a.b", 0).unwrap_err().to_string().contains("has no '='"));
+        assert!(
+            Parameter::from_flag("--param", "a.b=1,,2", 0).unwrap_err().to_string().contains("empty value")
+        );
     }
 
     #[test]
