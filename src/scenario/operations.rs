@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::checks::{check_count, check_delay, lookup, present, time_from_start};
 use super::concurrency::resolve_concurrency_limit;
 use super::error::Problem;
 use super::file::{
@@ -13,7 +14,6 @@ use super::file::{
     Number, ScenarioFile, ServiceFile, quoted_list,
 };
 use super::limiter::resolve_limiter_switch;
-use super::resolve::{check_count, lookup, present, time_from_start};
 use super::units::{ClockTime, Duration, Percent};
 use crate::engine::SimDuration;
 use crate::model::alert::{AlertMetric, AlertSpec, Comparison, OperatorAction};
@@ -22,8 +22,6 @@ use crate::model::overload::{CoDel, Discipline, OverloadControl};
 use crate::model::timeline::{Action, TimelineEntry};
 use crate::model::{Lifecycle, MetricsSpec, Slo};
 
-/// Longest boot, warm-up, window or delay: 1 day.
-const MAX_DELAY: SimDuration = SimDuration::from_secs(86_400);
 /// Shortest metrics period and autoscaler sync: 1 s (shorter floods the event queue).
 const MIN_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// Largest CPU-cost multiplier: 1000.
@@ -603,17 +601,6 @@ fn check_factor(value: &Spanned<Number>, key: &str) -> Result<f64, Problem> {
     }
     Problem::new(value.span(), key, format!("multiplier {factor} is out of range"))
         .expected(format!("a number above 0 and at most {MAX_MULTIPLIER}, such as 1.35"))
-        .into_err()
-}
-
-/// A delay from 0 to a day.
-pub(super) fn check_delay(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Problem> {
-    let delay = value.get_ref().0;
-    if delay <= MAX_DELAY {
-        return Ok(delay);
-    }
-    Problem::new(value.span(), key, format!("{} is longer than a day", value.get_ref()))
-        .expected("a duration of at most \"1d\"")
         .into_err()
 }
 
