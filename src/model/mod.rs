@@ -6,6 +6,7 @@ pub mod balancer;
 pub mod concurrency;
 pub mod event;
 pub mod ids;
+pub mod instance;
 pub mod lifecycle;
 pub mod limiter;
 pub mod metrics;

@@ -192,7 +192,8 @@ impl World<'_> {
 
     pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
         let spec = &self.scenario.services[service.idx()];
-        if self.services[service.idx()].take_sample(sim.now(), spec.cores) {
+        let state = &mut self.services[service.idx()];
+        if state.metrics.take_sample(&mut state.instances, &state.ready, sim.now(), spec.cores) {
             sim.schedule_in(spec.metrics.delay, Event::MetricsDelivered { service });
         }
         sim.schedule_in(spec.metrics.period, Event::MetricsSample { service });
