@@ -10,7 +10,6 @@ pub mod instance;
 pub mod lifecycle;
 pub mod limiter;
 pub mod metrics;
-pub mod outcome;
 pub mod overload;
 pub mod request;
 pub mod retry;
@@ -20,7 +19,7 @@ pub mod spec;
 pub mod timeline;
 pub mod world;
 
+pub use crate::outcome::FailureReason;
 pub use event::Event;
-pub use outcome::FailureReason;
 pub use spec::*;
 pub use world::{GuardBound, GuardTrip, World};

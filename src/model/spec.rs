@@ -11,6 +11,9 @@ use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
 
+/// Defined with the figures computed against it, so the statistics need nothing from here.
+pub use crate::stats::slo::Slo;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
     pub name: String,
@@ -34,15 +37,6 @@ pub struct Scenario {
     pub timeline: Vec<TimelineEntry>,
     pub alerts: Vec<AlertSpec>,
     pub slo: Slo,
-}
-
-/// The service level objective the SLO figures are computed against.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Slo {
-    /// An interval meets the SLO when its success rate is at least this.
-    pub success_rate: f64,
-    /// A healthy stretch this long ends an outage (time-to-recover).
-    pub recovery: SimDuration,
 }
 
 /// Bounds that stop a runaway run with a clear error instead of exhausting memory.
@@ -272,12 +266,6 @@ pub struct MetricsSpec {
 impl Default for MetricsSpec {
     fn default() -> MetricsSpec {
         MetricsSpec { period: SimDuration::from_secs(60), delay: SimDuration::from_secs(60) }
-    }
-}
-
-impl Default for Slo {
-    fn default() -> Slo {
-        Slo { success_rate: 0.999, recovery: SimDuration::from_secs(600) }
     }
 }
 

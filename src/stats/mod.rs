@@ -13,6 +13,7 @@ pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::Recorder;
 pub use series::{
-    BreakerFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series, ServiceFigures,
+    BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series,
+    ServiceFigures,
 };
 pub use summary::Summary;

@@ -11,7 +11,7 @@ use super::summary::{
     BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary,
 };
 use crate::engine::{SimDuration, SimTime};
-use crate::model::FailureReason;
+use crate::outcome::FailureReason;
 use std::collections::BTreeMap;
 
 /// Request counters of one class over some span.

@@ -7,7 +7,7 @@ use super::World;
 use crate::engine::Sim;
 use crate::model::event::Event;
 use crate::model::ids::{AttemptId, ClientId};
-use crate::model::outcome::FailureReason;
+use crate::outcome::FailureReason;
 use rand::RngExt;
 
 impl World<'_> {

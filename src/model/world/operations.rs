@@ -7,8 +7,8 @@ use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
 use crate::model::ids::{ClassId, ClientId, ServiceId};
-use crate::model::outcome::FailureReason;
 use crate::model::timeline::{Action, AdmissionRamp};
+use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
 
 /// A backlog being released: jobs left and the gap between them.
