@@ -8,6 +8,7 @@
 use super::autoscaler::Autoscaler;
 use super::balancer::BalancerState;
 use super::concurrency::{ConcurrencyLimit, LimitState};
+use super::ids::ClassId;
 use super::instance::Instance;
 use super::metrics::MetricsPipeline;
 use super::spec::{CpuCost, Service};
@@ -76,8 +77,8 @@ impl ServiceState {
     /// This attempt's CPU time on `instance`: the class's cost times the release multiplier,
     /// and the warm-up factor while the instance is cold.
     #[inline]
-    pub fn cpu_cost(&mut self, spec: &Service, class: usize, instance: u32, now: SimTime) -> SimDuration {
-        let base = spec.cpu[class].sample(&mut self.cpu_rng);
+    pub fn cpu_cost(&mut self, spec: &Service, class: ClassId, instance: u32, now: SimTime) -> SimDuration {
+        let base = spec.cpu_of(class).sample(&mut self.cpu_rng);
         let mut factor = self.cpu_multiplier;
         if now < self.instances[instance as usize].warm_until {
             factor *= spec.lifecycle.warmup_cpu;

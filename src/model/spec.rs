@@ -10,6 +10,7 @@ use super::limiter::LimiterSpec;
 use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
+use crate::ids::{ClassId, ClientId};
 
 /// Defined with the figures computed against it, so the statistics need nothing from here.
 pub use crate::stats::slo::Slo;
@@ -193,6 +194,14 @@ pub struct Service {
     pub zones: Vec<String>,
 }
 
+impl Service {
+    /// The CPU cost of a request of `class`.
+    #[inline]
+    pub fn cpu_of(&self, class: ClassId) -> &CpuCost {
+        &self.cpu[class.idx()]
+    }
+}
+
 #[cfg(test)]
 impl Service {
     /// A pool for unit tests: its size and cost as given, everything else at its default
@@ -225,8 +234,9 @@ impl Service {
 /// retries), each made with `probability`, for one class or all.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Call {
-    pub client: usize,
-    pub class: Option<usize>,
+    pub client: ClientId,
+    /// The class it is made for; `None` for every class.
+    pub class: Option<ClassId>,
     pub count: u32,
     pub probability: f64,
 }

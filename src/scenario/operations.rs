@@ -16,6 +16,7 @@ use super::file::{
 use super::limiter::resolve_limiter_switch;
 use super::units::{ClockTime, Duration, Percent};
 use crate::engine::SimDuration;
+use crate::ids::{ClassId, ClientId, ServiceId};
 use crate::model::alert::{AlertMetric, AlertSpec, Comparison, OperatorAction};
 use crate::model::autoscaler::{AutoscalerPreset, AutoscalerSpec, BlindPolicy, StepLimit};
 use crate::model::overload::{CoDel, Discipline, OverloadControl};
@@ -380,11 +381,11 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
     // Every required key is present from here on.
     let service = || {
         let service = entry.service.as_ref().expect("checked above");
-        lookup(&names.services, service, &format!("{key}.service"), "service")
+        lookup(&names.services, service, &format!("{key}.service"), "service").map(ServiceId::from_idx)
     };
     let client = || {
         let client = entry.client.as_ref().expect("checked above");
-        lookup(&names.clients, client, &format!("{key}.client"), "client")
+        lookup(&names.clients, client, &format!("{key}.client"), "client").map(ClientId::from_idx)
     };
     let over = || {
         entry.over.as_ref().map_or(Ok(SimDuration::ZERO), |over| check_delay(over, &format!("{key}.over")))
@@ -417,7 +418,9 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
                 1..=MAX_JOBS,
             )?;
             let class = match &entry.class {
-                Some(class) => Some(lookup(&names.classes, class, &format!("{key}.class"), "class")?),
+                Some(class) => {
+                    Some(ClassId::from_idx(lookup(&names.classes, class, &format!("{key}.class"), "class")?))
+                }
                 None => None,
             };
             Action::Backlog { client: client()?, class, jobs: jobs as u64, over: over()? }
@@ -449,7 +452,7 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
         ActionKindFile::ZoneLoss => {
             let service = service()?;
             let zone = entry.zone.as_ref().expect("checked above");
-            let zones: Vec<&str> = names.zones[service].iter().map(String::as_str).collect();
+            let zones: Vec<&str> = names.zones[service.idx()].iter().map(String::as_str).collect();
             let index = lookup(&zones, zone, &format!("{key}.zone"), "zone")?;
             Action::ZoneLoss { service, zone: index, name: zone.get_ref().clone() }
         }
@@ -465,7 +468,9 @@ fn resolve_alert(name: &str, alert: &AlertFile, names: &Names) -> Result<AlertSp
     let metric_kind = *alert.metric.get_ref();
     let per_service = !matches!(metric_kind, AlertMetricFile::SuccessRate | AlertMetricFile::LatencyP99);
     let service = match (&alert.service, per_service) {
-        (Some(service), true) => lookup(&names.services, service, &key("service"), "service")?,
+        (Some(service), true) => {
+            ServiceId::from_idx(lookup(&names.services, service, &key("service"), "service")?)
+        }
         (None, true) => {
             return Problem::new(
                 alert.metric.span(),
@@ -484,10 +489,12 @@ fn resolve_alert(name: &str, alert: &AlertFile, names: &Names) -> Result<AlertSp
             .expected("class = \"NAME\", or neither for all classes")
             .into_err();
         }
-        (None, false) => 0,
+        (None, false) => ServiceId(0),
     };
     let class = match (&alert.class, per_service) {
-        (Some(class), false) => Some(lookup(&names.classes, class, &key("class"), "class")?),
+        (Some(class), false) => {
+            Some(ClassId::from_idx(lookup(&names.classes, class, &key("class"), "class")?))
+        }
         (Some(class), true) => {
             return Problem::new(
                 class.span(),

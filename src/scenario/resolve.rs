@@ -26,6 +26,7 @@ use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
+use crate::ids::{ClassId, ClientId};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
     RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
@@ -344,9 +345,9 @@ fn resolve_calls(
     let mut calls = Vec::with_capacity(service.calls.len());
     for (index, call) in service.calls.iter().enumerate() {
         let key = |field: &str| format!("services.{name}.calls[{index}].{field}");
-        let client = lookup(client_names, &call.client, &key("client"), "client")?;
+        let client = ClientId::from_idx(lookup(client_names, &call.client, &key("client"), "client")?);
         let class = match &call.class {
-            Some(class) => Some(lookup(class_names, class, &key("class"), "class")?),
+            Some(class) => Some(ClassId::from_idx(lookup(class_names, class, &key("class"), "class")?)),
             None => None,
         };
         let count = check_count(present(&call.count, &key("count"))?, &key("count"), "count", 0..=MAX_CALLS)?;
@@ -372,7 +373,8 @@ fn resolve_calls(
 
 /// A service must not reach itself through its calls: each attempt would call forever.
 fn check_call_cycles(file: &ScenarioFile, services: &[Service], clients: &[Client]) -> Result<(), Problem> {
-    let downstream = |service: usize| services[service].calls.iter().map(|call| clients[call.client].target);
+    let downstream =
+        |service: usize| services[service].calls.iter().map(|call| clients[call.client.idx()].target);
     for start in 0..services.len() {
         // Depth-first from `start`, looking for a path back to it.
         let mut stack: Vec<(usize, Vec<usize>)> = downstream(start).map(|next| (next, vec![start])).collect();
