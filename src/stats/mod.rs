@@ -1,5 +1,8 @@
 //! Streaming measurement: fixed-size histograms, time-weighted meters, counters and
 //! per-interval series. Memory is O(classes + services + intervals), never O(requests).
+//!
+//! Invariant: nothing here imports `model`, which reports into these types; what both use
+//! sits below both (`crate::ids`, `crate::outcome`).
 
 pub mod confidence;
 pub mod histogram;
