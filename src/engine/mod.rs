@@ -75,9 +75,7 @@ impl<E: Copy> Sim<E> {
     pub fn step<M: Model<Event = E>>(&mut self, model: &mut M) -> bool {
         match self.queue.pop() {
             Some((at, event)) => {
-                self.now = at;
-                self.popped += 1;
-                model.handle(self, event);
+                self.handle(model, at, event);
                 true
             }
             None => false,
@@ -87,17 +85,22 @@ impl<E: Copy> Sim<E> {
     /// Handles every event up to and including `until`, then sets the clock to `until`.
     /// Returns false, leaving the clock at the last event, if the model asked to stop.
     pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, until: SimTime) -> bool {
-        while let Some(at) = self.queue.peek_time() {
-            if at > until {
-                break;
-            }
-            self.step(model);
+        while let Some((at, event)) = self.queue.pop_until(until) {
+            self.handle(model, at, event);
             if model.should_stop(self) {
                 return false;
             }
         }
         self.now = self.now.max(until);
         true
+    }
+
+    /// Advances the clock to the popped event and hands it to the model.
+    #[inline]
+    fn handle<M: Model<Event = E>>(&mut self, model: &mut M, at: SimTime, event: E) {
+        self.now = at;
+        self.popped += 1;
+        model.handle(self, event);
     }
 
     /// Events handled so far.

@@ -6,10 +6,11 @@
 //! Cost: O(log n) push and pop; memory is the events pending, nothing per popped event.
 //!
 //! Beside the heap sit *lanes*: FIFO queues for timers that are always set the same delay
-//! ahead (a client's per-attempt timeout), so they arrive already sorted. A lane push and
-//! pop is O(1), and keeping those timers out of the heap keeps it small. Lanes carry the
-//! same `(time, seq)` keys, so the pop order is exactly the heap-only order; an event that
-//! would break a lane's order goes to the heap instead.
+//! ahead (a client's per-attempt timeout), so they arrive already sorted. A lane push is
+//! O(1); a pop compares the lane fronts with the heap's top once (O(lanes), and lanes are
+//! few: one per client with a timeout), and keeping those timers out of the heap keeps it
+//! small. Lanes carry the same `(time, seq)` keys, so the pop order is exactly the
+//! heap-only order; an event that would break a lane's order goes to the heap instead.
 
 use super::time::SimTime;
 use std::cmp::Ordering;
@@ -81,45 +82,65 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// The lane whose front is earliest, if it beats the heap's top.
+    /// Where the earliest pending event sits and its key: one scan of the lane fronts
+    /// against the heap's top. Ties cannot happen, as every key is unique.
     #[inline]
-    fn earliest_lane(&self) -> Option<usize> {
-        let mut best: Option<(usize, u128)> = self.heap.peek().map(|top| (usize::MAX, top.key));
+    fn earliest(&self) -> Option<(Front, u128)> {
+        let mut best = self.heap.peek().map(|top| (Front::Heap, top.key));
         for (idx, lane) in self.lanes.iter().enumerate() {
             if let Some(front) = lane.front()
                 && best.is_none_or(|(_, key)| front.key < key)
             {
-                best = Some((idx, front.key));
+                best = Some((Front::Lane(idx), front.key));
             }
         }
-        best.and_then(|(idx, _)| (idx != usize::MAX).then_some(idx))
+        best
     }
 
+    /// Pops the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = match self.earliest_lane() {
-            Some(lane) => self.lanes[lane].pop_front(),
-            None => self.heap.pop(),
+        self.pop_until(SimTime(u64::MAX))
+    }
+
+    /// Pops the earliest event if it is due at or before `until`. The driver's loop uses
+    /// this rather than a peek followed by a pop, which would scan the lanes twice.
+    #[inline]
+    pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        let (front, key) = self.earliest()?;
+        let at = SimTime((key >> 64) as u64);
+        if at > until {
+            return None;
+        }
+        let entry = match front {
+            Front::Heap => self.heap.pop(),
+            Front::Lane(idx) => self.lanes[idx].pop_front(),
         };
-        entry.map(|entry| (SimTime((entry.key >> 64) as u64), entry.event))
+        debug_assert!(entry.as_ref().is_some_and(|entry| entry.key == key));
+        entry.map(|entry| (at, entry.event))
     }
 
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        let key = match self.earliest_lane() {
-            Some(lane) => self.lanes[lane].front().map(|entry| entry.key),
-            None => self.heap.peek().map(|entry| entry.key),
-        };
-        key.map(|key| SimTime((key >> 64) as u64))
+        self.earliest().map(|(_, key)| SimTime((key >> 64) as u64))
     }
 
+    /// Events pending, in the heap and in every lane.
     pub fn len(&self) -> usize {
         self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
+    /// Whether no event is pending, in the heap or in any lane.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.lanes.iter().all(VecDeque::is_empty)
     }
+}
+
+/// Where the earliest pending event sits.
+#[derive(Clone, Copy)]
+enum Front {
+    Heap,
+    Lane(usize),
 }
 
 #[cfg(test)]
@@ -180,5 +201,32 @@ mod tests {
         queue.push(SimTime(4), ());
         assert_eq!(queue.peek_time(), Some(SimTime(4)));
         assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
+    fn an_event_on_a_lane_alone_is_pending() {
+        let mut queue = EventQueue::default();
+        assert!(queue.is_empty());
+        queue.push_lane(2, SimTime(3), 'a');
+        assert!(!queue.is_empty(), "a lane's event counts");
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue.pop(), Some((SimTime(3), 'a')));
+        assert!(queue.is_empty());
+        assert_eq!(queue.len(), 0);
+    }
+
+    #[test]
+    fn pop_until_leaves_later_events_in_place() {
+        let mut queue = EventQueue::default();
+        queue.push(SimTime(8), 'h');
+        queue.push_lane(0, SimTime(4), 'l');
+        queue.push(SimTime(4), 'x');
+        assert_eq!(queue.pop_until(SimTime(3)), None);
+        assert_eq!(queue.pop_until(SimTime(4)), Some((SimTime(4), 'l')));
+        assert_eq!(queue.pop_until(SimTime(4)), Some((SimTime(4), 'x')));
+        assert_eq!(queue.pop_until(SimTime(7)), None);
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue.pop_until(SimTime(8)), Some((SimTime(8), 'h')));
+        assert_eq!(queue.pop_until(SimTime(u64::MAX)), None);
     }
 }

@@ -4,6 +4,7 @@
 
 use super::timeline::Action;
 use crate::engine::{SimDuration, SimTime};
+use crate::ids::{ClassId, ServiceId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertSpec {
@@ -28,16 +29,16 @@ pub struct OperatorAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlertMetric {
     /// Success rate of requests that finished in the interval (all classes or one).
-    SuccessRate { class: Option<usize> },
+    SuccessRate { class: Option<ClassId> },
     /// p99 end-to-end latency in the interval, milliseconds.
-    LatencyP99 { class: Option<usize> },
+    LatencyP99 { class: Option<ClassId> },
     /// Seconds since the newest sample the service's autoscaler has was taken.
-    MetricsStaleness { service: usize },
+    MetricsStaleness { service: ServiceId },
     /// The service's CPU utilisation over the interval.
-    CpuUtilisation { service: usize },
+    CpuUtilisation { service: ServiceId },
     /// CPU utilisation while the desired instance count has not changed for the whole
     /// interval: an autoscaler that should act and does not. 0 when it did act.
-    UnscaledUtilisation { service: usize },
+    UnscaledUtilisation { service: ServiceId },
 }
 
 impl AlertMetric {
@@ -161,7 +162,7 @@ mod tests {
         let mut spec = spec(0);
         spec.then = Some(OperatorAction {
             after: SimDuration::from_secs(600),
-            action: Action::ScaleTo { service: 0, instances: 9 },
+            action: Action::ScaleTo { service: ServiceId(0), instances: 9 },
         });
         let mut state = AlertState::default();
         assert_eq!(state.evaluate(&spec, s(0), s(1), Some(0.5)), AlertChange::Fired { act: true });

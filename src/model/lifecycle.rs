@@ -5,23 +5,9 @@
 //! Lifecycle changes are rare next to requests, so these methods may scan the pool.
 
 use super::concurrency::LimitState;
+use super::instance::Phase;
 use super::service::ServiceState;
 use crate::engine::SimTime;
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Phase {
-    /// A free slot.
-    #[default]
-    Stopped,
-    /// Launched, booting; takes no traffic.
-    Provisioning,
-    /// Takes traffic (CPU dearer while warming up).
-    Ready,
-    /// Takes no new traffic, finishes what it has, then stops.
-    Draining,
-    /// Lost; its work was failed.
-    Failed,
-}
 
 /// The pool by phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! nothing is delivered and the autoscaler's newest sample grows stale.
 
 use super::autoscaler::Sample;
-use super::service::ServiceState;
+use super::instance::Instance;
 use crate::engine::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -59,19 +59,22 @@ impl MetricsPipeline {
     pub fn staleness(&self, now: SimTime) -> SimDuration {
         now.since(self.latest.map_or(SimTime::ZERO, |sample| sample.taken))
     }
-}
 
-impl ServiceState {
     /// Samples every ready instance's utilisation since its last sample; returns true when
     /// a sample went into the pipeline (some instance reported), to be delivered later.
-    pub fn take_sample(&mut self, now: SimTime, cores: u32) -> bool {
-        let fraction = self.metrics.reporting;
+    pub fn take_sample(
+        &mut self,
+        instances: &mut [Instance],
+        ready: &[u32],
+        now: SimTime,
+        cores: u32,
+    ) -> bool {
+        let fraction = self.reporting;
         let (mut sum, mut reporting) = (0.0, 0u32);
-        for &idx in &self.ready {
-            let area = self.instances[idx as usize].busy_area_at(now);
-            let (previous, since) =
-                self.metrics.marks.get(idx as usize).copied().unwrap_or((0, SimTime::ZERO));
-            self.metrics.mark(idx, area, now);
+        for &idx in ready {
+            let area = instances[idx as usize].busy_area_at(now);
+            let (previous, since) = self.marks.get(idx as usize).copied().unwrap_or((0, SimTime::ZERO));
+            self.mark(idx, area, now);
             let span = now.since(since).0 as u128 * cores as u128;
             if span > 0 && MetricsPipeline::reports(idx, fraction) {
                 sum += (area - previous) as f64 / span as f64;
@@ -81,9 +84,9 @@ impl ServiceState {
         if reporting == 0 {
             return false;
         }
-        let ready = self.ready.len() as u32;
+        let ready = ready.len() as u32;
         let sample = Sample { taken: now, utilisation: sum / reporting as f64, reporting, ready };
-        self.metrics.in_transit.push_back(sample);
+        self.in_transit.push_back(sample);
         true
     }
 }

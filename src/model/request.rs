@@ -6,8 +6,8 @@
 
 use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId};
 use super::limiter::Permit;
-use super::outcome::FailureReason;
 use crate::engine::{SimDuration, SimTime};
+use crate::outcome::FailureReason;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Request {

@@ -3,9 +3,9 @@
 //! Backoff follows the AWS Architecture blog, "Exponential Backoff and Jitter": the n-th
 //! retry's ceiling is `min(cap, base * multiplier^(n-1))`; jitter then spreads it.
 
-use super::outcome::FailureReason;
 use super::spec::{Backoff, Jitter, RetryOn, RetryPolicy};
 use crate::engine::{SimDuration, StreamRng};
+use crate::outcome::FailureReason;
 use rand::RngExt;
 
 impl RetryOn {

@@ -1,143 +1,21 @@
-//! Services and their instances: workers, cores and the queue in front of the workers.
+//! A service's runtime state: its pool of instances (`instance.rs`), what is wanted of the
+//! pool, its random streams and the draws made per attempt (CPU cost, connection setup,
+//! errors, shedding, admission).
 //!
-//! An attempt holds a worker for its whole stay and a core only while it burns CPU. With
-//! `workers == cores` an instance is an M/M/c server; with more workers than cores, CPU
-//! contention slows every request (cores are handed out FIFO, without preemption).
+//! How the pool changes lives in `lifecycle.rs` and what it reports in `metrics.rs`; both
+//! work on this state, which depends on neither's logic.
 
 use super::autoscaler::Autoscaler;
 use super::balancer::BalancerState;
 use super::concurrency::{ConcurrencyLimit, LimitState};
-use super::ids::AttemptId;
-use super::lifecycle::Phase;
+use super::ids::ClassId;
+use super::instance::Instance;
 use super::metrics::MetricsPipeline;
-use super::overload::{Discipline, RecentLoad};
 use super::spec::{CpuCost, Service};
 use super::timeline::AdmissionRamp;
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
-use std::collections::VecDeque;
-
-/// What happened to an attempt arriving at an instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Admission {
-    /// A worker was free.
-    Worker,
-    /// All workers busy; it waits in the queue.
-    Queued,
-    /// The queue is full.
-    Rejected,
-    /// The instance's attempts in progress are at its concurrency limit.
-    OverLimit,
-}
-
-#[derive(Debug, Default)]
-pub struct Instance {
-    pub phase: Phase,
-    /// Index into the service's zones.
-    pub zone: u32,
-    /// Bumped at every launch, so a boot event for an earlier life of this slot is ignored.
-    pub epoch: u32,
-    /// CPU costs are multiplied by the warm-up factor until then.
-    pub warm_until: SimTime,
-    pub workers_busy: u32,
-    pub cores_busy: u32,
-    /// Attempts waiting for a worker.
-    pub worker_queue: VecDeque<AttemptId>,
-    /// Attempts holding a worker, waiting for a core.
-    pub core_queue: VecDeque<AttemptId>,
-    /// Busy-core nanoseconds since launch, for the metrics pipeline's samples.
-    pub busy_area: u128,
-    busy_last: u64,
-    /// When the worker queue last went from empty to non-empty (CoDel, adaptive LIFO).
-    pub nonempty_since: SimTime,
-    /// Recent CPU utilisation, the shedding signal.
-    pub recent: RecentLoad,
-    /// Pooled connections opened so far (each paid the setup cost once).
-    pub connections: u32,
-    /// The concurrency limit, when the service has one; a launch starts it afresh.
-    pub limit: LimitState,
-}
-
-impl Instance {
-    /// Attempts at this instance: queued or holding a worker (the balancers' load signal).
-    #[inline]
-    pub fn outstanding(&self) -> u32 {
-        self.workers_busy + self.worker_queue.len() as u32
-    }
-
-    /// Lets an attempt in (to a worker or the queue) or turns it away: over the
-    /// concurrency limit first, then when the queue is full.
-    #[inline]
-    pub fn admit(&mut self, now: SimTime, attempt: AttemptId, spec: &Service) -> Admission {
-        if spec.overload.concurrency_limit.is_some() && !self.limit.admits(self.outstanding()) {
-            Admission::OverLimit
-        } else if self.workers_busy < spec.workers {
-            self.workers_busy += 1;
-            Admission::Worker
-        } else if spec.queue_capacity.is_none_or(|cap| (self.worker_queue.len() as u32) < cap) {
-            if self.worker_queue.is_empty() {
-                self.nonempty_since = now;
-            }
-            self.worker_queue.push_back(attempt);
-            Admission::Queued
-        } else {
-            Admission::Rejected
-        }
-    }
-
-    /// Credits the busy-core area up to `now`.
-    #[inline]
-    fn advance(&mut self, now: SimTime) {
-        self.busy_area += self.cores_busy as u128 * now.0.saturating_sub(self.busy_last) as u128;
-        self.busy_last = now.0;
-    }
-
-    /// Busy-core nanoseconds up to `now`.
-    pub fn busy_area_at(&mut self, now: SimTime) -> u128 {
-        self.advance(now);
-        self.busy_area
-    }
-
-    /// Takes a core for an attempt holding a worker; false if it must wait for one.
-    #[inline]
-    pub fn acquire_core(&mut self, now: SimTime, attempt: AttemptId, spec: &Service) -> bool {
-        if self.cores_busy < spec.cores {
-            self.advance(now);
-            self.cores_busy += 1;
-            true
-        } else {
-            self.core_queue.push_back(attempt);
-            false
-        }
-    }
-
-    /// Frees a core; if an attempt was waiting for one it takes it and is returned.
-    #[inline]
-    pub fn release_core(&mut self, now: SimTime) -> Option<AttemptId> {
-        let next = self.core_queue.pop_front();
-        if next.is_none() {
-            self.advance(now);
-            self.cores_busy -= 1;
-        }
-        next
-    }
-
-    /// Frees a worker; if an attempt was queued it takes it (in the discipline's order)
-    /// and is returned.
-    #[inline]
-    pub fn release_worker(&mut self, now: SimTime, discipline: &Discipline) -> Option<AttemptId> {
-        let next = if discipline.newest_first(now, self.nonempty_since) {
-            self.worker_queue.pop_back()
-        } else {
-            self.worker_queue.pop_front()
-        };
-        if next.is_none() {
-            self.workers_busy -= 1;
-        }
-        next
-    }
-}
 
 /// A service's runtime state: its instances, which are ready, what the operator or the
 /// autoscaler wants, and its random streams.
@@ -175,8 +53,7 @@ impl ServiceState {
         let zones = spec.zones.len().max(1) as u32;
         let concurrency_limit = spec.overload.concurrency_limit;
         let limit = concurrency_limit.as_ref().map(LimitState::new).unwrap_or_default();
-        let instance =
-            |idx: u32| Instance { phase: Phase::Ready, zone: idx % zones, limit, ..Instance::default() };
+        let instance = |idx: u32| Instance::ready(idx % zones, limit);
         ServiceState {
             instances: (0..spec.instances).map(instance).collect(),
             ready: (0..spec.instances).collect(),
@@ -200,8 +77,8 @@ impl ServiceState {
     /// This attempt's CPU time on `instance`: the class's cost times the release multiplier,
     /// and the warm-up factor while the instance is cold.
     #[inline]
-    pub fn cpu_cost(&mut self, spec: &Service, class: usize, instance: u32, now: SimTime) -> SimDuration {
-        let base = spec.cpu[class].sample(&mut self.cpu_rng);
+    pub fn cpu_cost(&mut self, spec: &Service, class: ClassId, instance: u32, now: SimTime) -> SimDuration {
+        let base = spec.cpu_of(class).sample(&mut self.cpu_rng);
         let mut factor = self.cpu_multiplier;
         if now < self.instances[instance as usize].warm_until {
             factor *= spec.lifecycle.warmup_cpu;
@@ -286,6 +163,9 @@ impl CpuCost {
 mod tests {
     use super::*;
     use crate::engine::Key;
+    use crate::model::ids::AttemptId;
+    use crate::model::instance::Admission;
+    use crate::model::overload::Discipline;
 
     fn spec(workers: u32, cores: u32, queue_capacity: Option<u32>) -> Service {
         let cost = CpuCost::Constant(SimDuration::from_millis(1));
@@ -297,28 +177,12 @@ mod tests {
     }
 
     #[test]
-    fn workers_then_queue_then_rejection() {
-        let spec = spec(2, 1, Some(1));
-        let mut instance = Instance::default();
-        let now = SimTime::ZERO;
-        assert_eq!(instance.admit(now, key(0), &spec), Admission::Worker);
-        assert_eq!(instance.admit(now, key(1), &spec), Admission::Worker);
-        assert_eq!(instance.admit(now, key(2), &spec), Admission::Queued);
-        assert_eq!(instance.admit(now, key(3), &spec), Admission::Rejected);
-        assert_eq!(instance.outstanding(), 3);
-        let fifo = Discipline::Fifo;
-        assert_eq!(instance.release_worker(now, &fifo), Some(key(2)), "the queued attempt takes the worker");
-        assert_eq!(instance.workers_busy, 2);
-        assert_eq!(instance.release_worker(now, &fifo), None);
-        assert_eq!(instance.workers_busy, 1);
-    }
-
-    #[test]
     fn the_concurrency_limit_turns_work_away_before_the_queue() {
         let mut spec = spec(2, 1, Some(10));
         spec.overload.concurrency_limit = Some(ConcurrencyLimit::Static { limit: 3 });
         let state = ServiceState::new(&spec, &RngStreams::new(1));
-        let mut instance = Instance { limit: state.instances[0].limit, ..Instance::default() };
+        let mut instance = Instance::default();
+        instance.limit = state.instances[0].limit;
         let now = SimTime::ZERO;
         let admissions: Vec<Admission> = (0..5).map(|k| instance.admit(now, key(k), &spec)).collect();
         use Admission::{OverLimit, Queued, Worker};
@@ -348,21 +212,6 @@ mod tests {
         assert_eq!(costs, [8, 8, 0, 0]);
         let unpooled = Service { pooled: false, ..pooled };
         assert_eq!(state.connection_cost(&unpooled, 0), SimDuration::from_millis(8), "every attempt pays");
-    }
-
-    #[test]
-    fn cores_are_handed_out_fifo() {
-        let spec = spec(3, 1, None);
-        let mut instance = Instance::default();
-        let t = |s: u64| SimTime(s * 1_000_000_000);
-        assert!(instance.acquire_core(t(0), key(0), &spec));
-        assert!(!instance.acquire_core(t(0), key(1), &spec));
-        assert!(!instance.acquire_core(t(0), key(2), &spec));
-        assert_eq!(instance.release_core(t(1)), Some(key(1)));
-        assert_eq!(instance.release_core(t(2)), Some(key(2)));
-        assert_eq!(instance.release_core(t(3)), None);
-        assert_eq!(instance.cores_busy, 0);
-        assert_eq!(instance.busy_area_at(t(10)), 3_000_000_000, "one core busy for 3 s");
     }
 
     #[test]

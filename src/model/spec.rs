@@ -10,6 +10,10 @@ use super::limiter::LimiterSpec;
 use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
+use crate::ids::{ClassId, ClientId};
+
+/// Defined with the figures computed against it, so the statistics need nothing from here.
+pub use crate::stats::slo::Slo;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -37,15 +41,6 @@ pub struct Scenario {
     pub timeline: Vec<TimelineEntry>,
     pub alerts: Vec<AlertSpec>,
     pub slo: Slo,
-}
-
-/// The service level objective the SLO figures are computed against.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Slo {
-    /// An interval meets the SLO when its success rate is at least this.
-    pub success_rate: f64,
-    /// A healthy stretch this long ends an outage (time-to-recover).
-    pub recovery: SimDuration,
 }
 
 /// Bounds that stop a runaway run with a clear error instead of exhausting memory.
@@ -202,6 +197,14 @@ pub struct Service {
     pub zones: Vec<String>,
 }
 
+impl Service {
+    /// The CPU cost of a request of `class`.
+    #[inline]
+    pub fn cpu_of(&self, class: ClassId) -> &CpuCost {
+        &self.cpu[class.idx()]
+    }
+}
+
 #[cfg(test)]
 impl Service {
     /// A pool for unit tests: its size and cost as given, everything else at its default
@@ -234,8 +237,9 @@ impl Service {
 /// retries), each made with `probability`, for one class or all.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Call {
-    pub client: usize,
-    pub class: Option<usize>,
+    pub client: ClientId,
+    /// The class it is made for; `None` for every class.
+    pub class: Option<ClassId>,
     pub count: u32,
     pub probability: f64,
 }
@@ -275,12 +279,6 @@ pub struct MetricsSpec {
 impl Default for MetricsSpec {
     fn default() -> MetricsSpec {
         MetricsSpec { period: SimDuration::from_secs(60), delay: SimDuration::from_secs(60) }
-    }
-}
-
-impl Default for Slo {
-    fn default() -> Slo {
-        Slo { success_rate: 0.999, recovery: SimDuration::from_secs(600) }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::limiter::LimiterSpec;
 use crate::engine::{SimDuration, SimTime};
+use crate::ids::{ClassId, ClientId, ServiceId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimelineEntry {
@@ -17,27 +18,27 @@ pub struct TimelineEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Multiply the service's CPU costs by `value` from now on (a release).
-    CpuMultiplier { service: usize, value: f64 },
+    CpuMultiplier { service: ServiceId, value: f64 },
     /// Only this fraction of the service's instances report metrics (0 = an outage,
     /// 1 = restored).
-    Metrics { service: usize, reporting: f64 },
+    Metrics { service: ServiceId, reporting: f64 },
     /// `count` ready instances fail; their attempts fail with `no_capacity`.
-    InstanceLoss { service: usize, count: u32 },
+    InstanceLoss { service: ServiceId, count: u32 },
     /// `jobs` requests released through `client`, at once or spread evenly over `over`.
-    Backlog { client: usize, class: Option<usize>, jobs: u64, over: SimDuration },
+    Backlog { client: ClientId, class: Option<ClassId>, jobs: u64, over: SimDuration },
     /// An operator sets the desired instance count.
-    ScaleTo { service: usize, instances: u32 },
+    ScaleTo { service: ServiceId, instances: u32 },
     /// Admit this fraction of arriving attempts, going linearly from `from` (default: the
     /// current fraction) to `to` over `over`; the rest are rejected at the door.
     /// `to = 0` is a drain.
-    Admit { service: usize, from: Option<f64>, to: f64, over: SimDuration },
+    Admit { service: ServiceId, from: Option<f64>, to: f64, over: SimDuration },
     /// Switch a client's retry limiter on (`Some`) or off (`None`).
-    Limiter { client: usize, limiter: Option<LimiterSpec> },
+    Limiter { client: ClientId, limiter: Option<LimiterSpec> },
     /// This share of the service's answers are errors from now on (a failing dependency;
     /// 100% is an outage that answers fast).
-    ErrorRate { service: usize, value: f64 },
+    ErrorRate { service: ServiceId, value: f64 },
     /// Every instance in the zone fails; replacements go to the other zones.
-    ZoneLoss { service: usize, zone: usize, name: String },
+    ZoneLoss { service: ServiceId, zone: usize, name: String },
 }
 
 impl Action {
@@ -74,42 +75,46 @@ impl Action {
         let percent = |f: f64| format!("{}%", (f * 1000.0).round() / 10.0);
         match self {
             Action::CpuMultiplier { service, value } => {
-                format!("{}: CPU cost x{value}", services[*service])
+                format!("{}: CPU cost x{value}", services[service.idx()])
             }
             Action::Metrics { service, reporting } if *reporting <= 0.0 => {
-                format!("{}: metrics stop", services[*service])
+                format!("{}: metrics stop", services[service.idx()])
             }
             Action::Metrics { service, reporting } if *reporting >= 1.0 => {
-                format!("{}: metrics restored", services[*service])
+                format!("{}: metrics restored", services[service.idx()])
             }
             Action::Metrics { service, reporting } => {
-                format!("{}: {} of instances report metrics", services[*service], percent(*reporting))
+                format!("{}: {} of instances report metrics", services[service.idx()], percent(*reporting))
             }
             Action::InstanceLoss { service, count } => {
-                format!("{}: {count} instances lost", services[*service])
+                format!("{}: {count} instances lost", services[service.idx()])
             }
             Action::Backlog { client, jobs, over, .. } if over.0 == 0 => {
-                format!("{}: backlog of {jobs} released at once", clients[*client])
+                format!("{}: backlog of {jobs} released at once", clients[client.idx()])
             }
             Action::Backlog { client, jobs, over, .. } => {
-                format!("{}: backlog of {jobs} released over {over}", clients[*client])
+                format!("{}: backlog of {jobs} released over {over}", clients[client.idx()])
             }
-            Action::ScaleTo { service, instances } => format!("{}: scale to {instances}", services[*service]),
+            Action::ScaleTo { service, instances } => {
+                format!("{}: scale to {instances}", services[service.idx()])
+            }
             Action::Admit { service, to, over, .. } if over.0 == 0 => {
-                format!("{}: admit {}", services[*service], percent(*to))
+                format!("{}: admit {}", services[service.idx()], percent(*to))
             }
             Action::Admit { service, from, to, over } => {
                 let from = from.map(|f| format!(" from {}", percent(f))).unwrap_or_default();
-                format!("{}: admit{from} to {} over {over}", services[*service], percent(*to))
+                format!("{}: admit{from} to {} over {over}", services[service.idx()], percent(*to))
             }
             Action::Limiter { client, limiter: Some(spec) } => {
-                format!("{}: {} on", clients[*client], spec.kind())
+                format!("{}: {} on", clients[client.idx()], spec.kind())
             }
-            Action::Limiter { client, limiter: None } => format!("{}: limiter off", clients[*client]),
+            Action::Limiter { client, limiter: None } => format!("{}: limiter off", clients[client.idx()]),
             Action::ErrorRate { service, value } => {
-                format!("{}: {} of answers are errors", services[*service], percent(*value))
+                format!("{}: {} of answers are errors", services[service.idx()], percent(*value))
             }
-            Action::ZoneLoss { service, name, .. } => format!("{}: zone {name} lost", services[*service]),
+            Action::ZoneLoss { service, name, .. } => {
+                format!("{}: zone {name} lost", services[service.idx()])
+            }
         }
     }
 }

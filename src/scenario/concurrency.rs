@@ -6,11 +6,10 @@
 
 use toml::Spanned;
 
+use super::checks::{check_count, check_delay, present};
 use super::defaults::is_filled;
 use super::error::Problem;
 use super::file::{ConcurrencyLimitFile, ConcurrencyLimitKindFile, Count, Number};
-use super::operations::check_delay;
-use super::resolve::{check_count, present};
 use crate::model::concurrency::{Aimd, ConcurrencyLimit, Gradient2};
 
 /// Highest limit, and highest Gradient2 `queue_size`: 1,000,000 (as for workers).

@@ -10,21 +10,23 @@
 //! Ids follow the order of the named tables, which is the byte order of the names (see
 //! `file`): class 0 is the alphabetically first `[classes.NAME]`, and so on.
 
-use std::ops::{Range, RangeInclusive};
+use std::ops::Range;
 
 use toml::Spanned;
 
+use super::checks::{check_count, lookup, names, present, time_from_start};
 use super::defaults::is_filled;
 use super::error::Problem;
 use super::file::{
-    BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, Count, CpuFile, CpuTable, CriticalityFile,
-    DistFile, HedgeFile, HumanRetryFile, JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile,
-    ServiceFile, SourceFile, SourceKindFile, quoted_list,
+    BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, CpuFile, CpuTable, CriticalityFile, DistFile,
+    HedgeFile, HumanRetryFile, JitterFile, Named, RateFile, RetryFile, RetryOutcome, ScenarioFile,
+    ServiceFile, SourceFile, SourceKindFile,
 };
 use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
+use crate::ids::{ClassId, ClientId};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
     RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
@@ -94,58 +96,6 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         variant: None,
         hash: String::new(),
     })
-}
-
-/// A key `defaults::fill` always fills; its absence is a bug, reported rather than panicked.
-pub(super) fn present<'a, T>(value: &'a Option<T>, key: &str) -> Result<&'a T, Problem> {
-    value
-        .as_ref()
-        .ok_or_else(|| Problem::new(0..0, key, format!("internal error: no default was filled in for {key}")))
-}
-
-/// The names of a named table, in id order.
-pub(super) fn names<T>(table: &Named<T>) -> Vec<&str> {
-    table.keys().map(|name| name.get_ref().as_str()).collect()
-}
-
-/// The id of the entry `reference` names, or an error listing the valid names.
-pub(super) fn lookup(
-    names: &[&str],
-    reference: &Spanned<String>,
-    key: &str,
-    what: &str,
-) -> Result<usize, Problem> {
-    let name = reference.get_ref();
-    names.iter().position(|candidate| candidate == name).ok_or_else(|| {
-        let expected = match names {
-            [] => format!("a name, but no [{what}s.NAME] table is defined"),
-            [only] => format!("\"{only}\""),
-            _ => format!("one of {}", quoted_list(names)),
-        };
-        Problem::new(reference.span(), key, format!("unknown {what} \"{name}\"")).expected(expected)
-    })
-}
-
-/// A whole number within `range`; the message names the limit that was crossed.
-pub(super) fn check_count(
-    value: &Spanned<Count>,
-    key: &str,
-    what: &str,
-    range: RangeInclusive<i64>,
-) -> Result<i64, Problem> {
-    let count = value.get_ref().0;
-    if range.contains(&count) {
-        return Ok(count);
-    }
-    let (min, max) = (*range.start(), *range.end());
-    let message = if count < min {
-        format!("{what} {count} is below the minimum of {min}")
-    } else {
-        format!("{what} {count} is above the limit of {max}")
-    };
-    Problem::new(value.span(), key, message)
-        .expected(format!("a whole number from {min} to {max}"))
-        .into_err()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -396,9 +346,9 @@ fn resolve_calls(
     let mut calls = Vec::with_capacity(service.calls.len());
     for (index, call) in service.calls.iter().enumerate() {
         let key = |field: &str| format!("services.{name}.calls[{index}].{field}");
-        let client = lookup(client_names, &call.client, &key("client"), "client")?;
+        let client = ClientId::from_idx(lookup(client_names, &call.client, &key("client"), "client")?);
         let class = match &call.class {
-            Some(class) => Some(lookup(class_names, class, &key("class"), "class")?),
+            Some(class) => Some(ClassId::from_idx(lookup(class_names, class, &key("class"), "class")?)),
             None => None,
         };
         let count = check_count(present(&call.count, &key("count"))?, &key("count"), "count", 0..=MAX_CALLS)?;
@@ -424,7 +374,8 @@ fn resolve_calls(
 
 /// A service must not reach itself through its calls: each attempt would call forever.
 fn check_call_cycles(file: &ScenarioFile, services: &[Service], clients: &[Client]) -> Result<(), Problem> {
-    let downstream = |service: usize| services[service].calls.iter().map(|call| clients[call.client].target);
+    let downstream =
+        |service: usize| services[service].calls.iter().map(|call| clients[call.client.idx()].target);
     for start in 0..services.len() {
         // Depth-first from `start`, looking for a path back to it.
         let mut stack: Vec<(usize, Vec<usize>)> = downstream(start).map(|next| (next, vec![start])).collect();
@@ -879,31 +830,6 @@ fn check_rate(rate: &Spanned<Rate>, key: &str) -> Result<f64, Problem> {
         return Problem::new(rate.span(), key, message).expected("a rate of at most 1000000000/s").into_err();
     }
     Ok(per_second)
-}
-
-/// A profile time as a time since t = 0; a clock time needs `simulation.start`, and must
-/// not be before it.
-pub(super) fn time_from_start(
-    at: &Spanned<TimePoint>,
-    key: &str,
-    start: Option<ClockTime>,
-) -> Result<SimTime, Problem> {
-    let clock = match *at.get_ref() {
-        TimePoint::FromStart(offset) => return Ok(SimTime(offset.nanos())),
-        TimePoint::Clock(clock) => clock,
-    };
-    let Some(start) = start else {
-        let message = format!("clock time {clock} needs simulation.start");
-        let expected = r#"simulation.start = "HH:MM" (the clock time at t = 0), or a duration from the start such as "90m""#;
-        return Problem::new(at.span(), key, message).expected(expected).into_err();
-    };
-    if clock < start {
-        let next_day = ClockTime(SimDuration(clock.since_midnight().0 + 86_400_000_000_000));
-        let message = format!("clock time {clock} is before the start {start}");
-        let expected = format!("a time at or after {start}, or \"{next_day}\" for the next day");
-        return Problem::new(at.span(), key, message).expected(expected).into_err();
-    }
-    Ok(SimTime(clock.since_midnight().0 - start.since_midnight().0))
 }
 
 fn out_of_order(

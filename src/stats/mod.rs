@@ -1,5 +1,8 @@
 //! Streaming measurement: fixed-size histograms, time-weighted meters, counters and
 //! per-interval series. Memory is O(classes + services + intervals), never O(requests).
+//!
+//! Invariant: nothing here imports `model`, which reports into these types; what both use
+//! sits below both (`crate::ids`, `crate::outcome`).
 
 pub mod confidence;
 pub mod histogram;
@@ -13,6 +16,7 @@ pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::Recorder;
 pub use series::{
-    BreakerFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series, ServiceFigures,
+    BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series,
+    ServiceFigures,
 };
 pub use summary::Summary;

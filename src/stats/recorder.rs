@@ -11,7 +11,8 @@ use super::summary::{
     BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary,
 };
 use crate::engine::{SimDuration, SimTime};
-use crate::model::FailureReason;
+use crate::ids::{ClassId, ClientId, ServiceId};
+use crate::outcome::FailureReason;
 use std::collections::BTreeMap;
 
 /// Request counters of one class over some span.
@@ -80,7 +81,8 @@ pub struct Recorder {
     /// Current-interval tallies per class.
     interval: Vec<Tally>,
     interval_start: SimTime,
-    pub services: Vec<ServiceMeter>,
+    /// Per service, indexed by `ServiceId` through `service`.
+    services: Vec<ServiceMeter>,
     rows: Vec<IntervalRow>,
     pub events: EventCounts,
     pub peak_in_flight: u64,
@@ -111,14 +113,20 @@ impl Recorder {
         }
     }
 
+    /// The meter of `service`.
     #[inline]
-    fn both(&mut self, class: u32, f: impl Fn(&mut Tally)) {
-        f(&mut self.run[class as usize]);
-        f(&mut self.interval[class as usize]);
+    pub fn service(&mut self, service: ServiceId) -> &mut ServiceMeter {
+        &mut self.services[service.idx()]
     }
 
     #[inline]
-    pub fn offered(&mut self, class: u32) {
+    fn both(&mut self, class: ClassId, f: impl Fn(&mut Tally)) {
+        f(&mut self.run[class.idx()]);
+        f(&mut self.interval[class.idx()]);
+    }
+
+    #[inline]
+    pub fn offered(&mut self, class: ClassId) {
         self.events.arrivals += 1;
         self.both(class, |t| t.offered += 1);
     }
@@ -126,13 +134,13 @@ impl Recorder {
     /// An attempt went out through `client`; a user's request's (`top_level`) also counts
     /// in its class's figures.
     #[inline]
-    fn hop(&mut self, client: usize, f: impl Fn(&mut HopTally)) {
-        f(&mut self.hops[client]);
-        f(&mut self.hops_interval[client]);
+    fn hop(&mut self, client: ClientId, f: impl Fn(&mut HopTally)) {
+        f(&mut self.hops[client.idx()]);
+        f(&mut self.hops_interval[client.idx()]);
     }
 
     #[inline]
-    pub fn attempt_sent(&mut self, class: u32, is_retry: bool, top_level: bool, client: usize) {
+    pub fn attempt_sent(&mut self, class: ClassId, is_retry: bool, top_level: bool, client: ClientId) {
         self.events.sends += 1;
         self.hop(client, |hop| hop.attempts += 1);
         if top_level {
@@ -145,13 +153,13 @@ impl Recorder {
 
     /// A request started through `client`.
     #[inline]
-    pub fn hop_request(&mut self, client: usize) {
+    pub fn hop_request(&mut self, client: ClientId) {
         self.hop(client, |hop| hop.requests += 1);
     }
 
     /// A request through `client` finished for good.
     #[inline]
-    pub fn hop_finished(&mut self, client: usize, succeeded: bool) {
+    pub fn hop_finished(&mut self, client: ClientId, succeeded: bool) {
         self.hop(client, |hop| {
             hop.succeeded += succeeded as u64;
             hop.failed += !succeeded as u64;
@@ -159,12 +167,12 @@ impl Recorder {
     }
 
     /// A hedging client sent another attempt while one was still out.
-    pub fn hedge_sent(&mut self, client: usize) {
+    pub fn hedge_sent(&mut self, client: ClientId) {
         self.hop(client, |hop| hop.hedges += 1);
     }
 
     /// A user of `class` tries again by hand through `client`.
-    pub fn human_retry(&mut self, class: u32, client: usize) {
+    pub fn human_retry(&mut self, class: ClassId, client: ClientId) {
         self.hop(client, |hop| hop.human_retries += 1);
         self.both(class, |t| t.human_retries += 1);
     }
@@ -201,25 +209,25 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn attempt_answered(&mut self, class: u32, latency: SimDuration) {
-        self.attempt_latency[class as usize].record(latency.0);
+    pub fn attempt_answered(&mut self, class: ClassId, latency: SimDuration) {
+        self.attempt_latency[class.idx()].record(latency.0);
     }
 
     #[inline]
-    pub fn succeeded(&mut self, class: u32, latency: SimDuration) {
+    pub fn succeeded(&mut self, class: ClassId, latency: SimDuration) {
         // Recorded once, in the interval's histogram; `close_interval` merges it into the
         // run's, so the hot path pays for one histogram write, not two.
         self.both(class, |t| t.succeeded += 1);
-        self.interval[class as usize].latency.record(latency.0);
+        self.interval[class.idx()].latency.record(latency.0);
     }
 
     #[inline]
-    pub fn failed(&mut self, class: u32, reason: FailureReason) {
+    pub fn failed(&mut self, class: ClassId, reason: FailureReason) {
         self.both(class, |t| t.failed[reason.index()] += 1);
     }
 
     #[inline]
-    pub fn wasted(&mut self, class: u32, cpu: SimDuration) {
+    pub fn wasted(&mut self, class: ClassId, cpu: SimDuration) {
         self.both(class, |t| {
             t.wasted_cpu_ns += cpu.0 as u128;
             t.wasted_attempts += 1;

@@ -4,8 +4,7 @@
 //! reset, so nothing per request is kept. `report::csv` and `report::chart` read these.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::FailureReason;
-use crate::model::limiter::BreakerPhase;
+use crate::outcome::FailureReason;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Series {
@@ -104,6 +103,26 @@ pub struct BreakerFigures {
     pub openings: u64,
     pub open_s: f64,
     pub half_open_s: f64,
+}
+
+/// A circuit breaker's state as reports name it. The breaker (`model::limiter::breaker`)
+/// computes it; it is defined here, with the figures that record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerPhase {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl BreakerPhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakerPhase::Closed => "closed",
+            BreakerPhase::Open => "open",
+            BreakerPhase::HalfOpen => "half_open",
+        }
+    }
 }
 
 /// Request-level figures for one interval. Requests are counted in the interval where

@@ -11,8 +11,22 @@
 
 use super::series::Series;
 use crate::engine::{SimDuration, SimTime, time::clock_time};
-use crate::model::Slo;
 use serde::{Deserialize, Serialize};
+
+/// The service level objective the SLO figures are computed against (the scenario's `[slo]`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slo {
+    /// An interval meets the SLO when its success rate is at least this.
+    pub success_rate: f64,
+    /// A healthy stretch this long ends an outage (time-to-recover).
+    pub recovery: SimDuration,
+}
+
+impl Default for Slo {
+    fn default() -> Slo {
+        Slo { success_rate: 0.999, recovery: SimDuration::from_secs(600) }
+    }
+}
 
 /// A moment of the run: seconds from the start, and the clock time when the scenario has one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

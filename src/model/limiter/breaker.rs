@@ -2,6 +2,7 @@
 
 use super::check_at_least;
 use crate::engine::{SimDuration, SimTime};
+use crate::stats::BreakerPhase;
 
 /// Parameters of a resilience4j count-based circuit breaker [resilience4j
 /// `CircuitBreakerConfig`: `slidingWindowSize`, `minimumNumberOfCalls`,
@@ -41,25 +42,6 @@ impl CircuitBreakerParams {
             ));
         }
         check_at_least("half_open_calls", self.half_open_calls as u64, 1)
-    }
-}
-
-/// A breaker's state as reports name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerPhase {
-    Closed,
-    Open,
-    HalfOpen,
-}
-
-impl BreakerPhase {
-    pub fn name(self) -> &'static str {
-        match self {
-            BreakerPhase::Closed => "closed",
-            BreakerPhase::Open => "open",
-            BreakerPhase::HalfOpen => "half_open",
-        }
     }
 }
 

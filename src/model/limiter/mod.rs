@@ -18,7 +18,8 @@ mod throttle;
 mod token_bucket;
 mod window;
 
-pub use breaker::{BreakerHistory, BreakerPhase, BreakerState, CircuitBreaker, CircuitBreakerParams};
+pub use crate::stats::BreakerPhase;
+pub use breaker::{BreakerHistory, BreakerState, CircuitBreaker, CircuitBreakerParams};
 pub use budget::{ConcurrentRetryBudget, ConcurrentRetryBudgetParams, RetryBudget, RetryBudgetParams};
 pub use quota::{RetryQuota, RetryQuotaParams};
 pub use throttle::{AdaptiveThrottle, AdaptiveThrottleParams};

@@ -7,7 +7,7 @@ use super::World;
 use crate::engine::Sim;
 use crate::model::event::Event;
 use crate::model::ids::{AttemptId, ClientId};
-use crate::model::outcome::FailureReason;
+use crate::outcome::FailureReason;
 use rand::RngExt;
 
 impl World<'_> {
@@ -45,7 +45,7 @@ impl World<'_> {
     /// attempt makes (its class matches and its probability draw succeeds).
     fn next_call(&mut self, attempt_id: AttemptId) -> Option<ClientId> {
         let attempt = self.attempts.get_mut(attempt_id)?;
-        let (service, class) = (attempt.service.idx(), attempt.class.idx());
+        let (service, class) = (attempt.service.idx(), attempt.class);
         let calls = &self.scenario.services[service].calls;
         let rng = &mut self.services[service].calls_rng;
         let mut end = 0u32;
@@ -56,7 +56,7 @@ impl World<'_> {
                 let applies = call.class.is_none_or(|c| c == class);
                 if applies && (call.probability >= 1.0 || rng.random::<f64>() < call.probability) {
                     attempt.calls_pending += 1;
-                    return Some(ClientId(call.client as u32));
+                    return Some(call.client);
                 }
             }
         }

@@ -21,13 +21,14 @@ use super::alert::AlertState;
 use super::concurrency::{LimitState, Sample};
 use super::event::Event;
 use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
+use super::instance::Admission;
 use super::limiter::{AttemptKind, BreakerHistory, BreakerPhase, Limiter, Permit};
-use super::outcome::FailureReason;
 use super::request::{Attempt, Request};
-use super::service::{Admission, ServiceState};
+use super::service::ServiceState;
 use super::source::{ArrivalProcess, ClassMix};
 use super::spec::{Scenario, SourceKind};
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
+use crate::outcome::FailureReason;
 use crate::stats::{Recorder, ServiceMeter};
 use operations::Backlog;
 use rand::RngExt;
@@ -113,7 +114,7 @@ impl<'a> World<'a> {
                 SourceState {
                     arrivals: ArrivalProcess::new(profile),
                     mix: mix.clone(),
-                    client: ClientId(source.client as u32),
+                    client: ClientId::from_idx(source.client),
                     rng: streams.stream(&format!("source/{}", source.name)),
                 }
             })
@@ -160,7 +161,7 @@ impl<'a> World<'a> {
             interrupt,
         };
         for idx in 0..world.sources.len() {
-            world.schedule_next_arrival(sim, SourceId(idx as u32));
+            world.schedule_next_arrival(sim, SourceId::from_idx(idx));
         }
         sim.schedule(SimTime::ZERO.after(scenario.interval), Event::IntervalEnd);
         world.schedule_operations(sim);
@@ -184,7 +185,7 @@ impl<'a> World<'a> {
 
     /// A user (or a released job) asks: a new request, and its first attempt.
     fn start_request(&mut self, sim: &mut Sim<Event>, class: ClassId, client: ClientId) {
-        self.recorder.offered(class.0);
+        self.recorder.offered(class);
         self.new_request(sim, class, client, None, None);
     }
 
@@ -198,7 +199,7 @@ impl<'a> World<'a> {
         parent: Option<AttemptId>,
         deadline: Option<SimTime>,
     ) {
-        self.recorder.hop_request(client.idx());
+        self.recorder.hop_request(client);
         let spec = &self.scenario.clients[client.idx()];
         let own_deadline = spec.deadline.map(|deadline| sim.now().after(deadline));
         let request = self.requests.insert(Request {
@@ -253,10 +254,10 @@ impl<'a> World<'a> {
         let request = self.requests.get_mut(request_id).expect("looked up above");
         request.n_attempts += 1;
         request.outstanding += 1;
-        self.recorder.attempt_sent(class.0, kind != AttemptKind::First, top_level, client_id.idx());
+        self.recorder.attempt_sent(class, kind != AttemptKind::First, top_level, client_id);
         if let Some(hedge) = client.hedge {
             if kind != AttemptKind::First {
-                self.recorder.hedge_sent(client_id.idx());
+                self.recorder.hedge_sent(client_id);
             }
             if request.n_attempts < hedge.max_attempts {
                 request.hedge_at = now.after(hedge.delay);
@@ -266,7 +267,7 @@ impl<'a> World<'a> {
                 request.hedge_at = SimTime::MAX;
             }
         }
-        let service_id = ServiceId(client.target as u32);
+        let service_id = ServiceId::from_idx(client.target);
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
             self.release(now, client_id, limiter_epoch, permit, Err(FailureReason::NoCapacity));
@@ -274,11 +275,11 @@ impl<'a> World<'a> {
             return;
         };
         let spec = &self.scenario.services[service_id.idx()];
-        let mut cpu = service.cpu_cost(spec, class.idx(), instance, now);
+        let mut cpu = service.cpu_cost(spec, class, instance, now);
         let setup = service.connection_cost(spec, instance);
         if setup.0 > 0 {
             cpu = SimDuration(cpu.0 + setup.0);
-            self.recorder.services[service_id.idx()].connection_setup(setup);
+            self.recorder.service(service_id).connection_setup(setup);
         }
         // The caller gives up at its timeout, or at the request's deadline if sooner.
         let timeout_at = client.timeout.map(|timeout| now.after(timeout));
@@ -326,7 +327,7 @@ impl<'a> World<'a> {
     ) {
         let now = sim.now();
         let spec = &self.scenario.services[service.idx()];
-        let meter = &mut self.recorder.services[service.idx()];
+        let meter = self.recorder.service(service);
         meter.arrived();
         let state = &mut self.services[service.idx()];
         let shed = spec.overload.shed_above.is_some()
@@ -372,7 +373,7 @@ impl<'a> World<'a> {
         attempt.cpu = reject_cpu;
         let state = &mut self.services[service.idx()].instances[instance as usize];
         if state.acquire_core(now, attempt_id, spec) {
-            self.recorder.services[service.idx()].rejection_core_taken(now);
+            self.recorder.service(service).rejection_core_taken(now);
             sim.schedule_in(reject_cpu, Event::CpuDone { attempt: attempt_id });
         }
     }
@@ -383,7 +384,7 @@ impl<'a> World<'a> {
         let reason = FailureReason::Rejected;
         self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
         if attempt.top_level {
-            self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
+            self.recorder.attempt_answered(attempt.class, now.since(attempt.arrived));
         }
         self.attempt_failed(sim, attempt.request, reason);
     }
@@ -392,9 +393,8 @@ impl<'a> World<'a> {
     /// 503 goes nowhere), and a draining instance it kept up may stop.
     fn rejection_burnt(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         let attempt = self.attempts.remove(attempt_id).expect("the burning attempt is alive");
-        let service = attempt.service.idx();
-        self.recorder.services[service].rejection_answered(attempt.cpu.0);
-        self.services[service].stop_if_drained(attempt.instance);
+        self.recorder.service(attempt.service).rejection_answered(attempt.cpu.0);
+        self.services[attempt.service.idx()].stop_if_drained(attempt.instance);
         if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
             self.answer_rejection(sim, attempt);
         }
@@ -406,7 +406,7 @@ impl<'a> World<'a> {
         let spec = &self.scenario.services[attempt.service.idx()];
         let instance = &mut self.services[attempt.service.idx()].instances[attempt.instance as usize];
         if instance.acquire_core(sim.now(), attempt_id, spec) {
-            self.recorder.services[attempt.service.idx()].core_taken(sim.now(), 0);
+            self.recorder.service(attempt.service).core_taken(sim.now(), 0);
             sim.schedule_in(attempt.cpu, Event::CpuDone { attempt: attempt_id });
         }
     }
@@ -415,10 +415,11 @@ impl<'a> World<'a> {
         let now = sim.now();
         // A stale key: the attempt's instance was lost and its attempts failed.
         let Some(attempt) = self.attempts.get(attempt_id) else { return };
-        let (service, instance_idx) = (attempt.service.idx(), attempt.instance as usize);
+        let (service_id, instance_idx) = (attempt.service, attempt.instance as usize);
+        let service = service_id.idx();
         let rejecting = attempt.rejecting;
         self.recorder.events.completions += 1;
-        let meter = &mut self.recorder.services[service];
+        let meter = self.recorder.service(service_id);
         let instance = &mut self.services[service].instances[instance_idx];
         meter.core_released(now);
         if let Some(next_id) = instance.release_core(now) {
@@ -454,17 +455,17 @@ impl<'a> World<'a> {
     ) {
         let now = sim.now();
         let Some(attempt) = self.attempts.remove(attempt_id) else { return };
-        let meter = &mut self.recorder.services[attempt.service.idx()];
+        let meter = self.recorder.service(attempt.service);
         meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
         self.sample_limit(now, &attempt);
         self.hand_over_worker(sim, attempt.service, attempt.instance);
         if attempt.abandoned || self.cancel_if_orphan(&attempt) {
-            self.recorder.wasted(attempt.class.0, attempt.cpu);
+            self.recorder.wasted(attempt.class, attempt.cpu);
             return;
         }
         self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, outcome);
         if attempt.top_level {
-            self.recorder.attempt_answered(attempt.class.0, now.since(attempt.arrived));
+            self.recorder.attempt_answered(attempt.class, now.since(attempt.arrived));
         }
         match outcome {
             Ok(()) => self.request_succeeded(sim, attempt.request),
@@ -491,7 +492,7 @@ impl<'a> World<'a> {
         instance.limit.update(spec, sample);
         let after = instance.limit.current();
         if after != before {
-            self.recorder.services[service].limit_seen(after);
+            self.recorder.service(attempt.service).limit_seen(after);
         }
     }
 
@@ -510,7 +511,7 @@ impl<'a> World<'a> {
             };
             let next = self.attempts.get_mut(next_id).expect("queued attempt is alive");
             let waited = now.since(next.arrived);
-            let meter = &mut self.recorder.services[service.idx()];
+            let meter = self.recorder.service(service);
             let expired =
                 overload.discipline.codel().is_some_and(|codel| waited > codel.max_wait(now, nonempty_since));
             let gave_up = next.abandoned || next.hedged && !self.requests.contains(next.request);
@@ -581,10 +582,10 @@ impl<'a> World<'a> {
     /// A request failed for good: the user sees it, or the calling attempt does.
     fn request_failed(&mut self, sim: &mut Sim<Event>, request_id: RequestId, reason: FailureReason) {
         let Some(request) = self.requests.remove(request_id) else { return };
-        self.recorder.hop_finished(request.client.idx(), false);
+        self.recorder.hop_finished(request.client, false);
         match request.parent {
             None if self.user_tries_again(sim, &request) => {}
-            None => self.recorder.failed(request.class.0, reason),
+            None => self.recorder.failed(request.class, reason),
             Some(parent) => self.call_answered(sim, parent, Err(reason)),
         }
     }
@@ -610,8 +611,8 @@ impl<'a> World<'a> {
             human_retries: failed.human_retries + 1,
             ..*failed
         });
-        self.recorder.hop_request(failed.client.idx());
-        self.recorder.human_retry(failed.class.0, failed.client.idx());
+        self.recorder.hop_request(failed.client);
+        self.recorder.human_retry(failed.class, failed.client);
         self.check_in_flight(sim.now());
         sim.schedule(tries_at, Event::BackoffElapsed { request });
         true
@@ -688,9 +689,9 @@ impl<'a> World<'a> {
 
     fn request_succeeded(&mut self, sim: &mut Sim<Event>, request_id: RequestId) {
         let Some(request) = self.requests.remove(request_id) else { return };
-        self.recorder.hop_finished(request.client.idx(), true);
+        self.recorder.hop_finished(request.client, true);
         match request.parent {
-            None => self.recorder.succeeded(request.class.0, sim.now().since(request.started)),
+            None => self.recorder.succeeded(request.class, sim.now().since(request.started)),
             Some(parent) => self.call_answered(sim, parent, Ok(())),
         }
     }

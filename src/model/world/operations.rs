@@ -7,8 +7,8 @@ use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
 use crate::model::ids::{ClassId, ClientId, ServiceId};
-use crate::model::outcome::FailureReason;
 use crate::model::timeline::{Action, AdmissionRamp};
+use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
 
 /// A backlog being released: jobs left and the gap between them.
@@ -26,9 +26,9 @@ impl World<'_> {
             sim.schedule(entry.at, Event::Timeline { index: index as u32 });
         }
         for (idx, spec) in self.scenario.services.iter().enumerate() {
-            let service = ServiceId(idx as u32);
+            let service = ServiceId::from_idx(idx);
             let watched = self.scenario.alerts.iter().any(
-                |alert| matches!(alert.metric, AlertMetric::MetricsStaleness { service } if service == idx),
+                |alert| matches!(alert.metric, AlertMetric::MetricsStaleness { service: watched } if watched == service),
             );
             if spec.autoscaler.is_some() || watched {
                 sim.schedule(SimTime::ZERO.after(spec.metrics.period), Event::MetricsSample { service });
@@ -66,13 +66,15 @@ impl World<'_> {
     fn apply(&mut self, sim: &mut Sim<Event>, action: &Action) {
         let now = sim.now();
         match *action {
-            Action::CpuMultiplier { service, value } => self.services[service].cpu_multiplier = value,
-            Action::Metrics { service, reporting } => self.services[service].metrics.reporting = reporting,
+            Action::CpuMultiplier { service, value } => self.services[service.idx()].cpu_multiplier = value,
+            Action::Metrics { service, reporting } => {
+                self.services[service.idx()].metrics.reporting = reporting;
+            }
             Action::InstanceLoss { service, count } => {
-                for instance in self.services[service].victims(count) {
+                for instance in self.services[service.idx()].victims(count) {
                     self.lose_instance(sim, service, instance);
                 }
-                if self.scenario.services[service].lifecycle.replace_failed {
+                if self.scenario.services[service.idx()].lifecycle.replace_failed {
                     self.converge(sim, service, None);
                 }
                 self.meter_pool(now, service);
@@ -80,33 +82,28 @@ impl World<'_> {
             Action::Backlog { client, class, jobs, over } => {
                 let spacing = SimDuration(over.0 / jobs.max(1));
                 let backlog = self.backlogs.len() as u32;
-                self.backlogs.push(Backlog {
-                    client: ClientId(client as u32),
-                    class: class.map(|c| ClassId(c as u32)),
-                    remaining: jobs,
-                    spacing,
-                });
+                self.backlogs.push(Backlog { client, class, remaining: jobs, spacing });
                 sim.schedule(now, Event::BacklogJob { backlog });
             }
             Action::ScaleTo { service, instances } => self.converge(sim, service, Some(instances)),
             Action::Admit { service, from, to, over } => {
-                let state = &mut self.services[service];
+                let state = &mut self.services[service.idx()];
                 let from = from.unwrap_or_else(|| state.admission.at(now));
                 state.admission = AdmissionRamp::new(from, to, now, over);
             }
-            Action::ErrorRate { service, value } => self.services[service].error_rate = value,
+            Action::ErrorRate { service, value } => self.services[service.idx()].error_rate = value,
             Action::ZoneLoss { service, zone, .. } => {
-                self.services[service].zones_down[zone] = true;
-                for instance in self.services[service].in_zone(zone as u32) {
+                self.services[service.idx()].zones_down[zone] = true;
+                for instance in self.services[service.idx()].in_zone(zone as u32) {
                     self.lose_instance(sim, service, instance);
                 }
-                if self.scenario.services[service].lifecycle.replace_failed {
+                if self.scenario.services[service.idx()].lifecycle.replace_failed {
                     self.converge(sim, service, None);
                 }
                 self.meter_pool(now, service);
             }
             Action::Limiter { client, ref limiter } => {
-                let state = &mut self.clients[client];
+                let state = &mut self.clients[client.idx()];
                 if let Some(old) = state.limiter.as_ref().and_then(|old| old.breaker()) {
                     state.breaker_retired = state.breaker_retired.plus(old.history(now));
                     state.had_breaker = true;
@@ -118,36 +115,34 @@ impl World<'_> {
     }
 
     /// Sets the desired count (if given) and converges the pool, scheduling boots.
-    fn converge(&mut self, sim: &mut Sim<Event>, service: usize, desired: Option<u32>) {
+    fn converge(&mut self, sim: &mut Sim<Event>, service: ServiceId, desired: Option<u32>) {
         let now = sim.now();
-        let boot_delay = self.scenario.services[service].lifecycle.boot_delay;
-        let state = &mut self.services[service];
+        let boot_delay = self.scenario.services[service.idx()].lifecycle.boot_delay;
+        let state = &mut self.services[service.idx()];
         let desired = desired.unwrap_or(state.desired);
         state.set_desired(now, desired, |instance, epoch| {
-            let service = ServiceId(service as u32);
             sim.schedule_in(boot_delay, Event::InstanceBooted { service, instance, epoch });
         });
         self.meter_pool(now, service);
     }
 
     /// Tells the service's meter how many instances are ready and running.
-    fn meter_pool(&mut self, now: SimTime, service: usize) {
-        let counts = self.services[service].counts();
-        self.recorder.services[service].set_pool(now, counts.ready, counts.running());
+    fn meter_pool(&mut self, now: SimTime, service: ServiceId) {
+        let counts = self.services[service.idx()].counts();
+        self.recorder.service(service).set_pool(now, counts.ready, counts.running());
     }
 
     /// An instance dies: every attempt on it, rejections still burning their CPU included,
     /// fails with `no_capacity` (its caller may retry elsewhere), then it is marked failed.
-    fn lose_instance(&mut self, sim: &mut Sim<Event>, service: usize, instance: u32) {
+    fn lose_instance(&mut self, sim: &mut Sim<Event>, service: ServiceId, instance: u32) {
         let now = sim.now();
-        let service_id = ServiceId(service as u32);
-        let doomed = self.attempts.keys_where(|a| a.service == service_id && a.instance == instance);
+        let doomed = self.attempts.keys_where(|a| a.service == service && a.instance == instance);
         for attempt_id in doomed {
-            let state = &self.services[service].instances[instance as usize];
+            let state = &self.services[service.idx()].instances[instance as usize];
             let queued = state.worker_queue.contains(&attempt_id);
             let burning = !queued && !state.core_queue.contains(&attempt_id);
             let attempt = self.attempts.remove(attempt_id).expect("listed as alive");
-            let meter = &mut self.recorder.services[service];
+            let meter = self.recorder.service(service);
             if attempt.rejecting {
                 meter.rejection_lost(now, burning);
             } else {
@@ -159,7 +154,7 @@ impl World<'_> {
                 self.attempt_failed(sim, attempt.request, reason);
             }
         }
-        self.services[service].fail(instance);
+        self.services[service.idx()].fail(instance);
     }
 
     pub(super) fn on_instance_booted(
@@ -172,7 +167,7 @@ impl World<'_> {
         let now = sim.now();
         let warmup = self.scenario.services[service.idx()].lifecycle.warmup;
         if self.services[service.idx()].boot(instance, epoch, now, now.after(warmup)) {
-            self.meter_pool(now, service.idx());
+            self.meter_pool(now, service);
         }
     }
 
@@ -192,7 +187,8 @@ impl World<'_> {
 
     pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
         let spec = &self.scenario.services[service.idx()];
-        if self.services[service.idx()].take_sample(sim.now(), spec.cores) {
+        let state = &mut self.services[service.idx()];
+        if state.metrics.take_sample(&mut state.instances, &state.ready, sim.now(), spec.cores) {
             sim.schedule_in(spec.metrics.delay, Event::MetricsDelivered { service });
         }
         sim.schedule_in(spec.metrics.period, Event::MetricsSample { service });
@@ -205,7 +201,7 @@ impl World<'_> {
         let sync = autoscaler.spec.sync;
         let desired = autoscaler.decide(now, state.desired, state.metrics.latest.as_ref());
         if desired != state.desired {
-            self.converge(sim, service.idx(), Some(desired));
+            self.converge(sim, service, Some(desired));
         }
         sim.schedule_in(sync, Event::AutoscalerSync { service });
     }
@@ -260,18 +256,18 @@ impl World<'_> {
             .iter()
             .map(|spec| match spec.metric {
                 AlertMetric::SuccessRate { class } => {
-                    class.map_or(&row.total, |c| &row.classes[c]).success_rate()
+                    class.map_or(&row.total, |c| &row.classes[c.idx()]).success_rate()
                 }
                 AlertMetric::LatencyP99 { class } => {
-                    class.map_or(&row.total, |c| &row.classes[c]).latency_p99_ms
+                    class.map_or(&row.total, |c| &row.classes[c.idx()]).latency_p99_ms
                 }
                 AlertMetric::MetricsStaleness { service } => {
-                    Some(self.services[service].metrics.staleness(now).as_secs_f64())
+                    Some(self.services[service.idx()].metrics.staleness(now).as_secs_f64())
                 }
-                AlertMetric::CpuUtilisation { service } => Some(row.services[service].cpu_utilisation),
+                AlertMetric::CpuUtilisation { service } => Some(row.services[service.idx()].cpu_utilisation),
                 AlertMetric::UnscaledUtilisation { service } => {
-                    let acted = self.services[service].desired_changed > start;
-                    Some(if acted { 0.0 } else { row.services[service].cpu_utilisation })
+                    let acted = self.services[service.idx()].desired_changed > start;
+                    Some(if acted { 0.0 } else { row.services[service.idx()].cpu_utilisation })
                 }
             })
             .collect();

@@ -1,5 +1,6 @@
 //! Why a request or an attempt failed: one enum, used by the model, the statistics and the
-//! reports (its snake_case names are the keys of `summary.json`).
+//! reports (its snake_case names are the keys of `summary.json`). It sits below both the
+//! model and the statistics, so the statistics need nothing from the model.
 
 /// Every failure reason the model can produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
