@@ -3,8 +3,8 @@
 //! by reference; distinct types keep a service id from being passed as a client id.
 //!
 //! Cost: none. Each id is a `#[repr(transparent)]` `u32`, `Copy`, and `idx()` is a cast.
-//! `Debug` prints the bare number, as the plain indices these replaced did, because the
-//! scenario's fingerprint (`scenario.hash` in `summary.json`) hashes its `Debug` text.
+//! `Debug` prints the bare number, as the plain indices these replaced did, so a scenario
+//! printed for a test or a bug report reads as before.
 
 use std::fmt;
 

@@ -260,12 +260,12 @@ mod tests {
             classes: vec![RequestClass { name: "all".into(), share: 1.0, sheddable: false }],
             sources: vec![Source {
                 name: "users".into(),
-                client: 0,
+                client: crate::ids::ClientId(0),
                 kind: SourceKind::OpenLoop { profile: RateProfile { points: vec![(SimTime::ZERO, lambda)] } },
             }],
             clients: vec![Client {
                 name: "caller".into(),
-                target: 0,
+                target: crate::ids::ServiceId(0),
                 timeout: None,
                 retry: RetryPolicy {
                     max_attempts: 1,

@@ -10,7 +10,7 @@ use super::limiter::LimiterSpec;
 use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId};
+use crate::ids::{ClassId, ClientId, ServiceId};
 
 /// Defined with the figures computed against it, so the statistics need nothing from here.
 pub use crate::stats::slo::Slo;
@@ -65,7 +65,7 @@ pub struct RequestClass {
 pub struct Source {
     pub name: String,
     /// The client every request from this source goes through.
-    pub client: usize,
+    pub client: ClientId,
     pub kind: SourceKind,
 }
 
@@ -87,7 +87,7 @@ pub struct RateProfile {
 pub struct Client {
     pub name: String,
     /// The service this client calls.
-    pub target: usize,
+    pub target: ServiceId,
     /// Per-attempt timeout; `None` waits for ever.
     pub timeout: Option<SimDuration>,
     pub retry: RetryPolicy,

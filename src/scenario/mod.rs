@@ -316,8 +316,8 @@ cpu = { dist = "constant", value = "30.5ms" }
         assert_eq!(scenario.seed, 7);
         assert_eq!(scenario.guard.max_in_flight, 1_000);
         let [batch, users] = &scenario.sources[..] else { panic!("two sources") };
-        assert_eq!((batch.name.as_str(), batch.client), ("batch", 1));
-        assert_eq!(users.client, 0);
+        assert_eq!((batch.name.as_str(), batch.client.idx()), ("batch", 1));
+        assert_eq!(users.client.idx(), 0);
         let SourceKind::OpenLoop { profile } = &users.kind;
         let hours = |h: f64| SimTime((h * 3600e9) as u64);
         assert_eq!(
@@ -325,7 +325,7 @@ cpu = { dist = "constant", value = "30.5ms" }
             vec![(hours(0.0), 50.0), (hours(2.5), 260.0), (hours(4.0), 1.5 / 60.0), (hours(18.5), 0.0)]
         );
         let [api, gateway] = &scenario.services[..] else { panic!("two services") };
-        assert_eq!(scenario.clients[0].target, 1, "app calls the gateway");
+        assert_eq!(scenario.clients[0].target.idx(), 1, "app calls the gateway");
         assert_eq!(scenario.clients[1].retry.max_attempts, 3, "an empty retry table means 3 attempts");
         assert_eq!(gateway.queue_capacity, Some(0));
         assert_eq!(api.workers, 2);

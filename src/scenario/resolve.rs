@@ -26,7 +26,7 @@ use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId};
+use crate::ids::{ClassId, ClientId, ServiceId};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
     RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
@@ -375,7 +375,7 @@ fn resolve_calls(
 /// A service must not reach itself through its calls: each attempt would call forever.
 fn check_call_cycles(file: &ScenarioFile, services: &[Service], clients: &[Client]) -> Result<(), Problem> {
     let downstream =
-        |service: usize| services[service].calls.iter().map(|call| clients[call.client.idx()].target);
+        |service: usize| services[service].calls.iter().map(|call| clients[call.client.idx()].target.idx());
     for start in 0..services.len() {
         // Depth-first from `start`, looking for a path back to it.
         let mut stack: Vec<(usize, Vec<usize>)> = downstream(start).map(|next| (next, vec![start])).collect();
@@ -590,7 +590,7 @@ fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Re
         client.human_retry.as_ref().map(|human| resolve_human_retry(human, &key)).transpose()?;
     Ok(Client {
         name: name.to_string(),
-        target,
+        target: ServiceId::from_idx(target),
         timeout,
         retry,
         limiter,
@@ -670,7 +670,7 @@ fn resolve_human_retry(human: &Spanned<HumanRetryFile>, key: &str) -> Result<Hum
 fn check_human_retries(file: &ScenarioFile, sources: &[Source]) -> Result<(), Problem> {
     for (idx, (name, client)) in file.clients.iter().enumerate() {
         let Some(human) = &client.human_retry else { continue };
-        if !sources.iter().any(|source| source.client == idx) {
+        if !sources.iter().any(|source| source.client.idx() == idx) {
             let message = format!(
                 "client \"{}\" is not a source's client, so no user waits on it to try again",
                 name.get_ref()
@@ -781,7 +781,7 @@ fn resolve_source(
             SourceKind::OpenLoop { profile: resolve_profile(&source.rate, &format!("{key}.rate"), start)? }
         }
     };
-    Ok(Source { name: name.to_string(), client, kind })
+    Ok(Source { name: name.to_string(), client: ClientId::from_idx(client), kind })
 }
 
 /// A constant rate is a one-point profile at t = 0. A profile has at least one point, its

@@ -114,7 +114,7 @@ impl<'a> World<'a> {
                 SourceState {
                     arrivals: ArrivalProcess::new(profile),
                     mix: mix.clone(),
-                    client: ClientId::from_idx(source.client),
+                    client: source.client,
                     rng: streams.stream(&format!("source/{}", source.name)),
                 }
             })
@@ -267,7 +267,7 @@ impl<'a> World<'a> {
                 request.hedge_at = SimTime::MAX;
             }
         }
-        let service_id = ServiceId::from_idx(client.target);
+        let service_id = client.target;
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
             self.release(now, client_id, limiter_epoch, permit, Err(FailureReason::NoCapacity));
