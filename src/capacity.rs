@@ -12,6 +12,9 @@
 //! Invariant: the answer passed its probe, and its neighbour on the failing side (one step,
 //! or the tolerance, away) failed its own.
 
+use crate::check::verdict::{Status, Verdict};
+use crate::refusal::Refusal;
+
 /// What is searched for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Goal {
@@ -143,6 +146,79 @@ pub fn search<T: Clone>(
     Search { answer: Some(pass), failing_neighbour: Some(fail), probes, interrupted: false }
 }
 
+/// What a probe of a scenario keeps: the verdicts, and a run stopped early if one was.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub verdicts: Vec<Verdict>,
+    pub stopped: Option<String>,
+}
+
+impl Goal {
+    /// The goal from `--range` and `--maximize`, or why it is refused.
+    pub fn parse(range: &str, maximize: bool, tolerance: f64) -> Result<Goal, Refusal> {
+        let expected =
+            if maximize { "LO..HI such as 0.5..4" } else { "LO..HI with whole numbers such as 4..64" };
+        let refuse = || {
+            Refusal::new(format!("--range \"{range}\" is not a range"))
+                .expected(format!("{expected}, LO below HI"))
+        };
+        let (low, high) = range.split_once("..").ok_or_else(refuse)?;
+        if maximize {
+            let (low, high): (f64, f64) =
+                (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
+            if !(low.is_finite() && high.is_finite() && low < high) {
+                return Err(refuse());
+            }
+            if !(tolerance > 0.0 && tolerance.is_finite()) {
+                return Err(Refusal::new(format!("--tolerance {tolerance} is not positive"))
+                    .expected("a positive number such as 0.01"));
+            }
+            Ok(Goal::Largest { low, high, tolerance })
+        } else {
+            let (low, high): (i64, i64) =
+                (low.trim().parse().map_err(|_| refuse())?, high.trim().parse().map_err(|_| refuse())?);
+            if low >= high {
+                return Err(refuse());
+            }
+            Ok(Goal::Smallest { low, high })
+        }
+    }
+
+    /// The TOML literal of a probed value: whole numbers for a capacity, floats for a multiplier.
+    pub fn literal(self, value: f64) -> String {
+        match self {
+            Goal::Smallest { .. } => format!("{}", value as i64),
+            Goal::Largest { .. } => format!("{value:?}"),
+        }
+    }
+
+    /// A probed value as the user reads it.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Goal::Smallest { .. } => format!("{}", value as i64),
+            Goal::Largest { .. } => format!("{}", (value * 1e6).round() / 1e6),
+        }
+    }
+}
+
+/// A probe's outcome from its verdicts: pass when all pass; inconclusive when one fails but
+/// its 95% interval of the mean still holds the target.
+pub fn classify(verdicts: &[Verdict], stopped: bool) -> Outcome {
+    if stopped {
+        return Outcome::Fail;
+    }
+    if verdicts.iter().all(|verdict| verdict.status.passed()) {
+        return Outcome::Pass;
+    }
+    let noisy = verdicts.iter().filter(|verdict| !verdict.status.passed()).all(|verdict| {
+        verdict.status == Status::Failed
+            && verdict.estimate.and_then(|estimate| estimate.interval).is_some_and(|(low, high)| {
+                low <= verdict.threshold.target && verdict.threshold.target <= high
+            })
+    });
+    if noisy { Outcome::Inconclusive } else { Outcome::Fail }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +292,29 @@ mod tests {
         let values: Vec<f64> = search.probes.iter().map(|probe| probe.value).collect();
         assert_eq!(values, [100.0, 1.0, 50.0]);
         assert_eq!(search.bracket(Goal::Smallest { low: 1, high: 100 }), (Some(50.0), Some(1.0)));
+    }
+
+    #[test]
+    fn ranges_are_read_or_refused_with_what_would_do() {
+        assert_eq!(Goal::parse("4..64", false, 0.01).unwrap(), Goal::Smallest { low: 4, high: 64 });
+        assert_eq!(
+            Goal::parse(" 0.5 .. 4 ", true, 0.02).unwrap(),
+            Goal::Largest { low: 0.5, high: 4.0, tolerance: 0.02 }
+        );
+        let refused = Goal::parse("8-32", false, 0.01).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "--range \"8-32\" is not a range; expected LO..HI with whole numbers such as 4..64, LO below HI"
+        );
+        assert!(Goal::parse("64..4", false, 0.01).is_err());
+        assert!(Goal::parse("0.5..4", false, 0.01).is_err(), "a capacity is a whole number");
+        assert!(Goal::parse("0.5..4", true, 0.0).unwrap_err().to_string().contains("--tolerance 0"));
+        let (capacity, multiplier) =
+            (Goal::Smallest { low: 1, high: 9 }, Goal::Largest { low: 0.5, high: 4.0, tolerance: 0.01 });
+        assert_eq!((capacity.literal(12.0), capacity.format(12.0)), ("12".to_owned(), "12".to_owned()));
+        assert_eq!(
+            (multiplier.literal(1.5), multiplier.format(1.234_567_89)),
+            ("1.5".to_owned(), "1.234568".to_owned())
+        );
     }
 }

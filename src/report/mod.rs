@@ -12,6 +12,7 @@
 //!   replaced, by renaming the old folder aside, renaming the new one in, and deleting the
 //!   old one.
 
+pub mod capacity;
 pub mod chart;
 pub mod csv;
 pub mod json;
