@@ -38,8 +38,8 @@ pub(super) fn resolve_limiter(file: &Spanned<LimiterFile>, key: &str) -> Result<
                     return Problem::new(span, field_key, message).expected(parameters(&spec)).into_err();
                 }
                 apply(&mut spec, table, field, &field_key)?;
-                if let Err(message) = spec.validate() {
-                    return Problem::new(span, field_key, message)
+                if let Err(refusal) = spec.validate() {
+                    return Problem::new(span, field_key, refusal.message)
                         .expected("a value within that range")
                         .into_err();
                 }

@@ -2,6 +2,7 @@
 
 use super::check_at_least;
 use crate::engine::{SimDuration, SimTime};
+use crate::refusal::Refusal;
 use crate::stats::BreakerPhase;
 
 /// Parameters of a resilience4j count-based circuit breaker [resilience4j
@@ -32,14 +33,14 @@ impl CircuitBreakerParams {
     };
 
     /// Checks every field, naming the first bad one and its valid range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         check_at_least("window", self.window as u64, 1)?;
         check_at_least("minimum_calls", self.minimum_calls as u64, 1)?;
         if !(self.failure_rate_threshold > 0.0 && self.failure_rate_threshold <= 1.0) {
-            return Err(format!(
+            return Err(Refusal::new(format!(
                 "failure_rate_threshold must be in (0, 1], got {}",
                 self.failure_rate_threshold
-            ));
+            )));
         }
         check_at_least("half_open_calls", self.half_open_calls as u64, 1)
     }

@@ -4,6 +4,7 @@
 use super::window::WindowedSum;
 use super::{check_at_least, check_range};
 use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
+use crate::refusal::Refusal;
 
 /// Parameters of Finagle's `RetryBudget.apply(ttl, minRetriesPerSec, percentCanRetry)`
 /// [twitter/finagle `finagle-core/.../service/RetryBudget.scala`].
@@ -26,9 +27,9 @@ impl RetryBudgetParams {
     };
 
     /// Checks every field, naming the first bad one and its valid range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         if self.ttl < SimDuration::from_secs(1) || self.ttl > SimDuration::from_secs(60) {
-            return Err(format!("ttl must be in [1s, 60s], got {}", self.ttl));
+            return Err(Refusal::new(format!("ttl must be in [1s, 60s], got {}", self.ttl)));
         }
         check_range("percent_can_retry", self.percent_can_retry, 0.0, RETRY_BUDGET_SCALE as f64)
     }
@@ -115,7 +116,7 @@ impl ConcurrentRetryBudgetParams {
         ConcurrentRetryBudgetParams { budget_fraction: 0.2, min_retry_concurrency: 3, max_requests: 1024 };
 
     /// Checks every field, naming the first bad one and its valid range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         check_range("budget_fraction", self.budget_fraction, 0.0, 1.0)?;
         check_at_least("max_requests", self.max_requests as u64, 1)
     }

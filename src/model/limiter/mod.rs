@@ -10,6 +10,7 @@
 
 use crate::engine::{SimTime, StreamRng};
 use crate::model::FailureReason;
+use crate::refusal::Refusal;
 
 mod breaker;
 mod budget;
@@ -57,7 +58,7 @@ impl LimiterSpec {
     }
 
     /// Checks the parameters of whichever kind this is.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         match self {
             LimiterSpec::TokenBucket(params) => params.validate(),
             LimiterSpec::RetryQuota(params) => params.validate(),
@@ -127,11 +128,12 @@ impl Preset {
     }
 
     /// Looks a preset up by name; the error lists the valid names.
-    pub fn from_name(name: &str) -> Result<Preset, String> {
+    pub fn from_name(name: &str) -> Result<Preset, Refusal> {
         Preset::ALL.into_iter().find(|preset| preset.name() == name).ok_or_else(|| {
             let expected: Vec<String> =
                 Preset::ALL.iter().map(|preset| format!("\"{}\"", preset.name())).collect();
-            format!("unknown limiter preset \"{name}\"; expected one of {}", expected.join(", "))
+            Refusal::new(format!("unknown limiter preset \"{name}\""))
+                .expected(format!("one of {}", expected.join(", ")))
         })
     }
 
@@ -282,17 +284,17 @@ impl Limiter {
 }
 
 /// Checks `low <= value <= high` (and that `value` is a number), naming the field otherwise.
-fn check_range(field: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
+fn check_range(field: &str, value: f64, low: f64, high: f64) -> Result<(), Refusal> {
     if value.is_nan() || value < low || value > high {
-        return Err(format!("{field} must be in [{low}, {high}], got {value}"));
+        return Err(Refusal::new(format!("{field} must be in [{low}, {high}], got {value}")));
     }
     Ok(())
 }
 
 /// Checks `value >= low`, naming the field otherwise.
-fn check_at_least(field: &str, value: u64, low: u64) -> Result<(), String> {
+fn check_at_least(field: &str, value: u64, low: u64) -> Result<(), Refusal> {
     if value < low {
-        return Err(format!("{field} must be at least {low}, got {value}"));
+        return Err(Refusal::new(format!("{field} must be at least {low}, got {value}")));
     }
     Ok(())
 }
@@ -316,16 +318,16 @@ mod tests {
     #[test]
     fn validation_names_the_field_and_range() {
         let bad_ratio = TokenBucketParams { token_ratio: -0.1, ..TokenBucketParams::GRPC };
-        assert_eq!(bad_ratio.validate().unwrap_err(), "token_ratio must be in [0.001, 1], got -0.1");
+        assert_eq!(bad_ratio.validate().unwrap_err().message, "token_ratio must be in [0.001, 1], got -0.1");
         let bad_max = TokenBucketParams { max_tokens: 0, ..TokenBucketParams::GRPC };
-        assert_eq!(bad_max.validate().unwrap_err(), "max_tokens must be in [1, 1000], got 0");
+        assert_eq!(bad_max.validate().unwrap_err().message, "max_tokens must be in [1, 1000], got 0");
         let bad_cost = RetryQuotaParams { retry_cost: 0, ..RetryQuotaParams::AWS_STANDARD };
-        assert_eq!(bad_cost.validate().unwrap_err(), "retry_cost must be at least 1, got 0");
+        assert_eq!(bad_cost.validate().unwrap_err().message, "retry_cost must be at least 1, got 0");
         let bad_ttl = RetryBudgetParams { ttl: SimDuration::from_millis(500), ..RetryBudgetParams::FINAGLE };
-        assert_eq!(bad_ttl.validate().unwrap_err(), "ttl must be in [1s, 60s], got 500ms");
+        assert_eq!(bad_ttl.validate().unwrap_err().message, "ttl must be in [1s, 60s], got 500ms");
         let bad_share =
             ConcurrentRetryBudgetParams { budget_fraction: f64::NAN, ..ConcurrentRetryBudgetParams::ENVOY };
-        assert_eq!(bad_share.validate().unwrap_err(), "budget_fraction must be in [0, 1], got NaN");
+        assert_eq!(bad_share.validate().unwrap_err().message, "budget_fraction must be in [0, 1], got NaN");
         assert!(TokenBucketParams::GRPC.validate().is_ok());
         assert!(RetryQuotaParams::AWS_STANDARD.validate().is_ok());
         assert!(RetryBudgetParams::FINAGLE.validate().is_ok());
@@ -335,15 +337,18 @@ mod tests {
     #[test]
     fn protection_validation_names_the_field_and_range() {
         let bad_window = CircuitBreakerParams { window: 0, ..CircuitBreakerParams::RESILIENCE4J };
-        assert_eq!(bad_window.validate().unwrap_err(), "window must be at least 1, got 0");
+        assert_eq!(bad_window.validate().unwrap_err().message, "window must be at least 1, got 0");
         let bad_rate =
             CircuitBreakerParams { failure_rate_threshold: 0.0, ..CircuitBreakerParams::RESILIENCE4J };
-        assert_eq!(bad_rate.validate().unwrap_err(), "failure_rate_threshold must be in (0, 1], got 0");
+        assert_eq!(
+            bad_rate.validate().unwrap_err().message,
+            "failure_rate_threshold must be in (0, 1], got 0"
+        );
         let bad_k = AdaptiveThrottleParams { k: 0.5, ..AdaptiveThrottleParams::SRE };
-        assert_eq!(bad_k.validate().unwrap_err(), "k must be a finite number of at least 1, got 0.5");
+        assert_eq!(bad_k.validate().unwrap_err().message, "k must be a finite number of at least 1, got 0.5");
         let bad_throttle_window =
             AdaptiveThrottleParams { window: SimDuration::ZERO, ..AdaptiveThrottleParams::SRE };
-        assert_eq!(bad_throttle_window.validate().unwrap_err(), "window must be at least 1s, got 0s");
+        assert_eq!(bad_throttle_window.validate().unwrap_err().message, "window must be at least 1s, got 0s");
         assert!(CircuitBreakerParams::RESILIENCE4J.validate().is_ok());
         assert!(AdaptiveThrottleParams::SRE.validate().is_ok());
     }
@@ -362,7 +367,7 @@ mod tests {
             assert_eq!(preset.spec().validate(), Ok(()), "{}", preset.name());
         }
         assert_eq!(
-            Preset::from_name("gprc").unwrap_err(),
+            Preset::from_name("gprc").unwrap_err().to_string(),
             "unknown limiter preset \"gprc\"; expected one of \"grpc\", \"aws-standard\", \"finagle\", \
              \"envoy\", \"resilience4j\", \"sre\""
         );
@@ -427,7 +432,7 @@ mod tests {
         if let LimiterSpec::TokenBucket(params) = &mut spec {
             params.token_ratio = 1.5;
         }
-        assert_eq!(spec.validate().unwrap_err(), "token_ratio must be in [0.001, 1], got 1.5");
+        assert_eq!(spec.validate().unwrap_err().message, "token_ratio must be in [0.001, 1], got 1.5");
     }
 
     #[test]
@@ -502,7 +507,7 @@ mod tests {
             "one finished, one may start"
         );
         let zero = ConcurrentRetryBudgetParams { max_requests: 0, ..ConcurrentRetryBudgetParams::ENVOY };
-        assert_eq!(zero.validate().unwrap_err(), "max_requests must be at least 1, got 0");
+        assert_eq!(zero.validate().unwrap_err().message, "max_requests must be at least 1, got 0");
     }
 
     #[test]

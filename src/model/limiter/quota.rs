@@ -1,6 +1,7 @@
 //! The AWS SDK standard-mode retry quota: retries spend tokens, successes refund them.
 
 use super::check_at_least;
+use crate::refusal::Refusal;
 
 /// Parameters of the AWS SDKs' "standard" retry mode quota [AWS SDKs and Tools Reference
 /// Guide, "Retry behavior"; aws-sdk-js-v3 `middleware-retry` constants `RETRY_COST`,
@@ -25,7 +26,7 @@ impl RetryQuotaParams {
         RetryQuotaParams { capacity: 500, retry_cost: 5, timeout_retry_cost: 10, no_retry_increment: 1 };
 
     /// Checks every field, naming the first bad one and its valid range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         check_at_least("capacity", self.capacity as u64, 1)?;
         check_at_least("retry_cost", self.retry_cost as u64, 1)?;
         check_at_least("timeout_retry_cost", self.timeout_retry_cost as u64, 1)

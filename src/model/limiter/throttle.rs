@@ -2,6 +2,7 @@
 
 use super::window::WindowedSum;
 use crate::engine::{SimDuration, SimTime, StreamRng};
+use crate::refusal::Refusal;
 use rand::RngExt;
 
 /// Parameters of client-side adaptive throttling [Google SRE book, ch. 21 "Handling
@@ -20,12 +21,12 @@ impl AdaptiveThrottleParams {
         AdaptiveThrottleParams { k: 2.0, window: SimDuration::from_secs(120) };
 
     /// Checks every field, naming the first bad one and its valid range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         if !(self.k >= 1.0 && self.k.is_finite()) {
-            return Err(format!("k must be a finite number of at least 1, got {}", self.k));
+            return Err(Refusal::new(format!("k must be a finite number of at least 1, got {}", self.k)));
         }
         if self.window < SimDuration::from_secs(1) {
-            return Err(format!("window must be at least 1s, got {}", self.window));
+            return Err(Refusal::new(format!("window must be at least 1s, got {}", self.window)));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! gRPC retry throttling (gRFC A6): a token bucket that stops retries when too many fail.
 
 use super::check_range;
+use crate::refusal::Refusal;
 
 /// Parameters of gRPC retry throttling [gRFC A6, "retryThrottling"].
 #[derive(Clone, Debug, PartialEq)]
@@ -17,9 +18,9 @@ impl TokenBucketParams {
     pub const GRPC: TokenBucketParams = TokenBucketParams { max_tokens: 10, token_ratio: 0.1 };
 
     /// Checks every field, naming the first bad one and its valid range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         if !(1..=1000).contains(&self.max_tokens) {
-            return Err(format!("max_tokens must be in [1, 1000], got {}", self.max_tokens));
+            return Err(Refusal::new(format!("max_tokens must be in [1, 1000], got {}", self.max_tokens)));
         }
         check_range("token_ratio", self.token_ratio, 0.001, 1.0)
     }
