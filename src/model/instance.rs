@@ -154,17 +154,18 @@ impl Instance {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::{Key, SimDuration};
     use crate::model::spec::CpuCost;
 
-    fn spec(workers: u32, cores: u32, queue_capacity: Option<u32>) -> Service {
+    /// One instance's service: `workers`, `cores`, a queue of `queue_capacity`, 1 ms a request.
+    pub(crate) fn spec(workers: u32, cores: u32, queue_capacity: Option<u32>) -> Service {
         let cost = CpuCost::Constant(SimDuration::from_millis(1));
         Service { queue_capacity, ..Service::plain(1, cores, workers, cost) }
     }
 
-    fn key(slot: u32) -> AttemptId {
+    pub(crate) fn key(slot: u32) -> AttemptId {
         Key { slot, generation: 0 }
     }
 

@@ -162,19 +162,9 @@ impl CpuCost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Key;
-    use crate::model::ids::AttemptId;
     use crate::model::instance::Admission;
+    use crate::model::instance::tests::{key, spec};
     use crate::model::overload::Discipline;
-
-    fn spec(workers: u32, cores: u32, queue_capacity: Option<u32>) -> Service {
-        let cost = CpuCost::Constant(SimDuration::from_millis(1));
-        Service { queue_capacity, ..Service::plain(1, cores, workers, cost) }
-    }
-
-    fn key(slot: u32) -> AttemptId {
-        Key { slot, generation: 0 }
-    }
 
     #[test]
     fn the_concurrency_limit_turns_work_away_before_the_queue() {
