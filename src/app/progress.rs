@@ -68,18 +68,17 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar, hidden for now, for `runs` runs of at most `each` simulated time starting at
+    /// A bar, hidden for now, for `runs` runs of `total` simulated time in all, starting at
     /// the clock time `start_clock` of the scenario's day, labelled `label`.
     pub fn new(
         when: When,
         began: Instant,
         runs: u64,
-        each: SimDuration,
+        total: SimDuration,
         start_clock: Option<SimDuration>,
         label: &str,
     ) -> Progress {
-        let length = each.0.max(1).saturating_mul(runs);
-        let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::hidden());
+        let bar = ProgressBar::with_draw_target(Some(total.0.max(1)), ProgressDrawTarget::hidden());
         let style = ProgressStyle::with_template(TEMPLATE)
             .map(|style| style.progress_chars("=> "))
             .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -255,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_hidden_bar_counts_work_but_never_shows() {
-        let progress = Progress::new(When::Never, Instant::now(), 2, SimDuration(100), None, "");
+        let progress = Progress::new(When::Never, Instant::now(), 2, SimDuration(200), None, "");
         progress.advance(SimDuration(50), 10, SimTime(50));
         progress.run_done(SimTime(50), SimTime(100));
         assert!(!progress.shown.load(Ordering::Relaxed));

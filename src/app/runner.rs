@@ -5,7 +5,7 @@
 //! and each run is the same as `simulate(scenario, seed)` unless Ctrl-C cut it short.
 
 use super::progress::{self, Progress, When};
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::Scenario;
 use crate::simulation::{EarlyStop, RunOutput, Simulation};
 use rayon::prelude::*;
@@ -25,7 +25,7 @@ pub struct Job<'a> {
 /// one; a second exits at once (see [`super::interrupt_flag`]).
 pub struct Runner {
     when: When,
-    began: std::time::Instant,
+    began: Instant,
     interrupt: &'static AtomicBool,
 }
 
@@ -34,7 +34,7 @@ impl Runner {
     pub fn new(quiet: bool) -> Runner {
         let env = std::env::var(progress::ENV).ok();
         let when = When::resolve(quiet, env.as_deref(), std::io::stderr().is_terminal());
-        Runner { when, began: std::time::Instant::now(), interrupt: super::interrupt_flag() }
+        Runner { when, began: Instant::now(), interrupt: super::interrupt_flag() }
     }
 
     /// Whether Ctrl-C (or SIGTERM) has been received.
@@ -46,9 +46,10 @@ impl Runner {
     /// done). Returns the outputs in job order: a run cut short by Ctrl-C comes back
     /// partial (`EarlyStop::Interrupted`), a job not started by then as `None`.
     pub fn run(&self, jobs: &[Job<'_>], label: &str) -> Vec<Option<RunOutput>> {
-        let longest = jobs.iter().map(|job| job.scenario.duration).max().unwrap_or_default();
+        let total = jobs.iter().map(|job| job.scenario.duration.0.max(1)).fold(0, u64::saturating_add);
         let start_clock = jobs.first().and_then(|job| job.scenario.start_clock);
-        let progress = Progress::new(self.when, self.began, jobs.len() as u64, longest, start_clock, label);
+        let progress =
+            Progress::new(self.when, self.began, jobs.len() as u64, SimDuration(total), start_clock, label);
         jobs.par_iter()
             .map(|job| {
                 if self.interrupted() {
