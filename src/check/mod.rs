@@ -5,14 +5,12 @@
 //! threshold.rs  Threshold, its checks, and the --threshold expression grammar
 //! measure.rs    a measure read off one run (summary, span window, sliding window)
 //! verdict.rs    a threshold over the runs of several seeds: statistic, comparison, status
-//! junit.rs, markdown.rs   CI exports; this file: terminal lines and JSON
+//! this file    the CheckReport: terminal lines and JSON
 //! ```
 //!
-//! Invariant: the exports are pure text built from a `CheckReport`; writing them is the
-//! caller's (atomically, through `report`).
+//! The CI exports are `report::junit` and `report::markdown`: pure text built from a
+//! `CheckReport`, written atomically through `report`.
 
-pub mod junit;
-pub mod markdown;
 pub mod measure;
 pub mod metric;
 pub mod threshold;

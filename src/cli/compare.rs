@@ -83,7 +83,7 @@ pub fn finish(
     let json =
         serde_json::to_string_pretty(&comparison.to_json()).context("serialising the comparison")? + "\n";
 
-    let text = if print.json { json.clone() } else { compare::table::render(&comparison, super::styled()) };
+    let text = if print.json { json.clone() } else { report::compare::render(&comparison, super::styled()) };
     super::print(&text, "printing the comparison")?;
 
     let labels: Vec<&str> = comparison.configs.iter().map(compare::Config::label).collect();

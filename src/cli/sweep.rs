@@ -10,7 +10,7 @@ use crate::report::{self, OutDir, ReportError};
 use crate::scenario::overrides::Parameter;
 use crate::scenario::{self, Loaded, ScenarioError};
 use crate::shard::Fingerprint;
-use crate::sweep::{self, Sweep, grid::Grid, output};
+use crate::sweep::{self, Sweep, grid::Grid};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -139,9 +139,10 @@ pub fn run(args: SweepArgs) -> app::Result<Exit> {
 
 /// The rendered files of a sweep: `sweep.csv` and `sweep.json`.
 pub fn render(sweep: &Sweep, runs: &[sweep::MetricValues]) -> anyhow::Result<(String, String)> {
-    let csv = output::csv(sweep, runs).context("writing sweep.csv")?;
-    let json =
-        serde_json::to_string_pretty(&output::json(sweep, runs)).context("serialising sweep.json")? + "\n";
+    let csv = report::sweep::csv(sweep, runs).context("writing sweep.csv")?;
+    let json = serde_json::to_string_pretty(&report::sweep::json(sweep, runs))
+        .context("serialising sweep.json")?
+        + "\n";
     Ok((csv, json))
 }
 
@@ -154,7 +155,7 @@ pub fn finish(
     print: &PrintArgs,
 ) -> app::Result<Exit> {
     let (csv, json) = render(sweep, runs)?;
-    let text = if print.json { json.clone() } else { output::table(sweep, runs) };
+    let text = if print.json { json.clone() } else { report::sweep::table(sweep, runs) };
     super::print(&text, "printing the sweep")?;
     let base_name = format!("{}-sweep-seed{}", sweep.scenario, sweep.seeds.first().copied().unwrap_or(0));
     let written = report::write_folder(out_dir, &base_name, |dir| {

@@ -4,16 +4,16 @@
 //! verdict by the metric's direction.
 //!
 //! ```text
-//! mod.rs    what is compared (`ROWS`), the statistics, JSON
-//! table.rs  the terminal table
-//! chart.rs  the mean time series behind the comparison chart
+//! mod.rs     what is compared (`ROWS`), the statistics, JSON
+//! series.rs  the mean time series behind the comparison chart
 //! ```
+//!
+//! The terminal table is `report::compare`'s, the chart `report::chart`'s.
 //!
 //! Invariant: a verdict is `better` or `worse` only when the whole interval of the paired
 //! difference lies on one side of zero; with fewer than two seeds it is `inconclusive`.
 
 pub mod series;
-pub mod table;
 
 use serde_json::{Value, json};
 

@@ -14,8 +14,12 @@
 
 pub mod capacity;
 pub mod chart;
+pub mod compare;
 pub mod csv;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sweep;
 pub mod table;
 
 use crate::simulation::RunOutput;

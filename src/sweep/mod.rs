@@ -3,15 +3,15 @@
 //!
 //! ```text
 //! grid.rs    the swept parameters and the grid points (first parameter slowest)
-//! output.rs  sweep.csv (one row per run) and sweep.json (raw values, per-point mean and CI)
-//! chart.rs   the chosen metric over one parameter (line, CI band) or two (heatmap)
 //! ```
+//!
+//! `report::sweep` renders sweep.csv (one row per run), sweep.json (raw values, per-point
+//! mean and CI) and the terminal table; `report::chart::sweep` the chart.
 //!
 //! Invariant: outputs are a pure function of the `Sweep` and the runs' summaries in matrix
 //! order (point by point, seed by seed), so a merged sharded sweep writes the same bytes.
 
 pub mod grid;
-pub mod output;
 
 use crate::check::measure::RunView;
 use crate::check::metric::{self, METRICS, Metric};

@@ -1,7 +1,7 @@
 //! A Markdown page for a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`, GitLab's report
 //! pages): a heading with the outcome, then one table row per threshold.
 
-use super::CheckReport;
+use crate::check::CheckReport;
 
 /// The Markdown page of `report`.
 pub fn render(report: &CheckReport) -> String {

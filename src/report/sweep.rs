@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use super::{MetricValues, Sweep, estimate};
 use crate::check::metric::METRICS;
+use crate::sweep::{CONFIDENCE, MetricValues, Sweep, estimate};
 
 /// Bumped when a field of `sweep.json` or a column of `sweep.csv` changes meaning.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -84,7 +84,7 @@ pub fn json(sweep: &Sweep, runs: &[MetricValues]) -> Value {
         "stormsim_version": env!("CARGO_PKG_VERSION"),
         "scenario": { "name": sweep.scenario, "variant": sweep.variant, "hash": sweep.scenario_hash },
         "seeds": sweep.seeds,
-        "confidence": super::CONFIDENCE,
+        "confidence": CONFIDENCE,
         "metric": { "name": metric.name, "unit": metric.unit.name(), "better": metric.better.name() },
         "parameters": sweep.axes,
         "points": points,

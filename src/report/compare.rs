@@ -5,8 +5,8 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Table};
 
-use super::{Comparison, Outcome};
 use crate::check::metric::Unit;
+use crate::compare::{Comparison, Outcome};
 use crate::stats::confidence::Estimate;
 
 /// Renders `comparison`; `styled` adds bold for a terminal.

@@ -4,7 +4,7 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::CheckReport;
+use crate::check::CheckReport;
 
 /// The JUnit document of `report`.
 pub fn render(report: &CheckReport) -> Result<String, quick_junit::SerializeError> {
