@@ -117,7 +117,7 @@ pub fn run(args: CapacityArgs) -> app::Result<Exit> {
     let output = if args.print.json {
         serde_json::to_string_pretty(&report.to_json()).context("serialising the search")? + "\n"
     } else {
-        report.render()
+        report.render(super::styled())
     };
     super::print(&output, "printing the search")?;
     Ok(match (search.interrupted, search.answer) {

@@ -36,8 +36,9 @@ fn margin_text(verdict: &Verdict) -> String {
 }
 
 impl SearchReport<'_> {
-    /// The answer, the verdicts at it and at its failing neighbour, then every probe.
-    pub fn render(&self) -> String {
+    /// The answer, the verdicts at it and at its failing neighbour, then every probe;
+    /// `styled` colours each probe's outcome for a terminal.
+    pub fn render(&self, styled: bool) -> String {
         let (goal, search) = (self.goal, self.search);
         let what = if matches!(goal, Goal::Largest { .. }) { "largest" } else { "smallest" };
         let mut res = match search.answer {
@@ -92,11 +93,17 @@ impl SearchReport<'_> {
                     })
                 })
                 .collect();
+            let outcome = format!("{:<12}", probe.outcome.name());
+            let outcome = match (styled, probe.outcome) {
+                (false, _) => outcome,
+                (true, capacity::Outcome::Pass) => format!("\x1b[32m{outcome}\x1b[0m"),
+                (true, capacity::Outcome::Fail) => format!("\x1b[31m{outcome}\x1b[0m"),
+                (true, capacity::Outcome::Inconclusive) => format!("\x1b[33m{outcome}\x1b[0m"),
+            };
             res.push_str(&format!(
-                "  {:>10}  {:>3} runs  {:<12}  {}\n",
+                "  {:>10}  {:>3} runs  {outcome}  {}\n",
                 goal.format(probe.value),
                 probe.replications,
-                probe.outcome.name(),
                 observed.join(", ")
             ));
         }
@@ -145,5 +152,44 @@ impl SearchReport<'_> {
             "at_failing_neighbour": search.probe_of(search.failing_neighbour).map(probe_json),
             "probes": search.probes.iter().map(probe_json).collect::<Vec<_>>(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capacity::{Outcome, Probe};
+
+    #[test]
+    fn probes_read_plain_or_coloured() {
+        let probe = |value: f64, outcome| Probe {
+            value,
+            replications: 5,
+            outcome,
+            detail: Detail { verdicts: Vec::new(), stopped: None },
+        };
+        let search = Search {
+            answer: Some(12.0),
+            failing_neighbour: Some(11.0),
+            probes: vec![probe(32.0, Outcome::Pass), probe(11.0, Outcome::Fail), probe(12.0, Outcome::Pass)],
+            interrupted: false,
+        };
+        let report = SearchReport {
+            param: "services.api.instances",
+            range: "8..32",
+            goal: Goal::Smallest { low: 8, high: 32 },
+            thresholds: &[],
+            search: &search,
+        };
+        let plain = report.render(false);
+        assert!(plain.starts_with("services.api.instances = 12: the smallest value in 8..32"), "{plain}");
+        assert!(plain.contains("          11    5 runs  fail        "), "{plain}");
+        assert!(!plain.contains('\x1b'));
+        let styled = report.render(true);
+        assert!(
+            styled.contains("\x1b[32mpass        \x1b[0m") && styled.contains("\x1b[31mfail"),
+            "{styled}"
+        );
+        assert_eq!(report.to_json()["answer"], 12.0);
     }
 }
