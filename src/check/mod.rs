@@ -5,11 +5,11 @@
 //! threshold.rs  Threshold, its checks, and the --threshold expression grammar
 //! measure.rs    a measure read off one run (summary, span window, sliding window)
 //! verdict.rs    a threshold over the runs of several seeds: statistic, comparison, status
-//! this file    the CheckReport: terminal lines and JSON
+//! this file    the CheckReport and its JSON
 //! ```
 //!
-//! The CI exports are `report::junit` and `report::markdown`: pure text built from a
-//! `CheckReport`, written atomically through `report`.
+//! The terminal lines (`report::check`) and the CI exports (`report::junit`,
+//! `report::markdown`) are pure text built from a `CheckReport`, written through `report`.
 
 pub mod measure;
 pub mod metric;
@@ -117,33 +117,6 @@ impl CheckReport {
         }
     }
 
-    /// The verdict lines for a terminal: a mark, the expression, the observed value, the note;
-    /// `styled` colours the marks (green met, red missed).
-    pub fn render_text(&self, styled: bool) -> String {
-        let descriptions: Vec<Description> =
-            self.verdicts.iter().map(|verdict| self.describe(verdict)).collect();
-        let width = descriptions.iter().map(|d| d.expression.chars().count()).max().unwrap_or(0);
-        let mut res = String::new();
-        for description in &descriptions {
-            let mark = match (description.passed, styled) {
-                (true, false) => "✔",
-                (false, false) => "✘",
-                (true, true) => "\x1b[32m✔\x1b[0m",
-                (false, true) => "\x1b[1;31m✘\x1b[0m",
-            };
-            res.push_str(&format!(
-                "{mark} {:<width$}  observed {}",
-                description.expression, description.observed
-            ));
-            if !description.note.is_empty() {
-                res.push_str(&format!("  ({})", description.note));
-            }
-            res.push('\n');
-        }
-        res.push_str(&format!("{}: {}\n", self.title(), self.tally()));
-        res
-    }
-
     /// The report as JSON (`--json`).
     pub fn to_json(&self) -> Value {
         let thresholds: Vec<Value> = self.verdicts.iter().map(|verdict| self.verdict_json(verdict)).collect();
@@ -243,23 +216,6 @@ pub(crate) mod tests {
             start_clock: Some(SimDuration::from_secs(6 * 3600)),
             verdicts,
         }
-    }
-
-    #[test]
-    fn verdict_lines_come_with_marks_values_and_misses() {
-        let text = report().render_text(false);
-        let styled = report().render_text(true);
-        assert!(styled.starts_with("\x1b[32m✔\x1b[0m success_rate >= 90%") && styled.contains("\x1b[1;31m✘"));
-        let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("✔ success_rate >= 90% "), "{text}");
-        assert!(lines[1].starts_with("✘ success_rate >= 99% sliding 5m  observed "), "{text}");
-        assert!(lines[1].contains("misses by ") && lines[1].contains("worst window 06:"), "{text}");
-        assert!(
-            lines[2].starts_with("✘ slo.time_to_recover <= 5m")
-                && lines[2].contains("no value in 2 of 2 runs"),
-            "{text}"
-        );
-        assert_eq!(lines[3], "demo (variant budget): 1 of 3 thresholds met (2 runs, seeds 1-2)");
     }
 
     #[test]

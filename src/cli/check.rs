@@ -114,7 +114,7 @@ pub fn finish(
     let text = if exports.json {
         serde_json::to_string_pretty(&report.to_json()).context("serialising the verdicts")? + "\n"
     } else {
-        report.render_text(super::styled())
+        report::check::render(&report, super::styled())
     };
     super::print(&text, "printing the verdicts")?;
 

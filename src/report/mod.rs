@@ -14,6 +14,7 @@
 
 pub mod capacity;
 pub mod chart;
+pub mod check;
 pub mod compare;
 pub mod csv;
 pub mod json;
