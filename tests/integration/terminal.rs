@@ -191,6 +191,17 @@ fn assert_bar_drawn(screen: &str) {
     assert!(screen.contains("events/s") && screen.contains("ETA"), "no progress bar drawn:\n{screen}");
 }
 
+/// Runs `stormsim ARGS` in `dir` with the default bar, types Ctrl-C once the terminal shows
+/// `sign`, and returns the screen of a child that exited 130.
+fn interrupted(args: &[&str], dir: &Path, sign: &str) -> String {
+    let mut term = Terminal::stormsim(args, dir, &[]);
+    term.wait_for(sign);
+    term.ctrl_c();
+    let (code, screen) = term.exit();
+    assert_eq!(code, 130, "{screen}");
+    screen
+}
+
 #[test]
 fn the_readme_replay_finishes_on_a_terminal_with_its_bar() {
     let dir = tempfile::tempdir().unwrap();
@@ -299,11 +310,7 @@ fn ctrl_c_on_a_terminal_writes_the_partial_run() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "long.toml", &long());
     // The default bar: it appears once the run has lasted a second.
-    let mut term = Terminal::stormsim(&["run", "long.toml", "--out", "run"], dir.path(), &[]);
-    term.wait_for("events/s");
-    term.ctrl_c();
-    let (code, screen) = term.exit();
-    assert_eq!(code, 130, "{screen}");
+    let screen = interrupted(&["run", "long.toml", "--out", "run"], dir.path(), "events/s");
     assert!(screen.contains("interrupted at"), "{screen}");
     let summary = json(&dir.path().join("run/summary.json"));
     assert_eq!(summary["partial"], true);
@@ -315,25 +322,17 @@ fn ctrl_c_on_a_terminal_keeps_what_compare_and_sweep_finished() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "long.toml", &long());
 
-    let mut term = Terminal::stormsim(&["compare", "long.toml", "--replications", "2"], dir.path(), &[]);
-    term.wait_for("runs ·");
-    term.ctrl_c();
-    let (code, screen) = term.exit();
-    assert_eq!(code, 130, "{screen}");
+    let screen = interrupted(&["compare", "long.toml", "--replications", "2"], dir.path(), "runs ·");
     assert!(screen.contains("marked interrupted"), "{screen}");
     let partial = json(&dir.path().join("outputs/tty-compare-shard0of1-interrupted.json"));
     assert_eq!(partial["interrupted"], true);
 
     // The grid point of ten minutes finishes its five runs; the year-long one is cut short.
-    let mut term = Terminal::stormsim(
+    let screen = interrupted(
         &["sweep", "long.toml", "--param", "simulation.duration=10m,365d"],
         dir.path(),
-        &[],
+        "5/10 runs",
     );
-    term.wait_for("5/10 runs");
-    term.ctrl_c();
-    let (code, screen) = term.exit();
-    assert_eq!(code, 130, "{screen}");
     assert!(screen.contains("interrupted: wrote the 5 of 10 runs that finished"), "{screen}");
     let partial = dir.path().join("outputs/tty-sweep-shard0of1-interrupted.json");
     assert_eq!(json(&partial)["jobs"].as_array().unwrap().len(), 5);
@@ -374,7 +373,7 @@ fn sigterm_from_a_batch_system_writes_the_partial_run_and_nothing_half_written()
 fn ctrl_c_on_a_terminal_stops_a_capacity_search() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "long.toml", &long());
-    let mut term = Terminal::stormsim(
+    let screen = interrupted(
         &[
             "capacity",
             "long.toml",
@@ -386,12 +385,8 @@ fn ctrl_c_on_a_terminal_stops_a_capacity_search() {
             "2",
         ],
         dir.path(),
-        &[],
+        "probe 1 · services.api.instances = 8",
     );
-    term.wait_for("probe 1 · services.api.instances = 8");
-    term.ctrl_c();
-    let (code, screen) = term.exit();
-    assert_eq!(code, 130, "{screen}");
     assert!(screen.contains("interrupted after 0 probes: no answer"), "{screen}");
 }
 
