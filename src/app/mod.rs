@@ -1,7 +1,9 @@
-//! The application layer between the command line and the library: the one runner of
-//! simulations (with its progress bar and Ctrl-C policy), the one error type, and the exit
-//! codes. `cli/` turns arguments into calls here; the library below knows nothing of
-//! terminals, signals or exit codes.
+//! The application layer between the command line and the library. `cli/` turns each
+//! verb's arguments into a typed [`Plan`]; [`execute`] runs it through the one pipeline:
+//! the one runner of simulations (with its progress bar and Ctrl-C policy), the verb's
+//! finish into an [`Outcome`], delivery to the terminal and to files (`deliver`, rendering
+//! through `report/`), and the exit code (`Outcome::exit`, `Error::exit`). The library below
+//! knows nothing of terminals, signals or exit codes.
 //!
 //! # Exit codes
 //!
@@ -14,11 +16,18 @@
 //! | 4 | internal failure, e.g. the run folder could not be written (disk full, permissions; a folder that refuses writes is found before the run) |
 //! | 130 | interrupted (Ctrl-C or SIGTERM); what was simulated was written, marked partial |
 
+pub mod deliver;
 pub mod error;
+pub mod outcome;
+pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod runner;
 
 pub use error::{Error, usage};
+pub use outcome::Outcome;
+pub use pipeline::execute;
+pub use plan::{Delivery, Plan};
 pub use runner::{Job, Runner};
 
 use std::process::ExitCode;
@@ -62,4 +71,9 @@ pub(crate) fn interrupt_flag() -> &'static AtomicBool {
         });
     });
     &INTERRUPTED
+}
+
+/// `n` consecutive seeds from `first` (wrapping past `u64::MAX`).
+pub fn first_seeds(first: u64, n: u64) -> Vec<u64> {
+    (0..n).map(|offset| first.wrapping_add(offset)).collect()
 }

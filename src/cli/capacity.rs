@@ -1,18 +1,14 @@
-//! `stormsim capacity FILE --param PATH --range LO..HI [--maximize]`: the smallest capacity
-//! (or with `--maximize` the largest multiplier) that meets every threshold of the scenario,
-//! by bisection over replicated probes (`crate::capacity`). Exit 0 when found, 1 when even
-//! the end of the range misses, 2 on bad input.
+//! `stormsim capacity FILE --param PATH --range LO..HI [--maximize]`: plan a search for the
+//! smallest capacity (or with `--maximize` the largest multiplier) that meets every
+//! threshold of the scenario, by bisection over replicated probes (`crate::capacity`).
+//! Exit 0 when found, 1 when even the end of the range misses, 2 on bad input.
 
-use super::{PrintArgs, SeedArg, check, first_seeds};
-use crate::app::runner::describe_stopped;
-use crate::app::{self, Error, Exit, Job, Runner};
-use crate::capacity::{self, Detail, Goal, Outcome};
-use crate::check::measure::RunView;
-use crate::check::verdict::{self, Verdict};
-use crate::report::capacity::SearchReport;
+use super::{PrintArgs, SeedArg};
+use crate::app::pipeline::thresholds;
+use crate::app::plan::{CapacityPlan, Plan, Template};
+use crate::app::{self};
+use crate::capacity::Goal;
 use crate::scenario::overrides::{Parameter, Setting};
-use crate::scenario::{self, Loaded, ScenarioError};
-use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -51,78 +47,35 @@ pub struct CapacityArgs {
     pub print: PrintArgs,
 }
 
-pub fn run(args: CapacityArgs) -> app::Result<Exit> {
+pub fn plan(args: CapacityArgs) -> app::Result<Plan> {
     let goal = Goal::parse(&args.range, args.maximize, args.tolerance)?;
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|source| ScenarioError::Io { path: args.file.clone(), source })?;
-    let label = args.file.display().to_string();
-    let variant = args.variant.as_deref();
-    let (base, _): (Loaded, _) = scenario::load_with(&text, &label, Some(&args.file), variant, &[])?;
-    let (thresholds, _) = check::thresholds(
-        &label,
+    let template = Template::read(&args.file, args.variant.as_deref())?;
+    let (base, _) = template.load(&[])?;
+    let (thresholds, _) = thresholds(
+        &args.file.display().to_string(),
         &args.thresholds,
         Some(args.replications),
         base.thresholds.clone(),
         &base.scenario,
     )?;
+    // Both ends of the range must load before anything runs.
     let flag_text = format!("{}={}", args.param, args.range);
     let (low, high) = match goal {
         Goal::Smallest { low, high } => (low as f64, high as f64),
         Goal::Largest { low, high, .. } => (low, high),
     };
-    let load = |value: f64| -> app::Result<crate::model::Scenario> {
-        let parameter = Parameter::probe("--param", &flag_text, &args.param, &[goal.literal(value)])
-            .map_err(Error::Usage)?;
-        let setting = Setting { parameter: &parameter, value: 0 };
-        let (loaded, _) = scenario::load_with(&text, &label, Some(&args.file), variant, &[setting])?;
-        Ok(loaded.scenario)
-    };
-    // Both ends must load before anything runs.
     for end in [low, high] {
-        load(end)?;
+        let parameter = Parameter::probe("--param", &flag_text, &args.param, &[goal.literal(end)])?;
+        template.load(&[Setting { parameter: &parameter, value: 0 }])?;
     }
-    let first = args.seed.seed.unwrap_or(base.scenario.seed);
-    let runner = Runner::new(args.print.quiet);
-    let mut probes = 0;
-    let search = capacity::search(goal, args.replications, args.replications * 4, |value, n| {
-        let scenario = match load(value) {
-            Ok(scenario) => scenario,
-            Err(error) => {
-                let detail = Detail { verdicts: Vec::new(), stopped: Some(error.render()) };
-                return Some((Outcome::Fail, detail));
-            }
-        };
-        probes += 1;
-        let label = format!("probe {probes} · {} = {}", args.param, goal.format(value));
-        let seeds = first_seeds(first, n);
-        let jobs: Vec<Job> = seeds.iter().map(|&seed| Job { scenario: &scenario, seed }).collect();
-        let outputs = runner.run(&jobs, &label);
-        if runner.interrupted() {
-            return None;
-        }
-        let outputs: Vec<_> = outputs.into_iter().flatten().collect();
-        let stopped = jobs.iter().zip(&outputs).find_map(|(job, output)| describe_stopped(job, output));
-        let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
-        let verdicts: Vec<Verdict> =
-            thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect();
-        Some((capacity::classify(&verdicts, stopped.is_some()), Detail { verdicts, stopped }))
-    });
-    let report = SearchReport {
-        param: &args.param,
-        range: &args.range,
+    Ok(Plan::Capacity(Box::new(CapacityPlan {
+        template,
+        param: args.param,
+        range: args.range,
         goal,
-        thresholds: &thresholds,
-        search: &search,
-    };
-    let output = if args.print.json {
-        serde_json::to_string_pretty(&report.to_json()).context("serialising the search")? + "\n"
-    } else {
-        report.render(super::styled())
-    };
-    super::print(&output, "printing the search")?;
-    Ok(match (search.interrupted, search.answer) {
-        (true, _) => Exit::Interrupted,
-        (false, Some(_)) => Exit::Ok,
-        (false, None) => Exit::TargetMissed,
-    })
+        thresholds,
+        replications: args.replications,
+        first_seed: args.seed.seed.unwrap_or(base.scenario.seed),
+        delivery: args.print.delivery(),
+    })))
 }

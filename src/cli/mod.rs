@@ -1,10 +1,9 @@
 //! The command line: argument types (clap derive) and one module per verb that turns its
-//! arguments into calls on the application layer (`crate::app`). It lives in the library so
-//! tests can call it in-process; `main.rs` only parses and dispatches here.
+//! arguments into a typed plan (`crate::app::Plan`), which `app::execute` runs. It lives in
+//! the library so tests can call it in-process; `main.rs` only parses and dispatches here.
 //!
-//! Results go to stdout, progress and status to stderr. Every verb returns
-//! `app::Result<Exit>`; [`run`] is the one place that prints an error and picks the exit
-//! code (see `crate::app` for the codes).
+//! Results go to stdout, progress and status to stderr. [`run`] is the one place that
+//! prints an error; the exit code comes from the outcome or the error (see `crate::app`).
 
 pub mod capacity;
 pub mod check;
@@ -13,14 +12,13 @@ pub mod merge;
 pub mod run;
 pub mod shard;
 pub mod sweep;
-pub mod validate;
 
 pub use crate::app::Exit;
 
-use crate::app;
-use crate::report::{DEFAULT_ROOT, OutDir, ReportError};
+use crate::app::{self, Delivery, Plan};
+use crate::report::{DEFAULT_ROOT, OutDir};
 use clap::{Args, Parser, Subcommand};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,7 +39,7 @@ pub enum Command {
     /// Run a scenario and write its run folder (summary.json, timeseries.csv, charts).
     Run(run::RunArgs),
     /// Check scenario files without running them.
-    Validate(validate::ValidateArgs),
+    Validate(ValidateArgs),
     /// Run a scenario and hold it to its thresholds; exit 1 if one is missed.
     Check(check::CheckArgs),
     /// Compare a scenario's variants with its baseline on the same seeds.
@@ -52,6 +50,16 @@ pub enum Command {
     Capacity(capacity::CapacityArgs),
     /// Merge the shard files of a sharded sweep, check or compare into its results.
     Merge(merge::MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files (TOML)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print each scenario as resolved (every default written out) instead of a summary line
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// `--seed`, for the verbs that simulate.
@@ -93,21 +101,27 @@ pub struct PrintArgs {
     pub quiet: bool,
 }
 
-/// Runs the verb; prints its error, if any, and turns the outcome into the exit code.
+impl OutArgs {
+    /// The folder to deliver into.
+    fn delivery(&self, print: &PrintArgs) -> Delivery {
+        Delivery { out: Some(self.dir()), ..print.delivery() }
+    }
+}
+
+impl PrintArgs {
+    fn delivery(&self) -> Delivery {
+        Delivery { json: self.json, quiet: self.quiet, ..Delivery::default() }
+    }
+}
+
+/// Turns the verb's arguments into its plan, runs it through the one pipeline, prints its
+/// error if any, and returns its exit code.
 pub fn run(cli: Cli) -> ExitCode {
     if let Some(threads) = cli.threads {
         // Fails only if a pool was already built (in-process callers): keep that one.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(threads)).build_global();
     }
-    let res = match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Validate(args) => validate::run(args),
-        Command::Check(args) => check::run(args),
-        Command::Compare(args) => compare::run(args),
-        Command::Sweep(args) => sweep::run(args),
-        Command::Capacity(args) => capacity::run(args),
-        Command::Merge(args) => merge::run(args),
-    };
+    let res = plan(cli.command).and_then(app::execute);
     match res {
         Ok(exit) => exit.into(),
         Err(error) if error.is_broken_pipe() => Exit::Ok.into(),
@@ -118,32 +132,17 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Says where a folder was written, unless quiet.
-pub(crate) fn announce(written: Result<PathBuf, ReportError>, quiet: bool) -> app::Result<()> {
-    let path = written?;
-    if !quiet {
-        writeln!(io::stderr(), "wrote {}", path.display()).map_err(anyhow::Error::from)?;
+/// The plan of a verb: everything loaded and checked, nothing run.
+pub fn plan(command: Command) -> app::Result<Plan> {
+    match command {
+        Command::Run(args) => run::plan(args),
+        Command::Validate(args) => Ok(Plan::Validate { files: args.files, print_config: args.print_config }),
+        Command::Check(args) => check::plan(args),
+        Command::Compare(args) => compare::plan(args),
+        Command::Sweep(args) => sweep::plan(args),
+        Command::Capacity(args) => capacity::plan(args),
+        Command::Merge(args) => Ok(merge::plan(args)),
     }
-    Ok(())
-}
-
-/// Whether stdout takes colour: a terminal, and `NO_COLOR` unset or empty.
-pub(crate) fn styled() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-}
-
-/// Writes `text` to stdout and flushes it; `what` names it for an error.
-pub(crate) fn print(text: &str, what: &'static str) -> app::Result<()> {
-    let mut stdout = io::stdout();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|error| app::Error::Internal(anyhow::Error::from(error).context(what)))
-}
-
-/// `n` consecutive seeds from `first` (wrapping past `u64::MAX`).
-pub fn first_seeds(first: u64, n: u64) -> Vec<u64> {
-    (0..n).map(|offset| first.wrapping_add(offset)).collect()
 }
 
 #[cfg(test)]

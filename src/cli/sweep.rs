@@ -1,25 +1,18 @@
-//! `stormsim sweep FILE`: run a scenario over a grid of overridden keys (its `[sweep]` table
-//! and `--param PATH=V1,V2,...`) times replications, in parallel, and write `sweep.csv`,
-//! `sweep.json` and a chart; or run one shard of the grid (see `cli::shard`).
+//! `stormsim sweep FILE`: plan a scenario over a grid of overridden keys (its `[sweep]` table
+//! and `--param PATH=V1,V2,...`) times replications, run in parallel into `sweep.csv`,
+//! `sweep.json` and a chart; or one shard of the grid (see `cli::shard`).
 
-use super::shard::{Matrix, ShardArgs};
-use super::{OutArgs, PrintArgs, SeedArg, announce, first_seeds};
-use crate::app::{self, Error, Exit};
+use super::shard::ShardArgs;
+use super::{OutArgs, PrintArgs, SeedArg};
+use crate::app::plan::{Finish, MatrixPlan, Plan, Template};
+use crate::app::{self, Error};
 use crate::check::metric;
-use crate::report::{self, OutDir, ReportError};
+use crate::scenario::Loaded;
 use crate::scenario::overrides::Parameter;
-use crate::scenario::{self, Loaded, ScenarioError};
 use crate::shard::Fingerprint;
 use crate::sweep::{self, Sweep, grid::Grid};
-use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
-
-/// The files of a sweep folder.
-pub const CSV_FILE: &str = "sweep.csv";
-pub const JSON_FILE: &str = "sweep.json";
-pub const PNG_FILE: &str = "sweep.png";
-pub const SVG_FILE: &str = "sweep.svg";
 
 #[derive(Debug, Args)]
 #[command(
@@ -64,23 +57,18 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint::new(
-            self.sweep.purpose(),
-            &self.base,
-            self.sweep.variant.clone(),
-            self.sweep.labels(),
-            self.sweep.seeds.clone(),
-        )
+        Prepared::fingerprint_of(&self.sweep, &self.base)
+    }
+
+    fn fingerprint_of(sweep: &Sweep, base: &Loaded) -> Fingerprint {
+        Fingerprint::new(sweep.purpose(), base, sweep.variant.clone(), sweep.labels(), sweep.seeds.clone())
     }
 }
 
 /// Loads the scenario, its grid and every grid point, checking everything before a run.
 pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|source| ScenarioError::Io { path: args.file.clone(), source })?;
-    let label = args.file.display().to_string();
-    let variant = args.variant.as_deref();
-    let (base, table) = scenario::load_with(&text, &label, Some(&args.file), variant, &[])?;
+    let template = Template::read(&args.file, args.variant.as_deref())?;
+    let (base, table) = template.load(&[])?;
     let table = table.unwrap_or_default();
     let flags = args
         .params
@@ -101,7 +89,7 @@ pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
     let metric = metric::lookup(&metric_name)
         .map_err(|(message, expected)| app::usage(format!("in --metric: {message}; expected {expected}")))?;
     let replications = args.replications.or(table.replications).unwrap_or(5);
-    let seeds = first_seeds(args.seed.seed.unwrap_or(base.scenario.seed), replications);
+    let seeds = app::first_seeds(args.seed.seed.unwrap_or(base.scenario.seed), replications);
     let sweep = Sweep::new(
         &base.scenario.name,
         args.variant.clone(),
@@ -113,59 +101,19 @@ pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
     let points = sweep
         .points
         .iter()
-        .map(|point| {
-            scenario::load_with(&text, &label, Some(&args.file), variant, &grid.settings(point))
-                .map(|(loaded, _)| loaded.scenario)
-        })
+        .map(|point| template.load(&grid.settings(point)).map(|(loaded, _)| loaded.scenario))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Prepared { sweep, base, points })
 }
 
-pub fn run(args: SweepArgs) -> app::Result<Exit> {
-    let prepared = prepare(&args)?;
-    let out_dir = args.out.dir();
-    if !args.shard.plan {
-        out_dir.preflight()?;
-    }
-    let configs: Vec<&crate::model::Scenario> = prepared.points.iter().collect();
-    let results = match args.shard.execute(&prepared.fingerprint(), &configs, false, args.print.quiet)? {
-        Matrix::Done(results) => results,
-        Matrix::Exit(exit) => return Ok(exit),
-    };
-    let runs: Vec<sweep::MetricValues> =
-        results.iter().map(|job| sweep::metric_values(&job.summary)).collect();
-    finish(&prepared.sweep, &runs, &out_dir, &args.print)
-}
-
-/// The rendered files of a sweep: `sweep.csv` and `sweep.json`.
-pub fn render(sweep: &Sweep, runs: &[sweep::MetricValues]) -> anyhow::Result<(String, String)> {
-    let csv = report::sweep::csv(sweep, runs).context("writing sweep.csv")?;
-    let json = serde_json::to_string_pretty(&report::sweep::json(sweep, runs))
-        .context("serialising sweep.json")?
-        + "\n";
-    Ok((csv, json))
-}
-
-/// Prints the table (or the JSON) and writes the sweep folder: the same for a whole sweep
-/// and for merged shards.
-pub fn finish(
-    sweep: &Sweep,
-    runs: &[sweep::MetricValues],
-    out_dir: &OutDir,
-    print: &PrintArgs,
-) -> app::Result<Exit> {
-    let (csv, json) = render(sweep, runs)?;
-    let text = if print.json { json.clone() } else { report::sweep::table(sweep, runs) };
-    super::print(&text, "printing the sweep")?;
-    let base_name = format!("{}-sweep-seed{}", sweep.scenario, sweep.seeds.first().copied().unwrap_or(0));
-    let written = report::write_folder(out_dir, &base_name, |dir| {
-        report::write_into(dir, CSV_FILE, csv.as_bytes())?;
-        report::write_into(dir, JSON_FILE, json.as_bytes())?;
-        let png = dir.join(PNG_FILE);
-        let svg = report::chart::sweep::write(&png, sweep, runs)
-            .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
-        report::write_into(dir, SVG_FILE, svg.as_bytes())
-    });
-    announce(written, print.quiet)?;
-    Ok(Exit::Ok)
+pub fn plan(args: SweepArgs) -> app::Result<Plan> {
+    let Prepared { sweep, base, points } = prepare(&args)?;
+    let fingerprint = Prepared::fingerprint_of(&sweep, &base);
+    Ok(Plan::Matrix(Box::new(MatrixPlan {
+        fingerprint,
+        configs: points,
+        finish: Finish::Sweep(sweep),
+        sharding: args.shard.sharding()?,
+        delivery: args.out.delivery(&args.print),
+    })))
 }

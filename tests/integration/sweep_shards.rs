@@ -104,14 +104,14 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
         stormsim::sweep::Sweep::from_fingerprint(&merged, axes, metric, &prepared.sweep.scenario).unwrap();
     assert_eq!(sweep, prepared.sweep);
     let runs: Vec<_> = jobs.iter().map(|job| stormsim::sweep::metric_values(&job.summary)).collect();
-    sweep::render(&sweep, &runs).unwrap()
+    stormsim::app::deliver::sweep_files(&sweep, &runs).unwrap()
 }
 
 fn unsharded(prepared: &sweep::Prepared) -> (String, String) {
     let configs: Vec<_> = prepared.points.iter().collect();
     let jobs = Runner::new(true).run_matrix(&configs, &prepared.sweep.seeds, None, false).unwrap();
     let runs: Vec<_> = jobs.iter().map(|job| stormsim::sweep::metric_values(&job.summary)).collect();
-    sweep::render(&prepared.sweep, &runs).unwrap()
+    stormsim::app::deliver::sweep_files(&prepared.sweep, &runs).unwrap()
 }
 
 #[test]
