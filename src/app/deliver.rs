@@ -78,8 +78,8 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
             }
             Ok(())
         }
-        Outcome::Run { output, resolved_toml } => {
-            let written = report::write_run(&out_dir, output, resolved_toml);
+        Outcome::Run(output) => {
+            let written = report::write_run(&out_dir, output, &delivery.provenance);
             let text = if delivery.json {
                 report::json::to_string(&output.summary).context("serialising the summary")?
             } else {
@@ -109,11 +109,13 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                 let png = dir.join(SWEEP_PNG_FILE);
                 let svg = report::chart::sweep::write(&png, sweep, runs)
                     .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
-                report::write_into(dir, SWEEP_SVG_FILE, svg.as_bytes())
+                report::write_into(dir, SWEEP_SVG_FILE, svg.as_bytes())?;
+                let html = report::html::sweep(sweep, runs, &svg, &delivery.provenance);
+                report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)
         }
-        Outcome::Check(check) => {
+        Outcome::Check { report: check, failing } => {
             let text = if delivery.json {
                 serde_json::to_string_pretty(&check.to_json()).context("serialising the verdicts")? + "\n"
             } else {
@@ -127,7 +129,22 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
             if let Some(path) = &delivery.markdown {
                 report::write_file_atomically(path, report::markdown::render(check).as_bytes())?;
             }
-            Ok(())
+            // Only when asked: a check in CI leaves nothing behind by default.
+            let Some(out_dir @ OutDir::Explicit { .. }) = &delivery.out else { return Ok(()) };
+            // The report, and the run folder of each seed that missed a target.
+            let base_name =
+                format!("{}-check-seed{}", check.scenario, check.seeds.first().copied().unwrap_or(0));
+            let written = report::write_folder(out_dir, &base_name, |dir| {
+                let mut charts = Vec::new();
+                for output in failing {
+                    let name = format!("seed-{}", output.summary.seed);
+                    let svg = report::write_run_into(dir, &name, output, &delivery.provenance)?;
+                    charts.push((output.summary.seed, svg));
+                }
+                let html = report::html::check(check, &charts, &delivery.provenance);
+                report::write_into(dir, report::REPORT_FILE, html.as_bytes())
+            });
+            term.announce(written, delivery.quiet)
         }
         Outcome::Compare { comparison, runs } => {
             let json = serde_json::to_string_pretty(&comparison.to_json())
@@ -151,7 +168,9 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                 let lines = crate::compare::series::lines(&labels, runs);
                 let svg = report::chart::write_comparison(&png, &runs[0][0].series, &lines, &title)
                     .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
-                report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())
+                report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())?;
+                let html = report::html::compare(comparison, &svg, &delivery.provenance);
+                report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)
         }
@@ -255,7 +274,7 @@ mod tests {
     /// Delivers a run's outcome: the exit code (or the error), stdout and stderr.
     fn call(delivery: &Delivery, output: &RunOutput) -> (Result<Exit>, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let outcome = Outcome::Run { output: Box::new(output.clone()), resolved_toml: String::new() };
+        let outcome = Outcome::Run(Box::new(output.clone()));
         let res = deliver(&outcome, delivery, &mut Terminal { out: &mut out, err: &mut err, styled: false })
             .map(|()| outcome.exit());
         (res, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())

@@ -20,17 +20,18 @@ pub enum Outcome {
         files: usize,
     },
     /// One run, whole or cut short by a guard or Ctrl-C.
-    Run {
-        output: Box<RunOutput>,
-        resolved_toml: String,
-    },
+    Run(Box<RunOutput>),
     /// Ctrl-C came before the single run began.
     NotStarted,
     Sweep {
         sweep: Sweep,
         runs: Vec<MetricValues>,
     },
-    Check(CheckReport),
+    /// The verdicts, and the runs that missed a target on their own (for their folders).
+    Check {
+        report: CheckReport,
+        failing: Vec<RunOutput>,
+    },
     /// The comparison, with the runs of each configuration for the chart.
     Compare {
         comparison: Comparison,
@@ -62,13 +63,13 @@ impl Outcome {
     pub fn exit(&self) -> Exit {
         match self {
             Outcome::Validated { failures, .. } if !failures.is_empty() => Exit::Usage,
-            Outcome::Run { output, .. } => match output.stopped {
+            Outcome::Run(output) => match output.stopped {
                 None => Exit::Ok,
                 Some(EarlyStop::Guard(_)) => Exit::Stopped,
                 Some(EarlyStop::Interrupted { .. }) => Exit::Interrupted,
             },
             Outcome::NotStarted => Exit::Interrupted,
-            Outcome::Check(report) if !report.passed() => Exit::TargetMissed,
+            Outcome::Check { report, .. } if !report.passed() => Exit::TargetMissed,
             Outcome::Capacity(capacity) => match (capacity.search.interrupted, capacity.search.answer) {
                 (true, _) => Exit::Interrupted,
                 (false, Some(_)) => Exit::Ok,
@@ -77,7 +78,7 @@ impl Outcome {
             Outcome::Sharded { file, .. } if file.interrupted => Exit::Interrupted,
             Outcome::Validated { .. }
             | Outcome::Sweep { .. }
-            | Outcome::Check(_)
+            | Outcome::Check { .. }
             | Outcome::Compare { .. }
             | Outcome::Planned(_)
             | Outcome::Sharded { .. } => Exit::Ok,
@@ -103,14 +104,15 @@ mod tests {
             estimate: None,
             window: None,
         };
-        Outcome::Check(CheckReport {
+        let report = CheckReport {
             scenario: "s".into(),
             variant: None,
             scenario_hash: String::new(),
             seeds: vec![1],
             start_clock: None,
             verdicts: vec![verdict],
-        })
+        };
+        Outcome::Check { report, failing: Vec::new() }
     }
 
     #[test]

@@ -42,7 +42,11 @@ fn outcome_of(plan: Plan) -> Result<(Outcome, Delivery)> {
             let outcome = search(&plan);
             (outcome, plan.delivery)
         }
-        Plan::Merge { files, delivery } => (merge(&files)?, delivery),
+        Plan::Merge { files, mut delivery } => {
+            let (outcome, resolved_toml) = merge(&files)?;
+            delivery.provenance.resolved_toml = resolved_toml;
+            (outcome, delivery)
+        }
     })
 }
 
@@ -72,7 +76,7 @@ fn load_with_variants(file: &std::path::Path) -> std::result::Result<scenario::L
 fn run(plan: &RunPlan) -> Outcome {
     let job = Job { scenario: &plan.scenario, seed: plan.seed };
     match Runner::new(plan.delivery.quiet).run(&[job], "").pop().flatten() {
-        Some(output) => Outcome::Run { output: Box::new(output), resolved_toml: plan.resolved_toml.clone() },
+        Some(output) => Outcome::Run(Box::new(output)),
         None => Outcome::NotStarted,
     }
 }
@@ -121,7 +125,7 @@ fn finish_matrix(finish: Finish, seeds: &[u64], results: Vec<JobResult>) -> Outc
         Finish::Check { scenario, thresholds } => {
             let outputs = outputs_of(results);
             let runs: Vec<RunView> = outputs.iter().map(RunView::new).collect();
-            Outcome::Check(CheckReport {
+            let report = CheckReport {
                 scenario: scenario.name.clone(),
                 variant: scenario.variant.clone(),
                 scenario_hash: outputs
@@ -131,7 +135,14 @@ fn finish_matrix(finish: Finish, seeds: &[u64], results: Vec<JobResult>) -> Outc
                 seeds: seeds.to_vec(),
                 start_clock: scenario.start_clock,
                 verdicts: thresholds.iter().map(|threshold| verdict::evaluate(threshold, &runs)).collect(),
-            })
+            };
+            let failing = report.failing_runs();
+            let failing = outputs
+                .into_iter()
+                .enumerate()
+                .filter_map(|(run, output)| failing.contains(&run).then_some(output))
+                .collect();
+            Outcome::Check { report, failing }
         }
         Finish::Compare { baseline } => {
             let mut outputs = outputs_of(results).into_iter();
@@ -156,8 +167,9 @@ fn outputs_of(results: Vec<JobResult>) -> Vec<RunOutput> {
         .collect()
 }
 
-/// Reads the shard files, checks they make one whole matrix, and finishes it.
-fn merge(files: &[PathBuf]) -> Result<Outcome> {
+/// Reads the shard files, checks they make one whole matrix, and finishes it; with the
+/// resolved scenario they carry.
+fn merge(files: &[PathBuf]) -> Result<(Outcome, String)> {
     let mut shards = Vec::new();
     for path in files {
         let file = path.display().to_string();
@@ -183,7 +195,7 @@ fn merge(files: &[PathBuf]) -> Result<Outcome> {
         }
         Purpose::Compare { .. } => Finish::Compare { baseline: loaded.scenario },
     };
-    Ok(finish_matrix(finish, &fingerprint.seeds, jobs))
+    Ok((finish_matrix(finish, &fingerprint.seeds, jobs), fingerprint.resolved_scenario))
 }
 
 /// Replications when a threshold needs a confidence bound and none were asked for: as

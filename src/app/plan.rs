@@ -8,7 +8,7 @@
 use crate::capacity::Goal;
 use crate::check::threshold::Threshold;
 use crate::model::Scenario;
-use crate::report::OutDir;
+use crate::report::{OutDir, Provenance};
 use crate::scenario::{self, ScenarioError};
 use crate::shard::{Fingerprint, ShardSpec};
 use crate::sweep::Sweep;
@@ -41,12 +41,12 @@ pub struct Delivery {
     pub junit: Option<PathBuf>,
     /// `check`'s Markdown summary.
     pub markdown: Option<PathBuf>,
+    /// Where the results came from, for the reports.
+    pub provenance: Provenance,
 }
 
 pub struct RunPlan {
     pub scenario: Scenario,
-    /// The scenario as resolved, written into the run folder.
-    pub resolved_toml: String,
     pub seed: u64,
     pub delivery: Delivery,
 }

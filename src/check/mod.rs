@@ -40,6 +40,19 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// The runs (indices into `seeds`) that missed some target on their own: no value, or
+    /// a value on the wrong side of it.
+    pub fn failing_runs(&self) -> Vec<usize> {
+        (0..self.seeds.len())
+            .filter(|&run| {
+                self.verdicts.iter().any(|verdict| match verdict.values.get(run).copied().flatten() {
+                    Some(value) => !verdict.threshold.comparison.holds(value, verdict.threshold.target),
+                    None => true,
+                })
+            })
+            .collect()
+    }
+
     pub fn passed(&self) -> bool {
         self.verdicts.iter().all(|verdict| verdict.status.passed())
     }

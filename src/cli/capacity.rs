@@ -5,7 +5,7 @@
 
 use super::{PrintArgs, SeedArg};
 use crate::app::pipeline::thresholds;
-use crate::app::plan::{CapacityPlan, Plan, Template};
+use crate::app::plan::{CapacityPlan, Delivery, Plan, Template};
 use crate::app::{self};
 use crate::capacity::Goal;
 use crate::scenario::overrides::{Parameter, Setting};
@@ -76,6 +76,6 @@ pub fn plan(args: CapacityArgs) -> app::Result<Plan> {
         thresholds,
         replications: args.replications,
         first_seed: args.seed.seed.unwrap_or(base.scenario.seed),
-        delivery: args.print.delivery(),
+        delivery: Delivery { provenance: super::provenance(&base), ..args.print.delivery() },
     })))
 }

@@ -4,7 +4,7 @@
 //! missed, 2 on bad input.
 
 use super::shard::ShardArgs;
-use super::{PrintArgs, SeedArg};
+use super::{OutArgs, PrintArgs, SeedArg};
 use crate::app::pipeline::thresholds;
 use crate::app::plan::{Delivery, Finish, MatrixPlan, Plan};
 use crate::app::{self};
@@ -14,7 +14,11 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
-#[command(mut_arg("seed", |arg| arg.help("First seed; the runs use seed, seed+1, ... [default: the scenario's `seed`]")))]
+#[command(
+    mut_arg("seed", |arg| arg.help("First seed; the runs use seed, seed+1, ... [default: the scenario's `seed`]")),
+    mut_arg("out", |arg| arg.help("Write report.html, and the run folder of each seed that missed a target, in this folder [default: none]")),
+    mut_arg("force", |arg| arg.help("Replace the --out folder if it holds a previous check")),
+)]
 pub struct CheckArgs {
     /// The scenario file (TOML)
     #[arg(value_name = "FILE")]
@@ -39,6 +43,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     #[command(flatten)]
+    pub out: OutArgs,
+    #[command(flatten)]
     pub print: PrintArgs,
     #[command(flatten)]
     pub shard: ShardArgs,
@@ -50,6 +56,7 @@ pub fn plan(args: CheckArgs) -> app::Result<Plan> {
     let (thresholds, replications) =
         thresholds(&label, &args.thresholds, args.replications, loaded.thresholds.clone(), &loaded.scenario)?;
     let seeds = app::first_seeds(args.seed.seed.unwrap_or(loaded.scenario.seed), replications);
+    let provenance = super::provenance(&loaded);
     let fingerprint = Fingerprint::new(
         Purpose::Check { thresholds: args.thresholds.clone() },
         &loaded,
@@ -62,6 +69,11 @@ pub fn plan(args: CheckArgs) -> app::Result<Plan> {
         configs: vec![loaded.scenario.clone()],
         finish: Finish::Check { scenario: loaded.scenario, thresholds },
         sharding: args.shard.sharding()?,
-        delivery: Delivery { junit: args.junit, markdown: args.markdown, ..args.print.delivery() },
+        delivery: Delivery {
+            junit: args.junit,
+            markdown: args.markdown,
+            provenance,
+            ..args.out.delivery(&args.print)
+        },
     })))
 }

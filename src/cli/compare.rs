@@ -4,7 +4,7 @@
 
 use super::shard::ShardArgs;
 use super::{OutArgs, PrintArgs, SeedArg};
-use crate::app::plan::{Finish, MatrixPlan, Plan};
+use crate::app::plan::{Delivery, Finish, MatrixPlan, Plan};
 use crate::app::{self};
 use crate::model::Scenario;
 use crate::scenario::{self, Loaded};
@@ -49,13 +49,14 @@ pub fn plan(args: CompareArgs) -> app::Result<Plan> {
         .collect();
     let hashes = configs.iter().map(|config| config.scenario.hash.clone()).collect();
     let fingerprint = Fingerprint::new(Purpose::Compare { hashes }, &configs[0], None, labels, seeds);
+    let provenance = super::provenance(&configs[0]);
     let configs: Vec<Scenario> = configs.into_iter().map(|config| config.scenario).collect();
     Ok(Plan::Matrix(Box::new(MatrixPlan {
         fingerprint,
         finish: Finish::Compare { baseline: configs[0].clone() },
         configs,
         sharding: args.shard.sharding()?,
-        delivery: args.out.delivery(&args.print),
+        delivery: Delivery { provenance, ..args.out.delivery(&args.print) },
     })))
 }
 

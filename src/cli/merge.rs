@@ -5,6 +5,7 @@
 
 use super::{OutArgs, PrintArgs};
 use crate::app::{Delivery, Plan};
+use crate::report::Provenance;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -30,6 +31,8 @@ pub struct MergeArgs {
 }
 
 pub fn plan(args: MergeArgs) -> Plan {
-    let delivery = Delivery { junit: args.junit, markdown: args.markdown, ..args.out.delivery(&args.print) };
+    let provenance = Provenance { command: super::command_line(std::env::args()), ..Provenance::default() };
+    let delivery =
+        Delivery { junit: args.junit, markdown: args.markdown, provenance, ..args.out.delivery(&args.print) };
     Plan::Merge { files: args.files, delivery }
 }

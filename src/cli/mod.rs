@@ -16,10 +16,10 @@ pub mod sweep;
 pub use crate::app::Exit;
 
 use crate::app::{self, Delivery, Plan};
-use crate::report::{DEFAULT_ROOT, OutDir};
+use crate::report::{DEFAULT_ROOT, OutDir, Provenance};
 use clap::{Args, Parser, Subcommand};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// A discrete-event resilience simulator: replay incidents, compare mitigations, gate
@@ -114,6 +114,32 @@ impl PrintArgs {
     }
 }
 
+/// Where a plan's results come from: the scenario's notes, description and resolved text,
+/// and this process's command line.
+fn provenance(loaded: &crate::scenario::Loaded) -> Provenance {
+    Provenance {
+        notes: loaded.notes.clone(),
+        command: command_line(std::env::args()),
+        description: loaded.scenario.description.clone(),
+        resolved_toml: loaded.resolved_toml.clone(),
+    }
+}
+
+/// The command line as a shell would take it back: the program by its name, each argument
+/// quoted when it needs to be.
+fn command_line(args: impl Iterator<Item = String>) -> String {
+    let quote = |arg: String| {
+        let plain =
+            !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+        if plain { arg } else { format!("'{}'", arg.replace('\'', "'\\''")) }
+    };
+    let mut args = args;
+    let program = args.next().map_or("stormsim".to_owned(), |program| {
+        Path::new(&program).file_name().map_or(program.clone(), |name| name.to_string_lossy().into_owned())
+    });
+    std::iter::once(program).chain(args.map(quote)).collect::<Vec<_>>().join(" ")
+}
+
 /// Turns the verb's arguments into its plan, runs it through the one pipeline, prints its
 /// error if any, and returns its exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -164,6 +190,15 @@ mod tests {
         let Command::Run(args) = cli.command else { panic!("expected run") };
         assert_eq!(args.out.dir(), OutDir::Explicit { path: PathBuf::from("x"), force: true });
         assert_eq!(args.seed.seed, Some(3));
+    }
+
+    #[test]
+    fn the_command_line_is_quoted_as_a_shell_takes_it() {
+        let args = ["/usr/bin/stormsim", "check", "a b.toml", "--threshold", "success_rate >= 99%", "it's"];
+        assert_eq!(
+            command_line(args.iter().map(|arg| arg.to_string())),
+            "stormsim check 'a b.toml' --threshold 'success_rate >= 99%' 'it'\\''s'"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! progress bar and Ctrl-C policy, its folder written, its summary printed.
 
 use super::{OutArgs, PrintArgs, SeedArg};
-use crate::app::plan::{Plan, RunPlan};
+use crate::app::plan::{Delivery, Plan, RunPlan};
 use crate::app::{self};
 use crate::scenario;
 use clap::Args;
@@ -26,13 +26,12 @@ pub struct RunArgs {
 
 pub fn plan(args: RunArgs) -> app::Result<Plan> {
     let loaded = scenario::load_variant(&args.file, args.variant.as_deref())?;
-    let delivery = args.out.delivery(&args.print);
+    let delivery = Delivery { provenance: super::provenance(&loaded), ..args.out.delivery(&args.print) };
     // Refuse an --out folder before spending time on the simulation.
     args.out.dir().preflight()?;
     Ok(Plan::Run(Box::new(RunPlan {
         seed: args.seed.seed.unwrap_or(loaded.scenario.seed),
         scenario: loaded.scenario,
-        resolved_toml: loaded.resolved_toml,
         delivery,
     })))
 }

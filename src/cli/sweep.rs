@@ -4,7 +4,7 @@
 
 use super::shard::ShardArgs;
 use super::{OutArgs, PrintArgs, SeedArg};
-use crate::app::plan::{Finish, MatrixPlan, Plan, Template};
+use crate::app::plan::{Delivery, Finish, MatrixPlan, Plan, Template};
 use crate::app::{self, Error};
 use crate::check::metric;
 use crate::scenario::Loaded;
@@ -109,11 +109,12 @@ pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
 pub fn plan(args: SweepArgs) -> app::Result<Plan> {
     let Prepared { sweep, base, points } = prepare(&args)?;
     let fingerprint = Prepared::fingerprint_of(&sweep, &base);
+    let provenance = super::provenance(&base);
     Ok(Plan::Matrix(Box::new(MatrixPlan {
         fingerprint,
         configs: points,
         finish: Finish::Sweep(sweep),
         sharding: args.shard.sharding()?,
-        delivery: args.out.delivery(&args.print),
+        delivery: Delivery { provenance, ..args.out.delivery(&args.print) },
     })))
 }

@@ -1,8 +1,8 @@
 //! Turns a finished run into a run folder and terminal text; the only module that writes
 //! files.
 //!
-//! A run folder holds `summary.json`, `timeseries.csv`, `chart.png`, `chart.svg` and
-//! `scenario.resolved.toml`. Invariants:
+//! A run folder holds `summary.json`, `timeseries.csv`, `chart.png`, `chart.svg`,
+//! `report.html` and `scenario.resolved.toml`. Invariants:
 //! - Writing is atomic: everything goes into a hidden temporary folder next to the target
 //!   (`.<name>.tmp-<pid>`), each file is fsynced, then the folder is renamed into place. On
 //!   any error the temporary folder is removed, so a folder with the run's name is always
@@ -17,6 +17,7 @@ pub mod chart;
 pub mod check;
 pub mod compare;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -34,6 +35,20 @@ pub const TIMESERIES_FILE: &str = "timeseries.csv";
 pub const CHART_PNG_FILE: &str = "chart.png";
 pub const CHART_SVG_FILE: &str = "chart.svg";
 pub const SCENARIO_FILE: &str = "scenario.resolved.toml";
+pub use html::REPORT_FILE;
+
+/// Where a result came from, for a report's reader to check and reproduce it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The scenario file's opening comment: its assumptions, in its author's words.
+    pub notes: String,
+    /// The command line that produced the result.
+    pub command: String,
+    /// The scenario's one-line `description`.
+    pub description: String,
+    /// The scenario with every default written out (`scenario.resolved.toml`).
+    pub resolved_toml: String,
+}
 
 /// Default `Default` root, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "outputs";
@@ -189,14 +204,14 @@ fn folder_name(scenario_name: &str) -> String {
 }
 
 /// Writes the run folder for `output` and returns its path.
-pub fn write_run(dir: &OutDir, output: &RunOutput, resolved_toml: &str) -> Result<PathBuf, ReportError> {
+pub fn write_run(dir: &OutDir, output: &RunOutput, provenance: &Provenance) -> Result<PathBuf, ReportError> {
     let scenario = &output.summary.scenario;
     let label = match &scenario.variant {
         Some(variant) => format!("{}-{variant}", scenario.name),
         None => scenario.name.clone(),
     };
     let target = dir.resolve(&label, output.summary.seed)?;
-    write_atomically(&target, |staging| write_files(staging, output, resolved_toml))?;
+    write_atomically(&target, |staging| write_files(staging, output, provenance).map(drop))?;
     Ok(target.path)
 }
 
@@ -214,8 +229,8 @@ fn chart_title(output: &RunOutput) -> String {
     res
 }
 
-/// Writes every file of a run folder into `dir`, fsyncing each.
-fn write_files(dir: &Path, output: &RunOutput, resolved_toml: &str) -> Result<(), ReportError> {
+/// Writes every file of a run folder into `dir`, fsyncing each; returns the chart's SVG.
+fn write_files(dir: &Path, output: &RunOutput, provenance: &Provenance) -> Result<String, ReportError> {
     let path = dir.join(SUMMARY_FILE);
     let summary = json::to_string(&output.summary)
         .map_err(|source| ReportError::Json { path: path.clone(), source })?;
@@ -238,12 +253,16 @@ fn write_files(dir: &Path, output: &RunOutput, resolved_toml: &str) -> Result<()
         .map_err(|source| ReportError::Chart { path: path.clone(), source })?;
     write_file(&path, svg.as_bytes())?;
 
+    let path = dir.join(REPORT_FILE);
+    write_file(&path, html::run(output, &svg, provenance).as_bytes())?;
+
     let path = dir.join(SCENARIO_FILE);
-    let mut toml = resolved_toml.to_owned();
+    let mut toml = provenance.resolved_toml.clone();
     if !toml.ends_with('\n') {
         toml.push('\n');
     }
-    write_file(&path, toml.as_bytes())
+    write_file(&path, toml.as_bytes())?;
+    Ok(svg)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
@@ -378,6 +397,19 @@ pub fn write_folder(
     Ok(target.path)
 }
 
+/// Writes a run's files into `dir/name` (created), for the `fill` of `write_folder`: the run
+/// folders a check keeps for its failing seeds. Returns the run chart's SVG.
+pub fn write_run_into(
+    dir: &Path,
+    name: &str,
+    output: &RunOutput,
+    provenance: &Provenance,
+) -> Result<String, ReportError> {
+    let path = dir.join(name);
+    fs::create_dir(&path).map_err(io_error("create", &path))?;
+    write_files(&path, output, provenance)
+}
+
 /// Writes `bytes` to `dir/name`, fsynced, for the `fill` of `write_folder`.
 pub fn write_into(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
     write_file(&dir.join(name), bytes)
@@ -432,6 +464,11 @@ fn check_replaceable(path: &Path) -> Result<(), ReportError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// A provenance with only the resolved scenario.
+    fn resolved(toml: &str) -> Provenance {
+        Provenance { resolved_toml: toml.to_owned(), ..Provenance::default() }
+    }
     use crate::engine::{SimDuration, SimTime};
     use crate::model::FailureReason;
     use crate::model::limiter::BreakerPhase;
@@ -694,11 +731,18 @@ pub(crate) mod tests {
     fn writes_every_file_under_the_default_name() {
         let root = tempfile::tempdir().unwrap();
         let dir = OutDir::Default { root: root.path().join("outputs") };
-        let path = write_run(&dir, &output(10), "[simulation]\nname = \"demo\"").unwrap();
+        let path = write_run(&dir, &output(10), &resolved("[simulation]\nname = \"demo\"")).unwrap();
         assert_eq!(path, root.path().join("outputs/demo-seed7"));
         assert_eq!(
             entries(&path),
-            ["chart.png", "chart.svg", "scenario.resolved.toml", "summary.json", "timeseries.csv"]
+            [
+                "chart.png",
+                "chart.svg",
+                "report.html",
+                "scenario.resolved.toml",
+                "summary.json",
+                "timeseries.csv"
+            ]
         );
         assert_eq!(fs::read_to_string(path.join(SCENARIO_FILE)).unwrap(), "[simulation]\nname = \"demo\"\n");
         let summary: Summary =
@@ -712,9 +756,9 @@ pub(crate) mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = OutDir::Default { root: root.path().to_owned() };
         fs::create_dir(root.path().join("demo-seed7")).unwrap();
-        let second = write_run(&dir, &output(2), "").unwrap();
+        let second = write_run(&dir, &output(2), &resolved("")).unwrap();
         assert_eq!(second, root.path().join("demo-seed7-2"));
-        let third = write_run(&dir, &output(2), "").unwrap();
+        let third = write_run(&dir, &output(2), &resolved("")).unwrap();
         assert_eq!(third, root.path().join("demo-seed7-3"));
         // The first folder was left alone.
         assert!(entries(&root.path().join("demo-seed7")).is_empty());
@@ -726,15 +770,16 @@ pub(crate) mod tests {
         let path = root.path().join("run");
         let mut first = output(2);
         first.summary.seed = 1;
-        write_run(&OutDir::Explicit { path: path.clone(), force: false }, &first, "").unwrap();
+        write_run(&OutDir::Explicit { path: path.clone(), force: false }, &first, &resolved("")).unwrap();
 
         let error =
-            write_run(&OutDir::Explicit { path: path.clone(), force: false }, &output(2), "").unwrap_err();
+            write_run(&OutDir::Explicit { path: path.clone(), force: false }, &output(2), &resolved(""))
+                .unwrap_err();
         assert!(matches!(error, ReportError::Exists { .. }));
         let message = error.to_string();
         assert!(message.contains(&path.display().to_string()) && message.contains("--force"), "{message}");
 
-        write_run(&OutDir::Explicit { path: path.clone(), force: true }, &output(2), "").unwrap();
+        write_run(&OutDir::Explicit { path: path.clone(), force: true }, &output(2), &resolved("")).unwrap();
         let summary: Summary =
             serde_json::from_str(&fs::read_to_string(path.join(SUMMARY_FILE)).unwrap()).unwrap();
         assert_eq!(summary.seed, 7);
@@ -746,7 +791,7 @@ pub(crate) mod tests {
         let root = tempfile::tempdir().unwrap();
         fs::write(root.path().join("precious.txt"), "keep me").unwrap();
         let dir = OutDir::Explicit { path: root.path().to_owned(), force: true };
-        let error = write_run(&dir, &output(2), "").unwrap_err();
+        let error = write_run(&dir, &output(2), &resolved("")).unwrap_err();
         assert!(matches!(error, ReportError::NotARunFolder { .. }), "{error}");
         assert_eq!(entries(root.path()), ["precious.txt"]);
     }
@@ -757,7 +802,7 @@ pub(crate) mod tests {
         let parent = root.path().join("not-a-folder");
         fs::write(&parent, "").unwrap();
         let dir = OutDir::Explicit { path: parent.join("run"), force: false };
-        let error = write_run(&dir, &output(2), "").unwrap_err();
+        let error = write_run(&dir, &output(2), &resolved("")).unwrap_err();
         assert!(error.to_string().contains("not-a-folder"), "{error}");
         assert_eq!(entries(root.path()), ["not-a-folder"]);
     }
@@ -767,7 +812,7 @@ pub(crate) mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = Target { path: root.path().join("run"), replace: false };
         let error = write_atomically(&target, |staging| {
-            write_files(staging, &output(3), "")?;
+            write_files(staging, &output(3), &Provenance::default())?;
             Err(ReportError::Io {
                 action: "write",
                 path: staging.join("disk-full"),
@@ -783,7 +828,8 @@ pub(crate) mod tests {
     fn a_failed_forced_replacement_keeps_the_previous_run() {
         let root = tempfile::tempdir().unwrap();
         let path = root.path().join("run");
-        write_run(&OutDir::Explicit { path: path.clone(), force: false }, &output(2), "old").unwrap();
+        write_run(&OutDir::Explicit { path: path.clone(), force: false }, &output(2), &resolved("old"))
+            .unwrap();
         let target = Target { path: path.clone(), replace: true };
         write_atomically(&target, |_| Err(ReportError::NoFreeName { path: path.clone() })).unwrap_err();
         assert_eq!(entries(root.path()), ["run"]);
@@ -796,7 +842,7 @@ pub(crate) mod tests {
         let dir = OutDir::Default { root: root.path().to_owned() };
         let mut run = output(2);
         run.summary.scenario.variant = Some("pooled".to_owned());
-        assert_eq!(write_run(&dir, &run, "").unwrap(), root.path().join("demo-pooled-seed7"));
+        assert_eq!(write_run(&dir, &run, &resolved("")).unwrap(), root.path().join("demo-pooled-seed7"));
         assert_eq!(
             write_folder(&dir, "demo-compare-seed7", |_| Ok(())).unwrap(),
             root.path().join("demo-compare-seed7")

@@ -41,21 +41,28 @@ pub fn render(summary: &Summary, styled: bool) -> String {
             let _ = writeln!(res, "{warning}");
         }
     }
-    res.push_str(&requests_table(summary, styled).to_string());
-    res.push('\n');
-    if !summary.services.is_empty() {
-        res.push_str(&services_table(summary, styled).to_string());
+    for table in tables(summary, styled) {
+        res.push_str(&table.to_string());
         res.push('\n');
+    }
+    res
+}
+
+/// The summary's tables, in the order printed: requests, services (if any), client hops
+/// (when there are several or one has hedges, human retries or a breaker), and what
+/// happened (when the SLO was breached or the timeline has markers).
+pub fn tables(summary: &Summary, styled: bool) -> Vec<Table> {
+    let mut res = vec![requests_table(summary, styled)];
+    if !summary.services.is_empty() {
+        res.push(services_table(summary, styled));
     }
     let hops = &summary.clients;
     let notable = |hop: &HopSummary| hop.hedges > 0 || hop.human_retries > 0 || hop.breaker.is_some();
     if hops.len() > 1 || hops.values().any(notable) {
-        res.push_str(&clients_table(summary, styled).to_string());
-        res.push('\n');
+        res.push(clients_table(summary, styled));
     }
     if summary.slo.first_breach.is_some() || !summary.timeline.is_empty() {
-        res.push_str(&operations_table(summary, styled).to_string());
-        res.push('\n');
+        res.push(operations_table(summary, styled));
     }
     res
 }

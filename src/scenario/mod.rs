@@ -51,6 +51,9 @@ pub struct Loaded {
     pub variants: Vec<String>,
     /// The file's `[[thresholds]]`, checked against `scenario`.
     pub thresholds: Vec<Threshold>,
+    /// The file's opening comment, `#` marks removed: by convention its assumptions and
+    /// what to look for, shown in reports.
+    pub notes: String,
 }
 
 /// Reads and loads the scenario file at `path`; errors name it as given.
@@ -139,7 +142,28 @@ pub fn load_with<'s>(
             &format!("# Included: {}.\n", included.join(", ")),
         );
     }
-    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds }, sweep))
+    let notes = opening_comment(text);
+    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds, notes }, sweep))
+}
+
+/// The comment lines before the first key or table, without their `#` and one space.
+pub fn opening_comment(text: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            lines.push(comment.strip_prefix(' ').unwrap_or(comment).trim_end());
+        } else if trimmed.is_empty() {
+            lines.push("");
+        } else {
+            break;
+        }
+    }
+    while lines.last().is_some_and(|line| line.is_empty()) {
+        lines.pop();
+    }
+    let first = lines.iter().position(|line| !line.is_empty()).unwrap_or(lines.len());
+    lines[first..].iter().map(|line| format!("{line}\n")).collect()
 }
 
 /// The fingerprint of a resolved scenario (FNV-1a 64 of its text, in hex, without the notes
@@ -258,6 +282,13 @@ cpu = { dist = "lognormal", mean = "20ms", p99 = "60ms" }
 [services.api.classes.login]
 cpu = { dist = "constant", value = "30.5ms" }
 "#;
+
+    #[test]
+    fn the_opening_comment_is_the_notes() {
+        let text = "\n# Replay of X.\n#\n#   - an assumption\n\n[simulation] # not this\n# nor this\n";
+        assert_eq!(opening_comment(text), "Replay of X.\n\n  - an assumption\n");
+        assert_eq!(opening_comment("[simulation]\n# late\n"), "");
+    }
 
     fn load(text: &str) -> Loaded {
         load_str(text, "scenarios/test.toml").unwrap_or_else(|error| panic!("{error}"))

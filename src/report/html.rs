@@ -1,0 +1,348 @@
+//! Self-contained HTML reports, one file per `run`, `compare`, `sweep` and `check`: inline
+//! CSS and SVG, no script, no fonts or images fetched, so a report opens from disk, from a
+//! CI artifact or an email attachment alike.
+//!
+//! Each report leads with what a postmortem review asks first (what happened, the verdicts
+//! or the comparison), then the charts, the tables, the scenario's own notes on its
+//! assumptions, the command that reproduces it, and the resolved scenario.
+
+use super::Provenance;
+use crate::check::CheckReport;
+use crate::check::metric::Unit;
+use crate::compare::Comparison;
+use crate::simulation::RunOutput;
+use crate::stats::confidence::Estimate;
+use crate::sweep::{MetricValues, Sweep};
+use comfy_table::Table;
+use std::fmt::Write as _;
+
+/// The file name of a report in its folder.
+pub const REPORT_FILE: &str = "report.html";
+
+const STYLE: &str = "
+body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2328; margin: 0; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 32px 64px; }
+h1 { font-size: 1.6em; margin: 0 0 4px; }
+h2 { font-size: 1.2em; margin: 32px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
+.meta { color: #59636e; margin: 0 0 16px; }
+.warning { background: #fff1e5; border-left: 4px solid #bc4c00; padding: 8px 12px; }
+table { border-collapse: collapse; margin: 8px 0 16px; }
+th, td { border: 1px solid #d0d7de; padding: 4px 10px; vertical-align: top; }
+th { background: #f6f8fa; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.pass { color: #1a7f37; font-weight: 600; }
+td.fail { color: #cf222e; font-weight: 600; }
+.better { color: #1a7f37; } .worse { color: #cf222e; } .inconclusive { color: #59636e; }
+pre { background: #f6f8fa; padding: 10px 12px; overflow-x: auto; font-size: 13px; }
+figure { margin: 8px 0; } figure svg { max-width: 100%; height: auto; }
+details summary { cursor: pointer; color: #0969da; }
+";
+
+/// A report page under construction.
+struct Page {
+    html: String,
+}
+
+impl Page {
+    fn new(title: &str, meta: &str) -> Page {
+        let mut html = String::new();
+        let _ = write!(
+            html,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"generator\" content=\"stormsim {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n\
+             </head>\n<body>\n<main>\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n",
+            env!("CARGO_PKG_VERSION"),
+            escape(title),
+            escape(title),
+            escape(meta),
+        );
+        Page { html }
+    }
+
+    fn heading(&mut self, text: &str) {
+        let _ = writeln!(self.html, "<h2>{}</h2>", escape(text));
+    }
+
+    fn warning(&mut self, text: &str) {
+        let _ = writeln!(self.html, "<p class=\"warning\">{}</p>", escape(text));
+    }
+
+    fn paragraph(&mut self, text: &str) {
+        let _ = writeln!(self.html, "<p>{}</p>", escape(text));
+    }
+
+    fn pre(&mut self, text: &str) {
+        let _ = writeln!(self.html, "<pre>{}</pre>", escape(text.trim_end()));
+    }
+
+    /// A chart's SVG, inlined; the XML namespace is implied in HTML.
+    fn figure(&mut self, svg: &str) {
+        let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+        let _ = writeln!(self.html, "<figure>\n{}\n</figure>", svg.trim());
+    }
+
+    /// A terminal table (`report::table`) as an HTML table, numbers right-aligned.
+    fn table(&mut self, table: &Table) {
+        self.html.push_str("<table>\n");
+        if let Some(header) = table.header() {
+            self.html.push_str("<tr>");
+            for cell in header.cell_iter() {
+                let _ = write!(self.html, "<th>{}</th>", escape(&cell.content()));
+            }
+            self.html.push_str("</tr>\n");
+        }
+        for row in table.row_iter() {
+            let cells: Vec<String> = row.cell_iter().map(comfy_table::Cell::content).collect();
+            self.row(&cells.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        self.html.push_str("</table>\n");
+    }
+
+    /// A row of cells, numbers right-aligned, a sub-row's indent kept.
+    fn row(&mut self, cells: &[&str]) {
+        self.html.push_str("<tr>");
+        for cell in cells {
+            let indent = cell.len() - cell.trim_start_matches(' ').len();
+            let attributes = if looks_numeric(cell) {
+                " class=\"num\"".to_owned()
+            } else if indent > 0 {
+                format!(" style=\"padding-left: {}em\"", 0.6 + indent as f64 / 2.0)
+            } else {
+                String::new()
+            };
+            let _ =
+                write!(self.html, "<td{attributes}>{}</td>", escape(cell.trim_start()).replace('\n', "<br>"));
+        }
+        self.html.push_str("</tr>\n");
+    }
+
+    /// The scenario's notes, the command that reproduces the report, and the resolved
+    /// scenario (folded).
+    fn provenance(&mut self, provenance: &Provenance) {
+        if !provenance.notes.trim().is_empty() {
+            self.heading("The scenario's assumptions");
+            self.pre(&provenance.notes);
+        }
+        self.heading("Reproduce");
+        if !provenance.command.is_empty() {
+            self.pre(&provenance.command);
+        }
+        self.paragraph(&format!(
+            "stormsim {}; a run is a pure function of the scenario, the seed and the version.",
+            env!("CARGO_PKG_VERSION")
+        ));
+        if !provenance.resolved_toml.is_empty() {
+            let _ = writeln!(
+                self.html,
+                "<details>\n<summary>The resolved scenario (every default written out)</summary>\n<pre>{}</pre>\n</details>",
+                escape(provenance.resolved_toml.trim_end())
+            );
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.html.push_str("</main>\n</body>\n</html>\n");
+        self.html
+    }
+}
+
+/// The report of one run: what happened, the charts, every table, the scenario.
+pub fn run(output: &RunOutput, chart_svg: &str, provenance: &Provenance) -> String {
+    let summary = &output.summary;
+    let mut title = summary.scenario.name.clone();
+    if let Some(variant) = &summary.scenario.variant {
+        title.push_str(&format!(" · variant {variant}"));
+    }
+    let meta = format!(
+        "seed {} · {} simulated · {} events · scenario hash {}",
+        summary.seed,
+        crate::engine::SimDuration::from_secs_f64(summary.simulated_s),
+        thousands(summary.engine.events_handled),
+        summary.scenario.hash,
+    );
+    let mut page = Page::new(&title, &meta);
+    if !provenance.description.is_empty() {
+        page.paragraph(&provenance.description);
+    }
+    if summary.partial {
+        let reason = summary.stopped_by.as_deref().unwrap_or("a guard tripped");
+        page.warning(&format!(
+            "Partial run: stopped early ({reason}); the figures cover the simulated time above."
+        ));
+    }
+    let mut tables = super::table::tables(summary, false);
+    let happened = (summary.slo.first_breach.is_some() || !summary.timeline.is_empty()).then(|| tables.pop());
+    if let Some(Some(table)) = happened {
+        page.heading("What happened");
+        page.table(&table);
+    }
+    page.heading("Over time");
+    page.figure(chart_svg);
+    page.heading("Requests, services and clients");
+    for table in &tables {
+        page.table(table);
+    }
+    page.provenance(provenance);
+    page.finish()
+}
+
+/// The report of a comparison: each metric per configuration, the chart, the scenario.
+pub fn compare(comparison: &Comparison, chart_svg: &str, provenance: &Provenance) -> String {
+    let meta = format!(
+        "{} configurations · seeds {} ({} per configuration, common random numbers) · mean ± 95% CI",
+        comparison.configs.len(),
+        seed_range(&comparison.seeds),
+        comparison.seeds.len(),
+    );
+    let mut page = Page::new(&format!("{} · comparison", comparison.scenario), &meta);
+    page.heading("Each variant against the baseline");
+    page.paragraph(
+        "Δ is the paired difference from the baseline (same seeds) with its 95% interval; \
+         better or worse when the interval excludes zero.",
+    );
+    page.html.push_str("<table>\n<tr><th>metric</th>");
+    for config in &comparison.configs {
+        let _ = write!(page.html, "<th>{}</th>", escape(config.label()));
+    }
+    page.html.push_str("</tr>\n");
+    for row in &comparison.rows {
+        let unit = row.measure.metric.unit;
+        let _ = write!(page.html, "<tr><td>{}</td>", escape(row.label));
+        for (idx, estimate) in row.estimates.iter().enumerate() {
+            let _ = write!(
+                page.html,
+                "<td class=\"num\">{}",
+                escape(&mean_with_interval(estimate.as_ref(), unit))
+            );
+            if let Some((Some(difference), outcome)) =
+                idx.checked_sub(1).and_then(|variant| row.differences.get(variant))
+            {
+                let _ = write!(
+                    page.html,
+                    "<br><span class=\"{}\">Δ {} {}</span>",
+                    outcome.name(),
+                    escape(&unit.format_difference(difference.mean)),
+                    outcome.name()
+                );
+            }
+            page.html.push_str("</td>");
+        }
+        page.html.push_str("</tr>\n");
+    }
+    page.html.push_str("</table>\n");
+    page.heading("Over time");
+    page.figure(chart_svg);
+    page.provenance(provenance);
+    page.finish()
+}
+
+/// The report of a sweep: the table of the chosen metric per grid point, the chart, the
+/// scenario.
+pub fn sweep(sweep: &Sweep, runs: &[MetricValues], chart_svg: &str, provenance: &Provenance) -> String {
+    let axes: Vec<&str> = sweep.axes.iter().map(|axis| axis.path.as_str()).collect();
+    let meta = format!(
+        "{} grid points over {} · {} seeds each ({}) · {}",
+        sweep.points.len(),
+        axes.join(" × "),
+        sweep.seeds.len(),
+        seed_range(&sweep.seeds),
+        sweep.metric.name,
+    );
+    let mut page = Page::new(&format!("{} · sweep", sweep.scenario), &meta);
+    page.heading("Over the grid");
+    page.figure(chart_svg);
+    page.pre(&super::sweep::table(sweep, runs));
+    page.provenance(provenance);
+    page.finish()
+}
+
+/// The report of a check: each verdict, then the charts of the runs that missed a target
+/// (`(seed, chart)`), the scenario.
+pub fn check(report: &CheckReport, failing: &[(u64, String)], provenance: &Provenance) -> String {
+    let meta = format!("{} · scenario hash {}", report.tally(), report.scenario_hash);
+    let mut page = Page::new(&format!("{} · check", report.title()), &meta);
+    page.heading("Verdicts");
+    page.html.push_str("<table>\n<tr><th></th><th>threshold</th><th>observed</th><th>note</th></tr>\n");
+    for verdict in &report.verdicts {
+        let description = report.describe(verdict);
+        let (class, mark) = if description.passed { ("pass", "✔ met") } else { ("fail", "✘ missed") };
+        let _ = writeln!(
+            page.html,
+            "<tr><td class=\"{class}\">{mark}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&description.expression),
+            escape(&description.observed),
+            escape(&description.note),
+        );
+    }
+    page.html.push_str("</table>\n");
+    for (seed, svg) in failing {
+        page.heading(&format!("Seed {seed}, which missed a target"));
+        page.figure(svg);
+    }
+    page.provenance(provenance);
+    page.finish()
+}
+
+/// `74.3% ± 1.2 pp`, the mean alone from one seed, or `–`.
+fn mean_with_interval(estimate: Option<&Estimate>, unit: Unit) -> String {
+    match estimate {
+        Some(estimate) => match estimate.half_width() {
+            Some(half) => {
+                format!(
+                    "{} ± {}",
+                    unit.format(estimate.mean),
+                    unit.format_difference(half).trim_start_matches('+')
+                )
+            }
+            None => unit.format(estimate.mean),
+        },
+        None => "–".to_string(),
+    }
+}
+
+/// `3`, or `1-5`.
+fn seed_range(seeds: &[u64]) -> String {
+    match seeds {
+        [only] => only.to_string(),
+        [first, .., last] => format!("{first}-{last}"),
+        [] => "none".to_string(),
+    }
+}
+
+/// A cell that holds a figure: starts with a digit, a sign or a dash for no value, and has
+/// no more letters than a unit (`ms`, `/s`, `%`).
+fn looks_numeric(cell: &str) -> bool {
+    let starts =
+        cell.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit() || matches!(c, '–' | '+' | '-'));
+    starts && cell.chars().filter(|c| c.is_alphabetic()).count() <= 3
+}
+
+/// `23,631,848`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut res = String::new();
+    for (idx, digit) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx) % 3 == 0 {
+            res.push(',');
+        }
+        res.push(digit);
+    }
+    res
+}
+
+/// Text made safe for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut res = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => res.push_str("&amp;"),
+            '<' => res.push_str("&lt;"),
+            '>' => res.push_str("&gt;"),
+            '"' => res.push_str("&quot;"),
+            '\'' => res.push_str("&#39;"),
+            c => res.push(c),
+        }
+    }
+    res
+}
