@@ -46,6 +46,10 @@ index_id!(
     ClassId
 );
 index_id!(
+    /// An alert (`[alerts.NAME]`).
+    AlertId
+);
+index_id!(
     /// A client (a caller with a timeout and a retry policy).
     ClientId
 );
