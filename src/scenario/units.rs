@@ -158,7 +158,8 @@ mod tests {
         let holder: Holder = toml::from_str("start = 06:30:00\nat = 07:00:00").unwrap();
         assert_eq!(holder.start, Some("06:30".parse().unwrap()));
         assert_eq!(holder.at, Some("07:00".parse().unwrap()));
-        assert!(holder.duration.is_none());
+        let holder: Holder = toml::from_str("duration = \"1m30s\"").unwrap();
+        assert_eq!(holder.duration, Some("90s".parse().unwrap()));
         assert!(toml::from_str::<Holder>("duration = 06:30:00").is_err());
         assert!(toml::from_str::<Holder>("start = 2026-01-01").is_err());
     }
