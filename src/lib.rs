@@ -22,5 +22,6 @@ pub mod simulation;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
+pub mod units;
 
 pub use simulation::{EarlyStop, RunOutput, Simulation, simulate};

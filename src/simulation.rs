@@ -5,13 +5,14 @@
 
 use crate::engine::rng::GENERATOR;
 use crate::engine::{Sim, SimDuration, SimTime};
+use crate::ids::{ClientId, ServiceId};
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
 use crate::stats::slo;
 use crate::stats::summary::{
     AlertFiring, BreakerSummary, MarkerSummary, Moment, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
     SloSummary,
 };
-use crate::stats::{Series, Summary};
+use crate::stats::{Firing, Series, Summary};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
@@ -123,22 +124,27 @@ impl<'a> Simulation<'a> {
         let services: BTreeMap<String, _> = service_names
             .iter()
             .enumerate()
-            .map(|(idx, name)| (name.clone(), recorder.service_summary(idx, elapsed, instances[idx])))
+            .map(|(idx, name)| {
+                let summary = recorder.service_summary(ServiceId::from_idx(idx), elapsed, instances[idx]);
+                (name.clone(), summary)
+            })
             .collect();
         let client_names: Vec<String> = scenario.clients.iter().map(|c| c.name.clone()).collect();
         let breakers = (0..client_names.len())
-            .map(|client| {
-                self.world.breaker_history(client, now).map(|(history, state)| BreakerSummary {
-                    openings: history.openings,
-                    open_s: history.open.as_secs_f64(),
-                    half_open_s: history.half_open.as_secs_f64(),
-                    state_at_end: state.name().to_string(),
+            .map(|idx| {
+                self.world.breaker_history(ClientId::from_idx(idx), now).map(|(history, state)| {
+                    BreakerSummary {
+                        openings: history.openings,
+                        open_s: history.open.as_secs_f64(),
+                        half_open_s: history.half_open.as_secs_f64(),
+                        state_at_end: state.name().to_string(),
+                    }
                 })
             })
             .collect();
         let clients = recorder.hop_summaries(&client_names, requests.offered, breakers);
         let engine = recorder.engine_summary(self.sim.events_popped());
-        let firings = recorder.alert_firings.clone();
+        let firings = recorder.alert_firings().to_vec();
         let series = self.world.recorder.into_series(
             scenario.interval,
             scenario.start_clock,
@@ -184,17 +190,17 @@ impl Operations {
     fn new(
         scenario: &Scenario,
         series: &Series,
-        firings: &[(usize, SimTime, Option<SimTime>)],
+        firings: &[Firing],
         requests: &RequestSummary,
     ) -> Operations {
         let moment = |at: SimTime| Moment::new(at, scenario.start_clock);
-        let times: Vec<_> = firings.iter().map(|&(_, fired, resolved)| (fired, resolved)).collect();
+        let times: Vec<_> = firings.iter().map(|firing| (firing.fired, firing.resolved)).collect();
         let alerts = firings
             .iter()
-            .map(|&(alert, fired, resolved)| AlertFiring {
-                name: scenario.alerts[alert].name.clone(),
-                fired: moment(fired),
-                resolved: resolved.map(moment),
+            .map(|firing| AlertFiring {
+                name: scenario.alerts[firing.alert.idx()].name.clone(),
+                fired: moment(firing.fired),
+                resolved: firing.resolved.map(moment),
             })
             .collect();
         let timeline = series

@@ -168,12 +168,12 @@ mod tests {
         let run = RunView::new(&output);
         // Rows 20..40 are the synthetic incident; 25..35 lie inside it.
         let span = |from: u64, to: u64| Window::Span {
-            from: crate::scenario::units::TimePoint::FromStart(crate::scenario::units::Duration(
-                crate::engine::SimDuration(minutes(from).0),
-            )),
-            to: crate::scenario::units::TimePoint::FromStart(crate::scenario::units::Duration(
-                crate::engine::SimDuration(minutes(to).0),
-            )),
+            from: crate::units::TimePoint::FromStart(crate::units::Duration(crate::engine::SimDuration(
+                minutes(from).0,
+            ))),
+            to: crate::units::TimePoint::FromStart(crate::units::Duration(crate::engine::SimDuration(
+                minutes(to).0,
+            ))),
             start: minutes(from),
             end: minutes(to),
         };

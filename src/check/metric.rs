@@ -275,7 +275,7 @@ pub fn lookup(name: &str) -> Result<&'static Metric, (String, String)> {
         } else {
             format!("unknown aggregation \"{aggregation}\" of {family}")
         };
-        let expected = format!("one of {}", crate::scenario::file::quoted_list(&in_family));
+        let expected = format!("one of {}", crate::refusal::quoted_list(&in_family));
         return Err((message, expected));
     }
     let message = match closest(name) {
@@ -310,7 +310,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Every metric name, quoted, for messages.
 pub fn quoted_names() -> String {
     let names: Vec<&str> = METRICS.iter().map(|metric| metric.name).collect();
-    crate::scenario::file::quoted_list(&names)
+    crate::refusal::quoted_list(&names)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ pub mod verdict;
 use serde_json::{Value, json};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::units::ClockTime;
+use crate::units::ClockTime;
 use threshold::{Scope, Window};
 use verdict::{Status, Verdict};
 

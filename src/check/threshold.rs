@@ -21,8 +21,8 @@ use std::fmt;
 use super::metric::{self, Domain, Metric, Unit};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::Scenario;
-use crate::scenario::file::quoted_list;
-use crate::scenario::units::{Duration, Percent, Rate, TimePoint};
+use crate::refusal::quoted_list;
+use crate::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
 
 /// Why a threshold was refused.
 pub use crate::refusal::Refusal;
@@ -258,7 +258,7 @@ fn known(names: &[&str], name: &str, what: &str) -> Result<(), Refusal> {
 
 /// A target written as text, in the metric's unit.
 pub fn parse_target(metric: &Metric, text: &str) -> Result<f64, Refusal> {
-    let unit_error = |error: crate::scenario::units::UnitError| {
+    let unit_error = |error: UnitError| {
         let (message, expected) = error.0.split_once(", expected ").unwrap_or((&error.0, ""));
         let refusal = Refusal::new(format!("{message} for {}", metric.name));
         if expected.is_empty() { refusal } else { refusal.expected(expected) }
@@ -379,7 +379,7 @@ fn since_start(point: TimePoint, scenario: &Scenario) -> Result<SimTime, Refusal
 }
 
 fn clock_text(since_midnight: SimDuration) -> String {
-    crate::scenario::units::ClockTime(since_midnight).to_string()
+    ClockTime(since_midnight).to_string()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ pub fn compare(scenario: &str, seeds: &[u64], runs: &[Vec<RunOutput>], interval:
         .filter_map(|row| {
             let metric = metric::lookup(row.metric).ok()?;
             let window = if row.peak {
-                Window::Sliding { length: crate::scenario::units::Duration(interval), intervals: 1 }
+                Window::Sliding { length: crate::units::Duration(interval), intervals: 1 }
             } else {
                 Window::Run
             };

@@ -4,7 +4,7 @@
 //! overtaken (a timeout after the answer came) carry a generational key and are ignored
 //! when popped if the slot has moved on.
 
-use super::ids::{AttemptId, RequestId, ServiceId, SourceId};
+use super::ids::{AlertId, AttemptId, RequestId, ServiceId, SourceId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -36,7 +36,7 @@ pub enum Event {
     },
     /// An alert's operator action is due.
     OperatorAction {
-        alert: u32,
+        alert: AlertId,
     },
     /// The next job of a released backlog.
     BacklogJob {

@@ -5,6 +5,7 @@
 //! `E ~ Exp(1)` and solve `integral of rate from now to T = E`, segment by segment (each
 //! segment's integral is a quadratic). No thinning, so no rejected draws.
 
+use super::ids::ClassId;
 use super::spec::RateProfile;
 use crate::engine::{NANOS_PER_SEC, SimTime, StreamRng};
 use rand::RngExt;
@@ -105,12 +106,12 @@ impl ClassMix {
     }
 
     #[inline]
-    pub fn pick(&self, rng: &mut StreamRng) -> u32 {
+    pub fn pick(&self, rng: &mut StreamRng) -> ClassId {
         if self.cumulative.len() <= 1 {
-            return 0;
+            return ClassId(0);
         }
         let u: f64 = rng.random::<f64>() * self.cumulative.last().copied().unwrap_or(1.0);
-        self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1) as u32
+        ClassId::from_idx(self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1))
     }
 }
 
@@ -187,7 +188,7 @@ mod tests {
         let mut rng = RngStreams::new(5).stream("mix");
         let mut counts = [0u32; 3];
         for _ in 0..100_000 {
-            counts[mix.pick(&mut rng) as usize] += 1;
+            counts[mix.pick(&mut rng).idx()] += 1;
         }
         assert!((counts[0] as f64 - 70_000.0).abs() < 800.0, "{counts:?}");
         assert!((counts[2] as f64 - 10_000.0).abs() < 500.0, "{counts:?}");

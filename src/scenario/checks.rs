@@ -8,9 +8,10 @@ use std::ops::RangeInclusive;
 use toml::Spanned;
 
 use super::error::Problem;
-use super::file::{Count, Named, quoted_list};
+use super::file::{Count, Named};
 use super::units::{ClockTime, Duration, TimePoint};
 use crate::engine::{SimDuration, SimTime};
+use crate::refusal::quoted_list;
 
 /// Longest boot, warm-up, window or delay: 1 day.
 const MAX_DELAY: SimDuration = SimDuration::from_secs(86_400);

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
+use crate::refusal::quoted_list;
 
 /// Entries of a named table such as `[services.NAME]`, in byte order of the names.
 pub type Named<T> = BTreeMap<Spanned<String>, T>;
@@ -747,16 +748,6 @@ keyword_enum!(
         GreaterOrEqual => ">=",
     }
 );
-
-/// `"a", "b" or "c"` for a message.
-pub fn quoted_list(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|item| format!("\"{item}\"")).collect();
-    match quoted.as_slice() {
-        [] => "nothing".to_string(),
-        [only] => only.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
-}
 
 fn unknown_keyword(what: &str, text: &str, keywords: &[&str]) -> String {
     let choices = match keywords {

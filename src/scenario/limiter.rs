@@ -6,9 +6,10 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::error::Problem;
-use super::file::{Count, LimiterFile, LimiterTable, LimiterWindowFile, quoted_list};
+use super::file::{Count, LimiterFile, LimiterTable, LimiterWindowFile};
 use crate::engine::SimDuration;
 use crate::model::limiter::{LimiterSpec, Preset};
+use crate::refusal::quoted_list;
 
 /// A limiter, or `None` for `"none"` where switching one off is allowed (the timeline).
 pub(super) fn resolve_limiter_switch(

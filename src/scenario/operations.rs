@@ -11,7 +11,7 @@ use super::concurrency::resolve_concurrency_limit;
 use super::error::Problem;
 use super::file::{
     ActionFile, ActionKindFile, AlertFile, AlertMetricFile, AutoscalerFile, Count, DisciplineFile, Named,
-    Number, ScenarioFile, ServiceFile, quoted_list,
+    Number, ScenarioFile, ServiceFile,
 };
 use super::limiter::resolve_limiter_switch;
 use super::units::{ClockTime, Duration, Percent};
@@ -22,6 +22,7 @@ use crate::model::autoscaler::{AutoscalerPreset, AutoscalerSpec, BlindPolicy, St
 use crate::model::overload::{CoDel, Discipline, OverloadControl};
 use crate::model::timeline::{Action, TimelineEntry};
 use crate::model::{Lifecycle, MetricsSpec, Slo};
+use crate::refusal::quoted_list;
 
 /// Shortest metrics period and autoscaler sync: 1 s (shorter floods the event queue).
 const MIN_PERIOD: SimDuration = SimDuration::from_secs(1);

@@ -10,14 +10,13 @@
 //! Invariant: a path's tables (every segment but the last) must exist in the base; only the
 //! last key may be new, and the typed read checks it like any other key.
 
-use crate::refusal::Refusal;
+use crate::refusal::{Refusal, quoted_list};
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::Problem;
-use super::file::quoted_list;
 
 /// The top-level key of a sweep.
 pub(crate) const SWEEP_KEY: &str = "sweep";

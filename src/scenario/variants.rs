@@ -12,7 +12,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::Problem;
-use super::file::quoted_list;
+use crate::refusal::quoted_list;
 
 /// The top-level key that holds the variants.
 const KEY: &str = "variants";

@@ -14,7 +14,7 @@ pub mod summary;
 
 pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
-pub use recorder::Recorder;
+pub use recorder::{Firing, Recorder};
 pub use series::{
     BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series,
     ServiceFigures,

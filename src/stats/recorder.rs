@@ -11,7 +11,7 @@ use super::summary::{
     BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary,
 };
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId, ServiceId};
+use crate::ids::{AlertId, ClassId, ClientId, ServiceId};
 use crate::outcome::FailureReason;
 use std::collections::BTreeMap;
 
@@ -91,8 +91,16 @@ pub struct Recorder {
     /// whole run and current interval.
     hops: Vec<HopTally>,
     hops_interval: Vec<HopTally>,
-    /// `(alert index, fired, resolved)`, in firing order.
-    pub alert_firings: Vec<(usize, SimTime, Option<SimTime>)>,
+    /// Every time an alert fired, in firing order.
+    alert_firings: Vec<Firing>,
+}
+
+/// An alert's firing: when it fired and, if it did before the run ended, when it resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Firing {
+    pub alert: AlertId,
+    pub fired: SimTime,
+    pub resolved: Option<SimTime>,
 }
 
 impl Recorder {
@@ -295,14 +303,20 @@ impl Recorder {
         self.markers.push(Marker { at, kind, label });
     }
 
-    pub fn alert_fired(&mut self, at: SimTime, alert: usize) {
-        self.alert_firings.push((alert, at, None));
+    pub fn alert_fired(&mut self, at: SimTime, alert: AlertId) {
+        self.alert_firings.push(Firing { alert, fired: at, resolved: None });
     }
 
-    pub fn alert_resolved(&mut self, at: SimTime, alert: usize) {
-        if let Some(firing) = self.alert_firings.iter_mut().rev().find(|f| f.0 == alert && f.2.is_none()) {
-            firing.2 = Some(at);
+    pub fn alert_resolved(&mut self, at: SimTime, alert: AlertId) {
+        let open = self.alert_firings.iter_mut().rev().find(|f| f.alert == alert && f.resolved.is_none());
+        if let Some(firing) = open {
+            firing.resolved = Some(at);
         }
+    }
+
+    /// Every time an alert fired so far, in firing order.
+    pub fn alert_firings(&self) -> &[Firing] {
+        &self.alert_firings
     }
 
     /// Writes pending zero values into every run-level histogram, so the summary's
@@ -341,8 +355,13 @@ impl Recorder {
         (request_summary(&total, &total_attempt_latency, in_flight_total, elapsed), classes)
     }
 
-    pub fn service_summary(&self, service: usize, elapsed: SimDuration, instances: u32) -> ServiceSummary {
-        self.services[service].summary(elapsed.0, instances)
+    pub fn service_summary(
+        &self,
+        service: ServiceId,
+        elapsed: SimDuration,
+        instances: u32,
+    ) -> ServiceSummary {
+        self.services[service.idx()].summary(elapsed.0, instances)
     }
 
     pub fn engine_summary(&self, events_handled: u64) -> EngineSummary {

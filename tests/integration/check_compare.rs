@@ -290,10 +290,12 @@ fn compare_prints_a_table_and_names_its_folder() {
         .stdout(predicate::str::contains("peak amplification"))
         .stdout(predicate::str::contains("better"))
         .stderr(predicate::str::contains("wrote outputs/storm-compare-seed1"));
-    assert!(dir.path().join("outputs/storm-compare-seed1/compare.json").is_file());
-    assert!(file.is_file());
-    // A compare folder may be replaced with --force, like a run folder.
     let out = dir.path().join("outputs/storm-compare-seed1");
+    let mut written: Vec<String> =
+        fs::read_dir(&out).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+    written.sort();
+    assert_eq!(written, ["compare.json", "compare.png", "compare.svg"]);
+    // A compare folder may be replaced with --force, like a run folder.
     let again = ["compare", arg(&file), "--replications", "2", "--out", arg(&out)];
     stormsim().args(again).assert().code(2).stderr(predicate::str::contains("--force"));
     stormsim().args(again).arg("--force").assert().code(0);

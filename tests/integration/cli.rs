@@ -146,7 +146,7 @@ fn default_folders_never_overwrite_each_other() {
 fn a_broken_scenario_exits_2_with_its_location() {
     let dir = tempfile::tempdir().unwrap();
     let broken = SMALL.replace("cpu = \"10ms\"", "cpu = \"10\"");
-    let scenario = write(dir.path(), "broken.toml", &broken);
+    write(dir.path(), "broken.toml", &broken);
     for verb in ["run", "validate"] {
         stormsim()
             .current_dir(dir.path())
@@ -157,7 +157,6 @@ fn a_broken_scenario_exits_2_with_its_location() {
             .stdout(predicate::str::is_empty());
     }
     assert!(!dir.path().join("outputs").exists(), "nothing written for a broken scenario");
-    let _ = scenario;
 }
 
 #[test]

@@ -305,7 +305,6 @@ fn free_if(allowed: bool) -> Option<u32> {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::NANOS_PER_SEC;

@@ -177,7 +177,7 @@ impl<'a> World<'a> {
 
     fn on_arrival(&mut self, sim: &mut Sim<Event>, source: SourceId) {
         let state = &mut self.sources[source.idx()];
-        let class = ClassId(state.mix.pick(&mut state.rng));
+        let class = state.mix.pick(&mut state.rng);
         let client = state.client;
         self.schedule_next_arrival(sim, source);
         self.start_request(sim, class, client);
@@ -741,8 +741,8 @@ impl<'a> World<'a> {
     /// A client's circuit breakers up to `now` (the current one and any the timeline
     /// replaced) and the current state; `None` if it never had one. With its breaker
     /// switched off, calls flow: closed.
-    pub fn breaker_history(&self, client: usize, now: SimTime) -> Option<(BreakerHistory, BreakerPhase)> {
-        let state = &self.clients[client];
+    pub fn breaker_history(&self, client: ClientId, now: SimTime) -> Option<(BreakerHistory, BreakerPhase)> {
+        let state = &self.clients[client.idx()];
         match state.limiter.as_ref().and_then(|limiter| limiter.breaker()) {
             Some(breaker) => Some((state.breaker_retired.plus(breaker.history(now)), breaker.phase(now))),
             None if state.had_breaker => Some((state.breaker_retired, BreakerPhase::Closed)),

@@ -6,7 +6,7 @@ use super::World;
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
-use crate::model::ids::{ClassId, ClientId, ServiceId};
+use crate::model::ids::{AlertId, ClassId, ClientId, ServiceId};
 use crate::model::timeline::{Action, AdmissionRamp};
 use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
@@ -49,8 +49,8 @@ impl World<'_> {
         self.apply(sim, &entry.action);
     }
 
-    pub(super) fn on_operator_action(&mut self, sim: &mut Sim<Event>, alert: u32) {
-        let spec = &self.scenario.alerts[alert as usize];
+    pub(super) fn on_operator_action(&mut self, sim: &mut Sim<Event>, alert: AlertId) {
+        let spec = &self.scenario.alerts[alert.idx()];
         let Some(then) = &spec.then else { return };
         let label = format!("operator: {} (after alert \"{}\")", self.describe(&then.action), spec.name);
         self.recorder.mark(sim.now(), MarkerKind::Operator, label);
@@ -178,7 +178,7 @@ impl World<'_> {
         }
         job.remaining -= 1;
         let (client, class, spacing, more) = (job.client, job.class, job.spacing, job.remaining > 0);
-        let class = class.unwrap_or_else(|| ClassId(self.mix.pick(&mut self.backlog_rng)));
+        let class = class.unwrap_or_else(|| self.mix.pick(&mut self.backlog_rng));
         if more {
             sim.schedule_in(spacing, Event::BacklogJob { backlog });
         }
@@ -218,9 +218,9 @@ impl World<'_> {
             })
             .collect();
         let breakers: Vec<Option<BreakerFigures>> = (0..self.clients.len())
-            .map(|client| {
-                let (history, state) = self.breaker_history(client, now)?;
-                let reported = &mut self.clients[client].breaker_reported;
+            .map(|idx| {
+                let (history, state) = self.breaker_history(ClientId::from_idx(idx), now)?;
+                let reported = &mut self.clients[idx].breaker_reported;
                 let change = history.since(*reported);
                 *reported = history;
                 Some(BreakerFigures {
@@ -271,17 +271,18 @@ impl World<'_> {
                 }
             })
             .collect();
-        for (index, (spec, value)) in self.scenario.alerts.iter().zip(values).enumerate() {
-            match self.alerts[index].evaluate(spec, start, now, value) {
+        for (idx, (spec, value)) in self.scenario.alerts.iter().zip(values).enumerate() {
+            let alert = AlertId::from_idx(idx);
+            match self.alerts[alert.idx()].evaluate(spec, start, now, value) {
                 AlertChange::None => {}
                 AlertChange::Fired { act } => {
-                    self.recorder.alert_fired(now, index);
+                    self.recorder.alert_fired(now, alert);
                     self.recorder.mark(now, MarkerKind::Alert, format!("alert \"{}\" fired", spec.name));
                     if let (true, Some(then)) = (act, &spec.then) {
-                        sim.schedule_in(then.after, Event::OperatorAction { alert: index as u32 });
+                        sim.schedule_in(then.after, Event::OperatorAction { alert });
                     }
                 }
-                AlertChange::Resolved => self.recorder.alert_resolved(now, index),
+                AlertChange::Resolved => self.recorder.alert_resolved(now, alert),
             }
         }
     }
