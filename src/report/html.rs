@@ -323,7 +323,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut res = String::new();
     for (idx, digit) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx) % 3 == 0 {
+        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
             res.push(',');
         }
         res.push(digit);
