@@ -19,6 +19,9 @@ use std::fmt::Write as _;
 /// The file name of a report in its folder.
 pub const REPORT_FILE: &str = "report.html";
 
+/// The failing seeds a check report draws; the others are listed (each has its folder).
+pub const CHARTED_SEEDS: usize = 3;
+
 const STYLE: &str = "
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2328; margin: 0; }
 main { max-width: 1240px; margin: 0 auto; padding: 24px 32px 64px; }
@@ -276,9 +279,16 @@ pub fn check(report: &CheckReport, failing: &[(u64, String)], provenance: &Prove
         );
     }
     page.html.push_str("</table>\n");
-    for (seed, svg) in failing {
+    for (seed, svg) in failing.iter().take(CHARTED_SEEDS) {
         page.heading(&format!("Seed {seed}, which missed a target"));
         page.figure(svg);
+    }
+    if failing.len() > CHARTED_SEEDS {
+        let rest: Vec<String> = failing[CHARTED_SEEDS..].iter().map(|(seed, _)| seed.to_string()).collect();
+        page.paragraph(&format!(
+            "Also missed a target: seeds {}; each has its run folder (seed-N/) beside this report.",
+            rest.join(", ")
+        ));
     }
     page.provenance(provenance);
     page.finish()
@@ -331,7 +341,7 @@ fn thousands(n: u64) -> String {
     res
 }
 
-/// Text made safe for HTML element content and attribute values.
+/// Text made safe for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
     let mut res = String::with_capacity(text.len());
     for c in text.chars() {
@@ -340,9 +350,22 @@ pub fn escape(text: &str) -> String {
             '<' => res.push_str("&lt;"),
             '>' => res.push_str("&gt;"),
             '"' => res.push_str("&quot;"),
-            '\'' => res.push_str("&#39;"),
             c => res.push(c),
         }
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_figures_are_told_from_words() {
+        assert_eq!(escape(r#"a < b & "c" > d"#), "a &lt; b &amp; &quot;c&quot; &gt; d");
+        assert!(looks_numeric("6,191 ms") && looks_numeric("58.07 %") && looks_numeric("–"));
+        assert!(!looks_numeric("0 retries, amplification 1.00×") && !looks_numeric("api"));
+        assert_eq!(thousands(23_631_848), "23,631,848");
+        assert_eq!(thousands(999), "999");
+    }
 }

@@ -454,9 +454,11 @@ fn check_replaceable(path: &Path) -> Result<(), ReportError> {
     if !metadata.is_dir() {
         return Err(ReportError::NotARunFolder { path: path.to_owned() });
     }
-    // A sweep or compare folder (see `app::deliver`) may be replaced like a
-    // run folder.
-    let is_run = [SUMMARY_FILE, "sweep.json", "compare.json"].iter().any(|file| path.join(file).is_file());
+    // A sweep, compare or check folder (see `app::deliver`) may be replaced like a run
+    // folder.
+    let is_run = [SUMMARY_FILE, "sweep.json", "compare.json", REPORT_FILE]
+        .iter()
+        .any(|file| path.join(file).is_file());
     let is_empty = fs::read_dir(path).map_err(io_error("read", path))?.next().is_none();
     if is_run || is_empty { Ok(()) } else { Err(ReportError::NotARunFolder { path: path.to_owned() }) }
 }

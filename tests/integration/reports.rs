@@ -1,0 +1,172 @@
+//! The HTML reports as a reader opens them: one self-contained file per run, comparison,
+//! sweep and check, with the scenario's notes, the command and the resolved scenario.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Two minutes of 50/s into two single-core instances, with notes and a variant.
+const NOTED: &str = r#"# A small service for the report tests.
+#
+# Assumptions: 50/s, 10 ms of CPU each, two instances <at 25% busy>.
+
+[simulation]
+name = "noted"
+description = "a quiet service"
+duration = "2m"
+interval = "10s"
+
+[classes.request]
+
+[sources.users]
+client = "app"
+rate = "50/s"
+
+[clients.app]
+target = "api"
+timeout = "500ms"
+
+[services.api]
+instances = 2
+cores = 1
+cpu = "10ms"
+
+[variants.one.services.api]
+instances = 1
+"#;
+
+fn stormsim(args: &[&str]) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("stormsim").unwrap().args(args).assert()
+}
+
+fn scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("noted.toml");
+    fs::write(&path, NOTED).unwrap();
+    path
+}
+
+/// The page's headings, in order: its structure.
+fn headings(html: &str) -> Vec<String> {
+    html.split("<h")
+        .skip(1)
+        .filter(|part| part.starts_with('1') || part.starts_with('2'))
+        .filter_map(|part| part.split_once('>').and_then(|(_, rest)| rest.split_once("</h")))
+        .map(|(text, _)| text.to_owned())
+        .collect()
+}
+
+/// Opens from disk with nothing fetched: no script, no link or source outside the page.
+fn assert_self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    for forbidden in ["http://", "https://", "<script", "src=", "<link", "@import", "url("] {
+        assert!(!html.contains(forbidden), "the report holds {forbidden:?}");
+    }
+}
+
+#[test]
+fn a_run_folder_holds_a_self_contained_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("run");
+    stormsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--seed", "4", "-q"]).success();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    insta::assert_snapshot!(headings(&html).join("\n"), @r"
+    noted
+    Over time
+    Requests, services and clients
+    The scenario's assumptions
+    Reproduce
+    ");
+    assert!(html.contains("seed 4 · 2m simulated"), "the headline names the seed");
+    assert!(html.contains("a quiet service"));
+    assert!(html.contains("two instances &lt;at 25% busy&gt;"), "the notes, escaped");
+    assert!(html.contains(&format!("--out {}", out.display())), "the command that made it");
+    assert!(html.contains("[services.api]"), "the resolved scenario");
+    assert_eq!(html.matches("<svg").count(), 1, "the run chart, inlined");
+    assert!(html.contains("<th>service</th>") && html.contains("<td>api</td>"), "the services table");
+}
+
+#[test]
+fn a_breach_puts_what_happened_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("run");
+    // One instance with a 30 ms cost at 50/s is overloaded (150% busy): the SLO breaks.
+    let args = ["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--variant", "one", "-q"];
+    fs::write(&file, NOTED.replace("cpu = \"10ms\"", "cpu = \"30ms\"")).unwrap();
+    stormsim(&args).success();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(headings(&html)[..3], ["noted · variant one", "What happened", "Over time"]);
+    assert!(html.contains("SLO first breached"));
+}
+
+#[test]
+fn check_out_keeps_the_report_and_the_seeds_that_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("check");
+    let base = ["check", file.to_str().unwrap(), "--replications", "4", "--out", out.to_str().unwrap(), "-q"];
+    // p99 of a 10 ms cost at 25% busy is above 10 ms in every seed: all four miss.
+    let missed =
+        [&base[..], &["--threshold", "latency.p99 < 10ms", "--threshold", "success_rate >= 99%"]].concat();
+    stormsim(&missed).code(1);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    assert!(html.contains("✘ missed") && html.contains("✔ met"));
+    assert_eq!(html.matches("<svg").count(), 3, "three failing seeds are drawn");
+    assert!(html.contains("Also missed a target: seeds 4"));
+    for seed in 1..=4 {
+        let folder = out.join(format!("seed-{seed}"));
+        assert!(folder.join("summary.json").is_file() && folder.join("report.html").is_file(), "{seed}");
+    }
+
+    // A check that passes keeps only its report; --force replaces the folder.
+    let met = [&base[..], &["--threshold", "success_rate >= 99%", "--force"]].concat();
+    stormsim(&met).success();
+    let entries: Vec<_> = fs::read_dir(&out).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert_eq!(entries, ["report.html"]);
+}
+
+#[test]
+fn compare_and_sweep_folders_hold_their_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let compare = dir.path().join("compare");
+    stormsim(&[
+        "compare",
+        file.to_str().unwrap(),
+        "--replications",
+        "2",
+        "--out",
+        compare.to_str().unwrap(),
+        "-q",
+    ])
+    .success();
+    let html = fs::read_to_string(compare.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    assert_eq!(
+        headings(&html)[..3],
+        ["noted · comparison", "Each variant against the baseline", "Over time"]
+    );
+    assert!(html.contains("<th>baseline</th><th>one</th>"));
+
+    let sweep = dir.path().join("sweep");
+    let param = "services.api.instances=1,2";
+    stormsim(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--param",
+        param,
+        "--replications",
+        "2",
+        "--out",
+        sweep.to_str().unwrap(),
+        "-q",
+    ])
+    .success();
+    let html = fs::read_to_string(sweep.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    assert_eq!(headings(&html)[..2], ["noted · sweep", "Over the grid"]);
+    assert!(html.contains("services.api.instances=2"));
+}
