@@ -294,7 +294,7 @@ fn compare_prints_a_table_and_names_its_folder() {
     let mut written: Vec<String> =
         fs::read_dir(&out).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
     written.sort();
-    assert_eq!(written, ["compare.json", "compare.png", "compare.svg"]);
+    assert_eq!(written, ["compare.json", "compare.png", "compare.svg", "report.html"]);
     // A compare folder may be replaced with --force, like a run folder.
     let again = ["compare", arg(&file), "--replications", "2", "--out", arg(&out)];
     stormsim().args(again).assert().code(2).stderr(predicate::str::contains("--force"));
