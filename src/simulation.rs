@@ -262,6 +262,7 @@ mod tests {
                 name: "users".into(),
                 client: crate::ids::ClientId(0),
                 kind: SourceKind::OpenLoop { profile: RateProfile { points: vec![(SimTime::ZERO, lambda)] } },
+                home: vec![],
             }],
             clients: vec![Client {
                 name: "caller".into(),
@@ -282,11 +283,13 @@ mod tests {
                 deadline: None,
                 hedge: None,
                 human_retry: None,
+                router: None,
             }],
             services: vec![Service {
                 name: "server".into(),
                 ..Service::plain(1, c, c, CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) })
             }],
+            regions: vec![],
             timeline: vec![],
             alerts: vec![],
             slo: Default::default(),

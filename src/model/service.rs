@@ -11,9 +11,11 @@ use super::concurrency::{ConcurrencyLimit, LimitState};
 use super::ids::ClassId;
 use super::instance::Instance;
 use super::metrics::MetricsPipeline;
+use super::region::PoolHealth;
 use super::spec::{CpuCost, Service};
 use super::timeline::AdmissionRamp;
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
+use crate::ids::ZoneId;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
@@ -42,6 +44,8 @@ pub struct ServiceState {
     pub error_rng: StreamRng,
     /// Zones lost to a fault: no instance runs there.
     pub zones_down: Vec<bool>,
+    /// Whether every zone is down, and since when: what a router's health check sees.
+    pub health: PoolHealth,
     /// Each instance's limit starts from this at launch.
     pub concurrency_limit: Option<ConcurrencyLimit>,
 }
@@ -53,7 +57,7 @@ impl ServiceState {
         let zones = spec.zones.len().max(1) as u32;
         let concurrency_limit = spec.overload.concurrency_limit;
         let limit = concurrency_limit.as_ref().map(LimitState::new).unwrap_or_default();
-        let instance = |idx: u32| Instance::ready(idx % zones, limit);
+        let instance = |idx: u32| Instance::ready(ZoneId(idx % zones), limit);
         ServiceState {
             instances: (0..spec.instances).map(instance).collect(),
             ready: (0..spec.instances).collect(),
@@ -70,6 +74,7 @@ impl ServiceState {
             error_rate: spec.error_rate,
             error_rng: streams.stream(&format!("service/{name}/errors")),
             zones_down: vec![false; zones as usize],
+            health: PoolHealth::default(),
             concurrency_limit,
         }
     }

@@ -672,6 +672,7 @@ pub(crate) mod tests {
             class_names: vec!["browse".to_owned(), "login".to_owned()],
             service_names: vec!["api".to_owned(), "db".to_owned()],
             client_names: vec!["app".to_owned()],
+            region_names: vec![],
             rows,
             markers: vec![],
         }

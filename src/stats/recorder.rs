@@ -369,6 +369,7 @@ impl Recorder {
             class_names,
             service_names,
             client_names,
+            region_names: Vec::new(),
             rows: self.rows,
             markers: self.markers,
         }
@@ -424,6 +425,7 @@ fn request_summary(
             retry_budget_exhausted: f(FailureReason::RetryBudgetExhausted),
             deadline_exceeded: f(FailureReason::DeadlineExceeded),
             no_capacity: f(FailureReason::NoCapacity),
+            failover_capped: None,
         },
         success_rate: if tally.offered == 0 { 1.0 } else { tally.succeeded as f64 / tally.offered as f64 },
         goodput_per_s: tally.succeeded as f64 / elapsed_s,

@@ -15,6 +15,9 @@ pub struct Series {
     pub service_names: Vec<String>,
     #[serde(default)]
     pub client_names: Vec<String>,
+    /// Empty unless the scenario has regions.
+    #[serde(default)]
+    pub region_names: Vec<String>,
     pub rows: Vec<IntervalRow>,
     /// Timeline actions, operator actions and alerts, in time order.
     pub markers: Vec<Marker>,
@@ -29,6 +32,7 @@ impl Series {
             class_names: Vec::new(),
             service_names: Vec::new(),
             client_names: Vec::new(),
+            region_names: Vec::new(),
             rows: Vec::new(),
             markers: Vec::new(),
         }

@@ -160,6 +160,7 @@ mod tests {
             class_names: vec![],
             service_names: vec!["api".into()],
             client_names: vec![],
+            region_names: vec![],
             rows,
             markers: vec![],
         }

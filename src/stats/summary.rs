@@ -139,6 +139,10 @@ pub struct FailureCounts {
     pub retry_budget_exhausted: u64,
     pub deadline_exceeded: u64,
     pub no_capacity: u64,
+    /// Present when a router caps failover traffic (`failover_cap`); absent otherwise, so
+    /// a scenario without one writes what it always wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_capped: Option<u64>,
 }
 
 /// Quantiles of a histogram (3 significant digits); all `null` when it is empty.

@@ -6,7 +6,7 @@ use super::World;
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
-use crate::model::ids::{ClassId, ClientId, ServiceId};
+use crate::model::ids::{ClassId, ClientId, ServiceId, ZoneId};
 use crate::model::timeline::{Action, AdmissionRamp};
 use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
@@ -93,14 +93,24 @@ impl World<'_> {
             }
             Action::ErrorRate { service, value } => self.services[service.idx()].error_rate = value,
             Action::ZoneLoss { service, zone, .. } => {
-                self.services[service.idx()].zones_down[zone] = true;
-                for instance in self.services[service.idx()].in_zone(zone as u32) {
-                    self.lose_instance(sim, service, instance);
+                self.lose_zone(sim, service, zone);
+                self.after_loss(sim, service);
+            }
+            Action::ZoneRestore { service, zone, .. } => self.restore_zone(sim, service, zone),
+            Action::RegionLoss { ref pools, .. } => {
+                for &service in pools {
+                    for zone in 0..self.services[service.idx()].zones_down.len() {
+                        self.lose_zone(sim, service, ZoneId::from_idx(zone));
+                    }
+                    self.after_loss(sim, service);
                 }
-                if self.scenario.services[service.idx()].lifecycle.replace_failed {
-                    self.converge(sim, service, None);
+            }
+            Action::RegionRestore { ref pools, .. } => {
+                for &service in pools {
+                    for zone in 0..self.services[service.idx()].zones_down.len() {
+                        self.restore_zone(sim, service, ZoneId::from_idx(zone));
+                    }
                 }
-                self.meter_pool(now, service);
             }
             Action::Limiter { client, ref limiter } => {
                 let state = &mut self.clients[client.idx()];
@@ -112,6 +122,34 @@ impl World<'_> {
                 state.limiter_epoch = state.limiter_epoch.wrapping_add(1);
             }
         }
+    }
+
+    /// Every instance in the zone fails, and the zone takes no launches until restored.
+    fn lose_zone(&mut self, sim: &mut Sim<Event>, service: ServiceId, zone: ZoneId) {
+        self.services[service.idx()].zones_down[zone.idx()] = true;
+        for instance in self.services[service.idx()].in_zone(zone) {
+            self.lose_instance(sim, service, instance);
+        }
+        let state = &mut self.services[service.idx()];
+        state.health.set(sim.now(), state.zones_down.iter().all(|&down| down));
+    }
+
+    /// After a loss: replacements launch in the zones still up, if the pool replaces
+    /// failed instances.
+    fn after_loss(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
+        if self.scenario.services[service.idx()].lifecycle.replace_failed {
+            self.converge(sim, service, None);
+        }
+        self.meter_pool(sim.now(), service);
+    }
+
+    /// The zone takes launches again, and the pool launches what it misses (each instance
+    /// boots first): a zone that comes back comes back empty.
+    fn restore_zone(&mut self, sim: &mut Sim<Event>, service: ServiceId, zone: ZoneId) {
+        let state = &mut self.services[service.idx()];
+        state.zones_down[zone.idx()] = false;
+        state.health.set(sim.now(), false);
+        self.converge(sim, service, None);
     }
 
     /// Sets the desired count (if given) and converges the pool, scheduling boots.
