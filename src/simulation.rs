@@ -137,6 +137,9 @@ impl<'a> Simulation<'a> {
             })
             .collect();
         let clients = recorder.hop_summaries(&client_names, requests.offered, breakers);
+        let region_names: Vec<String> = scenario.regions.iter().map(|region| region.name.clone()).collect();
+        let pool_summaries: Vec<_> = service_names.iter().map(|name| services[name].clone()).collect();
+        let regions = recorder.region_summaries(&region_names, &service_names, &pool_summaries, elapsed);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings.clone();
         let series = self.world.recorder.into_series(
@@ -145,6 +148,7 @@ impl<'a> Simulation<'a> {
             class_names,
             service_names,
             client_names,
+            region_names,
         );
         let operations = Operations::new(scenario, &series, &firings, &requests);
         let summary = Summary {
@@ -164,6 +168,7 @@ impl<'a> Simulation<'a> {
             classes,
             services,
             clients,
+            regions,
             slo: operations.slo,
             alerts: operations.alerts,
             timeline: operations.timeline,

@@ -29,8 +29,8 @@ pub struct RouterSpec {
     /// The target's pools in priority order: a request's home first, then on down the
     /// list (wrapping round).
     pub destinations: Vec<Destination>,
-    /// Detection delay of the health check (a region is down when every zone of its pool is
-    /// lost); `None`: no health check.
+    /// Detection delay of the health check (a region is down while its pool has no ready
+    /// instance: its zones lost, or still booting back); `None`: no health check.
     pub health_check: Option<SimDuration>,
     /// Failover on the error rate or latency the router observes; `None`: none.
     pub observed: Option<ObservedDetector>,
@@ -74,7 +74,7 @@ pub enum RetryRegion {
     Next,
 }
 
-/// When a pool last went down (every zone lost) or came back: enough for a health check
+/// When a pool last went down (no instance ready) or came back: enough for a health check
 /// with a detection delay to tell what it sees at any later instant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolHealth {

@@ -44,8 +44,11 @@ pub struct ServiceState {
     pub error_rng: StreamRng,
     /// Zones lost to a fault: no instance runs there.
     pub zones_down: Vec<bool>,
-    /// Whether every zone is down, and since when: what a router's health check sees.
+    /// Whether no instance is ready (a lost region, or one still booting back), and since
+    /// when: what a router's health check sees.
     pub health: PoolHealth,
+    /// Attempts here whose requests are homed in another region (a failover cap's count).
+    pub foreign_in_flight: u32,
     /// Each instance's limit starts from this at launch.
     pub concurrency_limit: Option<ConcurrencyLimit>,
 }
@@ -75,6 +78,7 @@ impl ServiceState {
             error_rng: streams.stream(&format!("service/{name}/errors")),
             zones_down: vec![false; zones as usize],
             health: PoolHealth::default(),
+            foreign_in_flight: 0,
             concurrency_limit,
         }
     }

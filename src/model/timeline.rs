@@ -24,8 +24,15 @@ pub enum Action {
     Metrics { service: ServiceId, reporting: f64 },
     /// `count` ready instances fail; their attempts fail with `no_capacity`.
     InstanceLoss { service: ServiceId, count: u32 },
-    /// `jobs` requests released through `client`, at once or spread evenly over `over`.
-    Backlog { client: ClientId, class: Option<ClassId>, jobs: u64, over: SimDuration },
+    /// `jobs` requests released through `client`, at once or spread evenly over `over`,
+    /// homed in `region` (or evenly over the regions, if the scenario has any).
+    Backlog {
+        client: ClientId,
+        class: Option<ClassId>,
+        jobs: u64,
+        over: SimDuration,
+        region: Option<RegionId>,
+    },
     /// An operator sets the desired instance count.
     ScaleTo { service: ServiceId, instances: u32 },
     /// Admit this fraction of arriving attempts, going linearly from `from` (default: the

@@ -319,7 +319,7 @@ fn action_keys(kind: ActionKindFile) -> (&'static [&'static str], &'static [&'st
         ActionKindFile::CpuMultiplier => (&["service", "value"], &[]),
         ActionKindFile::Metrics => (&["service", "reporting"], &[]),
         ActionKindFile::InstanceLoss => (&["service", "count"], &[]),
-        ActionKindFile::Backlog => (&["client", "jobs"], &["class", "over"]),
+        ActionKindFile::Backlog => (&["client", "jobs"], &["class", "over", "region"]),
         ActionKindFile::ScaleTo => (&["service", "instances"], &[]),
         ActionKindFile::Admit => (&["service", "to"], &["from", "over"]),
         ActionKindFile::Limiter => (&["client", "limiter"], &[]),
@@ -486,7 +486,16 @@ fn resolve_action(
                 }
                 None => None,
             };
-            Action::Backlog { client: client()?, class, jobs: jobs as u64, over: over()? }
+            let region = match &entry.region {
+                Some(region) => Some(RegionId::from_idx(lookup(
+                    &names.regions,
+                    region,
+                    &format!("{key}.region"),
+                    "region",
+                )?)),
+                None => None,
+            };
+            Action::Backlog { client: client()?, class, jobs: jobs as u64, over: over()?, region }
         }
         ActionKindFile::ScaleTo => {
             let instances = entry.instances.as_ref().expect("checked above");

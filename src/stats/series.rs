@@ -80,6 +80,25 @@ pub struct IntervalRow {
     /// Indexed by client id: each hop's traffic, downstream calls included.
     #[serde(default)]
     pub clients: Vec<ClientFigures>,
+    /// Indexed by region id; empty without regions.
+    #[serde(default)]
+    pub regions: Vec<RegionFigures>,
+}
+
+/// One region in one interval.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegionFigures {
+    /// Users' requests homed in the region (offered, outcomes, latency); `attempts` and
+    /// `retries` are those routers sent to the region, whatever their home.
+    pub requests: RequestFigures,
+    /// Attempts sent to the region for requests homed elsewhere (failover and
+    /// cross-region retries).
+    pub failover_attempts: u64,
+    /// Attempts a failover cap refused at the region.
+    pub failover_refused: u64,
+    /// The region's pools together: utilisations over their summed capacity, counts and
+    /// queue lengths summed.
+    pub pools: ServiceFigures,
 }
 
 /// One client's (hop's) traffic in one interval.

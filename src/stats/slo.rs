@@ -151,6 +151,7 @@ mod tests {
                     classes: vec![],
                     services: vec![ServiceFigures { instances_ready: ready, ..ServiceFigures::default() }],
                     clients: vec![],
+                    regions: vec![],
                 }
             })
             .collect();

@@ -17,5 +17,6 @@ mod output_paths;
 mod overload;
 mod protections;
 mod queueing;
+mod regions;
 mod sweep_shards;
 mod terminal;

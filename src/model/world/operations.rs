@@ -6,15 +6,18 @@ use super::World;
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
-use crate::model::ids::{ClassId, ClientId, ServiceId, ZoneId};
+use crate::model::ids::{ClassId, ClientId, RegionId, ServiceId, ZoneId};
 use crate::model::timeline::{Action, AdmissionRamp};
 use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
+use rand::RngExt;
 
 /// A backlog being released: jobs left and the gap between them.
 pub(super) struct Backlog {
     client: ClientId,
     class: Option<ClassId>,
+    /// The jobs' home region; `None`: drawn evenly over the regions (if any).
+    home: Option<RegionId>,
     remaining: u64,
     spacing: SimDuration,
 }
@@ -79,10 +82,10 @@ impl World<'_> {
                 }
                 self.meter_pool(now, service);
             }
-            Action::Backlog { client, class, jobs, over } => {
+            Action::Backlog { client, class, jobs, over, region } => {
                 let spacing = SimDuration(over.0 / jobs.max(1));
                 let backlog = self.backlogs.len() as u32;
-                self.backlogs.push(Backlog { client, class, remaining: jobs, spacing });
+                self.backlogs.push(Backlog { client, class, home: region, remaining: jobs, spacing });
                 sim.schedule(now, Event::BacklogJob { backlog });
             }
             Action::ScaleTo { service, instances } => self.converge(sim, service, Some(instances)),
@@ -130,8 +133,6 @@ impl World<'_> {
         for instance in self.services[service.idx()].in_zone(zone) {
             self.lose_instance(sim, service, instance);
         }
-        let state = &mut self.services[service.idx()];
-        state.health.set(sim.now(), state.zones_down.iter().all(|&down| down));
     }
 
     /// After a loss: replacements launch in the zones still up, if the pool replaces
@@ -146,9 +147,7 @@ impl World<'_> {
     /// The zone takes launches again, and the pool launches what it misses (each instance
     /// boots first): a zone that comes back comes back empty.
     fn restore_zone(&mut self, sim: &mut Sim<Event>, service: ServiceId, zone: ZoneId) {
-        let state = &mut self.services[service.idx()];
-        state.zones_down[zone.idx()] = false;
-        state.health.set(sim.now(), false);
+        self.services[service.idx()].zones_down[zone.idx()] = false;
         self.converge(sim, service, None);
     }
 
@@ -164,9 +163,11 @@ impl World<'_> {
         self.meter_pool(now, service);
     }
 
-    /// Tells the service's meter how many instances are ready and running.
+    /// Tells the service's meter how many instances are ready and running, and a health
+    /// check whether any is ready.
     fn meter_pool(&mut self, now: SimTime, service: ServiceId) {
         let counts = self.services[service.idx()].counts();
+        self.services[service.idx()].health.set(now, counts.ready == 0);
         self.recorder.service(service).set_pool(now, counts.ready, counts.running());
     }
 
@@ -180,6 +181,7 @@ impl World<'_> {
             let queued = state.worker_queue.contains(&attempt_id);
             let burning = !queued && !state.core_queue.contains(&attempt_id);
             let attempt = self.attempts.remove(attempt_id).expect("listed as alive");
+            self.attempt_left(&attempt);
             let meter = self.recorder.service(service);
             if attempt.rejecting {
                 meter.rejection_lost(now, burning);
@@ -189,6 +191,7 @@ impl World<'_> {
             if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
                 let reason = FailureReason::NoCapacity;
                 self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
+                self.observe(now, attempt.client, attempt.slot, true, None);
                 self.attempt_failed(sim, attempt.request, reason);
             }
         }
@@ -216,11 +219,16 @@ impl World<'_> {
         }
         job.remaining -= 1;
         let (client, class, spacing, more) = (job.client, job.class, job.spacing, job.remaining > 0);
+        let job_home = job.home;
         let class = class.unwrap_or_else(|| ClassId(self.mix.pick(&mut self.backlog_rng)));
+        let n_regions = self.scenario.regions.len();
+        let home = job_home.or_else(|| {
+            (n_regions > 0).then(|| RegionId::from_idx(self.backlog_home_rng.random_range(0..n_regions)))
+        });
         if more {
             sim.schedule_in(spacing, Event::BacklogJob { backlog });
         }
-        self.start_request(sim, class, client);
+        self.start_request(sim, class, client, home);
     }
 
     pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
@@ -280,6 +288,7 @@ impl World<'_> {
                 client.breaker = breaker;
             }
         });
+        self.recorder.close_regions();
     }
 
     /// Feeds each alert the interval just closed; fired alerts are recorded and may start
