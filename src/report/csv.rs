@@ -50,6 +50,11 @@ const CLIENT: [&str; 7] = [
     "breaker_half_open_s",
 ];
 
+/// Region columns, only in a scenario with regions, empty on other rows. A region row
+/// fills the request cells with its users' requests (homed there; `attempts` and `retries`
+/// are those routed there) and the service cells with its pools added up.
+const REGION: [&str; 2] = ["failover_attempts", "failover_refused"];
+
 /// The last column: timeline entries, operator actions and alerts of the interval, on its
 /// `total` row, separated by `"; "`.
 const EVENTS: &str = "events";
@@ -60,13 +65,18 @@ const EVENTS: &str = "events";
 #[derive(Clone, Copy)]
 struct Layout {
     reasons: &'static [FailureReason],
+    regional: bool,
 }
 
 impl Layout {
     fn of(series: &Series) -> Layout {
         let n_reasons =
             if series.region_names.is_empty() { FailureReason::COUNT - 1 } else { FailureReason::COUNT };
-        Layout { reasons: &FailureReason::ALL[..n_reasons] }
+        Layout { reasons: &FailureReason::ALL[..n_reasons], regional: !series.region_names.is_empty() }
+    }
+
+    fn n_region_cells(self) -> usize {
+        if self.regional { REGION.len() } else { 0 }
     }
 
     /// Number of request cells (offered through latency_max_ms).
@@ -85,6 +95,9 @@ pub fn header(series: &Series) -> Vec<&'static str> {
     res.extend(REQUEST_TRAILING);
     res.extend(SERVICE);
     res.extend(CLIENT);
+    if layout.regional {
+        res.extend(REGION);
+    }
     res.push(EVENTS);
     res
 }
@@ -111,7 +124,10 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             record.clear();
             record.extend([time_s.clone(), clock.clone(), scope.to_owned(), name.to_owned()]);
             request_cells(record, layout, figures, interval_s);
-            record.extend(std::iter::repeat_n(String::new(), SERVICE.len() + CLIENT.len()));
+            record.extend(std::iter::repeat_n(
+                String::new(),
+                SERVICE.len() + CLIENT.len() + layout.n_region_cells(),
+            ));
             record.push(events);
         };
         push_request(&mut record, "total", "", &row.total, events.join("; "));
@@ -136,7 +152,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             ]);
             record.extend(std::iter::repeat_n(String::new(), layout.n_request_cells()));
             service_cells(&mut record, figures);
-            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + 1));
+            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + layout.n_region_cells() + 1));
             out.write_record(&record)?;
         }
         for (client_idx, figures) in row.clients.iter().enumerate() {
@@ -148,6 +164,21 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 name_of(&series.client_names, client_idx).to_owned(),
             ]);
             client_cells(&mut record, layout, figures);
+            record.extend(std::iter::repeat_n(String::new(), layout.n_region_cells() + 1));
+            out.write_record(&record)?;
+        }
+        for (region_idx, figures) in row.regions.iter().enumerate() {
+            record.clear();
+            record.extend([
+                time_s.clone(),
+                clock.clone(),
+                "region".to_owned(),
+                name_of(&series.region_names, region_idx).to_owned(),
+            ]);
+            request_cells(&mut record, layout, &figures.requests, interval_s);
+            service_cells(&mut record, &figures.pools);
+            record.extend(std::iter::repeat_n(String::new(), CLIENT.len()));
+            record.extend([figures.failover_attempts.to_string(), figures.failover_refused.to_string()]);
             record.push(String::new());
             out.write_record(&record)?;
         }
