@@ -11,7 +11,7 @@ use std::fmt;
 macro_rules! index_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(transparent)]
         pub struct $name(pub u32);
 
@@ -54,8 +54,18 @@ index_id!(
     ClientId
 );
 index_id!(
-    /// A service (a pool of instances).
+    /// A service (a pool of instances). A service deployed in several regions is one pool
+    /// per region, each with its own id.
     ServiceId
+);
+index_id!(
+    /// A region (`[regions.NAME]`): requests have a home region, routers fail over between
+    /// regions.
+    RegionId
+);
+index_id!(
+    /// A zone of one pool: the index into its service's zones.
+    ZoneId
 );
 
 #[cfg(test)]

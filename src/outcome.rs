@@ -19,10 +19,13 @@ pub enum FailureReason {
     DeadlineExceeded,
     /// Nowhere to send it (no instance ready, zone or region down).
     NoCapacity,
+    /// Failover traffic over the share of the target region's capacity that isolation
+    /// allows it.
+    FailoverCapped,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 7] = [
+    pub const ALL: [FailureReason; 8] = [
         FailureReason::Timeout,
         FailureReason::Rejected,
         FailureReason::DependencyError,
@@ -30,6 +33,7 @@ impl FailureReason {
         FailureReason::RetryBudgetExhausted,
         FailureReason::DeadlineExceeded,
         FailureReason::NoCapacity,
+        FailureReason::FailoverCapped,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -47,6 +51,7 @@ impl FailureReason {
             FailureReason::RetryBudgetExhausted => "retry_budget_exhausted",
             FailureReason::DeadlineExceeded => "deadline_exceeded",
             FailureReason::NoCapacity => "no_capacity",
+            FailureReason::FailoverCapped => "failover_capped",
         }
     }
 }

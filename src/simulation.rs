@@ -143,6 +143,9 @@ impl<'a> Simulation<'a> {
             })
             .collect();
         let clients = recorder.hop_summaries(&client_names, requests.offered, breakers);
+        let region_names: Vec<String> = scenario.regions.iter().map(|region| region.name.clone()).collect();
+        let pool_summaries: Vec<_> = service_names.iter().map(|name| services[name].clone()).collect();
+        let regions = recorder.region_summaries(&region_names, &service_names, &pool_summaries, elapsed);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();
         let series = self.world.recorder.into_series(
@@ -151,6 +154,7 @@ impl<'a> Simulation<'a> {
             class_names,
             service_names,
             client_names,
+            region_names,
         );
         let operations = Operations::new(scenario, &series, &firings, &requests);
         let summary = Summary {
@@ -170,6 +174,7 @@ impl<'a> Simulation<'a> {
             classes,
             services,
             clients,
+            regions,
             slo: operations.slo,
             alerts: operations.alerts,
             timeline: operations.timeline,
@@ -268,6 +273,7 @@ mod tests {
                 name: "users".into(),
                 client: crate::ids::ClientId(0),
                 kind: SourceKind::OpenLoop { profile: RateProfile { points: vec![(SimTime::ZERO, lambda)] } },
+                home: vec![],
             }],
             clients: vec![Client {
                 name: "caller".into(),
@@ -288,11 +294,13 @@ mod tests {
                 deadline: None,
                 hedge: None,
                 human_retry: None,
+                router: None,
             }],
             services: vec![Service {
                 name: "server".into(),
                 ..Service::plain(1, c, c, CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) })
             }],
+            regions: vec![],
             timeline: vec![],
             alerts: vec![],
             slo: Default::default(),

@@ -238,6 +238,7 @@ pub static METRICS: &[Metric] = &[
     Metric::requests("failures.retry_budget_exhausted", "/failed_by_reason/retry_budget_exhausted", Count, Lower).windowed(Rows(failed::<4>)),
     Metric::requests("failures.deadline_exceeded", "/failed_by_reason/deadline_exceeded", Count, Lower).windowed(Rows(failed::<5>)),
     Metric::requests("failures.no_capacity", "/failed_by_reason/no_capacity", Count, Lower).windowed(Rows(failed::<6>)),
+    Metric::requests("failures.failover_capped", "/failed_by_reason/failover_capped", Count, Lower).windowed(Rows(failed::<7>)),
     Metric::requests("attempts", "/attempts", Count, Lower).windowed(Rows(|rows, _| sum(rows, |f| f.attempts))),
     Metric::requests("retries", "/retries", Count, Lower).windowed(Rows(|rows, _| sum(rows, |f| f.retries))),
     Metric::requests("wasted_cpu", "/wasted_cpu_s", Seconds, Lower),

@@ -20,6 +20,10 @@ pub enum Event {
     HedgeDue {
         request: RequestId,
     },
+    /// An attempt sent to another region reaches it after the cross-region latency.
+    AttemptArrives {
+        attempt: AttemptId,
+    },
     /// A client stops waiting for an attempt.
     AttemptTimeout {
         attempt: AttemptId,

@@ -9,6 +9,7 @@ use super::ids::AttemptId;
 use super::overload::{Discipline, RecentLoad};
 use super::spec::Service;
 use crate::engine::SimTime;
+use crate::ids::ZoneId;
 use std::collections::VecDeque;
 
 /// Where an instance is in its lifecycle (`lifecycle.rs` moves it along).
@@ -43,8 +44,8 @@ pub enum Admission {
 #[derive(Debug, Default)]
 pub struct Instance {
     pub phase: Phase,
-    /// Index into the service's zones.
-    pub zone: u32,
+    /// Which of the service's zones it runs in.
+    pub zone: ZoneId,
     /// Bumped at every launch, so a boot event for an earlier life of this slot is ignored.
     pub epoch: u32,
     /// CPU costs are multiplied by the warm-up factor until then.
@@ -70,7 +71,7 @@ pub struct Instance {
 
 impl Instance {
     /// An instance already serving when the run starts (the pool was up before it).
-    pub fn ready(zone: u32, limit: LimitState) -> Instance {
+    pub fn ready(zone: ZoneId, limit: LimitState) -> Instance {
         Instance { phase: Phase::Ready, zone, limit, ..Instance::default() }
     }
 

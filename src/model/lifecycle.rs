@@ -8,6 +8,7 @@ use super::concurrency::LimitState;
 use super::instance::Phase;
 use super::service::ServiceState;
 use crate::engine::SimTime;
+use crate::ids::ZoneId;
 
 /// The pool by phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,7 +55,7 @@ impl ServiceState {
         let counts = self.counts();
         let active = counts.provisioning + counts.ready;
         for _ in active..self.desired {
-            let (instance, epoch) = self.launch();
+            let Some((instance, epoch)) = self.launch() else { break };
             launched(instance, epoch);
         }
         let mut extra = active.saturating_sub(self.desired);
@@ -77,29 +78,29 @@ impl ServiceState {
     }
 
     /// Launches an instance in the zone that is up and has the fewest (a balanced
-    /// auto-scaling group); with every zone down it still launches, in zone 0's place.
-    fn launch(&mut self) -> (u32, u32) {
+    /// auto-scaling group); with every zone down there is nowhere to launch (a lost
+    /// region), and the pool waits for a zone to be restored.
+    fn launch(&mut self) -> Option<(u32, u32)> {
         let mut per_zone = vec![0u32; self.zones_down.len()];
         for instance in &self.instances {
             if matches!(instance.phase, Phase::Provisioning | Phase::Ready) {
-                per_zone[instance.zone as usize] += 1;
+                per_zone[instance.zone.idx()] += 1;
             }
         }
-        let zone =
-            (0..per_zone.len()).filter(|&z| !self.zones_down[z]).min_by_key(|&z| per_zone[z]).unwrap_or(0);
+        let zone = (0..per_zone.len()).filter(|&z| !self.zones_down[z]).min_by_key(|&z| per_zone[z])?;
         let free = self.instances.iter().position(|i| matches!(i.phase, Phase::Stopped | Phase::Failed));
         let idx = free.unwrap_or_else(|| {
             self.instances.push(Default::default());
             self.instances.len() - 1
         });
         let instance = &mut self.instances[idx];
-        instance.zone = zone as u32;
+        instance.zone = ZoneId::from_idx(zone);
         instance.phase = Phase::Provisioning;
         instance.epoch = instance.epoch.wrapping_add(1);
         if let Some(limit) = &self.concurrency_limit {
             instance.limit = LimitState::new(limit);
         }
-        (idx as u32, instance.epoch)
+        Some((idx as u32, instance.epoch))
     }
 
     /// A boot finished: the instance takes traffic, warming up until `warm_until`. False
@@ -147,7 +148,7 @@ impl ServiceState {
     }
 
     /// Instances booting or serving in `zone` (a zone loss takes them all).
-    pub fn in_zone(&self, zone: u32) -> Vec<u32> {
+    pub fn in_zone(&self, zone: ZoneId) -> Vec<u32> {
         (0..self.instances.len() as u32)
             .filter(|&i| {
                 let instance = &self.instances[i as usize];
@@ -218,14 +219,23 @@ mod tests {
     #[test]
     fn launches_balance_zones_and_avoid_lost_ones() {
         let mut pool = pool(2);
-        assert_eq!((pool.instances[0].zone, pool.instances[1].zone), (0, 1));
+        assert_eq!((pool.instances[0].zone, pool.instances[1].zone), (ZoneId(0), ZoneId(1)));
         pool.zones_down[1] = true;
-        for idx in pool.in_zone(1) {
+        for idx in pool.in_zone(ZoneId(1)) {
             pool.fail(idx);
         }
         let mut launched = Vec::new();
         pool.set_desired(SimTime(1), 4, |i, _| launched.push(i));
-        assert!(launched.iter().all(|&i| pool.instances[i as usize].zone == 0), "{launched:?}");
+        assert!(launched.iter().all(|&i| pool.instances[i as usize].zone == ZoneId(0)), "{launched:?}");
+        pool.zones_down[0] = true;
+        for idx in pool.in_zone(ZoneId(0)) {
+            pool.fail(idx);
+        }
+        pool.set_desired(SimTime(2), 4, |_, _| panic!("every zone is down: nowhere to launch"));
+        pool.zones_down[1] = false;
+        let mut relaunched = Vec::new();
+        pool.reconcile(|i, _| relaunched.push(i));
+        assert_eq!(relaunched.len(), 4, "a restored zone takes the whole pool");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod limiter;
 pub mod metrics;
 pub mod overload;
+pub mod region;
 pub mod request;
 pub mod retry;
 pub mod service;

@@ -4,7 +4,7 @@
 //! freed as soon as they finish, so memory is O(in flight). An attempt abandoned by its
 //! client (timeout) stays until the service finishes it: that work is wasted.
 
-use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId};
+use super::ids::{AttemptId, ClassId, ClientId, RegionId, RequestId, ServiceId};
 use super::limiter::Permit;
 use crate::engine::{SimDuration, SimTime};
 use crate::outcome::FailureReason;
@@ -30,7 +30,18 @@ pub struct Request {
     pub human_retries: u32,
     /// When the next hedge is due; a hedge timer for another instant is stale.
     pub hedge_at: SimTime,
+    /// Its home region; `None` without regions.
+    pub home: Option<RegionId>,
+    /// The router destination its latest attempt went to (`NO_ROUTE` before any, or
+    /// without a router): where a retry goes next depends on it.
+    pub slot: u8,
 }
+
+/// The `slot` of a request or attempt that no router has routed.
+pub const NO_ROUTE: u8 = u8::MAX;
+
+/// The `instance` of an attempt still on its way to another region.
+pub const IN_TRANSIT: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Attempt {
@@ -65,4 +76,11 @@ pub struct Attempt {
     /// Turned away at the door, it burns the service's rejection CPU (`cpu`) on a core
     /// without a worker before the 503 goes back.
     pub rejecting: bool,
+    /// When its client sent it (its latency as the client sees it runs from here).
+    pub sent: SimTime,
+    /// The router destination it went to, or `NO_ROUTE`.
+    pub slot: u8,
+    /// Sent to a region other than its request's home: it counts against the
+    /// destination's failover cap while it is there.
+    pub foreign: bool,
 }

@@ -11,9 +11,11 @@ use super::concurrency::{ConcurrencyLimit, LimitState};
 use super::ids::ClassId;
 use super::instance::Instance;
 use super::metrics::MetricsPipeline;
+use super::region::PoolHealth;
 use super::spec::{CpuCost, Service};
 use super::timeline::AdmissionRamp;
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
+use crate::ids::ZoneId;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
@@ -42,6 +44,11 @@ pub struct ServiceState {
     pub error_rng: StreamRng,
     /// Zones lost to a fault: no instance runs there.
     pub zones_down: Vec<bool>,
+    /// Whether no instance is ready (a lost region, or one still booting back), and since
+    /// when: what a router's health check sees.
+    pub health: PoolHealth,
+    /// Attempts here whose requests are homed in another region (a failover cap's count).
+    pub foreign_in_flight: u32,
     /// Each instance's limit starts from this at launch.
     pub concurrency_limit: Option<ConcurrencyLimit>,
 }
@@ -53,7 +60,7 @@ impl ServiceState {
         let zones = spec.zones.len().max(1) as u32;
         let concurrency_limit = spec.overload.concurrency_limit;
         let limit = concurrency_limit.as_ref().map(LimitState::new).unwrap_or_default();
-        let instance = |idx: u32| Instance::ready(idx % zones, limit);
+        let instance = |idx: u32| Instance::ready(ZoneId(idx % zones), limit);
         ServiceState {
             instances: (0..spec.instances).map(instance).collect(),
             ready: (0..spec.instances).collect(),
@@ -70,6 +77,8 @@ impl ServiceState {
             error_rate: spec.error_rate,
             error_rng: streams.stream(&format!("service/{name}/errors")),
             zones_down: vec![false; zones as usize],
+            health: PoolHealth::default(),
+            foreign_in_flight: 0,
             concurrency_limit,
         }
     }

@@ -105,13 +105,21 @@ impl ClassMix {
         ClassMix { cumulative }
     }
 
+    /// A request's class.
     #[inline]
     pub fn pick(&self, rng: &mut StreamRng) -> ClassId {
+        ClassId::from_idx(self.pick_slot(rng))
+    }
+
+    /// The index of the share drawn (a class, or a source's home region): one draw, none
+    /// when there is a single share.
+    #[inline]
+    pub fn pick_slot(&self, rng: &mut StreamRng) -> usize {
         if self.cumulative.len() <= 1 {
-            return ClassId(0);
+            return 0;
         }
         let u: f64 = rng.random::<f64>() * self.cumulative.last().copied().unwrap_or(1.0);
-        ClassId::from_idx(self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1))
+        self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1)
     }
 }
 

@@ -10,7 +10,9 @@ use super::limiter::LimiterSpec;
 use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId, ServiceId};
+use crate::ids::{ClassId, ClientId, RegionId, ServiceId};
+
+pub use super::region::{Destination, ObservedDetector, Region, RetryRegion, RouterSpec};
 
 /// Defined with the figures computed against it, so the statistics need nothing from here.
 pub use crate::stats::slo::Slo;
@@ -31,7 +33,10 @@ pub struct Scenario {
     pub classes: Vec<RequestClass>,
     pub sources: Vec<Source>,
     pub clients: Vec<Client>,
+    /// Pools: a service deployed in regions is one entry per region (`name@region`).
     pub services: Vec<Service>,
+    /// Empty unless the scenario declares regions.
+    pub regions: Vec<Region>,
     /// The `[variants.NAME]` merged into the base, if any.
     pub variant: Option<String>,
     /// `scenario::hash` of the resolved scenario text this was loaded as (empty for a
@@ -67,6 +72,8 @@ pub struct Source {
     /// The client every request from this source goes through.
     pub client: ClientId,
     pub kind: SourceKind,
+    /// Home regions of its requests and their shares (summing to 1); empty without regions.
+    pub home: Vec<(RegionId, f64)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,6 +109,8 @@ pub struct Client {
     pub hedge: Option<Hedge>,
     /// Users who try again by hand after their request failed for good.
     pub human_retry: Option<HumanRetry>,
+    /// Routes each attempt over the target's regions; `None` when the target has none.
+    pub router: Option<RouterSpec>,
 }
 
 /// gRPC's hedging policy: the first attempt goes out at once, another every `delay`
@@ -195,6 +204,8 @@ pub struct Service {
     pub error_rate: f64,
     /// Zones the instances are spread over, round robin; at least one.
     pub zones: Vec<String>,
+    /// The region this pool is deployed in, if the service has regions.
+    pub region: Option<RegionId>,
 }
 
 impl Service {
@@ -229,6 +240,7 @@ impl Service {
             parallel_calls: false,
             error_rate: 0.0,
             zones: vec!["a".into()],
+            region: None,
         }
     }
 }

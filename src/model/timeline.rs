@@ -5,7 +5,7 @@
 
 use super::limiter::LimiterSpec;
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId, ServiceId};
+use crate::ids::{ClassId, ClientId, RegionId, ServiceId, ZoneId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimelineEntry {
@@ -24,8 +24,15 @@ pub enum Action {
     Metrics { service: ServiceId, reporting: f64 },
     /// `count` ready instances fail; their attempts fail with `no_capacity`.
     InstanceLoss { service: ServiceId, count: u32 },
-    /// `jobs` requests released through `client`, at once or spread evenly over `over`.
-    Backlog { client: ClientId, class: Option<ClassId>, jobs: u64, over: SimDuration },
+    /// `jobs` requests released through `client`, at once or spread evenly over `over`,
+    /// homed in `region` (or evenly over the regions, if the scenario has any).
+    Backlog {
+        client: ClientId,
+        class: Option<ClassId>,
+        jobs: u64,
+        over: SimDuration,
+        region: Option<RegionId>,
+    },
     /// An operator sets the desired instance count.
     ScaleTo { service: ServiceId, instances: u32 },
     /// Admit this fraction of arriving attempts, going linearly from `from` (default: the
@@ -38,12 +45,19 @@ pub enum Action {
     /// 100% is an outage that answers fast).
     ErrorRate { service: ServiceId, value: f64 },
     /// Every instance in the zone fails; replacements go to the other zones.
-    ZoneLoss { service: ServiceId, zone: usize, name: String },
+    ZoneLoss { service: ServiceId, zone: ZoneId, name: String },
+    /// The zone is back: the pool launches what it misses (booting) into the zones up.
+    ZoneRestore { service: ServiceId, zone: ZoneId, name: String },
+    /// The zone loss of every zone of the region, for each of `pools` (the pools deployed
+    /// there): nothing launches until the region is restored.
+    RegionLoss { region: RegionId, name: String, pools: Vec<ServiceId> },
+    /// The zone restore of every zone of the region, for each of `pools`.
+    RegionRestore { region: RegionId, name: String, pools: Vec<ServiceId> },
 }
 
 impl Action {
     /// The action's name in scenario files.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 12] = [
         "cpu_multiplier",
         "metrics",
         "instance_loss",
@@ -53,6 +67,9 @@ impl Action {
         "limiter",
         "error_rate",
         "zone_loss",
+        "zone_restore",
+        "region_loss",
+        "region_restore",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -66,6 +83,9 @@ impl Action {
             Action::Limiter { .. } => 6,
             Action::ErrorRate { .. } => 7,
             Action::ZoneLoss { .. } => 8,
+            Action::ZoneRestore { .. } => 9,
+            Action::RegionLoss { .. } => 10,
+            Action::RegionRestore { .. } => 11,
         };
         Action::NAMES[index]
     }
@@ -115,6 +135,11 @@ impl Action {
             Action::ZoneLoss { service, name, .. } => {
                 format!("{}: zone {name} lost", services[service.idx()])
             }
+            Action::ZoneRestore { service, name, .. } => {
+                format!("{}: zone {name} restored", services[service.idx()])
+            }
+            Action::RegionLoss { name, .. } => format!("region {name} lost"),
+            Action::RegionRestore { name, .. } => format!("region {name} restored"),
         }
     }
 }

@@ -50,21 +50,54 @@ const CLIENT: [&str; 7] = [
     "breaker_half_open_s",
 ];
 
+/// Region columns, only in a scenario with regions, empty on other rows. A region row
+/// fills the request cells with its users' requests (homed there; `attempts` and `retries`
+/// are those routed there) and the service cells with its pools added up.
+const REGION: [&str; 2] = ["failover_attempts", "failover_refused"];
+
 /// The last column: timeline entries, operator actions and alerts of the interval, on its
 /// `total` row, separated by `"; "`.
 const EVENTS: &str = "events";
 
-/// Number of request cells (offered through latency_max_ms).
-const N_REQUEST_CELLS: usize = 5 + FailureReason::COUNT + REQUEST_TRAILING.len();
+/// Which columns a series gets. A scenario with regions adds `failover_capped` to the
+/// failure reasons; one without writes exactly the columns it always did, so adding
+/// regions to stormsim changed no existing file.
+#[derive(Clone, Copy)]
+struct Layout {
+    reasons: &'static [FailureReason],
+    regional: bool,
+}
 
-/// The header row, in column order.
-pub fn header() -> Vec<&'static str> {
-    let mut res = Vec::with_capacity(LEADING.len() + N_REQUEST_CELLS + SERVICE.len() + CLIENT.len() + 1);
+impl Layout {
+    fn of(series: &Series) -> Layout {
+        let n_reasons =
+            if series.region_names.is_empty() { FailureReason::COUNT - 1 } else { FailureReason::COUNT };
+        Layout { reasons: &FailureReason::ALL[..n_reasons], regional: !series.region_names.is_empty() }
+    }
+
+    fn n_region_cells(self) -> usize {
+        if self.regional { REGION.len() } else { 0 }
+    }
+
+    /// Number of request cells (offered through latency_max_ms).
+    fn n_request_cells(self) -> usize {
+        5 + self.reasons.len() + REQUEST_TRAILING.len()
+    }
+}
+
+/// The header row of `series`, in column order.
+pub fn header(series: &Series) -> Vec<&'static str> {
+    let layout = Layout::of(series);
+    let mut res =
+        Vec::with_capacity(LEADING.len() + layout.n_request_cells() + SERVICE.len() + CLIENT.len() + 1);
     res.extend(LEADING);
-    res.extend(FailureReason::ALL.iter().map(|reason| reason.name()));
+    res.extend(layout.reasons.iter().map(|reason| reason.name()));
     res.extend(REQUEST_TRAILING);
     res.extend(SERVICE);
     res.extend(CLIENT);
+    if layout.regional {
+        res.extend(REGION);
+    }
     res.push(EVENTS);
     res
 }
@@ -72,7 +105,9 @@ pub fn header() -> Vec<&'static str> {
 /// Writes the header and every row of `series` to `writer`.
 pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv::Error> {
     let mut out = csv::Writer::from_writer(writer);
-    out.write_record(header())?;
+    let layout = Layout::of(series);
+    let header = header(series);
+    out.write_record(&header)?;
     for row in &series.rows {
         let time_s = exact_seconds(row.start);
         let clock = series.start_clock.map(|start| clock_time(start, row.start)).unwrap_or_default();
@@ -84,12 +119,15 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             .filter(|marker| marker.at >= row.start && marker.at < row.end)
             .map(|marker| marker.label.as_str())
             .collect();
-        let mut record = Vec::with_capacity(header().len());
+        let mut record = Vec::with_capacity(header.len());
         let push_request = |record: &mut Vec<String>, scope: &str, name: &str, figures, events: String| {
             record.clear();
             record.extend([time_s.clone(), clock.clone(), scope.to_owned(), name.to_owned()]);
-            request_cells(record, figures, interval_s);
-            record.extend(std::iter::repeat_n(String::new(), SERVICE.len() + CLIENT.len()));
+            request_cells(record, layout, figures, interval_s);
+            record.extend(std::iter::repeat_n(
+                String::new(),
+                SERVICE.len() + CLIENT.len() + layout.n_region_cells(),
+            ));
             record.push(events);
         };
         push_request(&mut record, "total", "", &row.total, events.join("; "));
@@ -112,9 +150,9 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 "service".to_owned(),
                 name_of(&series.service_names, service_idx).to_owned(),
             ]);
-            record.extend(std::iter::repeat_n(String::new(), N_REQUEST_CELLS));
+            record.extend(std::iter::repeat_n(String::new(), layout.n_request_cells()));
             service_cells(&mut record, figures);
-            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + 1));
+            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + layout.n_region_cells() + 1));
             out.write_record(&record)?;
         }
         for (client_idx, figures) in row.clients.iter().enumerate() {
@@ -125,7 +163,22 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 "client".to_owned(),
                 name_of(&series.client_names, client_idx).to_owned(),
             ]);
-            client_cells(&mut record, figures);
+            client_cells(&mut record, layout, figures);
+            record.extend(std::iter::repeat_n(String::new(), layout.n_region_cells() + 1));
+            out.write_record(&record)?;
+        }
+        for (region_idx, figures) in row.regions.iter().enumerate() {
+            record.clear();
+            record.extend([
+                time_s.clone(),
+                clock.clone(),
+                "region".to_owned(),
+                name_of(&series.region_names, region_idx).to_owned(),
+            ]);
+            request_cells(&mut record, layout, &figures.requests, interval_s);
+            service_cells(&mut record, &figures.pools);
+            record.extend(std::iter::repeat_n(String::new(), CLIENT.len()));
+            record.extend([figures.failover_attempts.to_string(), figures.failover_refused.to_string()]);
             record.push(String::new());
             out.write_record(&record)?;
         }
@@ -146,7 +199,7 @@ fn name_of(names: &[String], idx: usize) -> &str {
     names.get(idx).map(String::as_str).unwrap_or("?")
 }
 
-fn request_cells(record: &mut Vec<String>, figures: &RequestFigures, interval_s: f64) {
+fn request_cells(record: &mut Vec<String>, layout: Layout, figures: &RequestFigures, interval_s: f64) {
     record.extend([
         figures.offered.to_string(),
         figures.attempts.to_string(),
@@ -154,7 +207,7 @@ fn request_cells(record: &mut Vec<String>, figures: &RequestFigures, interval_s:
         figures.succeeded.to_string(),
         figures.failed_total().to_string(),
     ]);
-    record.extend(FailureReason::ALL.iter().map(|reason| figures.failed[reason.index()].to_string()));
+    record.extend(layout.reasons.iter().map(|reason| figures.failed[reason.index()].to_string()));
     let goodput = (interval_s > 0.0).then(|| figures.succeeded as f64 / interval_s);
     record.extend([
         optional(figures.success_rate()),
@@ -187,7 +240,7 @@ fn service_cells(record: &mut Vec<String>, figures: &ServiceFigures) {
 }
 
 /// A client row from `offered` on: the shared request cells it has, then its own.
-fn client_cells(record: &mut Vec<String>, figures: &ClientFigures) {
+fn client_cells(record: &mut Vec<String>, layout: Layout, figures: &ClientFigures) {
     record.extend([
         String::new(),
         figures.attempts.to_string(),
@@ -195,7 +248,7 @@ fn client_cells(record: &mut Vec<String>, figures: &ClientFigures) {
         figures.succeeded.to_string(),
         figures.failed.to_string(),
     ]);
-    record.extend(std::iter::repeat_n(String::new(), N_REQUEST_CELLS - 5 + SERVICE.len()));
+    record.extend(std::iter::repeat_n(String::new(), layout.n_request_cells() - 5 + SERVICE.len()));
     record.extend([
         figures.requests.to_string(),
         figures.hedges.to_string(),
@@ -260,7 +313,7 @@ mod tests {
     fn every_row_has_every_column_and_output_is_deterministic() {
         let series = synthetic_series(5);
         let text = to_string(&series).unwrap();
-        let n_columns = header().len();
+        let n_columns = header(&series).len();
         assert_eq!(n_columns, 9 + 7 + 6 + 15 + 7 + 1);
         for line in text.lines() {
             assert_eq!(line.split(',').count(), n_columns, "{line}");

@@ -571,6 +571,7 @@ pub(crate) mod tests {
                 ("browse".to_owned(), requests(800_000, 790_000)),
                 ("login".to_owned(), requests(280_000, 230_000)),
             ]),
+            regions: BTreeMap::new(),
             services: BTreeMap::from([
                 ("api".to_owned(), service(0.873, 0)),
                 ("db".to_owned(), service(0.41, 1234)),
@@ -687,6 +688,7 @@ pub(crate) mod tests {
                     end: start.after(SimDuration::from_secs(60)),
                     classes: vec![class(0.75), class(0.25)],
                     services: vec![service(0.85), service(0.45)],
+                    regions: vec![],
                     clients: vec![ClientFigures {
                         requests: total.offered,
                         attempts: total.attempts,
@@ -711,6 +713,7 @@ pub(crate) mod tests {
             class_names: vec!["browse".to_owned(), "login".to_owned()],
             service_names: vec!["api".to_owned(), "db".to_owned()],
             client_names: vec!["app".to_owned()],
+            region_names: vec![],
             rows,
             markers: vec![],
         }

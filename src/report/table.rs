@@ -297,6 +297,7 @@ fn failures(counts: &FailureCounts) -> Vec<(FailureReason, u64)> {
                 FailureReason::RetryBudgetExhausted => counts.retry_budget_exhausted,
                 FailureReason::DeadlineExceeded => counts.deadline_exceeded,
                 FailureReason::NoCapacity => counts.no_capacity,
+                FailureReason::FailoverCapped => counts.failover_capped.unwrap_or(0),
             };
             (reason, n)
         })

@@ -14,7 +14,8 @@ use toml::Spanned;
 use super::file::{
     AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, ConcurrencyLimitFile,
     ConcurrencyLimitKindFile, Count, CriticalityFile, DisciplineFile, GuardFile, JitterFile, MetricsFile,
-    Number, QueueFile, RetryFile, RetryOutcome, ScenarioFile, ServiceFile, SloFile, SourceKindFile,
+    Named, Number, QueueFile, RetryFile, RetryOutcome, RetryRegionFile, RoutingFile, ScenarioFile,
+    ServiceFile, SloFile, SourceKindFile,
 };
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
@@ -144,6 +145,30 @@ pub const ALERT_FOR: Duration = Duration(SimDuration::ZERO);
 /// Statistic of a threshold over replications: the mean (a single run is its own mean).
 pub const STATISTIC: &str = "mean";
 
+/// A router's health check is on, and sees a region's loss or return 90 s after it
+/// (Amazon Route 53 health checks: a 30 s request interval, failure threshold 3).
+pub const HEALTH_CHECK: bool = true;
+pub const DETECTION_DELAY: Duration = Duration(SimDuration::from_secs(90));
+
+/// Traffic returns to a region 30 s after it looks healthy again, and an outlier stays
+/// ejected that long (Envoy outlier detection, `base_ejection_time` 30 s).
+pub const FAIL_BACK_AFTER: Duration = Duration(SimDuration::from_secs(30));
+
+/// The observed detector's window and least samples: 10 s and 50 (Envoy outlier detection,
+/// `interval` 10 s, `failure_percentage_request_volume` 50). It is on only when a threshold
+/// is stated.
+pub const DETECTOR_WINDOW: Duration = Duration(SimDuration::from_secs(10));
+pub const DETECTOR_MIN_SAMPLES: i64 = 50;
+
+/// Retries go where a first attempt would; crossing regions on a retry (resilient
+/// routing) is opt-in, and allowed when asked for (no isolation).
+pub const RETRY_REGION: RetryRegionFile = RetryRegionFile::Same;
+pub const CROSS_REGION_RETRIES: bool = true;
+
+/// Cross-region latency: none unless stated (stormsim's own: it depends on the regions;
+/// East US to West US is about 35 ms one way).
+pub const CROSS_REGION_LATENCY: Duration = Duration(SimDuration::ZERO);
+
 // `workers` defaults to `cores`: one worker per core, a CPU-bound pool (see `fill_service`).
 
 /// Fills every omitted key that has a default. `file_label` names the file; its stem is the
@@ -161,11 +186,26 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
             class.share.get_or_insert_with(|| filled(SOLE_CLASS_SHARE));
         }
     }
+    for (name, region) in file.regions.iter_mut() {
+        region.zones.get_or_insert_with(|| filled(vec![name.get_ref().clone()]));
+    }
+    let region_names: Vec<String> = file.regions.keys().map(|name| name.get_ref().clone()).collect();
     for source in file.sources.values_mut() {
         source.kind.get_or_insert(SOURCE_KIND);
+        if !region_names.is_empty() {
+            source.regions.get_or_insert_with(|| filled(even_split(&region_names)));
+        }
     }
-    for client in file.clients.values_mut() {
+    let regional: Vec<bool> = file
+        .clients
+        .values()
+        .map(|client| super::regions::is_regional(file, client.target.get_ref()))
+        .collect();
+    for (client, regional) in file.clients.values_mut().zip(regional) {
         fill_client(client);
+        if regional {
+            fill_routing(client.routing.get_or_insert_with(|| filled(RoutingFile::default())).get_mut());
+        }
     }
     let slo = file.slo.get_or_insert(SloFile { success_rate: None, recovery: None });
     slo.success_rate.get_or_insert_with(|| filled(Percent::from_fraction(SLO_SUCCESS_RATE)));
@@ -223,6 +263,25 @@ fn fill_client(client: &mut ClientFile) {
     backoff.jitter.get_or_insert(JITTER);
 }
 
+/// Every region the same share of a source's requests.
+fn even_split(regions: &[String]) -> Named<Spanned<Percent>> {
+    let share = Percent::from_fraction(1.0 / regions.len() as f64);
+    regions.iter().map(|name| (filled(name.clone()), filled(share))).collect()
+}
+
+fn fill_routing(routing: &mut RoutingFile) {
+    routing.health_check.get_or_insert(HEALTH_CHECK);
+    routing.detection_delay.get_or_insert_with(|| filled(DETECTION_DELAY));
+    routing.fail_back_after.get_or_insert_with(|| filled(FAIL_BACK_AFTER));
+    if routing.error_rate_above.is_some() || routing.latency_above.is_some() {
+        routing.window.get_or_insert_with(|| filled(DETECTOR_WINDOW));
+        routing.min_samples.get_or_insert_with(|| filled(Count(DETECTOR_MIN_SAMPLES)));
+    }
+    routing.retry_region.get_or_insert(RETRY_REGION);
+    routing.cross_region_retries.get_or_insert(CROSS_REGION_RETRIES);
+    routing.cross_region_latency.get_or_insert_with(|| filled(CROSS_REGION_LATENCY));
+}
+
 fn fill_service(service: &mut ServiceFile) {
     let cores = *service.cores.get_ref();
     service.workers.get_or_insert_with(|| filled(cores));
@@ -247,7 +306,9 @@ fn fill_service(service: &mut ServiceFile) {
     service.pooled.get_or_insert(POOLED);
     service.parallel_calls.get_or_insert(PARALLEL_CALLS);
     service.error_rate.get_or_insert_with(|| filled(Percent::from_fraction(0.0)));
-    service.zones.get_or_insert_with(|| filled(vec![ZONE.to_string()]));
+    if service.regions.is_none() {
+        service.zones.get_or_insert_with(|| filled(vec![ZONE.to_string()]));
+    }
     for call in &mut service.calls {
         call.count.get_or_insert_with(|| filled(Count(CALL_COUNT)));
         call.probability.get_or_insert_with(|| filled(Percent::HUNDRED));

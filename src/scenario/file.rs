@@ -38,6 +38,9 @@ pub struct ScenarioFile {
     pub clients: Named<ClientFile>,
     #[serde(default)]
     pub services: Named<ServiceFile>,
+    /// `[regions.NAME]`: regions and their zones; omitted: none (every pool in one place).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: Named<RegionFile>,
     /// `[[timeline]]`: faults and operator actions at stated times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<ActionFile>,
@@ -95,6 +98,59 @@ pub struct SourceFile {
     pub kind: Option<SourceKindFile>,
     pub client: Spanned<String>,
     pub rate: Spanned<RateFile>,
+    /// The requests' home regions: `{ eastus = "70%", westus = "30%" }`; filled with an
+    /// even split when the scenario has regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Spanned<Named<Spanned<Percent>>>>,
+}
+
+/// `[regions.NAME]`: a region, whose zones hold the instances of the services deployed
+/// there.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFile {
+    /// Zone names, unique across regions (a zone is addressed by name alone); omitted: one
+    /// zone named after the region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zones: Option<Spanned<Vec<String>>>,
+}
+
+/// `[clients.NAME.routing]`: the router of a client whose target is deployed in regions.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingFile {
+    /// Fail over when a health check finds the region's zones all lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<bool>,
+    /// How long after a region's loss (or return) the health check sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_delay: Option<Spanned<Duration>>,
+    /// Fail over when this share of a region's attempts fail over `window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate_above: Option<Spanned<Percent>>,
+    /// Fail over when the mean latency of a region's answers over `window` is this or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_above: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_samples: Option<Spanned<Count>>,
+    /// How long a region must look healthy again before traffic goes back to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_back_after: Option<Spanned<Duration>>,
+    /// Where a retry goes: `"same"` (where a first attempt would) or `"next"` (the region
+    /// after the previous attempt's: resilient routing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_region: Option<RetryRegionFile>,
+    /// Isolation: `false` keeps every retry in its previous attempt's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_region_retries: Option<bool>,
+    /// Isolation: the most of a region's workers traffic homed elsewhere may hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_cap: Option<Spanned<Percent>>,
+    /// One-way network delay of an attempt sent out of its home region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_region_latency: Option<Spanned<Duration>>,
 }
 
 /// A source's `rate`: a constant, or the points of a piecewise-linear profile.
@@ -138,6 +194,9 @@ pub struct ClientFile {
     /// Users who try again by hand after a failure; omitted: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub human_retry: Option<Spanned<HumanRetryFile>>,
+    /// Routing between the target's regions; filled when the target has regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Spanned<RoutingFile>>,
 }
 
 /// `hedge = { delay = "50ms", max_attempts = 2 }`.
@@ -323,6 +382,10 @@ pub struct ServiceFile {
     /// Zones the instances are spread over, round robin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zones: Option<Spanned<Vec<String>>>,
+    /// Regions the service is deployed in, in the routers' priority order: one pool of
+    /// `instances` per region, over that region's zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Spanned<Vec<String>>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<CallFile>,
     /// Make every call at once instead of one after another.
@@ -427,6 +490,8 @@ pub struct ActionFile {
     pub errors: Option<Spanned<Percent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Spanned<String>>,
 }
 
 /// `[alerts.NAME]`: fires when `metric` is `below` or `above` a value for `for`.
@@ -725,6 +790,17 @@ keyword_enum!(
         Limiter => "limiter",
         ErrorRate => "error_rate",
         ZoneLoss => "zone_loss",
+        ZoneRestore => "zone_restore",
+        RegionLoss => "region_loss",
+        RegionRestore => "region_restore",
+    }
+);
+
+keyword_enum!(
+    /// `retry_region` of a router.
+    RetryRegionFile, "retry region" {
+        Same => "same",
+        Next => "next",
     }
 );
 

@@ -23,6 +23,7 @@ mod include;
 mod limiter;
 mod operations;
 pub mod overrides;
+mod regions;
 mod resolve;
 mod thresholds;
 pub mod units;

@@ -16,7 +16,7 @@ use super::file::{
 use super::limiter::resolve_limiter_switch;
 use super::units::{ClockTime, Duration, Percent};
 use crate::engine::SimDuration;
-use crate::ids::{ClassId, ClientId, ServiceId};
+use crate::ids::{ClassId, ClientId, RegionId, ServiceId, ZoneId};
 use crate::model::alert::{AlertMetric, AlertSpec, Comparison, OperatorAction};
 use crate::model::autoscaler::{AutoscalerPreset, AutoscalerSpec, BlindPolicy, StepLimit};
 use crate::model::overload::{CoDel, Discipline, OverloadControl};
@@ -37,8 +37,14 @@ const MAX_INSTANCES: i64 = 100_000;
 pub(super) struct Names<'a> {
     pub classes: Vec<&'a str>,
     pub clients: Vec<&'a str>,
+    /// Pools, in id order: a service with regions has one per region, `name@region`.
     pub services: Vec<&'a str>,
-    /// Each service's zones.
+    /// Each service with regions and its pools: a timeline entry naming it acts on each.
+    pub groups: Vec<(&'a str, Vec<ServiceId>)>,
+    pub regions: Vec<&'a str>,
+    /// Each pool's region.
+    pub pool_regions: Vec<Option<RegionId>>,
+    /// Each pool's zones.
     pub zones: Vec<Vec<String>>,
     pub start: Option<ClockTime>,
     pub duration: SimDuration,
@@ -298,8 +304,9 @@ pub(super) fn resolve_timeline(file: &ScenarioFile, names: &Names) -> Result<Vec
             .expected(format!("a time within the run's {}", Duration(names.duration)))
             .into_err();
         }
-        let action = resolve_action(entry, &key, names)?;
-        entries.push(TimelineEntry { at, action, note: entry.note.clone() });
+        for action in resolve_actions(entry, &key, names)? {
+            entries.push(TimelineEntry { at, action, note: entry.note.clone() });
+        }
     }
     // Entries at the same time keep their file order (the sort is stable).
     entries.sort_by_key(|entry| entry.at);
@@ -313,12 +320,13 @@ fn action_keys(kind: ActionKindFile) -> (&'static [&'static str], &'static [&'st
         ActionKindFile::CpuMultiplier => (&["service", "value"], &[]),
         ActionKindFile::Metrics => (&["service", "reporting"], &[]),
         ActionKindFile::InstanceLoss => (&["service", "count"], &[]),
-        ActionKindFile::Backlog => (&["client", "jobs"], &["class", "over"]),
+        ActionKindFile::Backlog => (&["client", "jobs"], &["class", "over", "region"]),
         ActionKindFile::ScaleTo => (&["service", "instances"], &[]),
         ActionKindFile::Admit => (&["service", "to"], &["from", "over"]),
         ActionKindFile::Limiter => (&["client", "limiter"], &[]),
         ActionKindFile::ErrorRate => (&["service", "errors"], &[]),
-        ActionKindFile::ZoneLoss => (&["service", "zone"], &[]),
+        ActionKindFile::ZoneLoss | ActionKindFile::ZoneRestore => (&["service", "zone"], &[]),
+        ActionKindFile::RegionLoss | ActionKindFile::RegionRestore => (&["region"], &["service"]),
     }
 }
 
@@ -344,10 +352,65 @@ fn present_keys(entry: &ActionFile) -> Vec<(&'static str, Range<usize>)> {
     add("limiter", entry.limiter.as_ref().map(Spanned::span));
     add("errors", entry.errors.as_ref().map(Spanned::span));
     add("zone", entry.zone.as_ref().map(Spanned::span));
+    add("region", entry.region.as_ref().map(Spanned::span));
     keys
 }
 
-fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action, Problem> {
+/// A timeline entry's actions: one, or one per pool when it names a service deployed in
+/// regions (a zone action goes to the pool whose region holds the zone).
+fn resolve_actions(entry: &ActionFile, key: &str, names: &Names) -> Result<Vec<Action>, Problem> {
+    let kind = *entry.action.get_ref();
+    let group = entry
+        .service
+        .as_ref()
+        .and_then(|service| names.groups.iter().find(|(name, _)| *name == service.get_ref().as_str()));
+    let Some((_, pools)) =
+        group.filter(|_| !matches!(kind, ActionKindFile::RegionLoss | ActionKindFile::RegionRestore))
+    else {
+        return Ok(vec![resolve_action(entry, key, names, None)?]);
+    };
+    if let (ActionKindFile::ZoneLoss | ActionKindFile::ZoneRestore, Some(zone)) = (kind, &entry.zone) {
+        let pool = pools.iter().find(|pool| names.zones[pool.idx()].contains(zone.get_ref()));
+        let Some(&pool) = pool else {
+            let zones: Vec<&str> =
+                pools.iter().flat_map(|pool| names.zones[pool.idx()].iter().map(String::as_str)).collect();
+            return Problem::new(
+                zone.span(),
+                format!("{key}.zone"),
+                format!("unknown zone \"{}\"", zone.get_ref()),
+            )
+            .expected(format!("one of {}", quoted_list(&zones)))
+            .into_err();
+        };
+        return Ok(vec![resolve_action(entry, key, names, Some(pool))?]);
+    }
+    pools.iter().map(|&pool| resolve_action(entry, key, names, Some(pool))).collect()
+}
+
+/// One pool named by `reference`; a service with regions must be named by one of its pools.
+fn one_pool(names: &Names, reference: &Spanned<String>, key: &str) -> Result<ServiceId, Problem> {
+    if let Some((name, pools)) = names.groups.iter().find(|(name, _)| *name == reference.get_ref().as_str()) {
+        let pool_names: Vec<&str> = pools.iter().map(|pool| names.services[pool.idx()]).collect();
+        return Problem::new(
+            reference.span(),
+            key,
+            format!("service \"{name}\" is deployed in {} regions, one pool each", pools.len()),
+        )
+        .expected(format!("one of its pools: {}", quoted_list(&pool_names)))
+        .into_err();
+    }
+    let mut choices = names.services.clone();
+    choices.extend(names.groups.iter().map(|(name, _)| *name));
+    let idx = lookup(&choices, reference, key, "service")?;
+    Ok(ServiceId::from_idx(idx))
+}
+
+fn resolve_action(
+    entry: &ActionFile,
+    key: &str,
+    names: &Names,
+    pool: Option<ServiceId>,
+) -> Result<Action, Problem> {
     let kind = *entry.action.get_ref();
     let (required, optional) = action_keys(kind);
     let takes = || {
@@ -380,9 +443,9 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
         }
     }
     // Every required key is present from here on.
-    let service = || {
-        let service = entry.service.as_ref().expect("checked above");
-        lookup(&names.services, service, &format!("{key}.service"), "service").map(ServiceId::from_idx)
+    let service = || match pool {
+        Some(pool) => Ok(pool),
+        None => one_pool(names, entry.service.as_ref().expect("checked above"), &format!("{key}.service")),
     };
     let client = || {
         let client = entry.client.as_ref().expect("checked above");
@@ -424,7 +487,16 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
                 }
                 None => None,
             };
-            Action::Backlog { client: client()?, class, jobs: jobs as u64, over: over()? }
+            let region = match &entry.region {
+                Some(region) => Some(RegionId::from_idx(lookup(
+                    &names.regions,
+                    region,
+                    &format!("{key}.region"),
+                    "region",
+                )?)),
+                None => None,
+            };
+            Action::Backlog { client: client()?, class, jobs: jobs as u64, over: over()?, region }
         }
         ActionKindFile::ScaleTo => {
             let instances = entry.instances.as_ref().expect("checked above");
@@ -450,14 +522,71 @@ fn resolve_action(entry: &ActionFile, key: &str, names: &Names) -> Result<Action
                 value: check_fraction(errors, &format!("{key}.errors"))?,
             }
         }
-        ActionKindFile::ZoneLoss => {
+        ActionKindFile::ZoneLoss | ActionKindFile::ZoneRestore => {
             let service = service()?;
             let zone = entry.zone.as_ref().expect("checked above");
             let zones: Vec<&str> = names.zones[service.idx()].iter().map(String::as_str).collect();
-            let index = lookup(&zones, zone, &format!("{key}.zone"), "zone")?;
-            Action::ZoneLoss { service, zone: index, name: zone.get_ref().clone() }
+            let index = ZoneId::from_idx(lookup(&zones, zone, &format!("{key}.zone"), "zone")?);
+            let name = zone.get_ref().clone();
+            match kind {
+                ActionKindFile::ZoneLoss => Action::ZoneLoss { service, zone: index, name },
+                _ => Action::ZoneRestore { service, zone: index, name },
+            }
+        }
+        ActionKindFile::RegionLoss | ActionKindFile::RegionRestore => {
+            let (region, pools) = region_pools(entry, key, names)?;
+            let name = names.regions[region.idx()].to_string();
+            match kind {
+                ActionKindFile::RegionLoss => Action::RegionLoss { region, name, pools },
+                _ => Action::RegionRestore { region, name, pools },
+            }
         }
     })
+}
+
+/// The region of a region action and the pools deployed there (of `service` only, when
+/// given); at least one.
+fn region_pools(entry: &ActionFile, key: &str, names: &Names) -> Result<(RegionId, Vec<ServiceId>), Problem> {
+    let reference = entry.region.as_ref().expect("checked above");
+    let region = RegionId::from_idx(lookup(&names.regions, reference, &format!("{key}.region"), "region")?);
+    let in_region = |pool: &ServiceId| names.pool_regions[pool.idx()] == Some(region);
+    let pools: Vec<ServiceId> = match &entry.service {
+        Some(service) => {
+            let group = names.groups.iter().find(|(name, _)| *name == service.get_ref().as_str());
+            let candidates = match group {
+                Some((_, pools)) => pools.clone(),
+                None => vec![one_pool(names, service, &format!("{key}.service"))?],
+            };
+            let pools: Vec<ServiceId> = candidates.into_iter().filter(in_region).collect();
+            if pools.is_empty() {
+                return Problem::new(
+                    service.span(),
+                    format!("{key}.service"),
+                    format!(
+                        "service \"{}\" is not deployed in region \"{}\"",
+                        service.get_ref(),
+                        reference.get_ref()
+                    ),
+                )
+                .expected(
+                    "a service whose regions = [...] lists the region, or no service key for every one there",
+                )
+                .into_err();
+            }
+            pools
+        }
+        None => (0..names.services.len()).map(ServiceId::from_idx).filter(in_region).collect(),
+    };
+    if pools.is_empty() {
+        return Problem::new(
+            reference.span(),
+            format!("{key}.region"),
+            format!("no service is deployed in region \"{}\"", reference.get_ref()),
+        )
+        .expected("a region that some service's regions = [...] lists")
+        .into_err();
+    }
+    Ok((region, pools))
 }
 
 pub(super) fn resolve_alerts(alerts: &Named<AlertFile>, names: &Names) -> Result<Vec<AlertSpec>, Problem> {
@@ -469,9 +598,7 @@ fn resolve_alert(name: &str, alert: &AlertFile, names: &Names) -> Result<AlertSp
     let metric_kind = *alert.metric.get_ref();
     let per_service = !matches!(metric_kind, AlertMetricFile::SuccessRate | AlertMetricFile::LatencyP99);
     let service = match (&alert.service, per_service) {
-        (Some(service), true) => {
-            ServiceId::from_idx(lookup(&names.services, service, &key("service"), "service")?)
-        }
+        (Some(service), true) => one_pool(names, service, &key("service"))?,
         (None, true) => {
             return Problem::new(
                 alert.metric.span(),
@@ -578,7 +705,7 @@ fn resolve_operator_action(then: &ActionFile, key: &str, names: &Names) -> Resul
     };
     Ok(OperatorAction {
         after: check_delay(after, &format!("{key}.after"))?,
-        action: resolve_action(then, key, names)?,
+        action: resolve_action(then, key, names, None)?,
     })
 }
 

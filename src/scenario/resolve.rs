@@ -24,9 +24,10 @@ use super::file::{
 };
 use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
+use super::regions::{deploy, resolve_home, resolve_regions, resolve_routing, service_regions};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId, ServiceId};
+use crate::ids::{ClassId, ClientId, RegionId, ServiceId};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
     RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
@@ -62,16 +63,38 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         check_count(present(&simulation.seed, "simulation.seed")?, "simulation.seed", "seed", 0..=i64::MAX)?;
     let classes = resolve_classes(&file.classes)?;
     let class_names = names(&file.classes);
+    let regions = resolve_regions(&file.regions)?;
+    let region_names = names(&file.regions);
+    let regions_of = file
+        .services
+        .iter()
+        .map(|(name, service)| service_regions(name.get_ref(), service, &region_names))
+        .collect::<Result<Vec<_>, _>>()?;
     let services = resolve_services(&file.services, &class_names, &names(&file.clients), start)?;
-    let clients = resolve_clients(&file.clients, &names(&file.services))?;
+    let mut clients = resolve_clients(&file.clients, &names(&file.services), &regions_of)?;
     check_call_cycles(file, &services, &clients)?;
-    let sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
+    let mut sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
+    for (source, (name, file_source)) in sources.iter_mut().zip(&file.sources) {
+        source.home = resolve_home(name.get_ref(), file_source, &region_names)?;
+    }
     check_human_retries(file, &sources)?;
+    let deployment = deploy(services, &regions_of, &regions);
+    deployment.link(&mut clients);
+    let pool_names: Vec<&str> = deployment.pools.iter().map(|pool| pool.name.as_str()).collect();
     let ops_names = Names {
         classes: class_names.clone(),
         clients: names(&file.clients),
-        services: names(&file.services),
-        zones: services.iter().map(|service| service.zones.clone()).collect(),
+        services: pool_names,
+        groups: names(&file.services)
+            .into_iter()
+            .zip(&deployment.pools_of)
+            .zip(&regions_of)
+            .filter(|(_, regions)| regions.is_some())
+            .map(|((name, pools), _)| (name, pools.clone()))
+            .collect(),
+        regions: region_names.clone(),
+        pool_regions: deployment.pools.iter().map(|pool| pool.region).collect(),
+        zones: deployment.pools.iter().map(|service| service.zones.clone()).collect(),
         start,
         duration,
     };
@@ -89,7 +112,8 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         classes,
         sources,
         clients,
-        services,
+        services: deployment.pools,
+        regions,
         timeline,
         alerts,
         slo,
@@ -302,7 +326,12 @@ fn resolve_service(
         calls: resolve_calls(name, service, class_names, client_names)?,
         parallel_calls: *present(&service.parallel_calls, &key("parallel_calls"))?,
         error_rate: check_error_rate(present(&service.error_rate, &key("error_rate"))?, &key("error_rate"))?,
-        zones: check_zones(present(&service.zones, &key("zones"))?, &key("zones"))?,
+        // A service with regions gets each region's zones when it is deployed.
+        zones: match &service.regions {
+            Some(_) => vec![],
+            None => check_zones(present(&service.zones, &key("zones"))?, &key("zones"))?,
+        },
+        region: None,
     })
 }
 
@@ -549,13 +578,29 @@ fn fit_lognormal(mean: SimDuration, table: &CpuTable, key: &str) -> Result<CpuCo
 // [clients]
 // ---------------------------------------------------------------------------------------
 
-fn resolve_clients(clients: &Named<ClientFile>, service_names: &[&str]) -> Result<Vec<Client>, Problem> {
-    clients.iter().map(|(name, client)| resolve_client(name.get_ref(), client, service_names)).collect()
+/// Clients with their targets as services of the file (in one place or in regions); the
+/// deployment points them at pools afterwards.
+fn resolve_clients(
+    clients: &Named<ClientFile>,
+    service_names: &[&str],
+    regions_of: &[Option<Vec<RegionId>>],
+) -> Result<Vec<Client>, Problem> {
+    clients
+        .iter()
+        .map(|(name, client)| resolve_client(name.get_ref(), client, service_names, regions_of))
+        .collect()
 }
 
-fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Result<Client, Problem> {
+fn resolve_client(
+    name: &str,
+    client: &ClientFile,
+    service_names: &[&str],
+    regions_of: &[Option<Vec<RegionId>>],
+) -> Result<Client, Problem> {
     let key = format!("clients.{name}");
     let target = lookup(service_names, &client.target, &format!("{key}.target"), "service")?;
+    let router =
+        resolve_routing(name, client.routing.as_ref(), service_names[target], regions_of[target].is_some())?;
     let timeout = match &client.timeout {
         Some(timeout) if timeout.get_ref().nanos() == 0 => {
             let problem = Problem::new(
@@ -598,6 +643,7 @@ fn resolve_client(name: &str, client: &ClientFile, service_names: &[&str]) -> Re
         deadline,
         hedge,
         human_retry,
+        router,
     })
 }
 
@@ -781,7 +827,7 @@ fn resolve_source(
             SourceKind::OpenLoop { profile: resolve_profile(&source.rate, &format!("{key}.rate"), start)? }
         }
     };
-    Ok(Source { name: name.to_string(), client: ClientId::from_idx(client), kind })
+    Ok(Source { name: name.to_string(), client: ClientId::from_idx(client), kind, home: vec![] })
 }
 
 /// A constant rate is a one-point profile at t = 0. A profile has at least one point, its

@@ -18,6 +18,34 @@ struct Areas {
     running: u128,
 }
 
+/// Time integrals of busy and available cores and workers (ns), which add across pools.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Capacity {
+    pub cores_busy: u128,
+    pub cores: u128,
+    pub workers_busy: u128,
+    pub workers: u128,
+}
+
+impl Capacity {
+    pub fn plus(self, other: Capacity) -> Capacity {
+        Capacity {
+            cores_busy: self.cores_busy + other.cores_busy,
+            cores: self.cores + other.cores,
+            workers_busy: self.workers_busy + other.workers_busy,
+            workers: self.workers + other.workers,
+        }
+    }
+
+    pub fn cpu_utilisation(self) -> f64 {
+        ratio(self.cores_busy, self.cores)
+    }
+
+    pub fn worker_utilisation(self) -> f64 {
+        ratio(self.workers_busy, self.workers)
+    }
+}
+
 /// Counts that restart every interval (and also accumulate over the run).
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
@@ -44,6 +72,9 @@ struct Counts {
 pub struct ServiceMeter {
     pub cores_per_instance: u32,
     pub workers_per_instance: u32,
+    /// The last closed interval's busy and available core-ns and worker-ns, so a region's
+    /// pools add up exactly.
+    pub interval_capacity: Capacity,
     last: u64,
     cores_busy: u64,
     workers_busy: u64,
@@ -68,6 +99,7 @@ pub struct ServiceMeter {
 impl ServiceMeter {
     pub fn new(cores_per_instance: u32, workers_per_instance: u32, ready: u32) -> ServiceMeter {
         ServiceMeter {
+            interval_capacity: Capacity::default(),
             cores_per_instance,
             workers_per_instance,
             last: 0,
@@ -294,9 +326,25 @@ impl ServiceMeter {
             instances_running_mean: ratio(d.running, span_ns as u128),
             ..ServiceFigures::default()
         };
+        self.interval_capacity = Capacity {
+            cores_busy: d.cores,
+            cores: d.ready * self.cores_per_instance as u128,
+            workers_busy: d.workers,
+            workers: d.ready * self.workers_per_instance as u128,
+        };
         self.interval_mark = self.areas;
         self.interval = Counts { queue_max: self.queued, ..Counts::default() };
         figures
+    }
+
+    /// Busy and available core-ns and worker-ns over the run so far.
+    pub fn run_capacity(&self) -> Capacity {
+        Capacity {
+            cores_busy: self.areas.cores,
+            cores: self.areas.ready * self.cores_per_instance as u128,
+            workers_busy: self.areas.workers,
+            workers: self.areas.ready * self.workers_per_instance as u128,
+        }
     }
 
     /// Whole-run figures over `elapsed_ns` (call after the last `advance`); `instances`

@@ -16,7 +16,7 @@ pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::{Firing, Recorder};
 pub use series::{
-    BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series,
-    ServiceFigures,
+    BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures,
+    RequestFigures, Series, ServiceFigures,
 };
 pub use summary::Summary;

@@ -5,13 +5,16 @@
 //! the `Summary` (the public contract) and the `Series`.
 
 use super::histogram::LatencyHistogram;
-use super::meter::ServiceMeter;
-use super::series::{ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series};
+use super::meter::{Capacity, ServiceMeter};
+use super::series::{
+    ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures, RequestFigures, Series, ServiceFigures,
+};
 use super::summary::{
-    BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RequestSummary, ServiceSummary,
+    BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RegionSummary, RequestSummary,
+    ServiceSummary,
 };
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{AlertId, ClassId, ClientId, ServiceId};
+use crate::ids::{AlertId, ClassId, ClientId, RegionId, ServiceId};
 use crate::outcome::FailureReason;
 use std::collections::BTreeMap;
 
@@ -73,6 +76,14 @@ impl HopTally {
     }
 }
 
+/// One region's counters: requests homed there, attempts routed there.
+#[derive(Clone, Debug, Default)]
+struct RegionTally {
+    tally: Tally,
+    failover_attempts: u64,
+    failover_refused: u64,
+}
+
 pub struct Recorder {
     /// Whole-run tallies per class.
     run: Vec<Tally>,
@@ -93,6 +104,13 @@ pub struct Recorder {
     hops_interval: Vec<HopTally>,
     /// Every time an alert fired, in firing order.
     alert_firings: Vec<Firing>,
+    /// Per region (empty without regions): whole run and current interval.
+    regions: Vec<RegionTally>,
+    regions_interval: Vec<RegionTally>,
+    /// Each pool's region, to add a region's pools up.
+    pool_regions: Vec<Option<RegionId>>,
+    /// Whether some router caps failover: `failover_capped` is then a figure of the run.
+    capped: bool,
 }
 
 /// An alert's firing: when it fired and, if it did before the run ended, when it resolved.
@@ -118,7 +136,136 @@ impl Recorder {
             hops: vec![HopTally::default(); n_clients],
             hops_interval: vec![HopTally::default(); n_clients],
             alert_firings: Vec::new(),
+            regions: Vec::new(),
+            regions_interval: Vec::new(),
+            pool_regions: Vec::new(),
+            capped: false,
         }
+    }
+
+    /// Counts per region too: `n_regions` regions, each pool's region, and whether a
+    /// router caps failover.
+    pub fn with_regions(
+        mut self,
+        n_regions: usize,
+        pool_regions: Vec<Option<RegionId>>,
+        capped: bool,
+    ) -> Recorder {
+        self.regions = vec![RegionTally::default(); n_regions];
+        self.regions_interval = vec![RegionTally::default(); n_regions];
+        self.pool_regions = pool_regions;
+        self.capped = capped;
+        self
+    }
+
+    #[inline]
+    fn region(&mut self, region: RegionId, f: impl Fn(&mut RegionTally)) {
+        f(&mut self.regions[region.idx()]);
+        f(&mut self.regions_interval[region.idx()]);
+    }
+
+    /// A user's request homed in `region` was offered.
+    #[inline]
+    pub fn region_offered(&mut self, region: RegionId) {
+        self.region(region, |r| r.tally.offered += 1);
+    }
+
+    /// A router sent an attempt to `region`; `foreign` when its request is homed elsewhere.
+    #[inline]
+    pub fn region_attempt(&mut self, region: RegionId, is_retry: bool, foreign: bool) {
+        self.region(region, |r| {
+            r.tally.attempts += 1;
+            r.tally.retries += is_retry as u64;
+            r.failover_attempts += foreign as u64;
+        });
+    }
+
+    /// A failover cap refused an attempt at `region`.
+    #[inline]
+    pub fn region_capped(&mut self, region: RegionId) {
+        self.region(region, |r| r.failover_refused += 1);
+    }
+
+    #[inline]
+    pub fn region_succeeded(&mut self, region: RegionId, latency: SimDuration) {
+        self.region(region, |r| r.tally.succeeded += 1);
+        self.regions_interval[region.idx()].tally.latency.record(latency.0);
+    }
+
+    #[inline]
+    pub fn region_failed(&mut self, region: RegionId, reason: FailureReason) {
+        self.region(region, |r| r.tally.failed[reason.index()] += 1);
+    }
+
+    /// Adds each region's pools up in the row closed last, once the model has annotated
+    /// their pool sizes.
+    pub fn close_regions(&mut self) {
+        let Some(row) = self.rows.last_mut() else { return };
+        for (region_idx, figures) in row.regions.iter_mut().enumerate() {
+            let region = Some(RegionId::from_idx(region_idx));
+            let pools =
+                self.pool_regions.iter().enumerate().filter(|&(_, r)| *r == region).map(|(idx, _)| idx);
+            let mut capacity = Capacity::default();
+            let mut sum = ServiceFigures::default();
+            for pool in pools {
+                capacity = capacity.plus(self.services[pool].interval_capacity);
+                let f = &row.services[pool];
+                sum.queue_length_mean += f.queue_length_mean;
+                sum.queue_length_max = sum.queue_length_max.max(f.queue_length_max);
+                sum.arrived += f.arrived;
+                sum.completed += f.completed;
+                sum.rejected += f.rejected;
+                sum.wasted_cpu_s += f.wasted_cpu_s;
+                sum.instances_ready += f.instances_ready;
+                sum.instances_desired += f.instances_desired;
+                sum.instances_provisioning += f.instances_provisioning;
+                sum.instances_running_mean += f.instances_running_mean;
+                sum.metrics_staleness_s = sum.metrics_staleness_s.max(f.metrics_staleness_s);
+            }
+            sum.cpu_utilisation = capacity.cpu_utilisation();
+            sum.worker_utilisation = capacity.worker_utilisation();
+            figures.pools = sum;
+        }
+    }
+
+    /// Per-region figures over the run, by region name; `services` are the pools' run
+    /// summaries, in id order.
+    pub fn region_summaries(
+        &self,
+        region_names: &[String],
+        service_names: &[String],
+        services: &[ServiceSummary],
+        elapsed: SimDuration,
+    ) -> BTreeMap<String, RegionSummary> {
+        let empty = LatencyHistogram::default();
+        region_names
+            .iter()
+            .enumerate()
+            .map(|(region_idx, name)| {
+                let region = Some(RegionId::from_idx(region_idx));
+                let tally = &self.regions[region_idx];
+                let pools: Vec<usize> =
+                    (0..self.pool_regions.len()).filter(|&idx| self.pool_regions[idx] == region).collect();
+                let capacity = pools
+                    .iter()
+                    .fold(Capacity::default(), |sum, &idx| sum.plus(self.services[idx].run_capacity()));
+                let mut requests = request_summary(&tally.tally, &empty, 0, elapsed);
+                requests.failed_by_reason.failover_capped =
+                    self.capped.then_some(tally.tally.failed[FailureReason::FailoverCapped.index()]);
+                let summary = RegionSummary {
+                    requests,
+                    failover_attempts: tally.failover_attempts,
+                    failover_refused: tally.failover_refused,
+                    pools: pools.iter().map(|&idx| service_names[idx].clone()).collect(),
+                    cpu_utilisation: capacity.cpu_utilisation(),
+                    worker_utilisation: capacity.worker_utilisation(),
+                    queue_length_mean: pools.iter().map(|&idx| services[idx].queue_length_mean).sum(),
+                    instances: pools.iter().map(|&idx| services[idx].instances).sum(),
+                    instance_seconds: pools.iter().map(|&idx| services[idx].instance_seconds).sum(),
+                };
+                (name.clone(), summary)
+            })
+            .collect()
     }
 
     /// The meter of `service`.
@@ -256,6 +403,12 @@ impl Recorder {
                 run.latency.add(&tally.latency);
                 tally.reset();
             }
+            for (interval, run) in self.regions_interval.iter_mut().zip(&mut self.regions) {
+                run.tally.latency.add(&interval.tally.latency);
+                interval.tally.reset();
+                interval.failover_attempts = 0;
+                interval.failover_refused = 0;
+            }
             self.hops_interval.fill(HopTally::default());
             return;
         }
@@ -275,6 +428,24 @@ impl Recorder {
         let services = self.services.iter_mut().map(|meter| meter.close_interval(now, span)).collect();
         let clients = self.hops_interval.iter().map(HopTally::figures).collect();
         self.hops_interval.fill(HopTally::default());
+        let regions = self
+            .regions_interval
+            .iter_mut()
+            .zip(&mut self.regions)
+            .map(|(interval, run)| {
+                run.tally.latency.add(&interval.tally.latency);
+                let figures = RegionFigures {
+                    requests: figures(&interval.tally),
+                    failover_attempts: interval.failover_attempts,
+                    failover_refused: interval.failover_refused,
+                    pools: ServiceFigures::default(),
+                };
+                interval.tally.reset();
+                interval.failover_attempts = 0;
+                interval.failover_refused = 0;
+                figures
+            })
+            .collect();
         self.rows.push(IntervalRow {
             start: self.interval_start,
             end: now,
@@ -282,6 +453,7 @@ impl Recorder {
             classes,
             services,
             clients,
+            regions,
         });
         self.interval_start = now;
     }
@@ -325,6 +497,9 @@ impl Recorder {
         for tally in &mut self.run {
             tally.latency.settle();
         }
+        for region in &mut self.regions {
+            region.tally.latency.settle();
+        }
         for hist in &mut self.attempt_latency {
             hist.settle();
         }
@@ -352,7 +527,16 @@ impl Recorder {
             classes.insert(class_names[idx].clone(), summary);
         }
         let in_flight_total = in_flight_per_class.iter().sum();
-        (request_summary(&total, &total_attempt_latency, in_flight_total, elapsed), classes)
+        let mut total = request_summary(&total, &total_attempt_latency, in_flight_total, elapsed);
+        if self.capped {
+            total.failed_by_reason.failover_capped =
+                Some(self.run.iter().map(|t| t.failed[FailureReason::FailoverCapped.index()]).sum());
+            for (idx, summary) in classes.values_mut().enumerate() {
+                summary.failed_by_reason.failover_capped =
+                    Some(self.run[idx].failed[FailureReason::FailoverCapped.index()]);
+            }
+        }
+        (total, classes)
     }
 
     pub fn service_summary(
@@ -381,6 +565,7 @@ impl Recorder {
         class_names: Vec<String>,
         service_names: Vec<String>,
         client_names: Vec<String>,
+        region_names: Vec<String>,
     ) -> Series {
         Series {
             interval,
@@ -388,6 +573,7 @@ impl Recorder {
             class_names,
             service_names,
             client_names,
+            region_names,
             rows: self.rows,
             markers: self.markers,
         }
@@ -443,6 +629,7 @@ fn request_summary(
             retry_budget_exhausted: f(FailureReason::RetryBudgetExhausted),
             deadline_exceeded: f(FailureReason::DeadlineExceeded),
             no_capacity: f(FailureReason::NoCapacity),
+            failover_capped: None,
         },
         success_rate: if tally.offered == 0 { 1.0 } else { tally.succeeded as f64 / tally.offered as f64 },
         goodput_per_s: tally.succeeded as f64 / elapsed_s,

@@ -15,6 +15,9 @@ pub struct Series {
     pub service_names: Vec<String>,
     #[serde(default)]
     pub client_names: Vec<String>,
+    /// Empty unless the scenario has regions.
+    #[serde(default)]
+    pub region_names: Vec<String>,
     pub rows: Vec<IntervalRow>,
     /// Timeline actions, operator actions and alerts, in time order.
     pub markers: Vec<Marker>,
@@ -29,6 +32,7 @@ impl Series {
             class_names: Vec::new(),
             service_names: Vec::new(),
             client_names: Vec::new(),
+            region_names: Vec::new(),
             rows: Vec::new(),
             markers: Vec::new(),
         }
@@ -76,6 +80,25 @@ pub struct IntervalRow {
     /// Indexed by client id: each hop's traffic, downstream calls included.
     #[serde(default)]
     pub clients: Vec<ClientFigures>,
+    /// Indexed by region id; empty without regions.
+    #[serde(default)]
+    pub regions: Vec<RegionFigures>,
+}
+
+/// One region in one interval.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegionFigures {
+    /// Users' requests homed in the region (offered, outcomes, latency); `attempts` and
+    /// `retries` are those routers sent to the region, whatever their home.
+    pub requests: RequestFigures,
+    /// Attempts sent to the region for requests homed elsewhere (failover and
+    /// cross-region retries).
+    pub failover_attempts: u64,
+    /// Attempts a failover cap refused at the region.
+    pub failover_refused: u64,
+    /// The region's pools together: utilisations over their summed capacity, counts and
+    /// queue lengths summed.
+    pub pools: ServiceFigures,
 }
 
 /// One client's (hop's) traffic in one interval.

@@ -151,6 +151,7 @@ mod tests {
                     classes: vec![],
                     services: vec![ServiceFigures { instances_ready: ready, ..ServiceFigures::default() }],
                     clients: vec![],
+                    regions: vec![],
                 }
             })
             .collect();
@@ -160,6 +161,7 @@ mod tests {
             class_names: vec![],
             service_names: vec!["api".into()],
             client_names: vec![],
+            region_names: vec![],
             rows,
             markers: vec![],
         }

@@ -31,6 +31,9 @@ pub struct Summary {
     pub services: BTreeMap<String, ServiceSummary>,
     /// Per client (a hop of the call chain): its requests and attempts.
     pub clients: BTreeMap<String, HopSummary>,
+    /// Per region; absent without regions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: BTreeMap<String, RegionSummary>,
     /// SLO figures against the scenario's `[slo]`.
     pub slo: SloSummary,
     /// Alerts that fired, in firing order.
@@ -59,6 +62,30 @@ pub struct HopSummary {
     /// Its circuit breaker over the run, if its limiter is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breaker: Option<BreakerSummary>,
+}
+
+/// One region over the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionSummary {
+    /// Users' requests homed in the region: offered, outcomes and latency. Its `attempts`
+    /// and `retries` are those routers sent to the region, whatever their home, so its
+    /// `amplification` is the load the region took per request homed there.
+    pub requests: RequestSummary,
+    /// Attempts sent to the region for requests homed elsewhere (failover and
+    /// cross-region retries).
+    pub failover_attempts: u64,
+    /// Attempts a failover cap refused at the region.
+    pub failover_refused: u64,
+    /// The region's pools (`service@region`).
+    pub pools: Vec<String>,
+    /// CPU busy / CPU available over the region's pools together.
+    pub cpu_utilisation: f64,
+    pub worker_utilisation: f64,
+    /// Summed over the pools.
+    pub queue_length_mean: f64,
+    /// Ready at the end, over the pools.
+    pub instances: u32,
+    pub instance_seconds: f64,
 }
 
 /// How a client's circuit breaker spent the run.
@@ -139,6 +166,10 @@ pub struct FailureCounts {
     pub retry_budget_exhausted: u64,
     pub deadline_exceeded: u64,
     pub no_capacity: u64,
+    /// Present when a router caps failover traffic (`failover_cap`); absent otherwise, so
+    /// a scenario without one writes what it always wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_capped: Option<u64>,
 }
 
 /// Quantiles of a histogram (3 significant digits); all `null` when it is empty.

@@ -318,3 +318,44 @@ fn every_snapshot_names_a_location_and_a_key() {
     }
     assert!(n_checked >= 20, "only {n_checked} broken-scenario snapshots found");
 }
+
+/// Two regions, and `api` deployed in both (so `app` and `batch` route between them).
+const REGIONS: &str =
+    "\n[regions.eastus]\nzones = [\"eastus-1\", \"eastus-2\"]\n\n[regions.westus]\nzones = [\"westus-1\"]\n";
+
+/// `BASE` with `api` deployed in both regions, then `old` replaced by `new`.
+fn regional(old: &str, new: &str) -> String {
+    let toml =
+        format!("{}{REGIONS}", edit("instances = 4", "instances = 4\nregions = [\"eastus\", \"westus\"]"));
+    assert!(toml.contains(old), "the regional base has no {old:?}");
+    toml.replacen(old, new, 1)
+}
+
+#[test]
+fn the_regional_base_is_valid() {
+    let loaded = load_str(&regional("", ""), FILE).unwrap_or_else(|error| panic!("{error}"));
+    let pools: Vec<&str> = loaded.scenario.services.iter().map(|service| service.name.as_str()).collect();
+    assert_eq!(pools, ["api@eastus", "api@westus"]);
+}
+
+broken! {
+    region_unknown_in_a_service: regional("regions = [\"eastus\", \"westus\"]", "regions = [\"eastus\", \"westeurope\"]");
+    region_repeated_in_a_service: regional("regions = [\"eastus\", \"westus\"]", "regions = [\"eastus\", \"eastus\"]");
+    regions_without_region_tables: edit("instances = 4", "instances = 4\nregions = [\"eastus\"]");
+    zones_beside_regions: regional("regions = [\"eastus\", \"westus\"]", "regions = [\"eastus\", \"westus\"]\nzones = [\"a\", \"b\"]");
+    zone_in_two_regions: regional("zones = [\"westus-1\"]", "zones = [\"eastus-2\"]");
+    home_shares_not_summing_to_100: regional("client = \"app\"", "client = \"app\"\nregions = { eastus = \"60%\", westus = \"30%\" }");
+    home_in_an_unknown_region: regional("client = \"app\"", "client = \"app\"\nregions = { eastus = \"60%\", centralus = \"40%\" }");
+    home_without_regions: edit("client = \"app\"", "client = \"app\"\nregions = { eastus = \"100%\" }");
+    routing_to_a_target_without_regions: format!("{BASE}\n[clients.batch.routing]\nretry_region = \"next\"\n");
+    routing_unknown_retry_region: format!("{}\n[clients.app.routing]\nretry_region = \"elsewhere\"\n", regional("", ""));
+    routing_failover_cap_above_100: format!("{}\n[clients.app.routing]\nfailover_cap = \"120%\"\n", regional("", ""));
+    routing_window_without_a_threshold: format!("{}\n[clients.app.routing]\nwindow = \"30s\"\n", regional("", ""));
+    routing_zero_error_rate: format!("{}\n[clients.app.routing]\nerror_rate_above = \"0%\"\n", regional("", ""));
+    routing_unknown_key: format!("{}\n[clients.app.routing]\nfailover = \"dns\"\n", regional("", ""));
+    region_loss_of_an_unknown_region: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"region_loss\"\nregion = \"centralus\"\n", regional("", ""));
+    region_loss_of_a_service_not_there: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"region_loss\"\nregion = \"westus\"\nservice = \"web\"\n\n[services.web]\ninstances = 1\ncores = 1\ncpu = \"1ms\"\nregions = [\"eastus\"]\n", regional("", ""));
+    region_loss_without_region: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"region_loss\"\nservice = \"api\"\n", regional("", ""));
+    zone_loss_of_a_zone_no_pool_has: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"zone_loss\"\nservice = \"api\"\nzone = \"eastus-3\"\n", regional("", ""));
+    alert_on_a_service_with_regions: format!("{}\n[alerts.hot]\nmetric = \"cpu_utilisation\"\nservice = \"api\"\nabove = \"90%\"\n", regional("", ""));
+}

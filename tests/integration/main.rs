@@ -17,6 +17,7 @@ mod output_paths;
 mod overload;
 mod protections;
 mod queueing;
+mod regions;
 mod reports;
 mod sweep_shards;
 mod terminal;

@@ -246,7 +246,7 @@ fn folder(path: &Path) -> Vec<(String, Vec<u8>)> {
                     .filter_map(|heading| text.find(heading))
                     .min()
                     .expect("a report names its provenance");
-                bytes = text[..end].as_bytes().to_vec();
+                bytes = text.as_bytes()[..end].to_vec();
             }
             (name, bytes)
         })

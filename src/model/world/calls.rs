@@ -69,7 +69,11 @@ impl World<'_> {
         let deadline =
             if self.scenario.clients[client.idx()].propagate_deadline { attempt.deadline } else { None };
         let class = attempt.class;
-        self.new_request(sim, class, client, Some(attempt_id), deadline);
+        // A call starts in the calling pool's region, or where its caller's request is homed.
+        let home = self.scenario.services[attempt.service.idx()]
+            .region
+            .or_else(|| self.requests.get(attempt.request).and_then(|request| request.home));
+        self.new_request(sim, class, client, Some(attempt_id), deadline, home);
     }
 
     /// A downstream call of `parent` finished for good.

@@ -16,14 +16,16 @@
 
 mod calls;
 mod operations;
+mod routing;
 
 use super::alert::AlertState;
 use super::concurrency::{LimitState, Sample};
 use super::event::Event;
-use super::ids::{AttemptId, ClassId, ClientId, RequestId, ServiceId, SourceId};
+use super::ids::{AttemptId, ClassId, ClientId, RegionId, RequestId, ServiceId, SourceId};
 use super::instance::Admission;
 use super::limiter::{AttemptKind, BreakerHistory, BreakerPhase, Limiter, Permit};
-use super::request::{Attempt, Request};
+use super::region::Outliers;
+use super::request::{Attempt, NO_ROUTE, Request};
 use super::service::ServiceState;
 use super::source::{ArrivalProcess, ClassMix};
 use super::spec::{Scenario, SourceKind};
@@ -33,6 +35,7 @@ use crate::stats::{Recorder, ServiceMeter};
 use operations::Backlog;
 use rand::RngExt;
 use rand_distr::Exp1;
+use routing::Route;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Which bound stopped a runaway run.
@@ -56,6 +59,9 @@ struct SourceState {
     mix: ClassMix,
     client: ClientId,
     rng: StreamRng,
+    /// Home regions of its requests (`None` without regions), drawn from their own stream
+    /// so regions shift no other draw.
+    home: Option<(ClassMix, StreamRng)>,
 }
 
 struct ClientState {
@@ -74,6 +80,8 @@ struct ClientState {
     had_breaker: bool,
     /// The breaker history as of the last interval row.
     breaker_reported: BreakerHistory,
+    /// The router's observed detector, per destination (empty without one).
+    outliers: Vec<Outliers>,
 }
 
 pub struct World<'a> {
@@ -85,6 +93,8 @@ pub struct World<'a> {
     backlogs: Vec<Backlog>,
     /// Class mix for backlog jobs without a class of their own.
     backlog_rng: StreamRng,
+    /// Home regions of backlog jobs without a region of their own (even over the regions).
+    backlog_home_rng: StreamRng,
     mix: ClassMix,
     requests: Slab<Request>,
     attempts: Slab<Attempt>,
@@ -111,11 +121,16 @@ impl<'a> World<'a> {
             .iter()
             .map(|source| {
                 let SourceKind::OpenLoop { profile } = &source.kind;
+                let home = (!source.home.is_empty()).then(|| {
+                    let shares = source.home.iter().map(|&(_, share)| share);
+                    (ClassMix::new(shares), streams.stream(&format!("source/{}/home", source.name)))
+                });
                 SourceState {
                     arrivals: ArrivalProcess::new(profile),
                     mix: mix.clone(),
                     client: source.client,
                     rng: streams.stream(&format!("source/{}", source.name)),
+                    home,
                 }
             })
             .collect();
@@ -131,6 +146,12 @@ impl<'a> World<'a> {
                 breaker_retired: BreakerHistory::default(),
                 had_breaker: false,
                 breaker_reported: BreakerHistory::default(),
+                outliers: match &client.router {
+                    Some(router) if router.observed.is_some() => {
+                        vec![Outliers::default(); router.destinations.len()]
+                    }
+                    _ => vec![],
+                },
             })
             .collect();
         let services = scenario.services.iter().map(|spec| ServiceState::new(spec, &streams)).collect();
@@ -153,10 +174,18 @@ impl<'a> World<'a> {
             alerts: vec![AlertState::default(); scenario.alerts.len()],
             backlogs: Vec::new(),
             backlog_rng: streams.stream("backlogs"),
+            backlog_home_rng: streams.stream("backlogs/home"),
             mix,
             requests: Slab::default(),
             attempts: Slab::default(),
-            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters),
+            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters).with_regions(
+                scenario.regions.len(),
+                scenario.services.iter().map(|service| service.region).collect(),
+                scenario
+                    .clients
+                    .iter()
+                    .any(|client| client.router.as_ref().is_some_and(|r| r.failover_cap.is_some())),
+            ),
             tripped: None,
             interrupt,
         };
@@ -179,14 +208,25 @@ impl<'a> World<'a> {
         let state = &mut self.sources[source.idx()];
         let class = state.mix.pick(&mut state.rng);
         let client = state.client;
+        let home = state.home.as_mut().map(|(mix, rng)| mix.pick_slot(rng));
+        let home = home.map(|slot| self.scenario.sources[source.idx()].home[slot].0);
         self.schedule_next_arrival(sim, source);
-        self.start_request(sim, class, client);
+        self.start_request(sim, class, client, home);
     }
 
     /// A user (or a released job) asks: a new request, and its first attempt.
-    fn start_request(&mut self, sim: &mut Sim<Event>, class: ClassId, client: ClientId) {
+    fn start_request(
+        &mut self,
+        sim: &mut Sim<Event>,
+        class: ClassId,
+        client: ClientId,
+        home: Option<RegionId>,
+    ) {
         self.recorder.offered(class);
-        self.new_request(sim, class, client, None, None);
+        if let Some(home) = home {
+            self.recorder.region_offered(home);
+        }
+        self.new_request(sim, class, client, None, None, home);
     }
 
     /// Creates a request (a user's, or a downstream call of `parent`) and sends its first
@@ -198,6 +238,7 @@ impl<'a> World<'a> {
         client: ClientId,
         parent: Option<AttemptId>,
         deadline: Option<SimTime>,
+        home: Option<RegionId>,
     ) {
         self.recorder.hop_request(client);
         let spec = &self.scenario.clients[client.idx()];
@@ -214,6 +255,8 @@ impl<'a> World<'a> {
             outstanding: 0,
             human_retries: 0,
             hedge_at: SimTime::ZERO,
+            home,
+            slot: NO_ROUTE,
         });
         self.check_in_flight(sim.now());
         self.send_attempt(sim, request);
@@ -230,6 +273,7 @@ impl<'a> World<'a> {
         };
         let (class, client_id, top_level, deadline, outstanding) =
             (request.class, request.client, request.parent.is_none(), request.deadline, request.outstanding);
+        let (home, last_slot) = (request.home, request.slot);
         // A hedged request with attempts still out waits for them instead of failing.
         let give_up = |world: &mut Self, sim: &mut Sim<Event>, reason| {
             if outstanding == 0 {
@@ -267,13 +311,38 @@ impl<'a> World<'a> {
                 request.hedge_at = SimTime::MAX;
             }
         }
-        let service_id = client.target;
+        let route = match &client.router {
+            None => Route::DIRECT,
+            Some(router) => {
+                let first = kind == AttemptKind::First;
+                match self.route(now, client_id, router, home, first, last_slot) {
+                    Ok(route) => {
+                        self.requests.get_mut(request_id).expect("looked up above").slot = route.slot;
+                        route
+                    }
+                    Err(reason) => {
+                        self.release(now, client_id, limiter_epoch, permit, Err(reason));
+                        self.attempt_failed(sim, request_id, reason);
+                        return;
+                    }
+                }
+            }
+        };
+        let service_id = route.service.unwrap_or(client.target);
+        if route.crossing_delay.0 > 0 {
+            self.send_across(sim, request_id, class, client_id, service_id, route, permit, limiter_epoch);
+            return;
+        }
         let service = &mut self.services[service_id.idx()];
         let Some(instance) = service.pick_instance() else {
             self.release(now, client_id, limiter_epoch, permit, Err(FailureReason::NoCapacity));
+            self.observe(now, client_id, route.slot, true, None);
             self.attempt_failed(sim, request_id, FailureReason::NoCapacity);
             return;
         };
+        if route.foreign {
+            service.foreign_in_flight += 1;
+        }
         let spec = &self.scenario.services[service_id.idx()];
         let mut cpu = service.cpu_cost(spec, class, instance, now);
         let setup = service.connection_cost(spec, instance);
@@ -302,6 +371,9 @@ impl<'a> World<'a> {
             top_level,
             hedged: client.hedge.is_some(),
             rejecting: false,
+            sent: now,
+            slot: route.slot,
+            foreign: route.foreign,
         });
         self.check_in_flight(now);
         match (attempt_deadline, timeout_at) {
@@ -365,6 +437,7 @@ impl<'a> World<'a> {
         let reject_cpu = spec.overload.reject_cpu;
         if reject_cpu.0 == 0 {
             let attempt = self.attempts.remove(attempt_id).expect("attempt just inserted");
+            self.attempt_left(&attempt);
             self.answer_rejection(sim, attempt);
             return;
         }
@@ -383,8 +456,9 @@ impl<'a> World<'a> {
         let now = sim.now();
         let reason = FailureReason::Rejected;
         self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
+        self.observe(now, attempt.client, attempt.slot, true, Some(now.since(attempt.sent)));
         if attempt.top_level {
-            self.recorder.attempt_answered(attempt.class, now.since(attempt.arrived));
+            self.recorder.attempt_answered(attempt.class, now.since(attempt.sent));
         }
         self.attempt_failed(sim, attempt.request, reason);
     }
@@ -393,6 +467,7 @@ impl<'a> World<'a> {
     /// 503 goes nowhere), and a draining instance it kept up may stop.
     fn rejection_burnt(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
         let attempt = self.attempts.remove(attempt_id).expect("the burning attempt is alive");
+        self.attempt_left(&attempt);
         self.recorder.service(attempt.service).rejection_answered(attempt.cpu.0);
         self.services[attempt.service.idx()].stop_if_drained(attempt.instance);
         if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
@@ -455,6 +530,7 @@ impl<'a> World<'a> {
     ) {
         let now = sim.now();
         let Some(attempt) = self.attempts.remove(attempt_id) else { return };
+        self.attempt_left(&attempt);
         let meter = self.recorder.service(attempt.service);
         meter.completed(now, now.since(attempt.arrived).0, attempt.cpu.0, attempt.abandoned);
         self.sample_limit(now, &attempt);
@@ -464,8 +540,9 @@ impl<'a> World<'a> {
             return;
         }
         self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, outcome);
+        self.observe(now, attempt.client, attempt.slot, outcome.is_err(), Some(now.since(attempt.sent)));
         if attempt.top_level {
-            self.recorder.attempt_answered(attempt.class, now.since(attempt.arrived));
+            self.recorder.attempt_answered(attempt.class, now.since(attempt.sent));
         }
         match outcome {
             Ok(()) => self.request_succeeded(sim, attempt.request),
@@ -524,11 +601,13 @@ impl<'a> World<'a> {
             // Dropped: the worker goes to the queue's next attempt, round the loop.
             let dropped = self.attempts.remove(next_id).expect("queued attempt is alive");
             meter.dropped(now, gave_up);
+            self.attempt_left(&dropped);
             if gave_up {
                 self.cancel_if_orphan(&dropped);
             } else {
                 let reason = FailureReason::Rejected;
                 self.release(now, dropped.client, dropped.limiter_epoch, dropped.permit, Err(reason));
+                self.observe(now, dropped.client, dropped.slot, true, Some(now.since(dropped.sent)));
                 self.attempt_failed(sim, dropped.request, reason);
             }
         }
@@ -539,13 +618,14 @@ impl<'a> World<'a> {
         let Some(attempt) = self.attempts.get_mut(attempt_id) else { return };
         attempt.abandoned = true;
         let (request, client, permit) = (attempt.request, attempt.client, attempt.permit.take());
-        let epoch = attempt.limiter_epoch;
+        let (epoch, slot) = (attempt.limiter_epoch, attempt.slot);
         if attempt.hedged && !self.requests.contains(request) {
             // A hedge its request no longer waits for: cancelled, not timed out.
             self.cancel(client, epoch, permit);
             return;
         }
         self.release(sim.now(), client, epoch, permit, Err(FailureReason::Timeout));
+        self.observe(sim.now(), client, slot, true, None);
         self.recorder.events.timeouts += 1;
         self.attempt_failed(sim, request, FailureReason::Timeout);
     }
@@ -585,7 +665,12 @@ impl<'a> World<'a> {
         self.recorder.hop_finished(request.client, false);
         match request.parent {
             None if self.user_tries_again(sim, &request) => {}
-            None => self.recorder.failed(request.class, reason),
+            None => {
+                self.recorder.failed(request.class, reason);
+                if let Some(home) = request.home {
+                    self.recorder.region_failed(home, reason);
+                }
+            }
             Some(parent) => self.call_answered(sim, parent, Err(reason)),
         }
     }
@@ -609,6 +694,7 @@ impl<'a> World<'a> {
             deadline: client.deadline.map(|deadline| tries_at.after(deadline)),
             outstanding: 0,
             human_retries: failed.human_retries + 1,
+            slot: NO_ROUTE,
             ..*failed
         });
         self.recorder.hop_request(failed.client);
@@ -691,7 +777,13 @@ impl<'a> World<'a> {
         let Some(request) = self.requests.remove(request_id) else { return };
         self.recorder.hop_finished(request.client, true);
         match request.parent {
-            None => self.recorder.succeeded(request.class, sim.now().since(request.started)),
+            None => {
+                let latency = sim.now().since(request.started);
+                self.recorder.succeeded(request.class, latency);
+                if let Some(home) = request.home {
+                    self.recorder.region_succeeded(home, latency);
+                }
+            }
             Some(parent) => self.call_answered(sim, parent, Ok(())),
         }
     }
@@ -772,6 +864,7 @@ impl Model for World<'_> {
             Event::Arrival { source } => self.on_arrival(sim, source),
             Event::BackoffElapsed { request } => self.on_backoff_elapsed(sim, request),
             Event::AttemptTimeout { attempt } => self.on_attempt_timeout(sim, attempt),
+            Event::AttemptArrives { attempt } => self.on_attempt_arrives(sim, attempt),
             Event::HedgeDue { request } => self.on_hedge_due(sim, request),
             Event::CpuDone { attempt } => self.on_cpu_done(sim, attempt),
             Event::IntervalEnd => self.on_interval_end(sim),

@@ -6,15 +6,18 @@ use super::World;
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
-use crate::model::ids::{AlertId, ClassId, ClientId, ServiceId};
+use crate::model::ids::{AlertId, ClassId, ClientId, RegionId, ServiceId, ZoneId};
 use crate::model::timeline::{Action, AdmissionRamp};
 use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
+use rand::RngExt;
 
 /// A backlog being released: jobs left and the gap between them.
 pub(super) struct Backlog {
     client: ClientId,
     class: Option<ClassId>,
+    /// The jobs' home region; `None`: drawn evenly over the regions (if any).
+    home: Option<RegionId>,
     remaining: u64,
     spacing: SimDuration,
 }
@@ -79,10 +82,10 @@ impl World<'_> {
                 }
                 self.meter_pool(now, service);
             }
-            Action::Backlog { client, class, jobs, over } => {
+            Action::Backlog { client, class, jobs, over, region } => {
                 let spacing = SimDuration(over.0 / jobs.max(1));
                 let backlog = self.backlogs.len() as u32;
-                self.backlogs.push(Backlog { client, class, remaining: jobs, spacing });
+                self.backlogs.push(Backlog { client, class, home: region, remaining: jobs, spacing });
                 sim.schedule(now, Event::BacklogJob { backlog });
             }
             Action::ScaleTo { service, instances } => self.converge(sim, service, Some(instances)),
@@ -93,14 +96,24 @@ impl World<'_> {
             }
             Action::ErrorRate { service, value } => self.services[service.idx()].error_rate = value,
             Action::ZoneLoss { service, zone, .. } => {
-                self.services[service.idx()].zones_down[zone] = true;
-                for instance in self.services[service.idx()].in_zone(zone as u32) {
-                    self.lose_instance(sim, service, instance);
+                self.lose_zone(sim, service, zone);
+                self.after_loss(sim, service);
+            }
+            Action::ZoneRestore { service, zone, .. } => self.restore_zone(sim, service, zone),
+            Action::RegionLoss { ref pools, .. } => {
+                for &service in pools {
+                    for zone in 0..self.services[service.idx()].zones_down.len() {
+                        self.lose_zone(sim, service, ZoneId::from_idx(zone));
+                    }
+                    self.after_loss(sim, service);
                 }
-                if self.scenario.services[service.idx()].lifecycle.replace_failed {
-                    self.converge(sim, service, None);
+            }
+            Action::RegionRestore { ref pools, .. } => {
+                for &service in pools {
+                    for zone in 0..self.services[service.idx()].zones_down.len() {
+                        self.restore_zone(sim, service, ZoneId::from_idx(zone));
+                    }
                 }
-                self.meter_pool(now, service);
             }
             Action::Limiter { client, ref limiter } => {
                 let state = &mut self.clients[client.idx()];
@@ -112,6 +125,30 @@ impl World<'_> {
                 state.limiter_epoch = state.limiter_epoch.wrapping_add(1);
             }
         }
+    }
+
+    /// Every instance in the zone fails, and the zone takes no launches until restored.
+    fn lose_zone(&mut self, sim: &mut Sim<Event>, service: ServiceId, zone: ZoneId) {
+        self.services[service.idx()].zones_down[zone.idx()] = true;
+        for instance in self.services[service.idx()].in_zone(zone) {
+            self.lose_instance(sim, service, instance);
+        }
+    }
+
+    /// After a loss: replacements launch in the zones still up, if the pool replaces
+    /// failed instances.
+    fn after_loss(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
+        if self.scenario.services[service.idx()].lifecycle.replace_failed {
+            self.converge(sim, service, None);
+        }
+        self.meter_pool(sim.now(), service);
+    }
+
+    /// The zone takes launches again, and the pool launches what it misses (each instance
+    /// boots first): a zone that comes back comes back empty.
+    fn restore_zone(&mut self, sim: &mut Sim<Event>, service: ServiceId, zone: ZoneId) {
+        self.services[service.idx()].zones_down[zone.idx()] = false;
+        self.converge(sim, service, None);
     }
 
     /// Sets the desired count (if given) and converges the pool, scheduling boots.
@@ -126,9 +163,11 @@ impl World<'_> {
         self.meter_pool(now, service);
     }
 
-    /// Tells the service's meter how many instances are ready and running.
+    /// Tells the service's meter how many instances are ready and running, and a health
+    /// check whether any is ready.
     fn meter_pool(&mut self, now: SimTime, service: ServiceId) {
         let counts = self.services[service.idx()].counts();
+        self.services[service.idx()].health.set(now, counts.ready == 0);
         self.recorder.service(service).set_pool(now, counts.ready, counts.running());
     }
 
@@ -142,6 +181,7 @@ impl World<'_> {
             let queued = state.worker_queue.contains(&attempt_id);
             let burning = !queued && !state.core_queue.contains(&attempt_id);
             let attempt = self.attempts.remove(attempt_id).expect("listed as alive");
+            self.attempt_left(&attempt);
             let meter = self.recorder.service(service);
             if attempt.rejecting {
                 meter.rejection_lost(now, burning);
@@ -151,6 +191,7 @@ impl World<'_> {
             if !attempt.abandoned && !self.cancel_if_orphan(&attempt) {
                 let reason = FailureReason::NoCapacity;
                 self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, Err(reason));
+                self.observe(now, attempt.client, attempt.slot, true, None);
                 self.attempt_failed(sim, attempt.request, reason);
             }
         }
@@ -178,11 +219,16 @@ impl World<'_> {
         }
         job.remaining -= 1;
         let (client, class, spacing, more) = (job.client, job.class, job.spacing, job.remaining > 0);
+        let job_home = job.home;
         let class = class.unwrap_or_else(|| self.mix.pick(&mut self.backlog_rng));
+        let n_regions = self.scenario.regions.len();
+        let home = job_home.or_else(|| {
+            (n_regions > 0).then(|| RegionId::from_idx(self.backlog_home_rng.random_range(0..n_regions)))
+        });
         if more {
             sim.schedule_in(spacing, Event::BacklogJob { backlog });
         }
-        self.start_request(sim, class, client);
+        self.start_request(sim, class, client, home);
     }
 
     pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {
@@ -242,6 +288,7 @@ impl World<'_> {
                 client.breaker = breaker;
             }
         });
+        self.recorder.close_regions();
     }
 
     /// Feeds each alert the interval just closed; fired alerts are recorded and may start

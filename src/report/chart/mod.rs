@@ -300,6 +300,45 @@ fn panels(series: &Series) -> Vec<Panel> {
         lines: per_service(|figures| figures.queue_length_mean),
     };
     let mut panels = vec![load, success, latency, cpu, queue];
+    if !series.region_names.is_empty() {
+        let mut lines = Vec::new();
+        for (region_idx, name) in series.region_names.iter().enumerate() {
+            let colour = PALETTE[region_idx % PALETTE.len()];
+            lines.push(line(format!("{name} attempts"), colour, rows, |row| {
+                row.regions.get(region_idx).and_then(|region| per_second(region.requests.attempts, row))
+            }));
+            let mut homed = line(format!("{name} offered"), colour, rows, |row| {
+                row.regions.get(region_idx).and_then(|region| per_second(region.requests.offered, row))
+            });
+            homed.width = 1;
+            lines.push(homed);
+        }
+        panels.push(Panel {
+            caption: "Per region: attempts routed there (thick), users' requests homed there (thin)",
+            y_desc: "per second",
+            scale: Scale::Linear { min_top: 1.0 },
+            lines,
+        });
+        let lines = series
+            .region_names
+            .iter()
+            .enumerate()
+            .map(|(region_idx, name)| {
+                line(name.clone(), PALETTE[region_idx % PALETTE.len()], rows, |row| {
+                    row.regions
+                        .get(region_idx)
+                        .and_then(|region| region.requests.success_rate())
+                        .map(|rate| rate * 100.0)
+                })
+            })
+            .collect();
+        panels.push(Panel {
+            caption: "Success rate per home region",
+            y_desc: "success rate (%)",
+            scale: Scale::Fixed { top: 100.0 },
+            lines,
+        });
+    }
     let pool_changes = rows.iter().any(|row| {
         row.services.iter().zip(&rows[0].services).any(|(s, first)| {
             s.instances_ready != first.instances_ready || s.instances_desired != s.instances_ready
