@@ -641,6 +641,7 @@ pub(crate) mod tests {
                     instances_running_mean: 4.0,
                     metrics_staleness_s: 30.0,
                     concurrency_limit: (load > 0.5).then_some(37.5),
+                    capacity_per_s: 9_000.0 / load,
                 };
                 let start = SimTime(idx as u64 * 60 * 1_000_000_000);
                 IntervalRow {
@@ -674,6 +675,8 @@ pub(crate) mod tests {
             client_names: vec!["app".to_owned()],
             rows,
             markers: vec![],
+            slo: None,
+            metrics_fault: vec![],
         }
     }
 

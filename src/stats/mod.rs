@@ -17,6 +17,6 @@ pub use meter::ServiceMeter;
 pub use recorder::Recorder;
 pub use series::{
     BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RequestFigures, Series,
-    ServiceFigures,
+    ServiceFigures, SloMarks,
 };
 pub use summary::Summary;

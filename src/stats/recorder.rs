@@ -371,6 +371,8 @@ impl Recorder {
             client_names,
             rows: self.rows,
             markers: self.markers,
+            slo: None,
+            metrics_fault: Vec::new(),
         }
     }
 }

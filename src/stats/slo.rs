@@ -162,6 +162,8 @@ mod tests {
             client_names: vec![],
             rows,
             markers: vec![],
+            slo: None,
+            metrics_fault: vec![],
         }
     }
 
