@@ -41,6 +41,8 @@ pub struct Delivery {
     pub junit: Option<PathBuf>,
     /// `check`'s Markdown summary.
     pub markdown: Option<PathBuf>,
+    /// `compare`'s wide table: each variant's paired difference and its interval.
+    pub wide: bool,
 }
 
 pub struct RunPlan {
