@@ -6,13 +6,14 @@
 use crate::engine::rng::GENERATOR;
 use crate::engine::{Sim, SimDuration, SimTime};
 use crate::ids::{ClientId, ServiceId};
+use crate::model::timeline::Action;
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
 use crate::stats::slo;
 use crate::stats::summary::{
     AlertFiring, BreakerSummary, MarkerSummary, Moment, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
     SloSummary,
 };
-use crate::stats::{Firing, Series, Summary};
+use crate::stats::{Firing, Series, SloMarks, Summary};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
@@ -148,7 +149,7 @@ impl<'a> Simulation<'a> {
         let regions = recorder.region_summaries(&region_names, &service_names, &pool_summaries, elapsed);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();
-        let series = self.world.recorder.into_series(
+        let mut series = self.world.recorder.into_series(
             scenario.interval,
             scenario.start_clock,
             class_names,
@@ -157,6 +158,8 @@ impl<'a> Simulation<'a> {
             region_names,
         );
         let operations = Operations::new(scenario, &series, &firings, &requests);
+        series.slo = Some(slo_marks(&operations.slo));
+        series.metrics_fault = metrics_faults(scenario);
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -223,6 +226,39 @@ impl Operations {
             timeline,
         }
     }
+}
+
+/// What the charts draw of the SLO, from the summary's figures.
+fn slo_marks(slo: &SloSummary) -> SloMarks {
+    let at = |moment: &Option<Moment>| {
+        moment.as_ref().map(|moment| SimTime(SimDuration::from_secs_f64(moment.t_s).0))
+    };
+    SloMarks {
+        target: slo.target_success_rate,
+        first_breach: at(&slo.first_breach),
+        detected: at(&slo.detected),
+        recovered: at(&slo.recovered),
+    }
+}
+
+/// Per service: whether a timeline entry or an operator action stops some of its instances
+/// reporting metrics.
+fn metrics_faults(scenario: &Scenario) -> Vec<bool> {
+    let actions = scenario
+        .timeline
+        .iter()
+        .map(|entry| &entry.action)
+        .chain(scenario.alerts.iter().filter_map(|alert| alert.then.as_ref().map(|then| &then.action)));
+    let mut res = vec![false; scenario.services.len()];
+    for action in actions {
+        if let Action::Metrics { service, reporting } = action
+            && *reporting < 1.0
+            && let Some(fault) = res.get_mut(service.idx())
+        {
+            *fault = true;
+        }
+    }
+    res
 }
 
 /// A one-line, actionable description of why a run stopped early.

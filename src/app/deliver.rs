@@ -150,8 +150,13 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
             let json = serde_json::to_string_pretty(&comparison.to_json())
                 .context("serialising the comparison")?
                 + "\n";
-            let text =
-                if delivery.json { json.clone() } else { report::compare::render(comparison, term.styled) };
+            let text = if delivery.json {
+                json.clone()
+            } else if delivery.wide {
+                report::compare::render_wide(comparison, term.styled)
+            } else {
+                report::compare::render(comparison, term.styled)
+            };
             term.print(&text, "printing the comparison")?;
             let labels: Vec<&str> = comparison.configs.iter().map(crate::compare::Config::label).collect();
             let seeds = &comparison.seeds;

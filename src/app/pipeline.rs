@@ -182,12 +182,10 @@ fn merge(files: &[PathBuf]) -> Result<(Outcome, String)> {
     let mut loaded = scenario::load_str(&fingerprint.resolved_scenario, label)?;
     loaded.scenario.variant = fingerprint.variant.clone();
     let finish = match &fingerprint.purpose {
-        Purpose::Sweep { axes, metric } => Finish::Sweep(crate::sweep::Sweep::from_fingerprint(
-            &fingerprint,
-            axes,
-            metric,
-            &loaded.scenario.name,
-        )?),
+        Purpose::Sweep { axes, metric } => Finish::Sweep(
+            crate::sweep::Sweep::from_fingerprint(&fingerprint, axes, metric, &loaded.scenario.name)?
+                .with_thresholds(&loaded.thresholds),
+        ),
         Purpose::Check { thresholds: expressions } => {
             let n = Some(fingerprint.seeds.len() as u64);
             let (thresholds, _) = thresholds(label, expressions, n, loaded.thresholds, &loaded.scenario)?;

@@ -43,6 +43,8 @@ pub struct Delivery {
     pub markdown: Option<PathBuf>,
     /// Where the results came from, for the reports.
     pub provenance: Provenance,
+    /// `compare`'s wide table: each variant's paired difference and its interval.
+    pub wide: bool,
 }
 
 pub struct RunPlan {

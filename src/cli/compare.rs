@@ -29,6 +29,10 @@ pub struct CompareArgs {
     /// Seeds per configuration (seed, seed+1, ...), the same for every configuration
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub replications: u64,
+    /// Print the wide table: each variant's paired difference from the baseline with its 95%
+    /// interval (the default table fits 100 columns)
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub seed: SeedArg,
     #[command(flatten)]
@@ -56,7 +60,7 @@ pub fn plan(args: CompareArgs) -> app::Result<Plan> {
         finish: Finish::Compare { baseline: configs[0].clone() },
         configs,
         sharding: args.shard.sharding()?,
-        delivery: Delivery { provenance, ..args.out.delivery(&args.print) },
+        delivery: Delivery { provenance, wide: args.wide, ..args.out.delivery(&args.print) },
     })))
 }
 

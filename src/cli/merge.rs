@@ -28,11 +28,19 @@ pub struct MergeArgs {
     /// For check shards: write a Markdown summary here
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// For compare shards: print the wide table, with each variant's paired difference
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn plan(args: MergeArgs) -> Plan {
     let provenance = Provenance { command: super::command_line(std::env::args()), ..Provenance::default() };
-    let delivery =
-        Delivery { junit: args.junit, markdown: args.markdown, provenance, ..args.out.delivery(&args.print) };
+    let delivery = Delivery {
+        junit: args.junit,
+        markdown: args.markdown,
+        wide: args.wide,
+        provenance,
+        ..args.out.delivery(&args.print)
+    };
     Plan::Merge { files: args.files, delivery }
 }

@@ -97,7 +97,8 @@ pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
         grid.axes(),
         seeds,
         metric,
-    );
+    )
+    .with_thresholds(&base.thresholds);
     let points = sweep
         .points
         .iter()

@@ -1,25 +1,48 @@
 //! The series behind the comparison chart: per configuration, the mean over seeds of each
-//! interval's success rate and attempts per second. Drawing is `report::chart`'s.
+//! interval's figures (success rate, attempts and failures per second, p99 latency, and the
+//! first service's CPU, queue, ready instances and metrics staleness), with the events and
+//! SLO moments of its first seed. Drawing is `report::chart`'s.
 
 use crate::report::chart::ComparedLine;
 use crate::simulation::RunOutput;
-use crate::stats::IntervalRow;
+use crate::stats::{IntervalRow, ServiceFigures};
 
 /// One line per configuration, `runs[config][seed]`, aligned with the intervals of the
 /// first configuration's first run.
 pub fn lines(labels: &[&str], runs: &[Vec<RunOutput>]) -> Vec<ComparedLine> {
     let n_rows =
         runs.first().and_then(|outputs| outputs.first()).map_or(0, |output| output.series.rows.len());
+    let per_s = |count: fn(&IntervalRow) -> u64| {
+        move |row: &IntervalRow| {
+            let secs = row.end.since(row.start).as_secs_f64();
+            (secs > 0.0).then(|| count(row) as f64 / secs)
+        }
+    };
+    let service =
+        |value: fn(&ServiceFigures) -> f64| move |row: &IntervalRow| row.services.first().map(value);
     labels
         .iter()
         .zip(runs)
-        .map(|(label, outputs)| ComparedLine {
-            label: (*label).to_string(),
-            success_rate: mean_per_interval(outputs, n_rows, |row| row.total.success_rate()),
-            attempts_per_s: mean_per_interval(outputs, n_rows, |row| {
-                let secs = row.end.since(row.start).as_secs_f64();
-                (secs > 0.0).then(|| row.total.attempts as f64 / secs)
-            }),
+        .map(|(label, outputs)| {
+            let first = outputs.first().map(|output| &output.series);
+            ComparedLine {
+                label: (*label).to_string(),
+                success_rate: mean_per_interval(outputs, n_rows, |row| row.total.success_rate()),
+                attempts_per_s: mean_per_interval(outputs, n_rows, per_s(|row| row.total.attempts)),
+                failed_per_s: mean_per_interval(outputs, n_rows, per_s(|row| row.total.failed_total())),
+                latency_p99_ms: mean_per_interval(outputs, n_rows, |row| row.total.latency_p99_ms),
+                cpu_utilisation: mean_per_interval(outputs, n_rows, service(|s| s.cpu_utilisation)),
+                queue_length: mean_per_interval(outputs, n_rows, service(|s| s.queue_length_mean)),
+                instances_ready: mean_per_interval(
+                    outputs,
+                    n_rows,
+                    service(|s| f64::from(s.instances_ready)),
+                ),
+                metrics_staleness_s: mean_per_interval(outputs, n_rows, service(|s| s.metrics_staleness_s)),
+                markers: first.map(|series| series.markers.clone()).unwrap_or_default(),
+                slo: first.and_then(|series| series.slo.clone()),
+                metrics_fault: first.is_some_and(|series| series.metrics_fault.first() == Some(&true)),
+            }
         })
         .collect()
 }

@@ -681,6 +681,7 @@ pub(crate) mod tests {
                     instances_running_mean: 4.0,
                     metrics_staleness_s: 30.0,
                     concurrency_limit: (load > 0.5).then_some(37.5),
+                    capacity_per_s: 9_000.0 / load,
                 };
                 let start = SimTime(idx as u64 * 60 * 1_000_000_000);
                 IntervalRow {
@@ -716,6 +717,8 @@ pub(crate) mod tests {
             region_names: vec![],
             rows,
             markers: vec![],
+            slo: None,
+            metrics_fault: vec![],
         }
     }
 

@@ -17,6 +17,6 @@ pub use meter::ServiceMeter;
 pub use recorder::{Firing, Recorder};
 pub use series::{
     BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures,
-    RequestFigures, Series, ServiceFigures,
+    RequestFigures, Series, ServiceFigures, SloMarks,
 };
 pub use summary::Summary;

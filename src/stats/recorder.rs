@@ -576,6 +576,8 @@ impl Recorder {
             region_names,
             rows: self.rows,
             markers: self.markers,
+            slo: None,
+            metrics_fault: Vec::new(),
         }
     }
 }

@@ -21,6 +21,24 @@ pub struct Series {
     pub rows: Vec<IntervalRow>,
     /// Timeline actions, operator actions and alerts, in time order.
     pub markers: Vec<Marker>,
+    /// The SLO and its moments (first breach, detection, recovery), for the charts; set
+    /// after the run from the same figures as the summary's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloMarks>,
+    /// Indexed by service id: whether the scenario breaks the service's metrics (a timeline
+    /// or operator action that stops some instances reporting), so the charts show staleness.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics_fault: Vec<bool>,
+}
+
+/// What the charts draw of the SLO: the target line and the summary's moments.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SloMarks {
+    /// The success rate an interval must reach, a fraction.
+    pub target: f64,
+    pub first_breach: Option<SimTime>,
+    pub detected: Option<SimTime>,
+    pub recovered: Option<SimTime>,
 }
 
 impl Series {
@@ -35,6 +53,8 @@ impl Series {
             region_names: Vec::new(),
             rows: Vec::new(),
             markers: Vec::new(),
+            slo: None,
+            metrics_fault: Vec::new(),
         }
     }
 }
@@ -200,4 +220,10 @@ pub struct ServiceFigures {
     /// The concurrency limit in force at the interval's end, averaged over ready instances;
     /// `None` without a limit or a ready instance.
     pub concurrency_limit: Option<f64>,
+    /// Requests per second the ready instances can serve at the interval's end, at the
+    /// CPU cost then in force: ready instances x cores / the mean CPU cost of a request
+    /// (classes weighted by their share, connection setup included unless pooled). Drawn
+    /// on the charts; not a `timeseries.csv` column.
+    #[serde(default)]
+    pub capacity_per_s: f64,
 }

@@ -164,6 +164,8 @@ mod tests {
             region_names: vec![],
             rows,
             markers: vec![],
+            slo: None,
+            metrics_fault: vec![],
         }
     }
 

@@ -15,7 +15,7 @@ pub mod grid;
 
 use crate::check::measure::RunView;
 use crate::check::metric::{self, METRICS, Metric};
-use crate::check::threshold::{Measure, Scope, Window};
+use crate::check::threshold::{Measure, Scope, Threshold, Window};
 use crate::shard::{Fingerprint, MergeError, Purpose};
 use crate::simulation::RunOutput;
 use crate::stats::confidence::Estimate;
@@ -40,6 +40,16 @@ pub struct Sweep {
     pub seeds: Vec<u64>,
     /// The metric of the chart and the terminal table.
     pub metric: &'static Metric,
+    /// The scenario's whole-run threshold on `metric`, if it has one: the chart draws it.
+    pub threshold: Option<Goal>,
+}
+
+/// A threshold's target, in the metric's unit (a fraction for ratios), and how it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Goal {
+    pub target: f64,
+    /// `>= 99.5%`.
+    pub text: String,
 }
 
 /// Every whole-run metric of one run, in `METRICS` order; `None` where the run has none.
@@ -63,7 +73,25 @@ impl Sweep {
             points,
             seeds,
             metric,
+            threshold: None,
         }
+    }
+
+    /// The sweep with the first of `thresholds` on its metric over all requests and the
+    /// whole run (what the sweep measures), if any.
+    pub fn with_thresholds(mut self, thresholds: &[Threshold]) -> Sweep {
+        self.threshold = thresholds
+            .iter()
+            .find(|threshold| {
+                threshold.measure.metric == self.metric
+                    && threshold.measure.scope == Scope::All
+                    && threshold.measure.window == Window::Run
+            })
+            .map(|threshold| Goal {
+                target: threshold.target,
+                text: format!("{} {}", threshold.comparison.symbol(), threshold.target_text),
+            });
+        self
     }
 
     /// Labels of the grid points, in matrix order.

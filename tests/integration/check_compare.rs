@@ -281,7 +281,7 @@ fn compare_prints_a_table_and_names_its_folder() {
         .args(["compare", "storm.toml", "--replications", "2"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("storm · 3 configurations · seeds 1-2"))
+        .stdout(predicate::str::contains("storm · baseline and 2 variants · seeds 1-2"))
         .stdout(
             predicate::str::contains("baseline")
                 .and(predicate::str::contains("bigger"))
@@ -298,7 +298,13 @@ fn compare_prints_a_table_and_names_its_folder() {
     // A compare folder may be replaced with --force, like a run folder.
     let again = ["compare", arg(&file), "--replications", "2", "--out", arg(&out)];
     stormsim().args(again).assert().code(2).stderr(predicate::str::contains("--force"));
-    stormsim().args(again).arg("--force").assert().code(0);
+    // --wide prints each variant's paired difference with its interval.
+    stormsim()
+        .args(again)
+        .args(["--force", "--wide"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Δ ").and(predicate::str::contains("better")));
     stormsim()
         .args(["compare", arg(&file), "--variants", "nope"])
         .assert()

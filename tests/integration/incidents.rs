@@ -73,6 +73,33 @@ fn cpu_regression_fails_only_at_the_peak_with_gateway_timeouts_and_recovers_afte
     assert!(recovered <= scale_out + boot + 600.0, "recovered {recovered}, scale-out {scale_out}");
     assert!(slo.capacity_added.as_ref().unwrap().t_s >= scale_out + boot);
     assert_eq!(summary.services["backend"].instances_ready_max, 24);
+
+    // The chart shows what a review asks for first, and the capacity line is the CPU
+    // arithmetic of the file: 16 x 2 cores at 55 ms x 1.35, about 431/s.
+    let capacity = series.rows[0].services[0].capacity_per_s;
+    assert!((capacity - 32.0 / (0.055 * 1.35)).abs() < 0.5, "capacity {capacity}/s");
+    let chart = chart_text(&series);
+    for expected in [
+        "\ncapacity\n",
+        "\nSLO 99.9%\n",
+        "Failed requests per second by reason",
+        "\ntimeout\n",
+        "\nrejected\n",
+        "SLO first breached (&lt; 99.9%)",
+        "breach detected by an alert",
+        "SLO recovered",
+        "operator: backend: scale to 24",
+        "Instances per service",
+    ] {
+        assert!(chart.contains(expected), "{expected} is missing from the chart");
+    }
+    assert!(!chart.contains("Metrics staleness"), "no metrics fault, no staleness panel");
+    assert!(!chart.contains("day 2"), "the run ends the day it starts");
+}
+
+/// The run chart's SVG, whose text elements hold every caption, legend entry and event.
+fn chart_text(series: &Series) -> String {
+    stormsim::report::chart::svg(series, "chart").unwrap()
 }
 
 #[test]
@@ -122,6 +149,19 @@ fn blind_autoscaler_holds_the_pool_flat_until_the_morning_outgrows_it() {
     // The manual scale-out recovers over minutes (8-minute boot), not at once.
     let recovered = summary.slo.recovered.as_ref().expect("recovers").t_s;
     assert!(recovered >= operator + 8.0 * 60.0 - 60.0, "recovered {recovered}, operator {operator}");
+
+    // The chart has the metrics staleness (the scenario breaks the metrics), both classes
+    // beside all requests, and a day marker at midnight.
+    let chart = chart_text(&series);
+    for expected in [
+        "Metrics staleness",
+        "\nclass auth\n",
+        "\nclass telephony\n",
+        "\nday 2 · 00:00\n",
+        "app: metrics stop",
+    ] {
+        assert!(chart.contains(expected), "{expected} is missing from the chart");
+    }
 }
 
 #[test]

@@ -100,8 +100,9 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
     let stormsim::shard::Purpose::Sweep { axes, metric } = &merged.purpose else {
         panic!("a sweep's shards")
     };
-    let sweep =
-        stormsim::sweep::Sweep::from_fingerprint(&merged, axes, metric, &prepared.sweep.scenario).unwrap();
+    let sweep = stormsim::sweep::Sweep::from_fingerprint(&merged, axes, metric, &prepared.sweep.scenario)
+        .unwrap()
+        .with_thresholds(&prepared.base.thresholds);
     assert_eq!(sweep, prepared.sweep);
     let runs: Vec<_> = jobs.iter().map(|job| stormsim::sweep::metric_values(&job.summary)).collect();
     stormsim::app::deliver::sweep_files(&sweep, &runs).unwrap()

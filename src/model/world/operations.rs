@@ -7,6 +7,7 @@ use crate::engine::{Sim, SimDuration, SimTime};
 use crate::model::alert::{AlertChange, AlertMetric};
 use crate::model::event::Event;
 use crate::model::ids::{AlertId, ClassId, ClientId, RegionId, ServiceId, ZoneId};
+use crate::model::spec::Service;
 use crate::model::timeline::{Action, AdmissionRamp};
 use crate::outcome::FailureReason;
 use crate::stats::{BreakerFigures, MarkerKind};
@@ -254,13 +255,17 @@ impl World<'_> {
 
     /// Adds the pool's and the pipeline's state to the interval row just closed.
     pub(super) fn annotate_interval(&mut self, now: SimTime) {
+        let shares: Vec<f64> = self.scenario.classes.iter().map(|class| class.share).collect();
         let figures: Vec<_> = self
             .services
             .iter()
-            .map(|state| {
+            .zip(&self.scenario.services)
+            .map(|(state, spec)| {
                 let counts = state.counts();
                 let limit = state.mean_concurrency_limit();
-                (counts.desired, counts.provisioning, state.metrics.staleness(now).as_secs_f64(), limit)
+                let staleness = state.metrics.staleness(now).as_secs_f64();
+                let capacity = capacity_per_s(spec, &shares, state.cpu_multiplier, counts.ready);
+                (counts.desired, counts.provisioning, staleness, limit, capacity)
             })
             .collect();
         let breakers: Vec<Option<BreakerFigures>> = (0..self.clients.len())
@@ -278,11 +283,14 @@ impl World<'_> {
             })
             .collect();
         self.recorder.annotate_last_row(|row| {
-            for (service, (desired, provisioning, staleness, limit)) in row.services.iter_mut().zip(figures) {
+            for (service, (desired, provisioning, staleness, limit, capacity)) in
+                row.services.iter_mut().zip(figures)
+            {
                 service.instances_desired = desired;
                 service.instances_provisioning = provisioning;
                 service.metrics_staleness_s = staleness;
                 service.concurrency_limit = limit;
+                service.capacity_per_s = capacity;
             }
             for (client, breaker) in row.clients.iter_mut().zip(breakers) {
                 client.breaker = breaker;
@@ -333,4 +341,14 @@ impl World<'_> {
             }
         }
     }
+}
+
+/// Requests per second `ready` instances of `spec` serve with every core busy, at the mean
+/// CPU cost of a request: each class's mean weighted by its share, times `multiplier`, plus
+/// the connection setup unless the service pools connections. Zero without a CPU cost.
+fn capacity_per_s(spec: &Service, shares: &[f64], multiplier: f64, ready: u32) -> f64 {
+    let weighted: f64 = spec.cpu.iter().zip(shares).map(|(cost, share)| cost.mean_secs() * share).sum();
+    let setup = if spec.pooled { 0.0 } else { spec.connection_cpu.as_secs_f64() };
+    let cost = weighted * multiplier + setup;
+    if cost > 0.0 { f64::from(ready) * f64::from(spec.cores) / cost } else { 0.0 }
 }

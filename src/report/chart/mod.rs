@@ -1,17 +1,23 @@
-//! `chart.png` and `chart.svg`: stacked panels over a shared time axis (load, success
-//! rate, latency, CPU utilisation, queue length, and instances when the pool changes size),
-//! drawn with plotters. Timeline entries, operator actions and alerts are vertical lines
-//! across every panel, labelled in the first.
+//! `chart.png` and `chart.svg`, and the comparison chart: stacked panels over a shared time
+//! axis, drawn with plotters. `panels.rs` decides what to draw (the panels, their lines and
+//! styles, the events), `layout.rs` where the chart's own text goes (title, numbered event
+//! badges, legends, the event table); this module draws both.
 //!
 //! Invariants: no system fonts are read. DejaVu Sans is embedded and registered once as
 //! plotters' "sans-serif" family. Any series renders without panicking: no rows, one row,
 //! missing latencies and non-finite values all give a readable (if empty) chart, because
-//! missing and non-finite points break a line instead of reaching plotters.
+//! missing and non-finite points break a line instead of reaching plotters. Event labels
+//! never sit on the data: each event is a numbered badge above the panels and a row of the
+//! table below them, laid out so that no two overlap.
 
+mod layout;
+mod panels;
 pub mod sweep;
 
 use crate::engine::{NANOS_PER_SEC, SimDuration};
-use crate::stats::{IntervalRow, MarkerKind, Series};
+use crate::stats::{Marker, Series, SloMarks};
+use layout::{EventMark, LEGEND_WIDTH, Layout, PLOT_LEFT, PLOT_RIGHT, Rect, TIME_AXIS_HEIGHT, Y_LABEL_WIDTH};
+use panels::{Panel, Scale};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
@@ -20,14 +26,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// Size of both images, in pixels.
+/// Width of every chart, in pixels.
 pub const WIDTH: u32 = 1200;
+/// A typical run chart's height. A chart's real height follows its panels, badge rows and
+/// events; the PNG has it and the SVG states it.
 pub const HEIGHT: u32 = 1500;
-
-/// Width of the legend column to the right of each panel, so a legend never hides data.
-const LEGEND_WIDTH: u32 = 200;
-/// Extra height of the bottom panel, which carries the time labels.
-const TIME_AXIS_HEIGHT: u32 = 50;
+/// Height of one panel.
+const PANEL_HEIGHT: i32 = 190;
 pub(crate) const FONT: &str = "sans-serif";
 const FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
@@ -38,94 +43,52 @@ pub struct ChartError(pub(crate) String);
 
 /// Draws the chart of `series` as a PNG at `path`.
 pub fn write_png(path: &Path, series: &Series, title: &str) -> Result<(), ChartError> {
-    write_panels_png(path, series, &panels(series), title, HEIGHT)
+    Chart::run(series, title).png(path)
 }
 
 /// Draws the chart of `series` as an SVG document.
 pub fn svg(series: &Series, title: &str) -> Result<String, ChartError> {
-    panels_svg(series, &panels(series), title, HEIGHT)
+    Chart::run(series, title).svg()
 }
 
-fn write_panels_png(
-    path: &Path,
-    series: &Series,
-    panels: &[Panel],
-    title: &str,
-    height: u32,
-) -> Result<(), ChartError> {
-    register_font()?;
-    let root = BitMapBackend::new(path, (WIDTH, height)).into_drawing_area();
-    draw(&root, series, panels, title)?;
-    root.present().map_err(to_chart_error)
-}
-
-fn panels_svg(series: &Series, panels: &[Panel], title: &str, height: u32) -> Result<String, ChartError> {
-    register_font()?;
-    let mut res = String::new();
-    {
-        let root = SVGBackend::with_string(&mut res, (WIDTH, height)).into_drawing_area();
-        draw(&root, series, panels, title)?;
-        root.present().map_err(to_chart_error)?;
-    }
-    if !res.ends_with('\n') {
-        res.push('\n');
-    }
-    Ok(res)
-}
-
-/// One line per configuration (a baseline and its variants) on a comparison chart: its
-/// success rate (a fraction) and attempts per second in each interval of the time axis,
-/// `None` where there is no value.
+/// One line per configuration (a baseline and its variants) on a comparison chart: per
+/// interval of the time axis, the mean over seeds of each figure, `None` where no seed has
+/// a value; and the events of its first seed.
 pub struct ComparedLine {
     pub label: String,
+    /// A fraction.
     pub success_rate: Vec<Option<f64>>,
     pub attempts_per_s: Vec<Option<f64>>,
+    pub failed_per_s: Vec<Option<f64>>,
+    pub latency_p99_ms: Vec<Option<f64>>,
+    /// The first service's, a fraction.
+    pub cpu_utilisation: Vec<Option<f64>>,
+    /// The first service's, summed over its instances.
+    pub queue_length: Vec<Option<f64>>,
+    /// The first service's.
+    pub instances_ready: Vec<Option<f64>>,
+    /// The first service's, in seconds.
+    pub metrics_staleness_s: Vec<Option<f64>>,
+    /// Timeline entries, alerts and operator actions of the first seed.
+    pub markers: Vec<Marker>,
+    /// The SLO and its moments in the first seed.
+    pub slo: Option<SloMarks>,
+    /// The configuration breaks the first service's metrics.
+    pub metrics_fault: bool,
 }
 
-/// Height of a comparison chart (two panels).
-const COMPARISON_HEIGHT: u32 = 760;
-
-/// The comparison chart as a PNG at `path` and as an SVG document: the success-rate and
-/// load panels of the run chart, one line per configuration. `axis` gives the intervals.
+/// The comparison chart as a PNG at `path` and as an SVG document: the run chart's panels,
+/// one line per configuration, and every configuration's events. `axis` gives the
+/// intervals.
 pub fn write_comparison(
     path: &Path,
     axis: &Series,
     lines: &[ComparedLine],
     title: &str,
 ) -> Result<String, ChartError> {
-    let rows = &axis.rows;
-    let panel_of = |values: fn(&ComparedLine) -> &Vec<Option<f64>>, scale: f64| -> Vec<Line> {
-        lines
-            .iter()
-            .enumerate()
-            .map(|(idx, compared)| Line {
-                label: compared.label.clone(),
-                color: PALETTE[idx % PALETTE.len()],
-                width: if idx == 0 { 3 } else { 2 },
-                points: rows
-                    .iter()
-                    .zip(values(compared))
-                    .map(|(row, value)| (midpoint_hours(row), value.map(|value| value * scale)))
-                    .collect(),
-            })
-            .collect()
-    };
-    let panels = [
-        Panel {
-            caption: "Success rate of requests finished in each interval (mean over seeds)",
-            y_desc: "success rate (%)",
-            scale: Scale::Fixed { top: 100.0 },
-            lines: panel_of(|line| &line.success_rate, 100.0),
-        },
-        Panel {
-            caption: "Attempts per second, retries included (mean over seeds)",
-            y_desc: "attempts per second",
-            scale: Scale::Linear { min_top: 1.0 },
-            lines: panel_of(|line| &line.attempts_per_s, 1.0),
-        },
-    ];
-    write_panels_png(path, axis, &panels, title, COMPARISON_HEIGHT)?;
-    panels_svg(axis, &panels, title, COMPARISON_HEIGHT)
+    let chart = Chart::comparison(axis, lines, title);
+    chart.png(path)?;
+    chart.svg()
 }
 
 /// Registers the embedded font with plotters, once per process.
@@ -142,242 +105,76 @@ pub(crate) fn to_chart_error<E: std::error::Error + Send + Sync>(
     ChartError(error.to_string())
 }
 
-// ---------------------------------------------------------------------------------------
-// What to draw: panels of lines, computed from the series without touching plotters.
-
-/// Tableau 10, reordered so the first colours are the most distinct on white.
-pub(crate) const PALETTE: [RGBColor; 10] = [
-    RGBColor(0x4E, 0x79, 0xA7),
-    RGBColor(0xF2, 0x8E, 0x2B),
-    RGBColor(0x59, 0xA1, 0x4F),
-    RGBColor(0xE1, 0x57, 0x59),
-    RGBColor(0xB0, 0x7A, 0xA1),
-    RGBColor(0x9C, 0x75, 0x5F),
-    RGBColor(0x76, 0xB7, 0xB2),
-    RGBColor(0xFF, 0x9D, 0xA7),
-    RGBColor(0xBA, 0xB0, 0xAC),
-    RGBColor(0xED, 0xC9, 0x48),
+/// Okabe and Ito's colour-blind-safe palette without black (blue, orange, bluish green,
+/// vermillion, reddish purple, sky blue, a darkened yellow, grey): lines within a panel.
+pub(crate) const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0xB8, 0xA0, 0x00),
+    RGBColor(0x77, 0x77, 0x77),
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Scale {
-    /// From zero to a rounded maximum at least `min_top`.
-    Linear { min_top: f64 },
-    /// A fixed range, e.g. percentages.
-    Fixed { top: f64 },
-    /// Base-10 logarithmic, chosen when the values span a wide range.
-    Log,
+/// A chart ready to lay out and draw.
+struct Chart<'a> {
+    title: &'a str,
+    time: TimeAxis,
+    panels: Vec<Panel>,
+    events: Vec<EventMark>,
+    days: Vec<(f64, String)>,
+    empty: bool,
 }
 
-struct Line {
-    label: String,
-    color: RGBColor,
-    /// Stroke width in pixels; lines are drawn last to first, so the first is on top.
-    width: u32,
-    /// (hours since the start, value); `None` breaks the line.
-    points: Vec<(f64, Option<f64>)>,
-}
+impl<'a> Chart<'a> {
+    fn run(series: &Series, title: &'a str) -> Chart<'a> {
+        let time = TimeAxis::new(series);
+        let events = panels::run_events(series, &time);
+        let days = time.days();
+        Chart { title, panels: panels::run_panels(series), events, days, time, empty: series.rows.is_empty() }
+    }
 
-struct Panel {
-    caption: &'static str,
-    y_desc: &'static str,
-    scale: Scale,
-    lines: Vec<Line>,
-}
+    fn comparison(axis: &Series, lines: &[ComparedLine], title: &'a str) -> Chart<'a> {
+        let time = TimeAxis::new(axis);
+        let events = panels::comparison_events(lines, &time);
+        let days = time.days();
+        let panels = panels::comparison_panels(axis, lines);
+        Chart { title, panels, events, days, time, empty: axis.rows.is_empty() }
+    }
 
-impl Panel {
-    fn finite_values(&self) -> impl Iterator<Item = f64> + '_ {
-        self.lines
+    fn layout(&self) -> Result<Layout, ChartError> {
+        let names = self
+            .panels
             .iter()
-            .flat_map(|line| line.points.iter())
-            .filter_map(|&(_, y)| y.filter(|y| y.is_finite()))
-    }
-}
-
-/// Midpoint of an interval in hours since the start: where its value is plotted.
-fn midpoint_hours(row: &IntervalRow) -> f64 {
-    (row.start.as_secs_f64() + row.end.as_secs_f64()) / 2.0 / 3600.0
-}
-
-fn per_second(count: u64, row: &IntervalRow) -> Option<f64> {
-    let secs = row.end.since(row.start).as_secs_f64();
-    (secs > 0.0).then(|| count as f64 / secs)
-}
-
-fn line(
-    label: impl Into<String>,
-    color: RGBColor,
-    rows: &[IntervalRow],
-    value: impl Fn(&IntervalRow) -> Option<f64>,
-) -> Line {
-    Line {
-        label: label.into(),
-        color,
-        width: 2,
-        points: rows.iter().map(|row| (midpoint_hours(row), value(row))).collect(),
-    }
-}
-
-fn panels(series: &Series) -> Vec<Panel> {
-    let rows = &series.rows;
-    let load = Panel {
-        caption: "Load: offered vs attempts (retries included)",
-        y_desc: "requests per second",
-        scale: Scale::Linear { min_top: 1.0 },
-        lines: vec![
-            line("offered", PALETTE[0], rows, |row| per_second(row.total.offered, row)),
-            line("attempts", PALETTE[1], rows, |row| per_second(row.total.attempts, row)),
-            line("succeeded", PALETTE[2], rows, |row| per_second(row.total.succeeded, row)),
-        ],
-    };
-
-    let mut all = line("all requests", RGBColor(0x33, 0x33, 0x33), rows, |row| {
-        row.total.success_rate().map(|rate| rate * 100.0)
-    });
-    all.width = 3;
-    let mut success_lines = vec![all];
-    if series.class_names.len() > 1 {
-        for (class_idx, name) in series.class_names.iter().enumerate() {
-            success_lines.push(line(
-                format!("class {name}"),
-                PALETTE[class_idx % PALETTE.len()],
-                rows,
-                |row| {
-                    row.classes
-                        .get(class_idx)
-                        .and_then(|figures| figures.success_rate())
-                        .map(|rate| rate * 100.0)
-                },
-            ));
-        }
-    }
-    let success = Panel {
-        caption: "Success rate of requests finished in each interval",
-        y_desc: "success rate (%)",
-        scale: Scale::Fixed { top: 100.0 },
-        lines: success_lines,
-    };
-
-    let mut latency = Panel {
-        caption: "End-to-end latency of successful requests",
-        y_desc: "latency (ms)",
-        scale: Scale::Linear { min_top: 1.0 },
-        lines: vec![
-            line("p50", PALETTE[0], rows, |row| row.total.latency_p50_ms),
-            line("p99", PALETTE[3], rows, |row| row.total.latency_p99_ms),
-        ],
-    };
-    let (low, high) = latency
-        .finite_values()
-        .filter(|&v| v > 0.0)
-        .fold((f64::INFINITY, 0.0_f64), |(low, high), v| (low.min(v), high.max(v)));
-    if high / low > 50.0 {
-        latency.scale = Scale::Log;
-    }
-
-    let per_service = |value: fn(&crate::stats::ServiceFigures) -> f64| -> Vec<Line> {
-        series
-            .service_names
-            .iter()
-            .enumerate()
-            .map(|(service_idx, name)| {
-                line(name.clone(), PALETTE[service_idx % PALETTE.len()], rows, |row| {
-                    row.services.get(service_idx).map(value)
-                })
-            })
-            .collect()
-    };
-    let cpu = Panel {
-        caption: "CPU utilisation per service",
-        y_desc: "CPU busy (%)",
-        scale: Scale::Fixed { top: 100.0 },
-        lines: per_service(|figures| figures.cpu_utilisation * 100.0),
-    };
-    let queue = Panel {
-        caption: "Queue length per service (time-average over instances' queues)",
-        y_desc: "waiting attempts",
-        scale: Scale::Linear { min_top: 1.0 },
-        lines: per_service(|figures| figures.queue_length_mean),
-    };
-    let mut panels = vec![load, success, latency, cpu, queue];
-    if !series.region_names.is_empty() {
-        let mut lines = Vec::new();
-        for (region_idx, name) in series.region_names.iter().enumerate() {
-            let colour = PALETTE[region_idx % PALETTE.len()];
-            lines.push(line(format!("{name} attempts"), colour, rows, |row| {
-                row.regions.get(region_idx).and_then(|region| per_second(region.requests.attempts, row))
-            }));
-            let mut homed = line(format!("{name} offered"), colour, rows, |row| {
-                row.regions.get(region_idx).and_then(|region| per_second(region.requests.offered, row))
-            });
-            homed.width = 1;
-            lines.push(homed);
-        }
-        panels.push(Panel {
-            caption: "Per region: attempts routed there (thick), users' requests homed there (thin)",
-            y_desc: "per second",
-            scale: Scale::Linear { min_top: 1.0 },
-            lines,
-        });
-        let lines = series
-            .region_names
-            .iter()
-            .enumerate()
-            .map(|(region_idx, name)| {
-                line(name.clone(), PALETTE[region_idx % PALETTE.len()], rows, |row| {
-                    row.regions
-                        .get(region_idx)
-                        .and_then(|region| region.requests.success_rate())
-                        .map(|rate| rate * 100.0)
-                })
-            })
+            .map(|panel| panel.lines.iter().map(|line| line.label.as_str()).collect())
             .collect();
-        panels.push(Panel {
-            caption: "Success rate per home region",
-            y_desc: "success rate (%)",
-            scale: Scale::Fixed { top: 100.0 },
-            lines,
-        });
+        Layout::new(WIDTH, self.title, &self.time, &self.events, &self.days, &names, PANEL_HEIGHT)
     }
-    let pool_changes = rows.iter().any(|row| {
-        row.services.iter().zip(&rows[0].services).any(|(s, first)| {
-            s.instances_ready != first.instances_ready || s.instances_desired != s.instances_ready
-        })
-    });
-    if pool_changes {
-        let mut lines = per_service(|figures| figures.instances_ready as f64);
-        for (service_idx, name) in series.service_names.iter().enumerate() {
-            let mut desired =
-                line(format!("{name} desired"), PALETTE[service_idx % PALETTE.len()], rows, |row| {
-                    row.services.get(service_idx).map(|figures| figures.instances_desired as f64)
-                });
-            desired.width = 1;
-            lines.push(desired);
-        }
-        panels.push(Panel {
-            caption: "Instances per service: ready (thick) and desired (thin)",
-            y_desc: "instances",
-            scale: Scale::Linear { min_top: 1.0 },
-            lines,
-        });
-    }
-    panels
-}
 
-/// Timeline entries, operator actions and alerts: (hours since the start, colour, label).
-fn event_lines(series: &Series) -> Vec<(f64, RGBColor, String)> {
-    series
-        .markers
-        .iter()
-        .map(|marker| {
-            let color = match marker.kind {
-                MarkerKind::Timeline => RGBColor(0x55, 0x55, 0x55),
-                MarkerKind::Alert => RGBColor(0xD6, 0x27, 0x28),
-                MarkerKind::Operator => RGBColor(0x2C, 0xA0, 0x2C),
-            };
-            (marker.at.as_secs_f64() / 3600.0, color, marker.label.clone())
-        })
-        .collect()
+    fn png(&self, path: &Path) -> Result<(), ChartError> {
+        register_font()?;
+        let layout = self.layout()?;
+        let root = BitMapBackend::new(path, (WIDTH, layout.height as u32)).into_drawing_area();
+        self.draw(&root, &layout)?;
+        root.present().map_err(to_chart_error)
+    }
+
+    fn svg(&self) -> Result<String, ChartError> {
+        register_font()?;
+        let layout = self.layout()?;
+        let mut res = String::new();
+        {
+            let root = SVGBackend::with_string(&mut res, (WIDTH, layout.height as u32)).into_drawing_area();
+            self.draw(&root, &layout)?;
+            root.present().map_err(to_chart_error)?;
+        }
+        if !res.ends_with('\n') {
+            res.push('\n');
+        }
+        Ok(res)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -435,6 +232,32 @@ impl TimeAxis {
         }
     }
 
+    /// An instant for the event table: `09:15`, or `09:15:30` off the minute.
+    fn label_exact(&self, hours: f64) -> String {
+        let secs = (hours * 3600.0).round().max(0.0) as u64;
+        match self.start_clock {
+            Some(clock) => {
+                let of_day = (clock.0 / NANOS_PER_SEC + secs) % 86_400;
+                let (h, m, s) = (of_day / 3600, (of_day / 60) % 60, of_day % 60);
+                if s == 0 { format!("{h:02}:{m:02}") } else { format!("{h:02}:{m:02}:{s:02}") }
+            }
+            None => SimDuration::from_secs(secs).to_string(),
+        }
+    }
+
+    /// Midnights inside the axis, in hours since the start, each with the day it begins
+    /// (`day 2` is the day after the start's); none without a clock.
+    fn days(&self) -> Vec<(f64, String)> {
+        let Some(clock) = self.start_clock else { return Vec::new() };
+        let clock_s = (clock.0 / NANOS_PER_SEC) as f64;
+        (1..)
+            .map(|day: u32| (f64::from(day) * 86_400.0 - clock_s, day))
+            .skip_while(|&(at_s, _)| at_s <= self.range.start * 3600.0)
+            .take_while(|&(at_s, _)| at_s < self.range.end * 3600.0)
+            .map(|(at_s, day)| (at_s / 3600.0, format!("day {} · 00:00", day + 1)))
+            .collect()
+    }
+
     fn description(&self) -> &'static str {
         if self.start_clock.is_some() { "time of day" } else { "time since start" }
     }
@@ -460,7 +283,7 @@ struct ValueAxis {
 
 impl ValueAxis {
     fn new(panel: &Panel) -> ValueAxis {
-        let max = panel.finite_values().fold(f64::NEG_INFINITY, f64::max);
+        let max = panel.finite_values().into_iter().fold(f64::NEG_INFINITY, f64::max);
         match panel.scale {
             Scale::Fixed { top } => {
                 let top = if max > top { nice_ceiling(max) } else { top };
@@ -473,7 +296,8 @@ impl ValueAxis {
                 ValueAxis { range: 0.0..top, ticks: ticks_from_zero(step, top), log: false }
             }
             Scale::Log => {
-                let min = panel.finite_values().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min);
+                let min =
+                    panel.finite_values().into_iter().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min);
                 // Bounds snap to 1-2-5 steps, so the axis hugs the data.
                 let steps = |decade: f64| [1.0, 2.0, 5.0].map(|m| decade + f64::log10(m));
                 let low_decade = min.log10().floor();
@@ -593,148 +417,208 @@ pub(crate) fn compact_number(value: f64) -> String {
 // ---------------------------------------------------------------------------------------
 // Drawing.
 
-/// Fills `root`: the title, then the panels stacked, the bottom one carrying the time
-/// labels.
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    series: &Series,
-    panels: &[Panel],
-    title: &str,
-) -> Result<(), ChartError>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE).map_err(to_chart_error)?;
-    let body = root
-        .margin(14, 6, 6, 6)
-        .titled(title, (FONT, 26).into_font().color(&BLACK))
-        .map_err(to_chart_error)?;
-    let (_, body_height) = body.dim_in_pixel();
-    let n_panels = panels.len();
-    let panel_height = body_height.saturating_sub(TIME_AXIS_HEIGHT) / n_panels.max(1) as u32;
-    let breakpoints: Vec<i32> = (1..n_panels as u32).map(|k| (k * panel_height) as i32).collect();
-    let areas = body.split_by_breakpoints::<i32, i32, _, _>([], breakpoints);
+const TEXT: RGBColor = RGBColor(0x20, 0x20, 0x20);
+const DAY_LINE: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
-    let time = TimeAxis::new(series);
-    let events = event_lines(series);
-    for (panel_idx, (panel, area)) in panels.iter().zip(&areas).enumerate() {
-        let bottom = panel_idx + 1 == panels.len();
-        draw_panel(area, panel, &time, bottom, &events, panel_idx == 0)?;
-    }
-    if series.rows.is_empty() {
-        let style = (FONT, 22)
-            .into_font()
-            .color(&RGBColor(0x70, 0x70, 0x70))
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        let (width, height) = root.dim_in_pixel();
-        root.draw(&Text::new("no intervals were recorded", (width as i32 / 2, height as i32 / 2), style))
-            .map_err(to_chart_error)?;
-    }
-    Ok(())
-}
-
-/// One panel: axes with our own ticks, the lines (broken where values are missing, with
-/// markers when there are few points), a note when nothing could be plotted, and the legend
-/// in its column on the right.
-fn draw_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    panel: &Panel,
-    time: &TimeAxis,
-    bottom: bool,
-    events: &[(f64, RGBColor, String)],
-    labelled: bool,
-) -> Result<(), ChartError>
-where
-    DB::ErrorType: 'static,
-{
-    let (width, _) = area.dim_in_pixel();
-    let (plot_area, legend_area) = area.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
-    let values = ValueAxis::new(panel);
-
-    let mut chart = ChartBuilder::on(&plot_area)
-        .caption(panel.caption, (FONT, 17).into_font().color(&BLACK))
-        .margin_top(6)
-        .margin_left(10)
-        .margin_right(14)
-        .margin_bottom(if bottom { 4 } else { 10 })
-        .x_label_area_size(if bottom { TIME_AXIS_HEIGHT } else { 0 })
-        .y_label_area_size(82)
-        .build_cartesian_2d(
-            Ticked { range: time.range.clone(), ticks: time.ticks.clone() },
-            Ticked { range: values.range.clone(), ticks: values.ticks.clone() },
-        )
-        .map_err(to_chart_error)?;
-
-    let grid = RGBColor(0xDD, 0xDD, 0xDD);
-    let x_label = |x: &f64| time.label(*x);
-    let y_label = |y: &f64| values.label(*y);
-    let mut mesh = chart.configure_mesh();
-    mesh.bold_line_style(grid)
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(0x80, 0x80, 0x80))
-        .label_style((FONT, 13).into_font().color(&RGBColor(0x30, 0x30, 0x30)))
-        .axis_desc_style((FONT, 14).into_font().color(&RGBColor(0x30, 0x30, 0x30)))
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&y_label)
-        .y_desc(panel.y_desc);
-    if bottom {
-        mesh.x_desc(time.description());
-    }
-    mesh.draw().map_err(to_chart_error)?;
-
-    let (low, high) = (values.range.start, values.range.end);
-    for (index, (x, color, label)) in events.iter().enumerate() {
-        if !time.range.contains(x) {
-            continue;
+impl Chart<'_> {
+    /// Fills `root` as `layout` says: the title, the badges, the panels stacked (the bottom
+    /// one carrying the time labels) and the event table.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        layout: &Layout,
+    ) -> Result<(), ChartError>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(to_chart_error)?;
+        let title = &layout.title;
+        draw_label(root, title, &BLACK)?;
+        for badge in &layout.badges {
+            draw_badge(root, &badge.rect, &badge.label, badge.color, badge.day)?;
         }
-        let style = ShapeStyle::from(color).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new([(*x, low), (*x, high)], 6, 4, style))
-            .map_err(to_chart_error)?;
-        if labelled {
-            // Labels step down the panel so neighbours do not overwrite each other.
-            let y = high - (high - low) * (0.08 + 0.11 * (index % 6) as f64);
-            let font = (FONT, 12).into_font().color(color);
-            chart
-                .draw_series(std::iter::once(Text::new(format!(" {}", truncate(label, 48)), (*x, y), font)))
+        for (panel_idx, (panel, rect)) in self.panels.iter().zip(&layout.panels).enumerate() {
+            let bottom = panel_idx + 1 == self.panels.len();
+            let area = root
+                .clone()
+                .shrink((rect.x0, rect.y0), ((rect.x1 - rect.x0) as u32, (rect.y1 - rect.y0) as u32));
+            self.draw_panel(&area, panel, bottom, layout)?;
+            draw_legend(root, panel, &layout.legends[panel_idx])?;
+        }
+        if let Some(label) = &layout.table_title {
+            draw_label(root, label, &TEXT)?;
+        }
+        for entry in &layout.table {
+            draw_badge(root, &entry.badge, &entry.number, entry.color, false)?;
+            draw_label(root, &entry.text, &TEXT)?;
+        }
+        if let Some(label) = &layout.table_note {
+            draw_label(root, label, &RGBColor(0x70, 0x70, 0x70))?;
+        }
+        if self.empty {
+            let style = (FONT, 22)
+                .into_font()
+                .color(&RGBColor(0x70, 0x70, 0x70))
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            root.draw(&Text::new("no intervals were recorded", (layout.width / 2, layout.height / 2), style))
                 .map_err(to_chart_error)?;
         }
+        Ok(())
     }
 
-    let n_points = panel.lines.iter().map(|line| line.points.len()).max().unwrap_or(0);
-    let markers = n_points <= 40;
-    let mut any_point = false;
-    for line in panel.lines.iter().rev() {
-        let style = ShapeStyle::from(&line.color).stroke_width(line.width);
-        for segment in segments(&line.points, &values) {
-            any_point = true;
-            if segment.len() > 1 {
-                chart.draw_series(LineSeries::new(segment.iter().copied(), style)).map_err(to_chart_error)?;
-            }
-            if markers || segment.len() == 1 {
-                chart
-                    .draw_series(segment.iter().map(|&point| Circle::new(point, 3, style.filled())))
-                    .map_err(to_chart_error)?;
+    /// One panel: axes with our own ticks, the day and event lines, the data (lines broken
+    /// where values are missing, with markers when there are few points, or stacked areas),
+    /// and a note when nothing could be plotted.
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        panel: &Panel,
+        bottom: bool,
+        layout: &Layout,
+    ) -> Result<(), ChartError>
+    where
+        DB::ErrorType: 'static,
+    {
+        let time = &self.time;
+        let (width, _) = area.dim_in_pixel();
+        let (plot_area, _) = area.split_horizontally(width.saturating_sub(LEGEND_WIDTH as u32));
+        let values = ValueAxis::new(panel);
+        let caption_room = plot_area.dim_in_pixel().0 as i32 - PLOT_LEFT - PLOT_RIGHT;
+        let caption = layout::fit(16, &panel.caption, caption_room)?;
+
+        let mut chart = ChartBuilder::on(&plot_area)
+            .caption(caption, (FONT, 16).into_font().color(&BLACK))
+            .margin_top(6)
+            .margin_left(PLOT_LEFT - Y_LABEL_WIDTH)
+            .margin_right(PLOT_RIGHT)
+            .margin_bottom(if bottom { 4 } else { 10 })
+            .x_label_area_size(if bottom { TIME_AXIS_HEIGHT } else { 0 })
+            .y_label_area_size(Y_LABEL_WIDTH)
+            .build_cartesian_2d(
+                Ticked { range: time.range.clone(), ticks: time.ticks.clone() },
+                Ticked { range: values.range.clone(), ticks: values.ticks.clone() },
+            )
+            .map_err(to_chart_error)?;
+        debug_assert_eq!(
+            chart.plotting_area().get_pixel_range().0,
+            layout.plot_x,
+            "layout and plotters agree"
+        );
+
+        let grid = RGBColor(0xDD, 0xDD, 0xDD);
+        let x_label = |x: &f64| time.label(*x);
+        let y_label = |y: &f64| values.label(*y);
+        let mut mesh = chart.configure_mesh();
+        mesh.bold_line_style(grid)
+            .light_line_style(TRANSPARENT)
+            .axis_style(RGBColor(0x80, 0x80, 0x80))
+            .label_style((FONT, 13).into_font().color(&RGBColor(0x30, 0x30, 0x30)))
+            .axis_desc_style((FONT, 14).into_font().color(&RGBColor(0x30, 0x30, 0x30)))
+            .x_label_formatter(&x_label)
+            .y_label_formatter(&y_label)
+            .y_desc(panel.y_desc);
+        if bottom {
+            mesh.x_desc(time.description());
+        }
+        mesh.draw().map_err(to_chart_error)?;
+
+        let (low, high) = (values.range.start, values.range.end);
+        for (x, _) in &self.days {
+            chart
+                .draw_series(LineSeries::new([(*x, low), (*x, high)], DAY_LINE.stroke_width(2)))
+                .map_err(to_chart_error)?;
+        }
+        for event in &self.events {
+            let style = ShapeStyle::from(&event.color).stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new([(event.hours, low), (event.hours, high)], 6, 4, style))
+                .map_err(to_chart_error)?;
+        }
+
+        let n_points = panel.lines.iter().map(|line| line.points.len()).max().unwrap_or(0);
+        let mut any_point = false;
+        if panel.stacked {
+            any_point = draw_stacked(&mut chart, panel, &values)?;
+        } else {
+            let markers = n_points <= 40;
+            // Widest first, so narrower lines that coincide show on top; references last.
+            let mut order: Vec<usize> = (0..panel.lines.len()).rev().collect();
+            order.sort_by_key(|&idx| (panel.lines[idx].reference, std::cmp::Reverse(panel.lines[idx].width)));
+            for idx in order {
+                let line = &panel.lines[idx];
+                let style = ShapeStyle::from(&line.color).stroke_width(line.width);
+                for segment in segments(&line.points, &values) {
+                    any_point = true;
+                    if segment.len() > 1 {
+                        match line.dash {
+                            Some((dash, gap)) => chart
+                                .draw_series(DashedLineSeries::new(segment.iter().copied(), dash, gap, style))
+                                .map(|_| ()),
+                            None => {
+                                chart.draw_series(LineSeries::new(segment.iter().copied(), style)).map(|_| ())
+                            }
+                        }
+                        .map_err(to_chart_error)?;
+                    }
+                    if (markers || segment.len() == 1) && !line.reference {
+                        chart
+                            .draw_series(segment.iter().map(|&point| Circle::new(point, 3, style.filled())))
+                            .map_err(to_chart_error)?;
+                    }
+                }
             }
         }
+        if !any_point && n_points > 0 {
+            let style = (FONT, 16)
+                .into_font()
+                .color(&RGBColor(0x70, 0x70, 0x70))
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let center =
+                ((time.range.start + time.range.end) / 2.0, (values.range.start + values.range.end) / 2.0);
+            chart
+                .draw_series(std::iter::once(Text::new("no data in this run", center, style)))
+                .map_err(to_chart_error)?;
+        }
+        Ok(())
     }
-    if !any_point && n_points > 0 {
-        let style = (FONT, 16)
-            .into_font()
-            .color(&RGBColor(0x70, 0x70, 0x70))
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        let center =
-            ((time.range.start + time.range.end) / 2.0, (values.range.start + values.range.end) / 2.0);
-        chart
-            .draw_series(std::iter::once(Text::new("no data in this run", center, style)))
-            .map_err(to_chart_error)?;
+}
+
+/// A stacked panel: each layer a filled area on the ones before it, with its top edge
+/// drawn. Missing values count as zero. Whether anything was drawn.
+fn draw_stacked<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Ticked, Ticked>>,
+    panel: &Panel,
+    values: &ValueAxis,
+) -> Result<bool, ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let n = panel.lines.iter().map(|line| line.points.len()).max().unwrap_or(0);
+    let mut below = vec![0.0; n];
+    let mut any = false;
+    for line in &panel.lines {
+        let above: Vec<f64> = below
+            .iter()
+            .zip(&line.points)
+            .map(|(base, point)| base + point.1.filter(|value| value.is_finite()).unwrap_or(0.0))
+            .collect();
+        let xs: Vec<f64> = line.points.iter().map(|point| point.0).collect();
+        let clamp = |value: f64| values.map(value).unwrap_or(0.0).min(values.range.end);
+        let mut outline: Vec<(f64, f64)> = xs.iter().zip(&above).map(|(&x, &y)| (x, clamp(y))).collect();
+        let top = outline.clone();
+        outline.extend(xs.iter().zip(&below).rev().map(|(&x, &y)| (x, clamp(y))));
+        if above.iter().zip(&below).any(|(a, b)| a > b) {
+            any = true;
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, line.color.mix(0.75).filled())))
+                .map_err(to_chart_error)?;
+            chart
+                .draw_series(LineSeries::new(top, ShapeStyle::from(&line.color).stroke_width(1)))
+                .map_err(to_chart_error)?;
+        }
+        below = above;
     }
-    let legend_height = if bottom {
-        legend_area.dim_in_pixel().1.saturating_sub(TIME_AXIS_HEIGHT)
-    } else {
-        legend_area.dim_in_pixel().1
-    };
-    draw_legend(&legend_area, legend_height, &panel.lines)
+    Ok(any)
 }
 
 /// Runs of consecutive plottable points, in plotted coordinates.
@@ -754,43 +638,73 @@ fn segments(points: &[(f64, Option<f64>)], values: &ValueAxis) -> Vec<Vec<(f64, 
     res
 }
 
-/// The legend column: a colour swatch and a name per line, truncated to fit.
-/// Entries stay within the top `height` pixels of `area`.
+/// The legend column of a panel, as laid out: a swatch in the line's style and its name.
 fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    height: u32,
-    lines: &[Line],
+    root: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    entries: &[layout::LegendEntry],
 ) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
 {
-    const TOP: i32 = 40;
-    const ROW: i32 = 22;
-    let fits = ((height as i32 - TOP - 10) / ROW).max(1) as usize;
-    let style =
-        (FONT, 14).into_font().color(&RGBColor(0x20, 0x20, 0x20)).pos(Pos::new(HPos::Left, VPos::Center));
-    let shown = if lines.len() > fits { fits - 1 } else { lines.len() };
-    for (idx, line) in lines.iter().take(shown).enumerate() {
-        let y = TOP + idx as i32 * ROW;
-        area.draw(&PathElement::new(vec![(4, y), (30, y)], ShapeStyle::from(&line.color).stroke_width(3)))
+    for entry in entries {
+        if let Some(line) = entry.line.and_then(|idx| panel.lines.get(idx)) {
+            let (from, to) = entry.swatch;
+            let style = ShapeStyle::from(&line.color).stroke_width(line.width.clamp(2, 6));
+            if panel.stacked {
+                root.draw(&Rectangle::new(
+                    [(from.0, from.1 - 6), (to.0, to.1 + 6)],
+                    line.color.mix(0.75).filled(),
+                ))
+            } else if let Some((dash, gap)) = line.dash {
+                root.draw(&plotters::element::DashedPathElement::new(
+                    vec![from, to],
+                    dash.min(8),
+                    gap.min(5),
+                    style,
+                ))
+            } else {
+                root.draw(&PathElement::new(vec![from, to], style))
+            }
             .map_err(to_chart_error)?;
-        area.draw(&Text::new(truncate(&line.label, 20), (38, y), style.clone())).map_err(to_chart_error)?;
-    }
-    if shown < lines.len() {
-        let y = TOP + shown as i32 * ROW;
-        area.draw(&Text::new(format!("+{} more", lines.len() - shown), (38, y), style))
-            .map_err(to_chart_error)?;
+        }
+        draw_label(root, &entry.label, &TEXT)?;
     }
     Ok(())
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        text.to_owned()
+fn draw_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    label: &layout::Label,
+    color: &RGBColor,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let style = (FONT, label.size).into_font().color(color).pos(Pos::new(HPos::Left, VPos::Center));
+    root.draw(&Text::new(label.text.as_str(), label.at, style)).map_err(to_chart_error)
+}
+
+/// A badge: white text on the event's colour, or grey text in a grey frame for a day.
+fn draw_badge<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rect: &Rect,
+    label: &layout::Label,
+    color: RGBColor,
+    day: bool,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let corners = [(rect.x0, rect.y0), (rect.x1, rect.y1)];
+    if day {
+        root.draw(&Rectangle::new(corners, WHITE.filled())).map_err(to_chart_error)?;
+        root.draw(&Rectangle::new(corners, ShapeStyle::from(&color).stroke_width(1)))
+            .map_err(to_chart_error)?;
+        draw_label(root, label, &color)
     } else {
-        let mut res: String = text.chars().take(max_chars - 1).collect();
-        res.push('…');
-        res
+        root.draw(&Rectangle::new(corners, color.filled())).map_err(to_chart_error)?;
+        draw_label(root, label, &WHITE)
     }
 }
 
@@ -798,7 +712,7 @@ fn truncate(text: &str, max_chars: usize) -> String {
 mod tests {
     use super::*;
     use crate::report::tests::synthetic_series;
-    use crate::stats::ServiceFigures;
+    use crate::stats::{MarkerKind, ServiceFigures};
 
     fn check_renders(series: &Series) {
         let dir = tempfile::tempdir().unwrap();
@@ -856,24 +770,181 @@ mod tests {
         series
     }
 
+    fn compared(labels: &[&str], n_rows: usize) -> (Series, Vec<ComparedLine>) {
+        let runs: Vec<Vec<crate::simulation::RunOutput>> = labels
+            .iter()
+            .enumerate()
+            .map(|(idx, _)| {
+                let mut series = incident_series(n_rows);
+                for row in &mut series.rows {
+                    row.total.attempts += idx as u64;
+                }
+                vec![crate::simulation::RunOutput {
+                    summary: crate::report::tests::synthetic_summary(),
+                    series,
+                    stopped: None,
+                }]
+            })
+            .collect();
+        (runs[0][0].series.clone(), crate::compare::series::lines(labels, &runs))
+    }
+
     #[test]
     fn renders_a_comparison() {
-        let series = synthetic_series(90);
-        let line = |label: &str, scale: f64| ComparedLine {
-            label: label.to_owned(),
-            success_rate: series
-                .rows
-                .iter()
-                .map(|row| row.total.success_rate().map(|rate| rate * scale))
-                .collect(),
-            attempts_per_s: series.rows.iter().map(|row| Some(row.total.attempts as f64 / 60.0)).collect(),
-        };
+        let (axis, lines) = compared(&["baseline", "budget"], 90);
         let dir = tempfile::tempdir().unwrap();
         let png = dir.path().join("compare.png");
-        let svg =
-            write_comparison(&png, &series, &[line("baseline", 1.0), line("budget", 0.9)], "demo").unwrap();
+        let svg = write_comparison(&png, &axis, &lines, "demo").unwrap();
         assert!(std::fs::metadata(&png).unwrap().len() > 1000);
-        assert!(svg.contains("baseline") && svg.contains("budget"));
+        for expected in [
+            "\nbaseline\n",
+            "\nbudget\n",
+            "p99 end-to-end latency",
+            "CPU utilisation of api",
+            "Metrics staleness",
+        ] {
+            assert!(svg.contains(expected), "{expected}");
+        }
+        // Each configuration's events are in the table, named after it.
+        assert!(svg.contains("baseline: alert") && svg.contains("budget: alert"), "every variant's events");
+    }
+
+    /// A synthetic incident with everything a chart can show: an SLO with its moments, a
+    /// metrics fault on the first service, a pool that grows, events bunched together, one
+    /// at each end of the run, and a run that crosses midnight.
+    fn incident_series(n_rows: usize) -> Series {
+        let mut series = synthetic_series(n_rows);
+        series.start_clock = Some(SimDuration::from_secs(22 * 3600));
+        let minute = |m: u64| crate::engine::SimTime(m * 60 * NANOS_PER_SEC);
+        let end = n_rows as u64;
+        series.slo = Some(SloMarks {
+            target: 0.999,
+            first_breach: Some(minute(end / 3)),
+            detected: Some(minute(end / 3 + 2)),
+            recovered: Some(minute(2 * end / 3 + 1)),
+        });
+        series.metrics_fault = vec![true, false];
+        for (idx, row) in series.rows.iter_mut().enumerate() {
+            row.services[0].instances_ready = if idx > n_rows / 2 { 6 } else { 4 };
+            row.services[0].instances_desired = if idx + 5 > n_rows / 2 { 6 } else { 4 };
+        }
+        let mut marker = |at: u64, kind: MarkerKind, label: &str| {
+            series.markers.push(Marker { at: minute(at), kind, label: label.to_owned() });
+        };
+        marker(
+            0,
+            MarkerKind::Timeline,
+            "api: metrics stop (a certificate renewal fails between observability components)",
+        );
+        for k in 0..4 {
+            marker(end / 3 + k, MarkerKind::Alert, "alert \"errors\" fired");
+        }
+        marker(end / 3 + 3, MarkerKind::Operator, "operator: api: scale to 6 (after alert \"errors\")");
+        marker(
+            end.saturating_sub(1),
+            MarkerKind::Timeline,
+            "api: metrics restored (certificate fixed at the very end)",
+        );
+        series
+    }
+
+    #[test]
+    fn every_panel_shows_when_the_run_has_its_feature() {
+        let svg = svg(&incident_series(300), "incident").unwrap();
+        for expected in [
+            "Load: offered",
+            "\ncapacity api\n",
+            "\ncapacity db\n",
+            "\nSLO 99.9%\n",
+            "Failed requests per second by reason",
+            "\ntimeout\n",
+            "\nrejected\n",
+            "End-to-end latency",
+            "CPU utilisation per service",
+            "summed over its instances",
+            "Instances per service",
+            "\napi ready\n",
+            "\napi desired\n",
+            "Metrics staleness",
+            "\nday 2 · 00:00\n",
+            "SLO first breached (&lt; 99.9%)",
+            "breach detected by an alert",
+            "SLO recovered",
+            "operator: api: scale to 6",
+        ] {
+            assert!(svg.contains(expected), "{expected} is missing");
+        }
+        // Without the feature, no panel: no failures, no fault, a steady pool, one day.
+        let mut plain = synthetic_series(60);
+        for row in &mut plain.rows {
+            row.total.failed = [0; crate::outcome::FailureReason::COUNT];
+        }
+        let svg = super::svg(&plain, "plain").unwrap();
+        for absent in ["by reason", "Metrics staleness", "Instances per service", "day 2", "SLO", "Events ("]
+        {
+            assert!(!svg.contains(absent), "{absent} should not be drawn");
+        }
+    }
+
+    /// Every box of text the layout placed: none overlaps another, none leaves the canvas.
+    fn check_legible(layout: &Layout) {
+        let boxes = layout.boxes();
+        for (idx, (text, rect)) in boxes.iter().enumerate() {
+            assert!(rect.within(layout.width, layout.height), "{text:?} at {rect:?} leaves the canvas");
+            for (other, other_rect) in &boxes[idx + 1..] {
+                assert!(
+                    !rect.overlaps(other_rect),
+                    "{text:?} at {rect:?} overlaps {other:?} at {other_rect:?}"
+                );
+            }
+        }
+        // Badges sit between the title and the first panel.
+        let first_panel = layout.panels[0].y0;
+        for badge in &layout.badges {
+            assert!(badge.rect.y0 > layout.title.rect.y1 && badge.rect.y1 <= first_panel, "{badge:?}");
+        }
+    }
+
+    #[test]
+    fn labels_never_collide_or_leave_the_canvas() {
+        for n_rows in [0, 1, 30, 300] {
+            let series = incident_series(n_rows);
+            let chart = Chart::run(
+                &series,
+                "a run whose title is long enough to need a smaller font to fit the width of the chart at all",
+            );
+            check_legible(&chart.layout().unwrap());
+        }
+        let chart = Chart::run(&many_services(), "many services");
+        check_legible(&chart.layout().unwrap());
+        let labels =
+            ["baseline", "fail-safe", "scheduled", "staleness-alert", "back-pressure", "a", "b", "c", "d"];
+        let (axis, lines) = compared(&labels, 300);
+        let chart = Chart::comparison(&axis, &lines, "comparison");
+        let layout = chart.layout().unwrap();
+        check_legible(&layout);
+        assert!(layout.table.len() > 20, "{} events", layout.table.len());
+    }
+
+    #[test]
+    fn coinciding_lines_get_distinct_styles() {
+        let series = incident_series(60);
+        let mut same = series.clone();
+        for row in &mut same.rows {
+            row.total.attempts = row.total.offered;
+        }
+        let panels = panels::run_panels(&same);
+        let load = &panels[0];
+        let (offered, attempts) = (&load.lines[0], &load.lines[1]);
+        assert_eq!((offered.label.as_str(), attempts.label.as_str()), ("offered", "attempts"));
+        assert!(offered.width > attempts.width && attempts.dash.is_some(), "attempts lies on offered");
+        // Classes with the same success rate as all requests stand apart too, each its way.
+        let success = &panels[1];
+        let styles: Vec<(u32, Option<(u32, u32)>)> =
+            success.lines.iter().filter(|line| !line.reference).map(|line| (line.width, line.dash)).collect();
+        for (idx, style) in styles.iter().enumerate() {
+            assert!(!styles[idx + 1..].contains(style), "{styles:?}");
+        }
     }
 
     #[test]
