@@ -79,7 +79,7 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
             Ok(())
         }
         Outcome::Run(output) => {
-            let written = report::write_run(&out_dir, output, &delivery.provenance);
+            let written = report::write_run(&out_dir, output, &delivery.presentation);
             let text = if delivery.json {
                 report::json::to_string(&output.summary).context("serialising the summary")?
             } else {
@@ -110,7 +110,7 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                 let svg = report::chart::sweep::write(&png, sweep, runs)
                     .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
                 report::write_into(dir, SWEEP_SVG_FILE, svg.as_bytes())?;
-                let html = report::html::sweep(sweep, runs, &svg, &delivery.provenance);
+                let html = report::html::sweep(sweep, runs, &svg, &delivery.presentation);
                 report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)
@@ -138,10 +138,10 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                 let mut charts = Vec::new();
                 for output in failing {
                     let name = format!("seed-{}", output.summary.seed);
-                    let svg = report::write_run_into(dir, &name, output, &delivery.provenance)?;
+                    let svg = report::write_run_into(dir, &name, output, &delivery.presentation)?;
                     charts.push((output.summary.seed, svg));
                 }
-                let html = report::html::check(check, &charts, &delivery.provenance);
+                let html = report::html::check(check, &charts, &delivery.presentation);
                 report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)
@@ -174,7 +174,7 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                 let svg = report::chart::write_comparison(&png, &runs[0][0].series, &lines, &title)
                     .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
                 report::write_into(dir, COMPARE_SVG_FILE, svg.as_bytes())?;
-                let html = report::html::compare(comparison, &svg, &delivery.provenance);
+                let html = report::html::compare(comparison, &svg, &delivery.presentation);
                 report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)

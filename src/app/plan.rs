@@ -7,11 +7,14 @@
 
 use crate::capacity::Goal;
 use crate::check::threshold::Threshold;
+use crate::engine::SimTime;
 use crate::model::Scenario;
-use crate::report::{OutDir, Provenance};
+use crate::refusal::Refusal;
+use crate::report::{OutDir, Presentation};
 use crate::scenario::{self, ScenarioError};
 use crate::shard::{Fingerprint, ShardSpec};
 use crate::sweep::Sweep;
+use crate::units::TimePoint;
 use std::path::PathBuf;
 
 /// One verb's work.
@@ -42,7 +45,7 @@ pub struct Delivery {
     /// `check`'s Markdown summary.
     pub markdown: Option<PathBuf>,
     /// Where the results came from, for the reports.
-    pub provenance: Provenance,
+    pub presentation: Presentation,
     /// `compare`'s wide table: each variant's paired difference and its interval.
     pub wide: bool,
 }
@@ -107,6 +110,38 @@ pub struct CapacityPlan {
     pub delivery: Delivery,
 }
 
+/// `--window FROM..TO`: the stretch of the run the charts show, each end a duration from the
+/// start (`90m`) or a clock time (`09:00`, the next day's when earlier than the start).
+pub fn window(text: &str, scenario: &Scenario) -> Result<(SimTime, SimTime), Refusal> {
+    let expected = r#"FROM..TO, each a duration from the start ("90m") or a clock time ("09:00")"#;
+    let refuse = |message: String| Refusal::new(format!("--window \"{text}\": {message}")).expected(expected);
+    let (from, to) = text.split_once("..").ok_or_else(|| refuse("no \"..\" between its ends".into()))?;
+    let at = |end: &str| -> Result<SimTime, Refusal> {
+        let point: TimePoint = end.trim().parse().map_err(|error| refuse(format!("{error}")))?;
+        Ok(match point {
+            TimePoint::FromStart(offset) => SimTime(offset.nanos()),
+            TimePoint::Clock(clock) => {
+                let Some(start) = scenario.start_clock else {
+                    return Err(refuse(format!(
+                        "the clock time {end} needs simulation.start in the scenario"
+                    )));
+                };
+                const DAY: u64 = 86_400_000_000_000;
+                let at = clock.since_midnight().0;
+                SimTime(if at < start.0 { at + DAY - start.0 } else { at - start.0 })
+            }
+        })
+    };
+    let (from, to) = (at(from)?, at(to)?);
+    if to <= from {
+        return Err(refuse("it ends before it starts".into()));
+    }
+    if from.0 >= scenario.duration.0 {
+        return Err(refuse(format!("it starts after the run's end ({} simulated)", scenario.duration)));
+    }
+    Ok((from, to))
+}
+
 /// A scenario file's text, to be loaded again with overridden keys (a probe's value).
 pub struct Template {
     pub text: String,
@@ -128,5 +163,33 @@ impl Template {
     ) -> Result<(scenario::Loaded, Option<scenario::overrides::SweepTable>), ScenarioError> {
         let label = self.path.display().to_string();
         scenario::load_with(&self.text, &label, Some(&self.path), self.variant.as_deref(), settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_reads_durations_and_clock_times_past_midnight() {
+        let text = "[simulation]\nstart = \"19:00\"\nduration = \"19h\"\n[classes.a]\n[sources.s]\nclient = \"c\"\nrate = \"1/s\"\n[clients.c]\ntarget = \"x\"\n[services.x]\ninstances = 1\ncores = 1\ncpu = \"10ms\"\n";
+        let scenario = crate::scenario::load_str(text, "w.toml").unwrap().scenario;
+        let hours = |h: u64| SimTime(h * 3_600_000_000_000);
+        assert_eq!(window("90m..3h", &scenario).unwrap(), (SimTime(5_400_000_000_000), hours(3)));
+        assert_eq!(window("23:00..08:00", &scenario).unwrap(), (hours(4), hours(13)), "the next morning");
+        let refused = window("08:00..23:00", &scenario).unwrap_err();
+        assert!(refused.message.contains("ends before it starts"), "{}", refused.message);
+        assert!(window("20h..21h", &scenario).unwrap_err().message.contains("after the run's end"));
+        assert!(window("1h", &scenario).unwrap_err().message.contains("no \"..\""));
+    }
+
+    #[test]
+    fn a_zoomed_series_keeps_the_intervals_inside() {
+        use crate::stats::Series;
+        let mut series: Series = crate::report::tests::synthetic_series(10);
+        let (from, to) = (series.rows[3].start, series.rows[6].start);
+        let zoomed = series.window(from, to);
+        assert_eq!(zoomed.rows.len(), 3);
+        assert_eq!(zoomed.rows[0], series.rows[3]);
     }
 }

@@ -76,6 +76,6 @@ pub fn plan(args: CapacityArgs) -> app::Result<Plan> {
         thresholds,
         replications: args.replications,
         first_seed: args.seed.seed.unwrap_or(base.scenario.seed),
-        delivery: Delivery { provenance: super::provenance(&base), ..args.print.delivery() },
+        delivery: Delivery { presentation: super::presentation(&base), ..args.print.delivery() },
     })))
 }

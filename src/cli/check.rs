@@ -56,7 +56,7 @@ pub fn plan(args: CheckArgs) -> app::Result<Plan> {
     let (thresholds, replications) =
         thresholds(&label, &args.thresholds, args.replications, loaded.thresholds.clone(), &loaded.scenario)?;
     let seeds = app::first_seeds(args.seed.seed.unwrap_or(loaded.scenario.seed), replications);
-    let provenance = super::provenance(&loaded);
+    let presentation = super::presentation(&loaded);
     let fingerprint = Fingerprint::new(
         Purpose::Check { thresholds: args.thresholds.clone() },
         &loaded,
@@ -72,7 +72,7 @@ pub fn plan(args: CheckArgs) -> app::Result<Plan> {
         delivery: Delivery {
             junit: args.junit,
             markdown: args.markdown,
-            provenance,
+            presentation,
             ..args.out.delivery(&args.print)
         },
     })))

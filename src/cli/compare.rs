@@ -53,14 +53,14 @@ pub fn plan(args: CompareArgs) -> app::Result<Plan> {
         .collect();
     let hashes = configs.iter().map(|config| config.scenario.hash.clone()).collect();
     let fingerprint = Fingerprint::new(Purpose::Compare { hashes }, &configs[0], None, labels, seeds);
-    let provenance = super::provenance(&configs[0]);
+    let presentation = super::presentation(&configs[0]);
     let configs: Vec<Scenario> = configs.into_iter().map(|config| config.scenario).collect();
     Ok(Plan::Matrix(Box::new(MatrixPlan {
         fingerprint,
         finish: Finish::Compare { baseline: configs[0].clone() },
         configs,
         sharding: args.shard.sharding()?,
-        delivery: Delivery { provenance, wide: args.wide, ..args.out.delivery(&args.print) },
+        delivery: Delivery { presentation, wide: args.wide, ..args.out.delivery(&args.print) },
     })))
 }
 

@@ -5,7 +5,7 @@
 
 use super::{OutArgs, PrintArgs};
 use crate::app::{Delivery, Plan};
-use crate::report::Provenance;
+use crate::report::Presentation;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -34,12 +34,13 @@ pub struct MergeArgs {
 }
 
 pub fn plan(args: MergeArgs) -> Plan {
-    let provenance = Provenance { command: super::command_line(std::env::args()), ..Provenance::default() };
+    let presentation =
+        Presentation { command: super::command_line(std::env::args()), ..Presentation::default() };
     let delivery = Delivery {
         junit: args.junit,
         markdown: args.markdown,
         wide: args.wide,
-        provenance,
+        presentation,
         ..args.out.delivery(&args.print)
     };
     Plan::Merge { files: args.files, delivery }

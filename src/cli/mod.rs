@@ -16,7 +16,7 @@ pub mod sweep;
 pub use crate::app::Exit;
 
 use crate::app::{self, Delivery, Plan};
-use crate::report::{DEFAULT_ROOT, OutDir, Provenance};
+use crate::report::{DEFAULT_ROOT, OutDir, Presentation};
 use clap::{Args, Parser, Subcommand};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -116,12 +116,13 @@ impl PrintArgs {
 
 /// Where a plan's results come from: the scenario's notes, description and resolved text,
 /// and this process's command line.
-fn provenance(loaded: &crate::scenario::Loaded) -> Provenance {
-    Provenance {
+fn presentation(loaded: &crate::scenario::Loaded) -> Presentation {
+    Presentation {
         notes: loaded.notes.clone(),
         command: command_line(std::env::args()),
         description: loaded.scenario.description.clone(),
         resolved_toml: loaded.resolved_toml.clone(),
+        window: None,
     }
 }
 

@@ -110,12 +110,12 @@ pub fn prepare(args: &SweepArgs) -> app::Result<Prepared> {
 pub fn plan(args: SweepArgs) -> app::Result<Plan> {
     let Prepared { sweep, base, points } = prepare(&args)?;
     let fingerprint = Prepared::fingerprint_of(&sweep, &base);
-    let provenance = super::provenance(&base);
+    let presentation = super::presentation(&base);
     Ok(Plan::Matrix(Box::new(MatrixPlan {
         fingerprint,
         configs: points,
         finish: Finish::Sweep(sweep),
         sharding: args.shard.sharding()?,
-        delivery: Delivery { provenance, ..args.out.delivery(&args.print) },
+        delivery: Delivery { presentation, ..args.out.delivery(&args.print) },
     })))
 }

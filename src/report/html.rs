@@ -6,7 +6,7 @@
 //! or the comparison), then the charts, the tables, the scenario's own notes on its
 //! assumptions, the command that reproduces it, and the resolved scenario.
 
-use super::Provenance;
+use super::Presentation;
 use crate::check::CheckReport;
 use crate::check::metric::Unit;
 use crate::compare::Comparison;
@@ -122,24 +122,24 @@ impl Page {
 
     /// The scenario's notes, the command that reproduces the report, and the resolved
     /// scenario (folded).
-    fn provenance(&mut self, provenance: &Provenance) {
-        if !provenance.notes.trim().is_empty() {
+    fn presentation(&mut self, presentation: &Presentation) {
+        if !presentation.notes.trim().is_empty() {
             self.heading("The scenario's assumptions");
-            self.pre(&provenance.notes);
+            self.pre(&presentation.notes);
         }
         self.heading("Reproduce");
-        if !provenance.command.is_empty() {
-            self.pre(&provenance.command);
+        if !presentation.command.is_empty() {
+            self.pre(&presentation.command);
         }
         self.paragraph(&format!(
             "stormsim {}; a run is a pure function of the scenario, the seed and the version.",
             env!("CARGO_PKG_VERSION")
         ));
-        if !provenance.resolved_toml.is_empty() {
+        if !presentation.resolved_toml.is_empty() {
             let _ = writeln!(
                 self.html,
                 "<details>\n<summary>The resolved scenario (every default written out)</summary>\n<pre>{}</pre>\n</details>",
-                escape(provenance.resolved_toml.trim_end())
+                escape(presentation.resolved_toml.trim_end())
             );
         }
     }
@@ -151,7 +151,7 @@ impl Page {
 }
 
 /// The report of one run: what happened, the charts, every table, the scenario.
-pub fn run(output: &RunOutput, chart_svg: &str, provenance: &Provenance) -> String {
+pub fn run(output: &RunOutput, chart_svg: &str, presentation: &Presentation) -> String {
     let summary = &output.summary;
     let mut title = summary.scenario.name.clone();
     if let Some(variant) = &summary.scenario.variant {
@@ -165,8 +165,8 @@ pub fn run(output: &RunOutput, chart_svg: &str, provenance: &Provenance) -> Stri
         summary.scenario.hash,
     );
     let mut page = Page::new(&title, &meta);
-    if !provenance.description.is_empty() {
-        page.paragraph(&provenance.description);
+    if !presentation.description.is_empty() {
+        page.paragraph(&presentation.description);
     }
     if summary.partial {
         let reason = summary.stopped_by.as_deref().unwrap_or("a guard tripped");
@@ -186,12 +186,12 @@ pub fn run(output: &RunOutput, chart_svg: &str, provenance: &Provenance) -> Stri
     for table in &tables {
         page.table(table);
     }
-    page.provenance(provenance);
+    page.presentation(presentation);
     page.finish()
 }
 
 /// The report of a comparison: each metric per configuration, the chart, the scenario.
-pub fn compare(comparison: &Comparison, chart_svg: &str, provenance: &Provenance) -> String {
+pub fn compare(comparison: &Comparison, chart_svg: &str, presentation: &Presentation) -> String {
     let meta = format!(
         "{} configurations · seeds {} ({} per configuration, common random numbers) · mean ± 95% CI",
         comparison.configs.len(),
@@ -236,13 +236,13 @@ pub fn compare(comparison: &Comparison, chart_svg: &str, provenance: &Provenance
     page.html.push_str("</table>\n");
     page.heading("Over time");
     page.figure(chart_svg);
-    page.provenance(provenance);
+    page.presentation(presentation);
     page.finish()
 }
 
 /// The report of a sweep: the table of the chosen metric per grid point, the chart, the
 /// scenario.
-pub fn sweep(sweep: &Sweep, runs: &[MetricValues], chart_svg: &str, provenance: &Provenance) -> String {
+pub fn sweep(sweep: &Sweep, runs: &[MetricValues], chart_svg: &str, presentation: &Presentation) -> String {
     let axes: Vec<&str> = sweep.axes.iter().map(|axis| axis.path.as_str()).collect();
     let meta = format!(
         "{} grid points over {} · {} seeds each ({}) · {}",
@@ -256,13 +256,13 @@ pub fn sweep(sweep: &Sweep, runs: &[MetricValues], chart_svg: &str, provenance: 
     page.heading("Over the grid");
     page.figure(chart_svg);
     page.pre(&super::sweep::table(sweep, runs));
-    page.provenance(provenance);
+    page.presentation(presentation);
     page.finish()
 }
 
 /// The report of a check: each verdict, then the charts of the runs that missed a target
 /// (`(seed, chart)`), the scenario.
-pub fn check(report: &CheckReport, failing: &[(u64, String)], provenance: &Provenance) -> String {
+pub fn check(report: &CheckReport, failing: &[(u64, String)], presentation: &Presentation) -> String {
     let meta = format!("{} · scenario hash {}", report.tally(), report.scenario_hash);
     let mut page = Page::new(&format!("{} · check", report.title()), &meta);
     page.heading("Verdicts");
@@ -290,7 +290,7 @@ pub fn check(report: &CheckReport, failing: &[(u64, String)], provenance: &Prove
             rest.join(", ")
         ));
     }
-    page.provenance(provenance);
+    page.presentation(presentation);
     page.finish()
 }
 

@@ -24,6 +24,7 @@ pub mod markdown;
 pub mod sweep;
 pub mod table;
 
+use crate::engine::SimTime;
 use crate::simulation::RunOutput;
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -37,9 +38,12 @@ pub const CHART_SVG_FILE: &str = "chart.svg";
 pub const SCENARIO_FILE: &str = "scenario.resolved.toml";
 pub use html::REPORT_FILE;
 
-/// Where a result came from, for a report's reader to check and reproduce it.
+/// How a result is presented: where it came from (for a report's reader to check and
+/// reproduce it) and the stretch of time its charts show.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Provenance {
+pub struct Presentation {
+    /// Charts show only `[from, to)` of the run (`--window`); files keep every interval.
+    pub window: Option<(SimTime, SimTime)>,
     /// The scenario file's opening comment: its assumptions, in its author's words.
     pub notes: String,
     /// The command line that produced the result.
@@ -204,14 +208,18 @@ fn folder_name(scenario_name: &str) -> String {
 }
 
 /// Writes the run folder for `output` and returns its path.
-pub fn write_run(dir: &OutDir, output: &RunOutput, provenance: &Provenance) -> Result<PathBuf, ReportError> {
+pub fn write_run(
+    dir: &OutDir,
+    output: &RunOutput,
+    presentation: &Presentation,
+) -> Result<PathBuf, ReportError> {
     let scenario = &output.summary.scenario;
     let label = match &scenario.variant {
         Some(variant) => format!("{}-{variant}", scenario.name),
         None => scenario.name.clone(),
     };
     let target = dir.resolve(&label, output.summary.seed)?;
-    write_atomically(&target, |staging| write_files(staging, output, provenance).map(drop))?;
+    write_atomically(&target, |staging| write_files(staging, output, presentation).map(drop))?;
     Ok(target.path)
 }
 
@@ -230,7 +238,7 @@ fn chart_title(output: &RunOutput) -> String {
 }
 
 /// Writes every file of a run folder into `dir`, fsyncing each; returns the chart's SVG.
-fn write_files(dir: &Path, output: &RunOutput, provenance: &Provenance) -> Result<String, ReportError> {
+fn write_files(dir: &Path, output: &RunOutput, presentation: &Presentation) -> Result<String, ReportError> {
     let path = dir.join(SUMMARY_FILE);
     let summary = json::to_string(&output.summary)
         .map_err(|source| ReportError::Json { path: path.clone(), source })?;
@@ -243,21 +251,23 @@ fn write_files(dir: &Path, output: &RunOutput, provenance: &Provenance) -> Resul
     write_file(&path, &buffer)?;
 
     let title = chart_title(output);
+    let zoomed = presentation.window.map(|(from, to)| output.series.window(from, to));
+    let series = zoomed.as_ref().unwrap_or(&output.series);
     let path = dir.join(CHART_PNG_FILE);
-    chart::write_png(&path, &output.series, &title)
+    chart::write_png(&path, series, &title)
         .map_err(|source| ReportError::Chart { path: path.clone(), source })?;
     File::open(&path).and_then(|file| file.sync_all()).map_err(io_error("sync", &path))?;
 
     let path = dir.join(CHART_SVG_FILE);
-    let svg = chart::svg(&output.series, &title)
-        .map_err(|source| ReportError::Chart { path: path.clone(), source })?;
+    let svg =
+        chart::svg(series, &title).map_err(|source| ReportError::Chart { path: path.clone(), source })?;
     write_file(&path, svg.as_bytes())?;
 
     let path = dir.join(REPORT_FILE);
-    write_file(&path, html::run(output, &svg, provenance).as_bytes())?;
+    write_file(&path, html::run(output, &svg, presentation).as_bytes())?;
 
     let path = dir.join(SCENARIO_FILE);
-    let mut toml = provenance.resolved_toml.clone();
+    let mut toml = presentation.resolved_toml.clone();
     if !toml.ends_with('\n') {
         toml.push('\n');
     }
@@ -403,11 +413,11 @@ pub fn write_run_into(
     dir: &Path,
     name: &str,
     output: &RunOutput,
-    provenance: &Provenance,
+    presentation: &Presentation,
 ) -> Result<String, ReportError> {
     let path = dir.join(name);
     fs::create_dir(&path).map_err(io_error("create", &path))?;
-    write_files(&path, output, provenance)
+    write_files(&path, output, presentation)
 }
 
 /// Writes `bytes` to `dir/name`, fsynced, for the `fill` of `write_folder`.
@@ -467,9 +477,9 @@ fn check_replaceable(path: &Path) -> Result<(), ReportError> {
 pub(crate) mod tests {
     use super::*;
 
-    /// A provenance with only the resolved scenario.
-    fn resolved(toml: &str) -> Provenance {
-        Provenance { resolved_toml: toml.to_owned(), ..Provenance::default() }
+    /// A presentation with only the resolved scenario.
+    fn resolved(toml: &str) -> Presentation {
+        Presentation { resolved_toml: toml.to_owned(), ..Presentation::default() }
     }
     use crate::engine::{SimDuration, SimTime};
     use crate::model::FailureReason;
@@ -820,7 +830,7 @@ pub(crate) mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = Target { path: root.path().join("run"), replace: false };
         let error = write_atomically(&target, |staging| {
-            write_files(staging, &output(3), &Provenance::default())?;
+            write_files(staging, &output(3), &Presentation::default())?;
             Err(ReportError::Io {
                 action: "write",
                 path: staging.join("disk-full"),

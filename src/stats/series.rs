@@ -42,6 +42,21 @@ pub struct SloMarks {
 }
 
 impl Series {
+    /// The intervals that overlap `[from, to)`, with the markers and SLO moments inside it:
+    /// what a chart zoomed on that stretch draws.
+    pub fn window(&self, from: SimTime, to: SimTime) -> Series {
+        let inside = |at: SimTime| at >= from && at < to;
+        let mut res = self.clone();
+        res.rows.retain(|row| row.end > from && row.start < to);
+        res.markers.retain(|marker| inside(marker.at));
+        if let Some(slo) = &mut res.slo {
+            for moment in [&mut slo.first_breach, &mut slo.detected, &mut slo.recovered] {
+                *moment = moment.filter(|&at| inside(at));
+            }
+        }
+        res
+    }
+
     /// A series without intervals, for results kept without their series.
     pub fn empty() -> Series {
         Series {

@@ -170,3 +170,30 @@ fn compare_and_sweep_folders_hold_their_report() {
     assert_eq!(headings(&html)[..2], ["noted · sweep", "Over the grid"]);
     assert!(html.contains("services.api.instances=2"));
 }
+
+#[test]
+fn window_zooms_the_charts_and_keeps_every_interval_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let (whole, zoomed) = (dir.path().join("whole"), dir.path().join("zoomed"));
+    stormsim(&["run", file.to_str().unwrap(), "--out", whole.to_str().unwrap(), "-q"]).success();
+    let args =
+        ["run", file.to_str().unwrap(), "--out", zoomed.to_str().unwrap(), "--window", "30s..1m30s", "-q"];
+    stormsim(&args).success();
+    for kept in ["timeseries.csv", "summary.json"] {
+        assert_eq!(fs::read(whole.join(kept)).unwrap(), fs::read(zoomed.join(kept)).unwrap(), "{kept}");
+    }
+    let (whole_svg, zoomed_svg) = (
+        fs::read_to_string(whole.join("chart.svg")).unwrap(),
+        fs::read_to_string(zoomed.join("chart.svg")).unwrap(),
+    );
+    // The time axis's labels: the whole run ends at 2m; the zoomed chart stops at 1m30s.
+    assert!(whole_svg.contains(">\n2m\n<") || whole_svg.contains(">2m<"), "the whole run's axis reaches 2m");
+    assert!(
+        !zoomed_svg.contains(">\n2m\n<") && !zoomed_svg.contains(">2m<"),
+        "the zoomed axis stops before 2m"
+    );
+
+    let bad = ["run", file.to_str().unwrap(), "--window", "09:00..10:00", "-q"];
+    stormsim(&bad).code(2).stderr(predicates::str::contains("needs simulation.start"));
+}

@@ -231,7 +231,7 @@ proptest! {
     }
 }
 
-/// The files of a folder, by name. A report is kept up to where it names its provenance
+/// The files of a folder, by name. A report is kept up to where it names its presentation
 /// (the scenario's notes, the command line), which differs between `merge` and the verb.
 fn folder(path: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(path)
@@ -246,7 +246,7 @@ fn folder(path: &Path) -> Vec<(String, Vec<u8>)> {
                     .iter()
                     .filter_map(|heading| text.find(heading))
                     .min()
-                    .expect("a report names its provenance");
+                    .expect("a report names its presentation");
                 bytes = text.as_bytes()[..end].to_vec();
             }
             (name, bytes)
