@@ -45,7 +45,7 @@ fn outcome_of(plan: Plan) -> Result<(Outcome, Delivery)> {
         Plan::Merge { files, mut delivery } => {
             let (outcome, resolved_toml) = merge(&files)?;
             delivery.presentation.resolved_toml = resolved_toml;
-            (outcome, delivery)
+            (outcome, *delivery)
         }
     })
 }

@@ -28,7 +28,7 @@ pub enum Plan {
     /// `capacity`: a bisection over replicated probes.
     Capacity(Box<CapacityPlan>),
     /// `merge`: shard files finished as the unsharded verb would finish them.
-    Merge { files: Vec<PathBuf>, delivery: Delivery },
+    Merge { files: Vec<PathBuf>, delivery: Box<Delivery> },
 }
 
 /// How results reach the user: the terminal (or JSON on stdout), a folder, CI exports.

@@ -43,5 +43,5 @@ pub fn plan(args: MergeArgs) -> Plan {
         presentation,
         ..args.out.delivery(&args.print)
     };
-    Plan::Merge { files: args.files, delivery }
+    Plan::Merge { files: args.files, delivery: Box::new(delivery) }
 }
