@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn a_zoomed_series_keeps_the_intervals_inside() {
         use crate::stats::Series;
-        let mut series: Series = crate::report::tests::synthetic_series(10);
+        let series: Series = crate::report::tests::synthetic_series(10);
         let (from, to) = (series.rows[3].start, series.rows[6].start);
         let zoomed = series.window(from, to);
         assert_eq!(zoomed.rows.len(), 3);
