@@ -57,6 +57,13 @@ pub fn render(comparison: &Comparison, styled: bool) -> String {
     res
 }
 
+/// Every configuration in one table, each row in one unit, for a page that can scroll
+/// sideways (the HTML report).
+pub(crate) fn full_table(comparison: &Comparison) -> Table {
+    let units: Vec<RowUnit> = comparison.rows.iter().map(RowUnit::of).collect();
+    narrow_table(comparison, &units, 1..comparison.configs.len(), false)
+}
+
 /// The table of the baseline and the variants `configs` (indices into the comparison's
 /// configurations).
 fn narrow_table(

@@ -8,10 +8,8 @@
 
 use super::Presentation;
 use crate::check::CheckReport;
-use crate::check::metric::Unit;
 use crate::compare::Comparison;
 use crate::simulation::RunOutput;
-use crate::stats::confidence::Estimate;
 use crate::sweep::{MetricValues, Sweep};
 use comfy_table::Table;
 use std::fmt::Write as _;
@@ -107,7 +105,11 @@ impl Page {
         self.html.push_str("<tr>");
         for cell in cells {
             let indent = cell.len() - cell.trim_start_matches(' ').len();
-            let attributes = if looks_numeric(cell) {
+            let verdict =
+                ["better", "worse"].into_iter().find(|verdict| cell.ends_with(&format!(" {verdict}")));
+            let attributes = if let Some(verdict) = verdict {
+                format!(" class=\"num {verdict}\"")
+            } else if looks_numeric(cell) {
                 " class=\"num\"".to_owned()
             } else if indent > 0 {
                 format!(" style=\"padding-left: {}em\"", 0.6 + indent as f64 / 2.0)
@@ -201,39 +203,11 @@ pub fn compare(comparison: &Comparison, chart_svg: &str, presentation: &Presenta
     let mut page = Page::new(&format!("{} · comparison", comparison.scenario), &meta);
     page.heading("Each variant against the baseline");
     page.paragraph(
-        "Δ is the paired difference from the baseline (same seeds) with its 95% interval; \
-         better or worse when the interval excludes zero.",
+        "The baseline's mean ± the half-width of its 95% interval; each variant's mean, better or \
+         worse when the 95% interval of its paired difference from the baseline (same seeds) \
+         excludes zero, same when every seed matched the baseline.",
     );
-    page.html.push_str("<table>\n<tr><th>metric</th>");
-    for config in &comparison.configs {
-        let _ = write!(page.html, "<th>{}</th>", escape(config.label()));
-    }
-    page.html.push_str("</tr>\n");
-    for row in &comparison.rows {
-        let unit = row.measure.metric.unit;
-        let _ = write!(page.html, "<tr><td>{}</td>", escape(row.label));
-        for (idx, estimate) in row.estimates.iter().enumerate() {
-            let _ = write!(
-                page.html,
-                "<td class=\"num\">{}",
-                escape(&mean_with_interval(estimate.as_ref(), unit))
-            );
-            if let Some((Some(difference), outcome)) =
-                idx.checked_sub(1).and_then(|variant| row.differences.get(variant))
-            {
-                let _ = write!(
-                    page.html,
-                    "<br><span class=\"{}\">Δ {} {}</span>",
-                    outcome.name(),
-                    escape(&unit.format_difference(difference.mean)),
-                    outcome.name()
-                );
-            }
-            page.html.push_str("</td>");
-        }
-        page.html.push_str("</tr>\n");
-    }
-    page.html.push_str("</table>\n");
+    page.table(&super::compare::full_table(comparison));
     page.heading("Over time");
     page.figure(chart_svg);
     page.presentation(presentation);
@@ -294,23 +268,6 @@ pub fn check(report: &CheckReport, failing: &[(u64, String)], presentation: &Pre
     page.finish()
 }
 
-/// `74.3% ± 1.2 pp`, the mean alone from one seed, or `–`.
-fn mean_with_interval(estimate: Option<&Estimate>, unit: Unit) -> String {
-    match estimate {
-        Some(estimate) => match estimate.half_width() {
-            Some(half) => {
-                format!(
-                    "{} ± {}",
-                    unit.format(estimate.mean),
-                    unit.format_difference(half).trim_start_matches('+')
-                )
-            }
-            None => unit.format(estimate.mean),
-        },
-        None => "–".to_string(),
-    }
-}
-
 /// `3`, or `1-5`.
 fn seed_range(seeds: &[u64]) -> String {
     match seeds {
@@ -365,6 +322,11 @@ mod tests {
         assert_eq!(escape(r#"a < b & "c" > d"#), "a &lt; b &amp; &quot;c&quot; &gt; d");
         assert!(looks_numeric("6,191 ms") && looks_numeric("58.07 %") && looks_numeric("–"));
         assert!(!looks_numeric("0 retries, amplification 1.00×") && !looks_numeric("api"));
+        let mut page = Page::new("t", "m");
+        page.row(&["p99 latency (s)", "0.038 better", "1.981 worse", "  timeout"]);
+        assert!(page.html.contains("<td class=\"num better\">0.038 better</td>"), "{}", page.html);
+        assert!(page.html.contains("<td class=\"num worse\">1.981 worse</td>"));
+        assert!(page.html.contains("<td style=\"padding-left: 1.6em\">timeout</td>"));
         assert_eq!(thousands(23_631_848), "23,631,848");
         assert_eq!(thousands(999), "999");
     }
