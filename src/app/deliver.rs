@@ -189,7 +189,7 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
             };
             term.print(&text, "printing the search")
         }
-        Outcome::Planned(plan) => term.print(plan, "printing the plan"),
+        Outcome::Text(text) => term.print(text, "printing"),
         Outcome::Sharded { path, file, of } => {
             let json = file.to_json().context("serialising the shard file")?;
             report::write_file_atomically(path, json.as_bytes())?;

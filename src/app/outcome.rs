@@ -38,8 +38,9 @@ pub enum Outcome {
         runs: Vec<Vec<RunOutput>>,
     },
     Capacity(Box<CapacityOutcome>),
-    /// `--plan`: the matrix and its shards.
-    Planned(String),
+    /// Text printed as it is: `--plan`'s matrix and its shards, shell completions, the
+    /// man page.
+    Text(String),
     /// This process's shard of the matrix ran (or part of it, when interrupted), to be
     /// written to `path`; the shard owns `of` jobs.
     Sharded {
@@ -80,7 +81,7 @@ impl Outcome {
             | Outcome::Sweep { .. }
             | Outcome::Check { .. }
             | Outcome::Compare { .. }
-            | Outcome::Planned(_)
+            | Outcome::Text(_)
             | Outcome::Sharded { .. } => Exit::Ok,
         }
     }
@@ -120,7 +121,7 @@ mod tests {
         assert_eq!(check(true).exit(), Exit::Ok);
         assert_eq!(check(false).exit(), Exit::TargetMissed);
         assert_eq!(Outcome::NotStarted.exit(), Exit::Interrupted);
-        assert_eq!(Outcome::Planned(String::new()).exit(), Exit::Ok);
+        assert_eq!(Outcome::Text(String::new()).exit(), Exit::Ok);
         let validated = |failures: Vec<String>| Outcome::Validated { lines: Vec::new(), failures, files: 2 };
         assert_eq!(validated(Vec::new()).exit(), Exit::Ok);
         assert_eq!(validated(vec!["error: bad".into()]).exit(), Exit::Usage);

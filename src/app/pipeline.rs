@@ -32,6 +32,7 @@ pub fn execute(plan: Plan) -> Result<Exit> {
 /// What the plan comes to, and how it is to be delivered.
 fn outcome_of(plan: Plan) -> Result<(Outcome, Delivery)> {
     Ok(match plan {
+        Plan::Print(text) => (Outcome::Text(text), Delivery::default()),
         Plan::Validate { files, print_config } => (validate(&files, print_config)?, Delivery::default()),
         Plan::Run(plan) => {
             let outcome = run(&plan);
@@ -86,7 +87,7 @@ fn run(plan: &RunPlan) -> Outcome {
 fn matrix(plan: MatrixPlan) -> Result<(Outcome, Delivery)> {
     let MatrixPlan { fingerprint, configs, finish, sharding, delivery } = plan;
     if sharding.plan_only {
-        return Ok((Outcome::Planned(fingerprint.plan(sharding.spec)), delivery));
+        return Ok((Outcome::Text(fingerprint.plan(sharding.spec)), delivery));
     }
     if let Some(out) = &delivery.out {
         // Refuse an --out folder before spending time on the runs.

@@ -27,6 +27,8 @@ pub enum Plan {
     Matrix(Box<MatrixPlan>),
     /// `capacity`: a bisection over replicated probes.
     Capacity(Box<CapacityPlan>),
+    /// `completions`, `man`: text made from the command line's own definition.
+    Print(String),
     /// `merge`: shard files finished as the unsharded verb would finish them.
     Merge { files: Vec<PathBuf>, delivery: Box<Delivery> },
 }

@@ -17,15 +17,19 @@ pub use crate::app::Exit;
 
 use crate::app::{self, Delivery, Plan};
 use crate::report::{DEFAULT_ROOT, OutDir, Presentation};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// The version, and the commit it was built from when built from a git checkout
+/// (`build.rs`): `0.1.0 (3f2a9c1d7e4b)`.
+pub const VERSION: &str = env!("STORMSIM_VERSION");
+
 /// A discrete-event resilience simulator: replay incidents, compare mitigations, gate
 /// capacity in CI.
 #[derive(Debug, Parser)]
-#[command(name = "stormsim", version, about, long_about = None)]
+#[command(name = "stormsim", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// Simulate on this many threads [default: one per CPU]
     #[arg(long, short = 'j', value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..))]
@@ -50,6 +54,17 @@ pub enum Command {
     Capacity(capacity::CapacityArgs),
     /// Merge the shard files of a sharded sweep, check or compare into its results.
     Merge(merge::MergeArgs),
+    /// Print a shell's completion script: stormsim completions bash > ~/.local/share/bash-completion/completions/stormsim
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): stormsim man > ~/.local/share/man/man1/stormsim.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +184,16 @@ pub fn plan(command: Command) -> app::Result<Plan> {
         Command::Sweep(args) => sweep::plan(args),
         Command::Capacity(args) => capacity::plan(args),
         Command::Merge(args) => Ok(merge::plan(args)),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "stormsim", &mut out);
+            Ok(Plan::Print(String::from_utf8_lossy(&out).into_owned()))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out).map_err(anyhow::Error::from)?;
+            Ok(Plan::Print(String::from_utf8_lossy(&out).into_owned()))
+        }
     }
 }
 

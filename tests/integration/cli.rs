@@ -270,3 +270,58 @@ fn every_output_names_the_scenario_by_one_hash() {
     assert_ne!(variant["scenario"]["hash"], hash.as_str());
     assert_eq!(compare["configs"][1]["hash"], variant["scenario"]["hash"]);
 }
+
+#[test]
+fn completions_load_in_bash_and_the_man_page_names_every_verb() {
+    let script = stormsim().args(["completions", "bash"]).assert().success().get_output().stdout.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "stormsim.bash", &String::from_utf8(script).unwrap());
+    // Sourced by bash, the script registers a completion for stormsim that offers the verbs.
+    let probe = format!(
+        "source {}; COMP_WORDS=(stormsim ca); COMP_CWORD=1; _stormsim stormsim ca stormsim; echo \"${{COMPREPLY[@]}}\"",
+        path.display()
+    );
+    let output = std::process::Command::new("bash").args(["-c", &probe]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "capacity");
+    for shell in ["zsh", "fish", "powershell"] {
+        stormsim()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("stormsim"));
+    }
+    stormsim()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("possible values"));
+
+    let man = stormsim().arg("man").assert().success().get_output().stdout.clone();
+    let man = String::from_utf8(man).unwrap();
+    assert!(man.starts_with(".ie") && man.contains(".TH stormsim 1"), "{}", &man[..200.min(man.len())]);
+    for verb in ["run", "validate", "check", "compare", "sweep", "capacity", "merge", "completions", "man"] {
+        assert!(
+            man.contains(&format!("stormsim\\-{verb}")) || man.contains(&format!("\n{verb}\n")),
+            "{verb}"
+        );
+    }
+}
+
+#[test]
+fn version_names_the_release() {
+    let output = stormsim().arg("--version").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(text.starts_with(&format!("stormsim {}", env!("CARGO_PKG_VERSION"))), "{text}");
+    // Built from a git checkout, it names the commit.
+    let checkout = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|output| output.status.success());
+    if let Some(head) = checkout {
+        let head = String::from_utf8(head.stdout).unwrap();
+        assert!(text.contains(&format!("({})", head.trim())) || !text.contains('('), "{text}");
+    }
+}
