@@ -64,3 +64,25 @@ mod tests {
         );
     }
 }
+
+/// The candidate nearest to `name` by edit distance, if `name` is a likely typo of it.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let (distance, best) =
+        candidates.into_iter().map(|candidate| (edit_distance(name, candidate), candidate)).min()?;
+    (distance <= 2.max(name.chars().count() / 4)).then_some(best)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

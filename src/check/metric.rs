@@ -288,24 +288,7 @@ pub fn lookup(name: &str) -> Result<&'static Metric, (String, String)> {
 
 /// The metric name nearest to `name` by edit distance, if it is a likely typo of it.
 fn closest(name: &str) -> Option<&'static str> {
-    let (distance, best) =
-        METRICS.iter().map(|metric| (edit_distance(name, metric.name), metric.name)).min()?;
-    (distance <= 2.max(name.len() / 4)).then_some(best)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
+    crate::refusal::closest(name, METRICS.iter().map(|metric| metric.name))
 }
 
 /// Every metric name, quoted, for messages.

@@ -24,7 +24,7 @@ use toml::de::{DeTable, DeValue};
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("error: cannot read scenario {}: {source}", path.display())]
+    #[error("error: cannot read scenario {}: {}", path.display(), unreadable(path, source))]
     Io {
         path: PathBuf,
         #[source]
@@ -33,6 +33,48 @@ pub enum ScenarioError {
     /// The text is not a valid scenario; the diagnostic says where and why.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
+}
+
+/// Why a file cannot be read, with what to do about it: the likely name of a missing file,
+/// a scenario inside a folder given instead of one, a binary file.
+fn unreadable(path: &std::path::Path, error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    let toml_files = |folder: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .filter(|name| name.ends_with(".toml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    match error.kind() {
+        ErrorKind::NotFound => {
+            let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+            if let Some(parent) = parent.filter(|parent| !parent.is_dir()) {
+                return format!("no such file (there is no folder {})", parent.display());
+            }
+            let folder = parent.unwrap_or(std::path::Path::new("."));
+            let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            let names = toml_files(folder);
+            match crate::refusal::closest(&name, names.iter().map(String::as_str)) {
+                Some(nearest) => format!("no such file (did you mean {}?)", folder.join(nearest).display()),
+                None => "no such file".to_owned(),
+            }
+        }
+        ErrorKind::IsADirectory => match toml_files(path).first() {
+            Some(first) => {
+                format!("it is a folder; name a scenario file in it, such as {}", path.join(first).display())
+            }
+            None => "it is a folder, and holds no .toml file".to_owned(),
+        },
+        ErrorKind::InvalidData => "it is not UTF-8 text; a scenario is a TOML text file".to_owned(),
+        _ => error.to_string(),
+    }
 }
 
 impl ScenarioError {
@@ -431,5 +473,35 @@ mod tests {
         assert_eq!(problem.key, "inner.y");
         assert_eq!(problem.message, "unknown key \"y\"");
         assert_eq!(problem.expected.as_deref(), Some("\"x\""));
+    }
+}
+
+#[cfg(test)]
+mod unreadable_tests {
+    fn message(path: &std::path::Path) -> String {
+        crate::scenario::load(path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_gets_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("monday-peak.toml"), "[simulation]\n").unwrap();
+        std::fs::write(dir.path().join("binary.toml"), [0xff, 0xfe, 0x00, 0x9f]).unwrap();
+        let typo = dir.path().join("monday-peek.toml");
+        assert!(
+            message(&typo).ends_with(&format!(
+                "no such file (did you mean {}?)",
+                dir.path().join("monday-peak.toml").display()
+            )),
+            "{}",
+            message(&typo)
+        );
+        assert!(message(&dir.path().join("nothing-like-it.toml")).ends_with(": no such file"));
+        assert!(message(&dir.path().join("no/such.toml")).contains("(there is no folder "));
+        assert!(message(dir.path()).contains("it is a folder; name a scenario file in it, such as "));
+        assert!(
+            message(&dir.path().join("binary.toml"))
+                .ends_with("it is not UTF-8 text; a scenario is a TOML text file")
+        );
     }
 }
