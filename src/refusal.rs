@@ -50,21 +50,6 @@ pub fn quoted_list(items: &[&str]) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_as_what_is_wrong_then_what_would_do() {
-        let refusal =
-            Refusal::new("the shard count is 0").expected("K/N with 0 <= K < N").of("--shard \"0/0\"");
-        assert_eq!(
-            refusal.to_string(),
-            "--shard \"0/0\": the shard count is 0; expected K/N with 0 <= K < N"
-        );
-    }
-}
-
 /// The candidate nearest to `name` by edit distance, if `name` is a likely typo of it.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let (distance, best) =
@@ -85,4 +70,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_as_what_is_wrong_then_what_would_do() {
+        let refusal =
+            Refusal::new("the shard count is 0").expected("K/N with 0 <= K < N").of("--shard \"0/0\"");
+        assert_eq!(
+            refusal.to_string(),
+            "--shard \"0/0\": the shard count is 0; expected K/N with 0 <= K < N"
+        );
+    }
 }
