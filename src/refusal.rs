@@ -50,26 +50,36 @@ pub fn quoted_list(items: &[&str]) -> String {
     }
 }
 
-/// The candidate nearest to `name` by edit distance, if `name` is a likely typo of it.
+/// The candidate nearest to `name` by edit distance (ties to the one closest in length), if
+/// `name` is a likely typo of it: a few edits away, and sharing at least one character.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let (distance, best) =
-        candidates.into_iter().map(|candidate| (edit_distance(name, candidate), candidate)).min()?;
-    (distance <= 2.max(name.chars().count() / 4)).then_some(best)
+    let length = name.chars().count();
+    let (distance, _, best) = candidates
+        .into_iter()
+        .map(|candidate| {
+            (edit_distance(name, candidate), candidate.chars().count().abs_diff(length), candidate)
+        })
+        .min()?;
+    (distance <= 2.max(length / 4) && distance < length).then_some(best)
 }
 
-/// Levenshtein distance in characters.
+/// Edit distance in characters, a swap of neighbours counting as one edit (optimal string
+/// alignment): `=>` is one edit from `>=`.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![(0..=b.len()).collect::<Vec<usize>>()];
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (rows[i - 1][j] + 1).min(row[j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
+            }
         }
-        previous = current;
+        rows.push(row);
     }
-    previous[b.len()]
+    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -84,5 +94,14 @@ mod tests {
             refusal.to_string(),
             "--shard \"0/0\": the shard count is 0; expected K/N with 0 <= K < N"
         );
+    }
+
+    #[test]
+    fn a_typo_finds_its_name_and_a_stranger_finds_none() {
+        assert_eq!(closest("instancs", ["instances", "cores"]), Some("instances"));
+        assert_eq!(closest("=>", ["<", "<=", ">", ">="]), Some(">="), "a swap is one edit");
+        assert_eq!(closest("c", ["a", "b"]), None, "one letter shares nothing with another");
+        assert_eq!(closest("latency", ["cores", "workers"]), None);
+        assert_eq!(closest("x", []), None);
     }
 }

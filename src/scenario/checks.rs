@@ -42,7 +42,8 @@ pub(super) fn lookup(
             [only] => format!("\"{only}\""),
             _ => format!("one of {}", quoted_list(names)),
         };
-        Problem::new(reference.span(), key, format!("unknown {what} \"{name}\"")).expected(expected)
+        let message = super::error::with_suggestion(format!("unknown {what} \"{name}\""), Some(&expected));
+        Problem::new(reference.span(), key, message).expected(expected)
     })
 }
 

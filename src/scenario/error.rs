@@ -215,6 +215,7 @@ impl Problem {
             (None, None, _) => None,
         };
         let span = span.start + offset..span.end + offset;
+        let message = with_suggestion(message, expected.as_deref());
         Problem { span, key, message, expected, stage: Stage::Parse }
     }
 
@@ -237,6 +238,23 @@ impl Problem {
             snippet,
             included_from: Vec::new(),
         }))
+    }
+}
+
+/// `unknown key "instancs"` becomes `unknown key "instancs" (did you mean "instances"?)`
+/// when one of the quoted names in `expected` is a likely typo of it.
+pub(super) fn with_suggestion(message: String, expected: Option<&str>) -> String {
+    let Some(expected) = expected else { return message };
+    let Some(name) =
+        message.strip_prefix("unknown ").and_then(|rest| rest.split_once(" \"")).map(|(_, rest)| rest)
+    else {
+        return message;
+    };
+    let Some(name) = name.strip_suffix('"') else { return message };
+    let candidates: Vec<&str> = expected.split('"').skip(1).step_by(2).collect();
+    match crate::refusal::closest(name, candidates) {
+        Some(nearest) if nearest != name => format!("{message} (did you mean \"{nearest}\"?)"),
+        _ => message,
     }
 }
 

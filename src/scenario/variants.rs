@@ -83,8 +83,8 @@ impl<'i> Split<'i> {
             [only] => format!("\"{only}\""),
             _ => format!("one of {}", quoted_list(&names)),
         };
-        Problem::new(self.key_span.clone().unwrap_or(0..0), KEY, format!("unknown variant \"{name}\""))
-            .expected(expected)
+        let message = super::error::with_suggestion(format!("unknown variant \"{name}\""), Some(&expected));
+        Problem::new(self.key_span.clone().unwrap_or(0..0), KEY, message).expected(expected)
     }
 }
 
@@ -193,7 +193,10 @@ cores = 1
     #[test]
     fn an_unknown_name_lists_the_valid_ones() {
         let problem = split_text(TEXT).apply("fats").err().unwrap();
-        assert_eq!(problem.message, "unknown variant \"fats\"");
+        assert_eq!(
+            problem.message, "unknown variant \"fats\" (did you mean \"fast\"?)",
+            "a swap is one edit"
+        );
         assert_eq!(problem.expected.as_deref(), Some(r#"one of "big" or "fast""#));
         assert_eq!(&TEXT[problem.span.clone()], "variants");
         let problem = split_text("[simulation]\n").apply("x").err().unwrap();

@@ -132,7 +132,9 @@ fn an_error_in_the_including_file_points_into_it() {
     ]);
     let rendered = refused(dir.path(), "main.toml");
     assert!(
-        rendered.starts_with("error: unknown balancer \"rund_robin\" at DIR/main.toml:4:12"),
+        rendered.starts_with(
+            "error: unknown balancer \"rund_robin\" (did you mean \"round_robin\"?) at DIR/main.toml:4:12"
+        ),
         "{rendered}"
     );
     assert!(!rendered.contains("note:"), "{rendered}");
