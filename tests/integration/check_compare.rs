@@ -139,7 +139,7 @@ fn check_exits_2_on_bad_input() {
         "in --threshold \"sucess_rate >= 99%\": unknown metric \"sucess_rate\" (did you mean \"success_rate\"?)",
     );
     refused(&["--threshold", "latency.p99 < 250"], "missing unit in \"250\"");
-    refused(&["--variant", "budgte"], "unknown variant \"budgte\" at ");
+    refused(&["--variant", "budgte"], "unknown variant \"budgte\" (did you mean \"budget\"?) at ");
     refused(&["--variant", "budgte"], "expected one of \"bigger\" or \"budget\"");
     refused(
         &["--threshold", "success_rate >= 99% lower95", "--replications", "1"],

@@ -395,7 +395,9 @@ fn capacity_finds_the_erlang_c_crossing_of_an_mmc_queue() {
         .args(["capacity", arg(&file), "--param", "services.backend.coers", "--range", "6..16"])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: unknown key \"coers\" at --param:1:1"));
+        .stderr(predicate::str::starts_with(
+            "error: unknown key \"coers\" (did you mean \"cores\"?) at --param:1:1",
+        ));
     stormsim()
         .args(["capacity", arg(&file), "--param", "services.backend.cores", "--range", "7..6"])
         .assert()
