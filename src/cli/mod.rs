@@ -54,9 +54,13 @@ pub enum Command {
     Capacity(capacity::CapacityArgs),
     /// Merge the shard files of a sharded sweep, check or compare into its results.
     Merge(merge::MergeArgs),
-    /// Print a shell's completion script: stormsim completions bash > ~/.local/share/bash-completion/completions/stormsim
+    /// Print a shell's completion script.
+    ///
+    /// stormsim completions bash > ~/.local/share/bash-completion/completions/stormsim
     Completions(CompletionsArgs),
-    /// Print the man page (roff): stormsim man > ~/.local/share/man/man1/stormsim.1
+    /// Print the man page (roff).
+    ///
+    /// stormsim man > ~/.local/share/man/man1/stormsim.1
     Man,
 }
 
