@@ -9,9 +9,10 @@ use crate::ids::{ClientId, ServiceId};
 use crate::model::timeline::Action;
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
 use crate::stats::slo;
+use crate::stats::Recorder;
 use crate::stats::summary::{
-    AlertFiring, BreakerSummary, MarkerSummary, Moment, RequestSummary, SCHEMA_VERSION, ScenarioInfo,
-    SloSummary,
+    AlertFiring, BreakerSummary, DependencySummary, MarkerSummary, Moment, ProviderSummary, RequestSummary,
+    SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,
 };
 use crate::stats::{Firing, Series, SloMarks, Summary};
 use std::collections::BTreeMap;
@@ -122,7 +123,7 @@ impl<'a> Simulation<'a> {
         let recorder = &self.world.recorder;
         let (requests, classes) = recorder.request_summaries(&class_names, &in_flight, elapsed);
         let instances = self.world.instances_per_service();
-        let services: BTreeMap<String, _> = service_names
+        let mut services: BTreeMap<String, _> = service_names
             .iter()
             .enumerate()
             .map(|(idx, name)| {
@@ -147,6 +148,7 @@ impl<'a> Simulation<'a> {
         let region_names: Vec<String> = scenario.regions.iter().map(|region| region.name.clone()).collect();
         let pool_summaries: Vec<_> = service_names.iter().map(|name| services[name].clone()).collect();
         let regions = recorder.region_summaries(&region_names, &service_names, &pool_summaries, elapsed);
+        let dependencies = dependency_summaries(scenario, recorder, &mut services);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();
         let mut series = self.world.recorder.into_series(
@@ -160,6 +162,9 @@ impl<'a> Simulation<'a> {
         let operations = Operations::new(scenario, &series, &firings, &requests);
         series.slo = Some(slo_marks(&operations.slo));
         series.metrics_fault = metrics_faults(scenario);
+        if !scenario.dependencies.is_empty() {
+            series.providers = scenario.services.iter().map(|pool| pool.external).collect();
+        }
         let summary = Summary {
             schema_version: SCHEMA_VERSION,
             stormsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -178,6 +183,7 @@ impl<'a> Simulation<'a> {
             services,
             clients,
             regions,
+            dependencies,
             slo: operations.slo,
             alerts: operations.alerts,
             timeline: operations.timeline,
@@ -185,6 +191,55 @@ impl<'a> Simulation<'a> {
         };
         RunOutput { summary, series, stopped }
     }
+}
+
+/// Each dependency's providers, moved out of the pools' summaries into their own.
+fn dependency_summaries(
+    scenario: &Scenario,
+    recorder: &Recorder,
+    services: &mut BTreeMap<String, ServiceSummary>,
+) -> BTreeMap<String, DependencySummary> {
+    scenario
+        .dependencies
+        .iter()
+        .map(|dependency| {
+            let pools: Vec<(ServiceId, ServiceSummary)> = dependency
+                .providers
+                .iter()
+                .map(|&pool| (pool, services.remove(&scenario.services[pool.idx()].name).unwrap_or_default()))
+                .collect();
+            let total: u64 = pools.iter().map(|(_, pool)| pool.arrived).sum();
+            let providers = pools
+                .into_iter()
+                .enumerate()
+                .map(|(rank, (id, pool))| {
+                    let name = &scenario.services[id.idx()].name;
+                    let short = name.strip_prefix(&format!("{}/", dependency.name)).unwrap_or(name);
+                    let late = pool.wasted_attempts;
+                    let succeeded = pool.completed.saturating_sub(pool.errors + late);
+                    let summary = ProviderSummary {
+                        priority: rank as u32 + 1,
+                        pool: name.clone(),
+                        calls: pool.arrived,
+                        share_of_calls: ratio(pool.arrived, total),
+                        succeeded,
+                        errors: pool.errors,
+                        late,
+                        refused: pool.rejected,
+                        success_rate: ratio(succeeded, pool.arrived),
+                        latency_ms: recorder.answer_times(id),
+                        in_flight_mean: pool.mean_in_system,
+                    };
+                    (short.to_string(), summary)
+                })
+                .collect();
+            (dependency.name.clone(), DependencySummary { providers })
+        })
+        .collect()
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
 /// The summary's SLO figures, the alerts that fired and the timeline markers.
@@ -337,6 +392,7 @@ mod tests {
                 ..Service::plain(1, c, c, CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) })
             }],
             regions: vec![],
+            dependencies: vec![],
             timeline: vec![],
             alerts: vec![],
             slo: Default::default(),

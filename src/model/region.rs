@@ -47,10 +47,11 @@ pub struct RouterSpec {
     pub cross_region_latency: SimDuration,
 }
 
-/// One place a router can send an attempt.
+/// One place a router can send an attempt: a service's pool in a region, or a
+/// dependency's provider (no region).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Destination {
-    pub region: RegionId,
+    pub region: Option<RegionId>,
     pub service: ServiceId,
 }
 

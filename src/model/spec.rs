@@ -37,6 +37,8 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// Empty unless the scenario declares regions.
     pub regions: Vec<Region>,
+    /// External dependencies; each provider is a pool of `services` (`dependency/provider`).
+    pub dependencies: Vec<DependencySpec>,
     /// The `[variants.NAME]` merged into the base, if any.
     pub variant: Option<String>,
     /// `scenario::hash` of the resolved scenario text this was loaded as (empty for a
@@ -206,6 +208,9 @@ pub struct Service {
     pub zones: Vec<String>,
     /// The region this pool is deployed in, if the service has regions.
     pub region: Option<RegionId>,
+    /// A dependency's provider: its "CPU" is the answer time of a system outside ours, so
+    /// it is no CPU of ours (nor wasted work) and it has no capacity of ours.
+    pub external: bool,
 }
 
 impl Service {
@@ -214,6 +219,14 @@ impl Service {
     pub fn cpu_of(&self, class: ClassId) -> &CpuCost {
         &self.cpu[class.idx()]
     }
+}
+
+/// A system outside our pools, called through its providers in priority order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DependencySpec {
+    pub name: String,
+    /// The providers' pools, the first the primary.
+    pub providers: Vec<ServiceId>,
 }
 
 #[cfg(test)]
@@ -241,6 +254,7 @@ impl Service {
             error_rate: 0.0,
             zones: vec!["a".into()],
             region: None,
+            external: false,
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct TimelineEntry {
 pub enum Action {
     /// Multiply the service's CPU costs by `value` from now on (a release).
     CpuMultiplier { service: ServiceId, value: f64 },
+    /// Multiply a dependency provider's answer times by `value` from now on (a slow-down;
+    /// the provider's pool keeps its latency where a service keeps its CPU cost).
+    LatencyMultiplier { service: ServiceId, value: f64 },
     /// Only this fraction of the service's instances report metrics (0 = an outage,
     /// 1 = restored).
     Metrics { service: ServiceId, reporting: f64 },
@@ -57,8 +60,9 @@ pub enum Action {
 
 impl Action {
     /// The action's name in scenario files.
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "cpu_multiplier",
+        "latency_multiplier",
         "metrics",
         "instance_loss",
         "backlog",
@@ -75,17 +79,18 @@ impl Action {
     pub fn name(&self) -> &'static str {
         let index = match self {
             Action::CpuMultiplier { .. } => 0,
-            Action::Metrics { .. } => 1,
-            Action::InstanceLoss { .. } => 2,
-            Action::Backlog { .. } => 3,
-            Action::ScaleTo { .. } => 4,
-            Action::Admit { .. } => 5,
-            Action::Limiter { .. } => 6,
-            Action::ErrorRate { .. } => 7,
-            Action::ZoneLoss { .. } => 8,
-            Action::ZoneRestore { .. } => 9,
-            Action::RegionLoss { .. } => 10,
-            Action::RegionRestore { .. } => 11,
+            Action::LatencyMultiplier { .. } => 1,
+            Action::Metrics { .. } => 2,
+            Action::InstanceLoss { .. } => 3,
+            Action::Backlog { .. } => 4,
+            Action::ScaleTo { .. } => 5,
+            Action::Admit { .. } => 6,
+            Action::Limiter { .. } => 7,
+            Action::ErrorRate { .. } => 8,
+            Action::ZoneLoss { .. } => 9,
+            Action::ZoneRestore { .. } => 10,
+            Action::RegionLoss { .. } => 11,
+            Action::RegionRestore { .. } => 12,
         };
         Action::NAMES[index]
     }
@@ -96,6 +101,9 @@ impl Action {
         match self {
             Action::CpuMultiplier { service, value } => {
                 format!("{}: CPU cost x{value}", services[service.idx()])
+            }
+            Action::LatencyMultiplier { service, value } => {
+                format!("{}: latency x{value}", services[service.idx()])
             }
             Action::Metrics { service, reporting } if *reporting <= 0.0 => {
                 format!("{}: metrics stop", services[service.idx()])

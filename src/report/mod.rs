@@ -558,6 +558,8 @@ pub(crate) mod tests {
             instances_ready_min: 4,
             instance_seconds: 72_000.0,
             instance_hours: 20.0,
+            errors: 0,
+            wasted_attempts: 0,
         }
     }
 
@@ -582,6 +584,7 @@ pub(crate) mod tests {
                 ("login".to_owned(), requests(280_000, 230_000)),
             ]),
             regions: BTreeMap::new(),
+            dependencies: BTreeMap::new(),
             services: BTreeMap::from([
                 ("api".to_owned(), service(0.873, 0)),
                 ("db".to_owned(), service(0.41, 1234)),
@@ -685,6 +688,8 @@ pub(crate) mod tests {
                     rejected: total.failed[FailureReason::Rejected.index()],
                     queue_wait_mean_ms: (idx % 4 != 3).then_some(if incident { 800.0 } else { 0.25 }),
                     wasted_cpu_s: if incident { 12.5 } else { 0.0 },
+                    errors: 0,
+                    stay_mean_ms: None,
                     instances_ready: 4,
                     instances_desired: 4,
                     instances_provisioning: 0,
@@ -729,6 +734,7 @@ pub(crate) mod tests {
             markers: vec![],
             slo: None,
             metrics_fault: vec![],
+            providers: vec![],
         }
     }
 

@@ -56,6 +56,9 @@ pub fn tables(summary: &Summary, styled: bool) -> Vec<Table> {
     if !summary.services.is_empty() {
         res.push(services_table(summary, styled));
     }
+    if !summary.dependencies.is_empty() {
+        res.push(providers_table(summary, styled));
+    }
     let hops = &summary.clients;
     let notable = |hop: &HopSummary| hop.hedges > 0 || hop.human_retries > 0 || hop.breaker.is_some();
     if hops.len() > 1 || hops.values().any(notable) {
@@ -275,6 +278,42 @@ fn services_table(summary: &Summary, styled: bool) -> Table {
             Cell::new(decimal(service.instance_hours)),
         ]);
         table.add_row(row);
+    }
+    for idx in 1..titles.len() {
+        if let Some(column) = table.column_mut(idx) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// Each dependency's providers in priority order: where the calls went and how each
+/// answered.
+fn providers_table(summary: &Summary, styled: bool) -> Table {
+    let titles =
+        ["provider", "calls", "share", "succeeded", "errors", "late", "refused", "success", "answer p50 / p99"];
+    let mut table = new_table(styled);
+    table.set_header(header(&titles));
+    for (dependency, figures) in &summary.dependencies {
+        let mut providers: Vec<_> = figures.providers.iter().collect();
+        providers.sort_by_key(|(_, provider)| provider.priority);
+        for (name, provider) in providers {
+            let success = Cell::new(percent(provider.success_rate));
+            let success =
+                if styled && provider.calls > 0 { success.fg(rate_colour(provider.success_rate)) } else { success };
+            let part = |value: Option<f64>| value.map_or("–".to_owned(), significant);
+            table.add_row(vec![
+                Cell::new(format!("{dependency}/{name}")),
+                Cell::new(count(provider.calls)),
+                Cell::new(percent(provider.share_of_calls)),
+                Cell::new(count(provider.succeeded)),
+                Cell::new(count(provider.errors)),
+                Cell::new(count(provider.late)),
+                Cell::new(count(provider.refused)),
+                success,
+                Cell::new(format!("{} / {} ms", part(provider.latency_ms.p50), part(provider.latency_ms.p99))),
+            ]);
+        }
     }
     for idx in 1..titles.len() {
         if let Some(column) = table.column_mut(idx) {

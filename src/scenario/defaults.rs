@@ -13,7 +13,8 @@ use toml::Spanned;
 
 use super::file::{
     AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, ConcurrencyLimitFile,
-    ConcurrencyLimitKindFile, Count, CriticalityFile, DisciplineFile, GuardFile, JitterFile, MetricsFile,
+    ConcurrencyLimitKindFile, Count, CriticalityFile, DisciplineFile, FailoverFile, GuardFile, JitterFile,
+    MetricsFile,
     Named, Number, QueueFile, RetryFile, RetryOutcome, RetryRegionFile, RoutingFile, ScenarioFile,
     ServiceFile, SloFile, SourceKindFile,
 };
@@ -169,6 +170,11 @@ pub const CROSS_REGION_RETRIES: bool = true;
 /// East US to West US is about 35 ms one way).
 pub const CROSS_REGION_LATENCY: Duration = Duration(SimDuration::ZERO);
 
+/// A client of a dependency retries on the next provider (failover per request): listing
+/// a backup provider means using it. The breaker is on only when a threshold is stated, and
+/// probes a provider it shifted traffic off after `FAIL_BACK_AFTER`.
+pub const PER_REQUEST_FAILOVER: bool = true;
+
 // `workers` defaults to `cores`: one worker per core, a CPU-bound pool (see `fill_service`).
 
 /// Fills every omitted key that has a default. `file_label` names the file; its stem is the
@@ -201,11 +207,19 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
         .values()
         .map(|client| super::regions::is_regional(file, client.target.get_ref()))
         .collect();
-    for (client, regional) in file.clients.values_mut().zip(regional) {
+    let external: Vec<bool> =
+        file.clients.values().map(|client| file.dependencies.keys().any(|name| name.get_ref() == client.target.get_ref())).collect();
+    for ((client, regional), external) in file.clients.values_mut().zip(regional).zip(external) {
         fill_client(client);
         if regional {
             fill_routing(client.routing.get_or_insert_with(|| filled(RoutingFile::default())).get_mut());
         }
+        if external {
+            fill_failover(client.failover.get_or_insert_with(|| filled(FailoverFile::default())).get_mut());
+        }
+    }
+    for provider in file.dependencies.values_mut().flat_map(|dependency| &mut dependency.providers) {
+        provider.error_rate.get_or_insert_with(|| filled(Percent::from_fraction(0.0)));
     }
     let slo = file.slo.get_or_insert(SloFile { success_rate: None, recovery: None });
     slo.success_rate.get_or_insert_with(|| filled(Percent::from_fraction(SLO_SUCCESS_RATE)));
@@ -280,6 +294,15 @@ fn fill_routing(routing: &mut RoutingFile) {
     routing.retry_region.get_or_insert(RETRY_REGION);
     routing.cross_region_retries.get_or_insert(CROSS_REGION_RETRIES);
     routing.cross_region_latency.get_or_insert_with(|| filled(CROSS_REGION_LATENCY));
+}
+
+fn fill_failover(failover: &mut FailoverFile) {
+    failover.per_request.get_or_insert(PER_REQUEST_FAILOVER);
+    if failover.error_rate_above.is_some() || failover.latency_above.is_some() {
+        failover.window.get_or_insert_with(|| filled(DETECTOR_WINDOW));
+        failover.min_samples.get_or_insert_with(|| filled(Count(DETECTOR_MIN_SAMPLES)));
+    }
+    failover.shift_back_after.get_or_insert_with(|| filled(FAIL_BACK_AFTER));
 }
 
 fn fill_service(service: &mut ServiceFile) {

@@ -41,6 +41,9 @@ pub struct ScenarioFile {
     /// `[regions.NAME]`: regions and their zones; omitted: none (every pool in one place).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: Named<RegionFile>,
+    /// `[dependencies.NAME]`: systems outside our pools, each with its providers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dependencies: Named<DependencyFile>,
     /// `[[timeline]]`: faults and operator actions at stated times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<ActionFile>,
@@ -153,6 +156,57 @@ pub struct RoutingFile {
     pub cross_region_latency: Option<Spanned<Duration>>,
 }
 
+/// `[dependencies.NAME]`: an external system (a telephony or payment API) that clients
+/// call through its providers.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyFile {
+    /// `[[dependencies.NAME.providers]]`, in priority order: the first takes the traffic
+    /// while it is healthy.
+    #[serde(default)]
+    pub providers: Vec<ProviderFile>,
+}
+
+/// One provider of a dependency: how long it takes to answer and how often it errs.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFile {
+    pub name: Spanned<String>,
+    /// Time to answer, as a distribution like a service's `cpu`.
+    pub latency: Spanned<CpuFile>,
+    /// Share of answers that are errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<Spanned<Percent>>,
+    /// Calls it takes at once (a rate or connection limit); a call over it is refused at
+    /// once. Omitted: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Spanned<Count>>,
+}
+
+/// `[clients.NAME.failover]`: how a client of a dependency moves between its providers.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverFile {
+    /// A retry goes to the next provider (failover per request); `false`: to the provider a
+    /// first attempt would go to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_request: Option<bool>,
+    /// The breaker: shift all traffic off a provider when this share of its calls fail
+    /// over `window` ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate_above: Option<Spanned<Percent>>,
+    /// ... or when the mean latency of its answers over `window` is this or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_above: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Spanned<Duration>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_samples: Option<Spanned<Count>>,
+    /// How long the breaker keeps traffic off a provider before it probes it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_back_after: Option<Spanned<Duration>>,
+}
+
 /// A source's `rate`: a constant, or the points of a piecewise-linear profile.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -197,6 +251,9 @@ pub struct ClientFile {
     /// Routing between the target's regions; filled when the target has regions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<Spanned<RoutingFile>>,
+    /// Failover between the providers of a dependency; filled when the target is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<Spanned<FailoverFile>>,
 }
 
 /// `hedge = { delay = "50ms", max_attempts = 2 }`.
@@ -782,6 +839,7 @@ keyword_enum!(
     /// `action` of a timeline entry or an alert's operator action.
     ActionKindFile, "action" {
         CpuMultiplier => "cpu_multiplier",
+        LatencyMultiplier => "latency_multiplier",
         Metrics => "metrics",
         InstanceLoss => "instance_loss",
         Backlog => "backlog",

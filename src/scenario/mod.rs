@@ -17,6 +17,7 @@
 mod checks;
 mod concurrency;
 mod defaults;
+mod dependencies;
 mod error;
 pub mod file;
 mod include;

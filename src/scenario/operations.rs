@@ -46,6 +46,8 @@ pub(super) struct Names<'a> {
     pub pool_regions: Vec<Option<RegionId>>,
     /// Each pool's zones.
     pub zones: Vec<Vec<String>>,
+    /// Whether each pool is a dependency's provider.
+    pub providers: Vec<bool>,
     pub start: Option<ClockTime>,
     pub duration: SimDuration,
 }
@@ -317,7 +319,7 @@ pub(super) fn resolve_timeline(file: &ScenarioFile, names: &Names) -> Result<Vec
 fn action_keys(kind: ActionKindFile) -> (&'static [&'static str], &'static [&'static str]) {
     // (required, optional)
     match kind {
-        ActionKindFile::CpuMultiplier => (&["service", "value"], &[]),
+        ActionKindFile::CpuMultiplier | ActionKindFile::LatencyMultiplier => (&["service", "value"], &[]),
         ActionKindFile::Metrics => (&["service", "reporting"], &[]),
         ActionKindFile::InstanceLoss => (&["service", "count"], &[]),
         ActionKindFile::Backlog => (&["client", "jobs"], &["class", "over", "region"]),
@@ -391,11 +393,12 @@ fn resolve_actions(entry: &ActionFile, key: &str, names: &Names) -> Result<Vec<A
 fn one_pool(names: &Names, reference: &Spanned<String>, key: &str) -> Result<ServiceId, Problem> {
     if let Some((name, pools)) = names.groups.iter().find(|(name, _)| *name == reference.get_ref().as_str()) {
         let pool_names: Vec<&str> = pools.iter().map(|pool| names.services[pool.idx()]).collect();
-        return Problem::new(
-            reference.span(),
-            key,
-            format!("service \"{name}\" is deployed in {} regions, one pool each", pools.len()),
-        )
+        let message = if names.providers[pools[0].idx()] {
+            format!("dependency \"{name}\" has {} providers, one pool each", pools.len())
+        } else {
+            format!("service \"{name}\" is deployed in {} regions, one pool each", pools.len())
+        };
+        return Problem::new(reference.span(), key, message)
         .expected(format!("one of its pools: {}", quoted_list(&pool_names)))
         .into_err();
     }
@@ -455,12 +458,27 @@ fn resolve_action(
         entry.over.as_ref().map_or(Ok(SimDuration::ZERO), |over| check_delay(over, &format!("{key}.over")))
     };
     Ok(match kind {
-        ActionKindFile::CpuMultiplier => {
-            let value = entry.value.as_ref().expect("checked above");
-            Action::CpuMultiplier {
-                service: service()?,
-                value: check_factor(value, &format!("{key}.value"))?,
+        ActionKindFile::CpuMultiplier | ActionKindFile::LatencyMultiplier => {
+            let service = service()?;
+            let provider = names.providers[service.idx()];
+            let latency = kind == ActionKindFile::LatencyMultiplier;
+            if provider != latency {
+                let (message, expected) = if provider {
+                    ("is a dependency's provider: it has a latency, not a CPU cost", "action = \"latency_multiplier\"")
+                } else {
+                    ("is a service: its CPU cost changes, not a latency", "action = \"cpu_multiplier\"")
+                };
+                let reference = entry.service.as_ref().expect("checked above");
+                return Problem::new(
+                    reference.span(),
+                    format!("{key}.service"),
+                    format!("\"{}\" {message}", names.services[service.idx()]),
+                )
+                .expected(expected)
+                .into_err();
             }
+            let value = check_factor(entry.value.as_ref().expect("checked above"), &format!("{key}.value"))?;
+            if latency { Action::LatencyMultiplier { service, value } } else { Action::CpuMultiplier { service, value } }
         }
         ActionKindFile::Metrics => {
             let reporting = entry.reporting.as_ref().expect("checked above");

@@ -174,33 +174,8 @@ pub(super) fn resolve_routing(
     let health_check = *present(&file.health_check, &key("health_check"))?;
     let delay =
         check_delay(present(&file.detection_delay, &key("detection_delay"))?, &key("detection_delay"))?;
-    let error_rate_above = match &file.error_rate_above {
-        Some(rate) => Some(share_above_zero(rate, &key("error_rate_above"))?),
-        None => None,
-    };
-    let latency_above = match &file.latency_above {
-        Some(latency) => Some(positive_delay(latency, &key("latency_above"))?),
-        None => None,
-    };
-    let observed = if error_rate_above.is_some() || latency_above.is_some() {
-        let window = positive_delay(present(&file.window, &key("window"))?, &key("window"))?;
-        let min_samples = present(&file.min_samples, &key("min_samples"))?;
-        let min_samples = check_count(min_samples, &key("min_samples"), "min_samples", 1..=MAX_SAMPLES)?;
-        Some(ObservedDetector { window, min_samples: min_samples as u32, error_rate_above, latency_above })
-    } else {
-        let unused = [
-            ("window", file.window.as_ref().map(Spanned::span)),
-            ("min_samples", file.min_samples.as_ref().map(Spanned::span)),
-        ];
-        if let Some((field, Some(span))) =
-            unused.into_iter().find(|(_, span)| span.as_ref().is_some_and(|s| !s.is_empty()))
-        {
-            return Problem::new(span, key(field), format!("{field} is a setting of the observed detector, which is off"))
-                .expected("error_rate_above = \"50%\" or latency_above = \"1s\" beside it, or no window and min_samples")
-                .into_err();
-        }
-        None
-    };
+    let observed =
+        observed_detector(&file.error_rate_above, &file.latency_above, &file.window, &file.min_samples, &key)?;
     let fail_back_after =
         check_delay(present(&file.fail_back_after, &key("fail_back_after"))?, &key("fail_back_after"))?;
     let retry_region = match present(&file.retry_region, &key("retry_region"))? {
@@ -234,6 +209,46 @@ pub(super) fn resolve_routing(
         failover_cap,
         cross_region_latency: check_delay(latency, &key("cross_region_latency"))?,
     }))
+}
+
+/// The observed detector (a router's outlier detection, a dependency client's breaker):
+/// on when a threshold is stated, and then its window and least samples apply; refused
+/// when they are written without a threshold.
+pub(super) fn observed_detector(
+    error_rate_above: &Option<Spanned<Percent>>,
+    latency_above: &Option<Spanned<Duration>>,
+    window: &Option<Spanned<Duration>>,
+    min_samples: &Option<Spanned<super::file::Count>>,
+    key: &dyn Fn(&str) -> String,
+) -> Result<Option<ObservedDetector>, Problem> {
+    let error_rate_above = match error_rate_above {
+        Some(rate) => Some(share_above_zero(rate, &key("error_rate_above"))?),
+        None => None,
+    };
+    let latency_above = match latency_above {
+        Some(latency) => Some(positive_delay(latency, &key("latency_above"))?),
+        None => None,
+    };
+    if error_rate_above.is_some() || latency_above.is_some() {
+        let window = positive_delay(present(window, &key("window"))?, &key("window"))?;
+        let min_samples = present(min_samples, &key("min_samples"))?;
+        let min_samples = check_count(min_samples, &key("min_samples"), "min_samples", 1..=MAX_SAMPLES)?;
+        return Ok(Some(ObservedDetector {
+            window,
+            min_samples: min_samples as u32,
+            error_rate_above,
+            latency_above,
+        }));
+    }
+    let unused = [("window", window.as_ref().map(Spanned::span)), ("min_samples", min_samples.as_ref().map(Spanned::span))];
+    if let Some((field, Some(span))) =
+        unused.into_iter().find(|(_, span)| span.as_ref().is_some_and(|s| !s.is_empty()))
+    {
+        return Problem::new(span, key(field), format!("{field} is a setting of the observed detector, which is off"))
+            .expected("error_rate_above = \"50%\" or latency_above = \"1s\" beside it, or no window and min_samples")
+            .into_err();
+    }
+    Ok(None)
 }
 
 fn share_above_zero(value: &Spanned<Percent>, key: &str) -> Result<f64, Problem> {
@@ -301,7 +316,7 @@ pub(super) fn pool_name(service: &str, region: &str) -> String {
 
 impl Deployment {
     /// Points each client at its target's pools: a router's destinations in the
-    /// target's regions' order, a plain client at the one pool.
+    /// target's regions' (or providers') order, a plain client at the one pool.
     pub fn link(&self, clients: &mut [Client]) {
         for client in clients {
             let pools = &self.pools_of[client.target.idx()];
@@ -309,10 +324,7 @@ impl Deployment {
             if let Some(router) = &mut client.router {
                 router.destinations = pools
                     .iter()
-                    .map(|&service| Destination {
-                        region: self.pools[service.idx()].region.expect("a regional pool"),
-                        service,
-                    })
+                    .map(|&service| Destination { region: self.pools[service.idx()].region, service })
                     .collect();
             }
         }

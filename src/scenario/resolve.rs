@@ -24,6 +24,7 @@ use super::file::{
 };
 use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
+use super::dependencies::{deploy_dependencies, resolve_dependencies, resolve_failover};
 use super::regions::{deploy, resolve_home, resolve_regions, resolve_routing, service_regions};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};
@@ -71,30 +72,35 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         .map(|(name, service)| service_regions(name.get_ref(), service, &region_names))
         .collect::<Result<Vec<_>, _>>()?;
     let services = resolve_services(&file.services, &class_names, &names(&file.clients), start)?;
-    let mut clients = resolve_clients(&file.clients, &names(&file.services), &regions_of)?;
+    let dependencies = resolve_dependencies(&file.dependencies, &names(&file.services), class_names.len())?;
+    let mut targets = names(&file.services);
+    targets.extend(names(&file.dependencies));
+    let mut clients = resolve_clients(&file.clients, &targets, &regions_of)?;
     check_call_cycles(file, &services, &clients)?;
     let mut sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
     for (source, (name, file_source)) in sources.iter_mut().zip(&file.sources) {
         source.home = resolve_home(name.get_ref(), file_source, &region_names)?;
     }
     check_human_retries(file, &sources)?;
-    let deployment = deploy(services, &regions_of, &regions);
+    let mut deployment = deploy(services, &regions_of, &regions);
+    let dependencies = deploy_dependencies(&mut deployment, dependencies);
     deployment.link(&mut clients);
     let pool_names: Vec<&str> = deployment.pools.iter().map(|pool| pool.name.as_str()).collect();
     let ops_names = Names {
         classes: class_names.clone(),
         clients: names(&file.clients),
         services: pool_names,
-        groups: names(&file.services)
-            .into_iter()
+        groups: targets
+            .iter()
             .zip(&deployment.pools_of)
-            .zip(&regions_of)
-            .filter(|(_, regions)| regions.is_some())
-            .map(|((name, pools), _)| (name, pools.clone()))
+            .enumerate()
+            .filter(|&(target, _)| regions_of.get(target).is_none_or(Option::is_some))
+            .map(|(_, (&name, pools))| (name, pools.clone()))
             .collect(),
         regions: region_names.clone(),
         pool_regions: deployment.pools.iter().map(|pool| pool.region).collect(),
         zones: deployment.pools.iter().map(|service| service.zones.clone()).collect(),
+        providers: deployment.pools.iter().map(|pool| pool.external).collect(),
         start,
         duration,
     };
@@ -114,6 +120,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         clients,
         services: deployment.pools,
         regions,
+        dependencies,
         timeline,
         alerts,
         slo,
@@ -332,6 +339,7 @@ fn resolve_service(
             None => check_zones(present(&service.zones, &key("zones"))?, &key("zones"))?,
         },
         region: None,
+        external: false,
     })
 }
 
@@ -403,8 +411,14 @@ fn resolve_calls(
 
 /// A service must not reach itself through its calls: each attempt would call forever.
 fn check_call_cycles(file: &ScenarioFile, services: &[Service], clients: &[Client]) -> Result<(), Problem> {
-    let downstream =
-        |service: usize| services[service].calls.iter().map(|call| clients[call.client.idx()].target.idx());
+    // A call to a dependency ends there: only services call on.
+    let downstream = |service: usize| {
+        services[service]
+            .calls
+            .iter()
+            .map(|call| clients[call.client.idx()].target.idx())
+            .filter(|&target| target < services.len())
+    };
     for start in 0..services.len() {
         // Depth-first from `start`, looking for a path back to it.
         let mut stack: Vec<(usize, Vec<usize>)> = downstream(start).map(|next| (next, vec![start])).collect();
@@ -477,7 +491,7 @@ fn resolve_service_cpu(
 
 /// A CPU cost: the distribution gets exactly the keys it needs, every duration is above
 /// zero, and a lognormal's p99 is one a lognormal with that mean can have.
-fn resolve_cpu(cpu: &Spanned<CpuFile>, key: &str) -> Result<CpuCost, Problem> {
+pub(super) fn resolve_cpu(cpu: &Spanned<CpuFile>, key: &str) -> Result<CpuCost, Problem> {
     let table = match cpu.get_ref() {
         CpuFile::Constant(value) => {
             let value = Spanned::new(cpu.span(), *value);
@@ -578,8 +592,9 @@ fn fit_lognormal(mean: SimDuration, table: &CpuTable, key: &str) -> Result<CpuCo
 // [clients]
 // ---------------------------------------------------------------------------------------
 
-/// Clients with their targets as services of the file (in one place or in regions); the
-/// deployment points them at pools afterwards.
+/// Clients with their targets as services of the file (in one place or in regions) or
+/// dependencies (numbered after the services); the deployment points them at pools
+/// afterwards.
 fn resolve_clients(
     clients: &Named<ClientFile>,
     service_names: &[&str],
@@ -598,9 +613,40 @@ fn resolve_client(
     regions_of: &[Option<Vec<RegionId>>],
 ) -> Result<Client, Problem> {
     let key = format!("clients.{name}");
-    let target = lookup(service_names, &client.target, &format!("{key}.target"), "service")?;
-    let router =
-        resolve_routing(name, client.routing.as_ref(), service_names[target], regions_of[target].is_some())?;
+    let kind = if service_names.len() > regions_of.len() { "service or dependency" } else { "service" };
+    let target = lookup(service_names, &client.target, &format!("{key}.target"), kind)?;
+    let router = match (regions_of.get(target), &client.failover) {
+        (None, Some(failover)) => {
+            if let Some(routing) = &client.routing {
+                return Problem::new(
+                    routing.span(),
+                    format!("{key}.routing"),
+                    format!("\"{}\" is a dependency: its providers are not regions", service_names[target]),
+                )
+                .expected(format!("[{key}.failover] for failover between its providers"))
+                .into_err();
+            }
+            Some(resolve_failover(name, failover)?)
+        }
+        (Some(regions), failover) => {
+            if let Some(failover) = failover.as_ref().filter(|failover| !is_filled(failover)) {
+                return Problem::new(
+                    failover.span(),
+                    format!("{key}.failover"),
+                    format!("\"{}\" is a service, not a dependency with providers", service_names[target]),
+                )
+                .expected("failover only on a client whose target is a [dependencies.NAME]")
+                .into_err();
+            }
+            resolve_routing(name, client.routing.as_ref(), service_names[target], regions.is_some())?
+        }
+        (None, None) => {
+            // `defaults::fill` gives every client of a dependency its failover table.
+            return Problem::new(client.target.span(), format!("{key}.failover"), "no failover table")
+                .expected(format!("[{key}.failover]"))
+                .into_err();
+        }
+    };
     let timeout = match &client.timeout {
         Some(timeout) if timeout.get_ref().nanos() == 0 => {
             let problem = Problem::new(

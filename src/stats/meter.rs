@@ -66,6 +66,10 @@ struct Counts {
     queue_wait_sum_ns: u128,
     queue_waits: u64,
     queue_max: u64,
+    /// Answers that were errors, to callers still waiting.
+    errors: u64,
+    /// Time at the instance of the completed attempts.
+    stay_sum_ns: u128,
 }
 
 #[derive(Clone, Debug)]
@@ -94,6 +98,9 @@ pub struct ServiceMeter {
     limit_range: Option<(u32, u32)>,
     pub queue_wait: LatencyHistogram,
     pub core_wait: LatencyHistogram,
+    /// Time at the instance of each completed attempt, kept for a dependency's provider
+    /// (its answer time); `None` for a service.
+    pub stay: Option<LatencyHistogram>,
 }
 
 impl ServiceMeter {
@@ -119,7 +126,19 @@ impl ServiceMeter {
             limit_range: None,
             queue_wait: LatencyHistogram::default(),
             core_wait: LatencyHistogram::default(),
+            stay: None,
         }
+    }
+
+    /// A provider's meter: it also keeps the distribution of answer times.
+    pub fn provider(self) -> ServiceMeter {
+        ServiceMeter { stay: Some(LatencyHistogram::default()), ..self }
+    }
+
+    /// An answer that is an error reached its caller.
+    #[inline]
+    pub fn errored(&mut self) {
+        self.both(|c| c.errors += 1);
     }
 
     /// Credits every level for the time since the last change.
@@ -289,8 +308,12 @@ impl ServiceMeter {
         self.workers_busy -= 1;
         self.in_system -= 1;
         self.time_in_system_ns += stay_ns as u128;
+        if let Some(stay) = &mut self.stay {
+            stay.record(stay_ns);
+        }
         self.both(|c| {
             c.completed += 1;
+            c.stay_sum_ns += stay_ns as u128;
             c.cpu_ns += cpu_ns as u128;
             if wasted {
                 c.wasted_cpu_ns += cpu_ns as u128;
@@ -322,6 +345,8 @@ impl ServiceMeter {
             queue_wait_mean_ms: (c.queue_waits > 0)
                 .then(|| c.queue_wait_sum_ns as f64 / c.queue_waits as f64 / 1e6),
             wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
+            errors: c.errors,
+            stay_mean_ms: (c.completed > 0).then(|| c.stay_sum_ns as f64 / c.completed as f64 / 1e6),
             instances_ready: self.ready as u32,
             instances_running_mean: ratio(d.running, span_ns as u128),
             ..ServiceFigures::default()
@@ -360,6 +385,7 @@ impl ServiceMeter {
             arrived: c.arrived,
             completed: c.completed,
             rejected: c.rejected,
+            errors: c.errors,
             queue_wait_ms: self.queue_wait.percentiles_ms(),
             core_wait_ms: self.core_wait.percentiles_ms(),
             mean_in_system: ratio(a.in_system, elapsed_ns as u128),
@@ -370,6 +396,7 @@ impl ServiceMeter {
                 0.0
             },
             wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
+            wasted_attempts: c.wasted_attempts,
             instances,
             instances_ready_max: self.ready_max as u32,
             instances_ready_min: self.ready_min as u32,

@@ -10,8 +10,8 @@ use super::series::{
     ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures, RequestFigures, Series, ServiceFigures,
 };
 use super::summary::{
-    BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, RegionSummary, RequestSummary,
-    ServiceSummary,
+    BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, Percentiles, RegionSummary,
+    RequestSummary, ServiceSummary,
 };
 use crate::engine::{SimDuration, SimTime};
 use crate::ids::{AlertId, ClassId, ClientId, RegionId, ServiceId};
@@ -548,6 +548,11 @@ impl Recorder {
         self.services[service.idx()].summary(elapsed.0, instances)
     }
 
+    /// A provider's answer times (empty for a service).
+    pub fn answer_times(&self, service: ServiceId) -> Percentiles {
+        self.services[service.idx()].stay.as_ref().map(LatencyHistogram::percentiles_ms).unwrap_or_default()
+    }
+
     pub fn engine_summary(&self, events_handled: u64) -> EngineSummary {
         let e = &self.events;
         let total = e.arrivals + e.sends + e.completions + e.timeouts + e.backoff_wakes;
@@ -578,6 +583,7 @@ impl Recorder {
             markers: self.markers,
             slo: None,
             metrics_fault: Vec::new(),
+            providers: Vec::new(),
         }
     }
 }

@@ -29,6 +29,10 @@ pub struct Series {
     /// or operator action that stops some instances reporting), so the charts show staleness.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics_fault: Vec<bool>,
+    /// Indexed by service id: whether the pool is a dependency's provider (charted apart:
+    /// it has no CPU or capacity of ours).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<bool>,
 }
 
 /// What the charts draw of the SLO: the target line and the summary's moments.
@@ -70,6 +74,7 @@ impl Series {
             markers: Vec::new(),
             slo: None,
             metrics_fault: Vec::new(),
+            providers: Vec::new(),
         }
     }
 }
@@ -224,6 +229,12 @@ pub struct ServiceFigures {
     pub rejected: u64,
     pub queue_wait_mean_ms: Option<f64>,
     pub wasted_cpu_s: f64,
+    /// Answers that were errors, to callers still waiting.
+    #[serde(default)]
+    pub errors: u64,
+    /// Mean time at the instance of the attempts completed (a provider's answer time).
+    #[serde(default)]
+    pub stay_mean_ms: Option<f64>,
     /// At the interval's end.
     pub instances_ready: u32,
     pub instances_desired: u32,

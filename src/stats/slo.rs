@@ -166,6 +166,7 @@ mod tests {
             markers: vec![],
             slo: None,
             metrics_fault: vec![],
+            providers: vec![],
         }
     }
 

@@ -34,6 +34,10 @@ pub struct Summary {
     /// Per region; absent without regions.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: BTreeMap<String, RegionSummary>,
+    /// Per external dependency, its providers; absent without dependencies. Providers are
+    /// pools of `timeseries.csv` but not of `services`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dependencies: BTreeMap<String, DependencySummary>,
     /// SLO figures against the scenario's `[slo]`.
     pub slo: SloSummary,
     /// Alerts that fired, in firing order.
@@ -41,6 +45,41 @@ pub struct Summary {
     /// Timeline entries, operator actions and alerts as they happened.
     pub timeline: Vec<MarkerSummary>,
     pub engine: EngineSummary,
+}
+
+/// A dependency's providers, as its callers met them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DependencySummary {
+    /// By name.
+    pub providers: BTreeMap<String, ProviderSummary>,
+}
+
+/// One provider over the run. `calls` = `succeeded` + `errors` + `late` + `refused` + calls
+/// still out at the end or lost to an outage.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSummary {
+    /// 1 for the primary, then in failover order.
+    pub priority: u32,
+    /// Its pool's name in `timeseries.csv`: `dependency/provider`.
+    pub pool: String,
+    /// Calls that reached it.
+    pub calls: u64,
+    /// Its share of the calls to the dependency.
+    pub share_of_calls: f64,
+    /// Answered without an error while the caller still waited.
+    pub succeeded: u64,
+    /// Answered with an error while the caller still waited.
+    pub errors: u64,
+    /// Answered after the caller had given up (its timeout or deadline).
+    pub late: u64,
+    /// Refused at once, over its `concurrency`.
+    pub refused: u64,
+    /// `succeeded` / `calls`.
+    pub success_rate: f64,
+    /// Answer time of every answer, late ones included.
+    pub latency_ms: Percentiles,
+    /// Calls in progress at once, time-average.
+    pub in_flight_mean: f64,
 }
 
 /// One client's traffic over the run, downstream calls included.
@@ -186,7 +225,7 @@ pub struct Percentiles {
 }
 
 /// A service (pool of instances) over the whole run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceSummary {
     /// CPU busy time / CPU time available (ready instances x cores).
     pub cpu_utilisation: f64,
@@ -204,6 +243,8 @@ pub struct ServiceSummary {
     pub rejected: u64,
     /// Of `rejected`, those turned away by the concurrency limit.
     pub rejected_by_limit: u64,
+    /// Answers that were errors (`error_rate`), to callers still waiting.
+    pub errors: u64,
     /// Queued attempts dropped unserved because their caller had given up
     /// (deadline-aware dropping).
     pub dropped_abandoned: u64,
@@ -228,6 +269,8 @@ pub struct ServiceSummary {
     pub throughput_per_s: f64,
     pub mean_time_in_system_ms: f64,
     pub wasted_cpu_s: f64,
+    /// Attempts served to completion after their caller had given up.
+    pub wasted_attempts: u64,
     /// Instances ready at the end.
     pub instances: u32,
     /// Most instances ready at once, and fewest.

@@ -160,6 +160,9 @@ impl<'a> World<'a> {
             .iter()
             .map(|spec| {
                 let mut meter = ServiceMeter::new(spec.cores, spec.workers, spec.instances);
+                if spec.external {
+                    meter = meter.provider();
+                }
                 if let Some(limit) = &spec.overload.concurrency_limit {
                     meter.limit_seen(LimitState::new(limit).current());
                 }
@@ -511,6 +514,9 @@ impl<'a> World<'a> {
             return;
         }
         if self.services[service].answers_with_error() {
+            if !self.attempts.get(attempt_id).expect("looked up above").abandoned {
+                self.recorder.service(service_id).errored();
+            }
             self.finish_attempt(sim, attempt_id, Err(FailureReason::DependencyError));
             return;
         }
@@ -536,7 +542,10 @@ impl<'a> World<'a> {
         self.sample_limit(now, &attempt);
         self.hand_over_worker(sim, attempt.service, attempt.instance);
         if attempt.abandoned || self.cancel_if_orphan(&attempt) {
-            self.recorder.wasted(attempt.class, attempt.cpu);
+            // A provider's answer time is no CPU of ours.
+            if !self.scenario.services[attempt.service.idx()].external {
+                self.recorder.wasted(attempt.class, attempt.cpu);
+            }
             return;
         }
         self.release(now, attempt.client, attempt.limiter_epoch, attempt.permit, outcome);

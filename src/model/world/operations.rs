@@ -70,7 +70,9 @@ impl World<'_> {
     fn apply(&mut self, sim: &mut Sim<Event>, action: &Action) {
         let now = sim.now();
         match *action {
-            Action::CpuMultiplier { service, value } => self.services[service.idx()].cpu_multiplier = value,
+            Action::CpuMultiplier { service, value } | Action::LatencyMultiplier { service, value } => {
+                self.services[service.idx()].cpu_multiplier = value
+            }
             Action::Metrics { service, reporting } => {
                 self.services[service.idx()].metrics.reporting = reporting;
             }

@@ -49,7 +49,7 @@ impl World<'_> {
     ) -> Result<Route, FailureReason> {
         let n = router.destinations.len();
         let home_slot = home
-            .and_then(|home| router.destinations.iter().position(|destination| destination.region == home))
+            .and_then(|home| router.destinations.iter().position(|destination| destination.region == Some(home)))
             .unwrap_or(0);
         let retried_from = (!first && last_slot != NO_ROUTE).then_some(last_slot as usize);
         let slot = match retried_from {
@@ -64,16 +64,19 @@ impl World<'_> {
                 .unwrap_or(home_slot),
         };
         let destination = router.destinations[slot];
-        let foreign = home.is_some_and(|home| home != destination.region);
+        // A provider is in no region: only a regional pool can be foreign.
+        let foreign = home.is_some() && destination.region.is_some_and(|region| Some(region) != home);
         if foreign && let Some(cap) = router.failover_cap {
             let pool = &self.services[destination.service.idx()];
             let workers = self.scenario.services[destination.service.idx()].workers as f64;
             if pool.foreign_in_flight as f64 >= cap * pool.ready.len() as f64 * workers {
-                self.recorder.region_capped(destination.region);
+                self.recorder.region_capped(destination.region.expect("foreign: in a region"));
                 return Err(FailureReason::FailoverCapped);
             }
         }
-        self.recorder.region_attempt(destination.region, !first, foreign);
+        if let Some(region) = destination.region {
+            self.recorder.region_attempt(region, !first, foreign);
+        }
         let crossing_delay =
             if foreign { SimDuration(router.cross_region_latency.0 * 2) } else { SimDuration::ZERO };
         Ok(Route { service: Some(destination.service), slot: slot as u8, foreign, crossing_delay })
@@ -205,8 +208,12 @@ impl World<'_> {
         let Some(detector) = &router.observed else { return };
         let outliers = &mut self.clients[client.idx()].outliers[slot as usize];
         if outliers.observe(detector, router.fail_back_after, now, failed, latency) {
-            let region = &self.scenario.regions[router.destinations[slot as usize].region.idx()].name;
-            let label = format!("{}: region {region} ejected", self.scenario.clients[client.idx()].name);
+            let destination = router.destinations[slot as usize];
+            let what = match destination.region {
+                Some(region) => format!("region {}", self.scenario.regions[region.idx()].name),
+                None => format!("provider {}", self.scenario.services[destination.service.idx()].name),
+            };
+            let label = format!("{}: {what} ejected", self.scenario.clients[client.idx()].name);
             self.recorder.mark(now, MarkerKind::Alert, label);
         }
     }

@@ -181,14 +181,21 @@ fn pool_changes(rows: &[IntervalRow]) -> bool {
 pub(crate) fn run_panels(series: &Series) -> Vec<Panel> {
     let rows = &series.rows;
     let service_color = |idx: usize| PALETTE[idx % PALETTE.len()];
-    let one_service = series.service_names.len() == 1;
+    // A dependency's providers are charted apart: no CPU, queue or capacity of ours.
+    let ours: Vec<(usize, &String)> = series
+        .service_names
+        .iter()
+        .enumerate()
+        .filter(|&(idx, _)| !series.providers.get(idx).copied().unwrap_or(false))
+        .collect();
+    let one_service = ours.len() == 1;
 
     let mut load_lines = vec![
         line("offered", PALETTE[0], rows, |row| per_second(row.total.offered, row)),
         line("attempts", PALETTE[1], rows, |row| per_second(row.total.attempts, row)),
         line("succeeded", PALETTE[2], rows, |row| per_second(row.total.succeeded, row)),
     ];
-    for (service_idx, name) in series.service_names.iter().enumerate() {
+    for &(service_idx, name) in &ours {
         let capacity =
             |row: &IntervalRow| row.services.get(service_idx).map(|figures| figures.capacity_per_s);
         if rows.iter().filter_map(capacity).any(|value| value > 0.0) {
@@ -271,11 +278,8 @@ pub(crate) fn run_panels(series: &Series) -> Vec<Panel> {
     );
 
     let per_service = |value: fn(&ServiceFigures) -> f64| -> Vec<Line> {
-        series
-            .service_names
-            .iter()
-            .enumerate()
-            .map(|(service_idx, name)| {
+        ours.iter()
+            .map(|&(service_idx, name)| {
                 line(name.clone(), service_color(service_idx), rows, |row| {
                     row.services.get(service_idx).map(value)
                 })
@@ -298,10 +302,13 @@ pub(crate) fn run_panels(series: &Series) -> Vec<Panel> {
     if !series.region_names.is_empty() {
         panels.extend(region_panels(series));
     }
+    if series.providers.iter().any(|&provider| provider) {
+        panels.extend(provider_panels(series));
+    }
 
     if pool_changes(rows) {
         let mut lines = Vec::new();
-        for (service_idx, name) in series.service_names.iter().enumerate() {
+        for &(service_idx, name) in &ours {
             let ready =
                 |row: &IntervalRow| row.services.get(service_idx).map(|f| f64::from(f.instances_ready));
             let desired =
@@ -348,6 +355,55 @@ pub(crate) fn run_panels(series: &Series) -> Vec<Panel> {
         distinguish(&mut panel.lines, panel.scale);
     }
     panels
+}
+
+/// With dependencies: the calls each provider took and its errors, and its mean answer
+/// time (what a breaker on latency watches).
+fn provider_panels(series: &Series) -> [Panel; 2] {
+    let rows = &series.rows;
+    let providers: Vec<(usize, &String)> = series
+        .service_names
+        .iter()
+        .enumerate()
+        .filter(|&(idx, _)| series.providers.get(idx).copied().unwrap_or(false))
+        .collect();
+    let mut calls = Vec::new();
+    for (rank, &(idx, name)) in providers.iter().enumerate() {
+        let color = PALETTE[rank % PALETTE.len()];
+        let mut took = line(format!("{name} calls"), color, rows, |row| {
+            row.services.get(idx).and_then(|pool| per_second(pool.arrived, row))
+        });
+        took.width = 3;
+        let mut errors = line(format!("{name} errors"), color, rows, |row| {
+            row.services.get(idx).and_then(|pool| per_second(pool.errors, row))
+        });
+        errors.dash = Some(DASHES[0]);
+        calls.extend([took, errors]);
+    }
+    let answer_times = providers
+        .iter()
+        .enumerate()
+        .map(|(rank, &(idx, name))| {
+            line(name.clone(), PALETTE[rank % PALETTE.len()], rows, |row| {
+                row.services.get(idx).and_then(|pool| pool.stay_mean_ms)
+            })
+        })
+        .collect();
+    [
+        Panel::new(
+            "Per provider: calls reaching it (solid), answered with an error (dashed)",
+            "calls per second",
+            Scale::Linear { min_top: 1.0 },
+            calls,
+        ),
+        Panel::new(
+            "Mean answer time per provider (late answers included)",
+            "answer time (ms)",
+            Scale::Linear { min_top: 1.0 },
+            answer_times,
+        )
+        .log_if_wide(50.0),
+    ]
 }
 
 /// With regions: attempts routed to each region against users' requests homed there, and
