@@ -64,8 +64,16 @@ pub(super) fn resolve_dependencies(
             let provider_key = |field: &str| format!("{key}.providers[{index}].{field}");
             let provider_name = provider.name.get_ref();
             let earlier: Vec<&str> = list[..index].iter().map(|p| p.name.get_ref().as_str()).collect();
-            if provider_name.is_empty() || provider_name.contains('/') || earlier.contains(&provider_name.as_str()) {
-                let message = format!("provider name \"{provider_name}\" is empty, has a '/' or is repeated");
+            let problem = if provider_name.is_empty() {
+                Some("the provider name is empty".to_string())
+            } else if provider_name.contains('/') {
+                Some(format!("provider name \"{provider_name}\" has a '/', which separates it from its dependency"))
+            } else if earlier.contains(&provider_name.as_str()) {
+                Some(format!("provider \"{provider_name}\" is listed twice: a failover would go back to it"))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
                 let expected = match earlier.as_slice() {
                     [] => "a name such as \"primary\"".to_string(),
                     _ => format!("a name other than {}, without '/'", quoted_list(&earlier)),

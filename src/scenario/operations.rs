@@ -446,9 +446,31 @@ fn resolve_action(
         }
     }
     // Every required key is present from here on.
-    let service = || match pool {
-        Some(pool) => Ok(pool),
-        None => one_pool(names, entry.service.as_ref().expect("checked above"), &format!("{key}.service")),
+    let service = || {
+        let pool = match pool {
+            Some(pool) => pool,
+            None => one_pool(names, entry.service.as_ref().expect("checked above"), &format!("{key}.service"))?,
+        };
+        // A provider is no pool of ours: the timeline changes only how it answers.
+        let answers = matches!(
+            kind,
+            ActionKindFile::LatencyMultiplier | ActionKindFile::CpuMultiplier | ActionKindFile::ErrorRate
+        );
+        if names.providers[pool.idx()] && !answers {
+            let reference = entry.service.as_ref().expect("checked above");
+            return Problem::new(
+                reference.span(),
+                format!("{key}.service"),
+                format!(
+                    "\"{}\" is a dependency's provider, which action \"{}\" does not apply to",
+                    names.services[pool.idx()],
+                    kind.keyword()
+                ),
+            )
+            .expected("a service, or action \"latency_multiplier\" or \"error_rate\" for a provider")
+            .into_err();
+        }
+        Ok(pool)
     };
     let client = || {
         let client = entry.client.as_ref().expect("checked above");

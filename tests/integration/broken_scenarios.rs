@@ -359,3 +359,53 @@ broken! {
     zone_loss_of_a_zone_no_pool_has: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"zone_loss\"\nservice = \"api\"\nzone = \"eastus-3\"\n", regional("", ""));
     alert_on_a_service_with_regions: format!("{}\n[alerts.hot]\nmetric = \"cpu_utilisation\"\nservice = \"api\"\nabove = \"90%\"\n", regional("", ""));
 }
+
+/// A telephony dependency with two providers, which `api` calls through `sms`.
+const PROVIDERS: &str = r#"
+[clients.sms]
+target = "telephony"
+timeout = "2s"
+
+[dependencies.telephony]
+
+[[dependencies.telephony.providers]]
+name = "primary"
+latency = { dist = "exponential", mean = "300ms" }
+
+[[dependencies.telephony.providers]]
+name = "backup"
+latency = "500ms"
+"#;
+
+/// `BASE` with `api` calling the telephony dependency, then `old` replaced by `new`.
+fn external(old: &str, new: &str) -> String {
+    let toml = format!("{}{PROVIDERS}", edit("instances = 4", "instances = 4\ncalls = [{ client = \"sms\" }]"));
+    assert!(toml.contains(old), "the dependency base has no {old:?}");
+    toml.replacen(old, new, 1)
+}
+
+#[test]
+fn the_dependency_base_is_valid() {
+    let loaded = load_str(&external("", ""), FILE).unwrap_or_else(|error| panic!("{error}"));
+    let pools: Vec<&str> = loaded.scenario.services.iter().map(|service| service.name.as_str()).collect();
+    assert_eq!(pools, ["api", "telephony/primary", "telephony/backup"]);
+    let router = loaded.scenario.clients[2].router.as_ref().expect("sms fails over between the providers");
+    assert_eq!(router.destinations.len(), 2);
+}
+
+broken! {
+    provider_repeated: external("name = \"backup\"", "name = \"primary\"");
+    provider_name_with_a_slash: external("name = \"backup\"", "name = \"back/up\"");
+    providers_missing: external("[[dependencies.telephony.providers]]\nname = \"primary\"\nlatency = { dist = \"exponential\", mean = \"300ms\" }\n\n[[dependencies.telephony.providers]]\nname = \"backup\"\nlatency = \"500ms\"\n", "");
+    provider_without_latency: external("latency = \"500ms\"\n", "");
+    provider_error_rate_above_100: external("latency = \"500ms\"", "latency = \"500ms\"\nerror_rate = \"150%\"");
+    provider_zero_concurrency: external("latency = \"500ms\"", "latency = \"500ms\"\nconcurrency = 0");
+    dependency_named_like_a_service: external("[dependencies.telephony]", "[dependencies.api]").replace("[[dependencies.telephony.", "[[dependencies.api.");
+    client_of_an_unknown_dependency: external("target = \"telephony\"", "target = \"telefony\"");
+    failover_on_a_service_client: format!("{BASE}\n[clients.batch.failover]\nper_request = false\n");
+    routing_on_a_dependency_client: format!("{}\n[clients.sms.routing]\nretry_region = \"next\"\n", external("", ""));
+    failover_window_without_a_threshold: format!("{}\n[clients.sms.failover]\nwindow = \"30s\"\n", external("", ""));
+    latency_multiplier_on_a_service: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"latency_multiplier\"\nservice = \"api\"\nvalue = 5\n", external("", ""));
+    cpu_multiplier_on_a_provider: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"cpu_multiplier\"\nservice = \"telephony/primary\"\nvalue = 5\n", external("", ""));
+    scale_to_on_a_dependency: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"scale_to\"\nservice = \"telephony\"\ninstances = 5\n", external("", ""));
+}
