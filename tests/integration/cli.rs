@@ -162,7 +162,15 @@ fn a_broken_scenario_exits_2_with_its_location() {
 #[test]
 fn validate_accepts_every_shipped_scenario() {
     let mut files = Vec::new();
-    for folder in ["scenarios", "scenarios/validation", "scenarios/bench"] {
+    let folders = [
+        "scenarios",
+        "scenarios/validation",
+        "scenarios/bench",
+        "scenarios/examples",
+        "scenarios/incidents",
+        "scenarios/capacity",
+    ];
+    for folder in folders {
         for entry in fs::read_dir(repo_path(folder)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|ext| ext == "toml") {
@@ -170,7 +178,7 @@ fn validate_accepts_every_shipped_scenario() {
             }
         }
     }
-    assert!(files.len() >= 7);
+    assert!(files.len() >= 25);
     stormsim().arg("validate").args(&files).assert().success().stdout(predicate::str::contains("ok:"));
 }
 

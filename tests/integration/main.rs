@@ -16,6 +16,7 @@ mod operations;
 mod output_paths;
 mod overload;
 mod protections;
+mod providers;
 mod queueing;
 mod regions;
 mod reports;
