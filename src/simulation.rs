@@ -8,8 +8,8 @@ use crate::engine::{Sim, SimDuration, SimTime};
 use crate::ids::{ClientId, ServiceId};
 use crate::model::timeline::Action;
 use crate::model::{Event, GuardBound, GuardTrip, Scenario, World};
-use crate::stats::slo;
 use crate::stats::Recorder;
+use crate::stats::slo;
 use crate::stats::summary::{
     AlertFiring, BreakerSummary, DependencySummary, MarkerSummary, Moment, ProviderSummary, RequestSummary,
     SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,

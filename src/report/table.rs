@@ -290,8 +290,17 @@ fn services_table(summary: &Summary, styled: bool) -> Table {
 /// Each dependency's providers in priority order: where the calls went and how each
 /// answered.
 fn providers_table(summary: &Summary, styled: bool) -> Table {
-    let titles =
-        ["provider", "calls", "share", "succeeded", "errors", "late", "refused", "success", "answer p50 / p99"];
+    let titles = [
+        "provider",
+        "calls",
+        "share",
+        "succeeded",
+        "errors",
+        "late",
+        "refused",
+        "success",
+        "answer p50 / p99",
+    ];
     let mut table = new_table(styled);
     table.set_header(header(&titles));
     for (dependency, figures) in &summary.dependencies {
@@ -299,8 +308,11 @@ fn providers_table(summary: &Summary, styled: bool) -> Table {
         providers.sort_by_key(|(_, provider)| provider.priority);
         for (name, provider) in providers {
             let success = Cell::new(percent(provider.success_rate));
-            let success =
-                if styled && provider.calls > 0 { success.fg(rate_colour(provider.success_rate)) } else { success };
+            let success = if styled && provider.calls > 0 {
+                success.fg(rate_colour(provider.success_rate))
+            } else {
+                success
+            };
             let part = |value: Option<f64>| value.map_or("–".to_owned(), significant);
             table.add_row(vec![
                 Cell::new(format!("{dependency}/{name}")),
@@ -311,7 +323,11 @@ fn providers_table(summary: &Summary, styled: bool) -> Table {
                 Cell::new(count(provider.late)),
                 Cell::new(count(provider.refused)),
                 success,
-                Cell::new(format!("{} / {} ms", part(provider.latency_ms.p50), part(provider.latency_ms.p99))),
+                Cell::new(format!(
+                    "{} / {} ms",
+                    part(provider.latency_ms.p50),
+                    part(provider.latency_ms.p99)
+                )),
             ]);
         }
     }

@@ -14,9 +14,8 @@ use toml::Spanned;
 use super::file::{
     AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, ConcurrencyLimitFile,
     ConcurrencyLimitKindFile, Count, CriticalityFile, DisciplineFile, FailoverFile, GuardFile, JitterFile,
-    MetricsFile,
-    Named, Number, QueueFile, RetryFile, RetryOutcome, RetryRegionFile, RoutingFile, ScenarioFile,
-    ServiceFile, SloFile, SourceKindFile,
+    MetricsFile, Named, Number, QueueFile, RetryFile, RetryOutcome, RetryRegionFile, RoutingFile,
+    ScenarioFile, ServiceFile, SloFile, SourceKindFile,
 };
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
@@ -207,8 +206,11 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
         .values()
         .map(|client| super::regions::is_regional(file, client.target.get_ref()))
         .collect();
-    let external: Vec<bool> =
-        file.clients.values().map(|client| file.dependencies.keys().any(|name| name.get_ref() == client.target.get_ref())).collect();
+    let external: Vec<bool> = file
+        .clients
+        .values()
+        .map(|client| file.dependencies.keys().any(|name| name.get_ref() == client.target.get_ref()))
+        .collect();
     for ((client, regional), external) in file.clients.values_mut().zip(regional).zip(external) {
         fill_client(client);
         if regional {

@@ -18,9 +18,7 @@ use super::resolve::resolve_cpu;
 use crate::engine::SimDuration;
 use crate::ids::ServiceId;
 use crate::model::overload::OverloadControl;
-use crate::model::{
-    Balancer, DependencySpec, Lifecycle, MetricsSpec, RetryRegion, RouterSpec, Service,
-};
+use crate::model::{Balancer, DependencySpec, Lifecycle, MetricsSpec, RetryRegion, RouterSpec, Service};
 use crate::refusal::quoted_list;
 
 /// Most providers of one dependency: 16.
@@ -48,7 +46,9 @@ pub(super) fn resolve_dependencies(
         let key = format!("dependencies.{}", name.get_ref());
         if service_names.contains(&name.get_ref().as_str()) {
             return Problem::new(name.span(), key, format!("\"{}\" is also a service", name.get_ref()))
-                .expected("a dependency name no [services.NAME] uses: a client's target names one or the other")
+                .expected(
+                    "a dependency name no [services.NAME] uses: a client's target names one or the other",
+                )
                 .into_err();
         }
         let list = &dependency.providers;
@@ -67,7 +67,9 @@ pub(super) fn resolve_dependencies(
             let problem = if provider_name.is_empty() {
                 Some("the provider name is empty".to_string())
             } else if provider_name.contains('/') {
-                Some(format!("provider name \"{provider_name}\" has a '/', which separates it from its dependency"))
+                Some(format!(
+                    "provider name \"{provider_name}\" has a '/', which separates it from its dependency"
+                ))
             } else if earlier.contains(&provider_name.as_str()) {
                 Some(format!("provider \"{provider_name}\" is listed twice: a failover would go back to it"))
             } else {
@@ -78,7 +80,9 @@ pub(super) fn resolve_dependencies(
                     [] => "a name such as \"primary\"".to_string(),
                     _ => format!("a name other than {}, without '/'", quoted_list(&earlier)),
                 };
-                return Problem::new(provider.name.span(), provider_key("name"), message).expected(expected).into_err();
+                return Problem::new(provider.name.span(), provider_key("name"), message)
+                    .expected(expected)
+                    .into_err();
             }
             let latency = resolve_cpu(&provider.latency, &provider_key("latency"))?;
             let error_rate = present(&provider.error_rate, &provider_key("error_rate"))?;
@@ -93,7 +97,8 @@ pub(super) fn resolve_dependencies(
             }
             let concurrency = match &provider.concurrency {
                 Some(limit) => {
-                    check_count(limit, &provider_key("concurrency"), "concurrency", 1..=MAX_CONCURRENCY)? as u32
+                    check_count(limit, &provider_key("concurrency"), "concurrency", 1..=MAX_CONCURRENCY)?
+                        as u32
                 }
                 None => UNLIMITED,
             };
@@ -132,8 +137,13 @@ pub(super) fn resolve_dependencies(
 pub(super) fn resolve_failover(name: &str, failover: &Spanned<FailoverFile>) -> Result<RouterSpec, Problem> {
     let key = |field: &str| format!("clients.{name}.failover.{field}");
     let file = failover.get_ref();
-    let observed =
-        observed_detector(&file.error_rate_above, &file.latency_above, &file.window, &file.min_samples, &key)?;
+    let observed = observed_detector(
+        &file.error_rate_above,
+        &file.latency_above,
+        &file.window,
+        &file.min_samples,
+        &key,
+    )?;
     let shift_back = present(&file.shift_back_after, &key("shift_back_after"))?;
     let per_request = *present(&file.per_request, &key("per_request"))?;
     Ok(RouterSpec {
@@ -150,7 +160,10 @@ pub(super) fn resolve_failover(name: &str, failover: &Spanned<FailoverFile>) -> 
 
 /// Adds each dependency's providers to the pools, after the services', so a client whose
 /// target is the dependency numbered `k` after the services finds them at `pools_of[k]`.
-pub(super) fn deploy_dependencies(deployment: &mut Deployment, dependencies: Vec<Dependency>) -> Vec<DependencySpec> {
+pub(super) fn deploy_dependencies(
+    deployment: &mut Deployment,
+    dependencies: Vec<Dependency>,
+) -> Vec<DependencySpec> {
     dependencies
         .into_iter()
         .map(|dependency| {

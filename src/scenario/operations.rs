@@ -399,8 +399,8 @@ fn one_pool(names: &Names, reference: &Spanned<String>, key: &str) -> Result<Ser
             format!("service \"{name}\" is deployed in {} regions, one pool each", pools.len())
         };
         return Problem::new(reference.span(), key, message)
-        .expected(format!("one of its pools: {}", quoted_list(&pool_names)))
-        .into_err();
+            .expected(format!("one of its pools: {}", quoted_list(&pool_names)))
+            .into_err();
     }
     let mut choices = names.services.clone();
     choices.extend(names.groups.iter().map(|(name, _)| *name));
@@ -449,7 +449,9 @@ fn resolve_action(
     let service = || {
         let pool = match pool {
             Some(pool) => pool,
-            None => one_pool(names, entry.service.as_ref().expect("checked above"), &format!("{key}.service"))?,
+            None => {
+                one_pool(names, entry.service.as_ref().expect("checked above"), &format!("{key}.service"))?
+            }
         };
         // A provider is no pool of ours: the timeline changes only how it answers.
         let answers = matches!(
@@ -486,7 +488,10 @@ fn resolve_action(
             let latency = kind == ActionKindFile::LatencyMultiplier;
             if provider != latency {
                 let (message, expected) = if provider {
-                    ("is a dependency's provider: it has a latency, not a CPU cost", "action = \"latency_multiplier\"")
+                    (
+                        "is a dependency's provider: it has a latency, not a CPU cost",
+                        "action = \"latency_multiplier\"",
+                    )
                 } else {
                     ("is a service: its CPU cost changes, not a latency", "action = \"cpu_multiplier\"")
                 };
@@ -500,7 +505,11 @@ fn resolve_action(
                 .into_err();
             }
             let value = check_factor(entry.value.as_ref().expect("checked above"), &format!("{key}.value"))?;
-            if latency { Action::LatencyMultiplier { service, value } } else { Action::CpuMultiplier { service, value } }
+            if latency {
+                Action::LatencyMultiplier { service, value }
+            } else {
+                Action::CpuMultiplier { service, value }
+            }
         }
         ActionKindFile::Metrics => {
             let reporting = entry.reporting.as_ref().expect("checked above");

@@ -174,8 +174,13 @@ pub(super) fn resolve_routing(
     let health_check = *present(&file.health_check, &key("health_check"))?;
     let delay =
         check_delay(present(&file.detection_delay, &key("detection_delay"))?, &key("detection_delay"))?;
-    let observed =
-        observed_detector(&file.error_rate_above, &file.latency_above, &file.window, &file.min_samples, &key)?;
+    let observed = observed_detector(
+        &file.error_rate_above,
+        &file.latency_above,
+        &file.window,
+        &file.min_samples,
+        &key,
+    )?;
     let fail_back_after =
         check_delay(present(&file.fail_back_after, &key("fail_back_after"))?, &key("fail_back_after"))?;
     let retry_region = match present(&file.retry_region, &key("retry_region"))? {
@@ -240,13 +245,22 @@ pub(super) fn observed_detector(
             latency_above,
         }));
     }
-    let unused = [("window", window.as_ref().map(Spanned::span)), ("min_samples", min_samples.as_ref().map(Spanned::span))];
+    let unused = [
+        ("window", window.as_ref().map(Spanned::span)),
+        ("min_samples", min_samples.as_ref().map(Spanned::span)),
+    ];
     if let Some((field, Some(span))) =
         unused.into_iter().find(|(_, span)| span.as_ref().is_some_and(|s| !s.is_empty()))
     {
-        return Problem::new(span, key(field), format!("{field} is a setting of the observed detector, which is off"))
-            .expected("error_rate_above = \"50%\" or latency_above = \"1s\" beside it, or no window and min_samples")
-            .into_err();
+        return Problem::new(
+            span,
+            key(field),
+            format!("{field} is a setting of the observed detector, which is off"),
+        )
+        .expected(
+            "error_rate_above = \"50%\" or latency_above = \"1s\" beside it, or no window and min_samples",
+        )
+        .into_err();
     }
     Ok(None)
 }

@@ -16,6 +16,7 @@ use toml::Spanned;
 
 use super::checks::{check_count, lookup, names, present, time_from_start};
 use super::defaults::is_filled;
+use super::dependencies::{deploy_dependencies, resolve_dependencies, resolve_failover};
 use super::error::Problem;
 use super::file::{
     BackoffFile, BalancerFile, Capacity, ClassFile, ClientFile, CpuFile, CpuTable, CriticalityFile, DistFile,
@@ -24,7 +25,6 @@ use super::file::{
 };
 use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
-use super::dependencies::{deploy_dependencies, resolve_dependencies, resolve_failover};
 use super::regions::{deploy, resolve_home, resolve_regions, resolve_routing, service_regions};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
 use crate::engine::{SimDuration, SimTime};

@@ -70,7 +70,8 @@ pub struct ProviderSummary {
     pub succeeded: u64,
     /// Answered with an error while the caller still waited.
     pub errors: u64,
-    /// Answered after the caller had given up (its timeout or deadline).
+    /// Answered after the caller had stopped waiting: its timeout or deadline passed, or
+    /// another hedge won.
     pub late: u64,
     /// Refused at once, over its `concurrency`.
     pub refused: u64,

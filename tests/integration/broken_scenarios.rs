@@ -379,7 +379,8 @@ latency = "500ms"
 
 /// `BASE` with `api` calling the telephony dependency, then `old` replaced by `new`.
 fn external(old: &str, new: &str) -> String {
-    let toml = format!("{}{PROVIDERS}", edit("instances = 4", "instances = 4\ncalls = [{ client = \"sms\" }]"));
+    let toml =
+        format!("{}{PROVIDERS}", edit("instances = 4", "instances = 4\ncalls = [{ client = \"sms\" }]"));
     assert!(toml.contains(old), "the dependency base has no {old:?}");
     toml.replacen(old, new, 1)
 }

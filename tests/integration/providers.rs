@@ -146,7 +146,8 @@ fn the_breaker_shifts_all_traffic_to_the_backup_probes_and_shifts_back() {
     // Shifted back after the primary recovered.
     let (primary, backup) = (calls(series, 7, PRIMARY), calls(series, 7, BACKUP));
     assert!(primary > 2_900 && backup < 100, "{primary} {backup}");
-    let ejections = series.markers.iter().filter(|marker| marker.label.contains("provider telephony/primary ejected"));
+    let ejections =
+        series.markers.iter().filter(|marker| marker.label.contains("provider telephony/primary ejected"));
     assert!(ejections.clone().count() >= 4, "ejected, probed and ejected again each minute");
     assert!(ejections.clone().all(|marker| marker.kind == MarkerKind::Alert));
 }
@@ -154,7 +155,8 @@ fn the_breaker_shifts_all_traffic_to_the_backup_probes_and_shifts_back() {
 #[test]
 fn a_provider_slow_without_errors_is_caught_by_the_breakers_latency_threshold() {
     // No errors and a timeout longer than the slow answers: only latency tells.
-    let sms = "timeout = \"30s\"\nretry = { max_attempts = 2, on = [\"timeout\", \"error\", \"rejected\"] }\n";
+    let sms =
+        "timeout = \"30s\"\nretry = { max_attempts = 2, on = [\"timeout\", \"error\", \"rejected\"] }\n";
     let breaker = "failover = { latency_above = \"1s\", window = \"10s\", min_samples = 20, shift_back_after = \"1m\" }";
     let watched = simulate(&scenario(&format!("{sms}{breaker}"), "", &slow_primary("")), 1);
     let blind = simulate(&scenario(sms, "", &slow_primary("")), 1);

@@ -49,7 +49,9 @@ impl World<'_> {
     ) -> Result<Route, FailureReason> {
         let n = router.destinations.len();
         let home_slot = home
-            .and_then(|home| router.destinations.iter().position(|destination| destination.region == Some(home)))
+            .and_then(|home| {
+                router.destinations.iter().position(|destination| destination.region == Some(home))
+            })
             .unwrap_or(0);
         let retried_from = (!first && last_slot != NO_ROUTE).then_some(last_slot as usize);
         let slot = match retried_from {
