@@ -8,6 +8,7 @@ use stormsim::stats::{IntervalRow, Series, Summary};
 
 const CPU_REGRESSION: &str = "scenarios/incidents/000-cpu-regression-monday-peak.toml";
 const BLIND_AUTOSCALER: &str = "scenarios/incidents/001-blind-autoscaler.toml";
+const SLOW_PROVIDER: &str = "scenarios/incidents/002-slow-primary-provider.toml";
 
 /// Loads one of a shipped incident's variants.
 fn variant(relative: &str, name: &str) -> Scenario {
@@ -185,4 +186,70 @@ fn a_staleness_alert_detects_the_outage_the_evening_before() {
     assert!(stale.fired.t_s > outage && stale.fired.t_s < outage + 1800.0, "fired at {}", stale.fired.t_s);
     // Restored overnight, the autoscaler sees the morning: no breach at all.
     assert!(summary.slo.first_breach.is_none(), "{:?}", summary.slo.first_breach);
+}
+
+const AUTH: usize = 0;
+const PRIMARY: usize = 1;
+const BACKUP: usize = 2;
+const PUSH: usize = 0;
+
+#[test]
+fn slow_primary_provider_holds_every_worker_so_push_authentications_fail_too() {
+    let scenario = load(SLOW_PROVIDER);
+    let (summary, series) = run(&scenario);
+    let (slow, partial) = (at(&scenario, "15:20", false), at(&scenario, "16:05", false));
+
+    // Clean until the provider turns slow; the breach comes from the held workers.
+    let breach = summary.slo.first_breach.as_ref().expect("the slow provider breaches the SLO").t_s;
+    assert!(breach >= slow && breach < slow + 180.0, "breached at {breach}");
+    for row in rows_between(&series, slow + 120.0, partial) {
+        let auth = &row.services[AUTH];
+        assert!(auth.worker_utilisation > 0.99, "{:?}: {auth:?}", row.start);
+        assert!(auth.cpu_utilisation < 0.3, "the CPU idles while the workers wait");
+        // Push authentications never call the provider, and still fail: turned away at
+        // the door of a pool whose workers all wait on the primary.
+        let push = row.classes[PUSH].success_rate().unwrap();
+        assert!(push < 0.95, "{:?}: push {push}", row.start);
+        assert!(row.total.failed[stormsim::outcome::FailureReason::Rejected.index()] > 0);
+        // The backup could have served them, but sees only the calls that outlast 15 s.
+        assert!(row.services[BACKUP].arrived < row.services[PRIMARY].arrived / 2);
+    }
+    // The provider's partial recovery frees the workers and the failures fall.
+    let recovered = summary.slo.recovered.as_ref().expect("recovers").t_s;
+    assert!(recovered >= partial && recovered <= partial + 300.0, "recovered at {recovered}");
+    let provider = &summary.dependencies["telephony"].providers["primary"];
+    assert!(provider.errors > 10_000 && provider.late > 1_000, "{provider:?}");
+}
+
+#[test]
+fn a_short_provider_timeout_fails_over_and_keeps_the_slo_one_too_short_does_not() {
+    let scenario = variant(SLOW_PROVIDER, "short-timeout");
+    let (summary, series) = run(&scenario);
+    assert!(summary.requests.success_rate > 0.9995, "{}", summary.requests.success_rate);
+    let (slow, partial) = (at(&scenario, "15:20", false), at(&scenario, "16:05", false));
+    for row in rows_between(&series, slow + 60.0, partial) {
+        assert!(row.services[AUTH].worker_utilisation < 0.8, "{:?}", row.start);
+        // Most calls time out on the primary and are answered by the backup.
+        assert!(row.services[BACKUP].arrived * 2 > row.services[PRIMARY].arrived, "{:?}", row.start);
+    }
+    // 250 ms fails over the primary's healthy slow tail, before the fault as well: the
+    // backup takes a third of the calls, and those it answers after 250 ms fail.
+    let too_short = variant(SLOW_PROVIDER, "too-short");
+    let (summary, series) = run(&too_short);
+    let before = rows_between(&series, 0.0, at(&too_short, "15:20", false));
+    let (primary, backup): (u64, u64) =
+        before.fold((0, 0), |(p, b), row| (p + row.services[PRIMARY].arrived, b + row.services[BACKUP].arrived));
+    assert!(backup * 3 > primary, "{backup} of {primary} calls failed over while the primary was healthy");
+    assert!(summary.requests.success_rate < 0.97, "{}", summary.requests.success_rate);
+    assert!(summary.slo.first_breach.as_ref().is_some_and(|breach| breach.t_s < 120.0));
+}
+
+#[test]
+fn a_breaker_shifts_the_calls_to_the_backup_before_the_pool_fills() {
+    let (summary, series) = run(&variant(SLOW_PROVIDER, "breaker"));
+    assert!(summary.slo.bad_minutes <= 2.0, "{} bad minutes", summary.slo.bad_minutes);
+    assert!(summary.timeline.iter().any(|marker| marker.label.contains("provider telephony/primary ejected")));
+    let backup = &summary.dependencies["telephony"].providers["backup"];
+    assert!(backup.refused * 1000 < backup.calls, "the backup takes nearly all within its 40 at once: {backup:?}");
+    assert!(series.rows.iter().all(|row| row.services[AUTH].worker_utilisation < 0.9));
 }
