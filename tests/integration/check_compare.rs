@@ -344,17 +344,29 @@ fn run_and_validate_know_variants() {
         .stderr(predicate::str::contains("(variants.bigger.services.api.instances)"));
 }
 
+/// `stormsim check` on a shipped capacity gate, with a variant or none.
+fn check_gate(relative: &str, variant: Option<&str>) -> assert_cmd::assert::Assert {
+    let file = crate::common::repo_path(relative);
+    let mut command = assert_cmd::Command::cargo_bin("stormsim").unwrap();
+    command.arg("check").arg(&file).arg("--quiet");
+    if let Some(variant) = variant {
+        command.args(["--variant", variant]);
+    }
+    command.assert()
+}
+
+#[test]
+fn the_zone_loss_gate_passes_with_n_plus_one_headroom_and_fails_without() {
+    let gate = "scenarios/capacity/zone-loss-at-peak.toml";
+    check_gate(gate, None).code(0);
+    check_gate(gate, Some("no-zone-headroom"))
+        .code(1)
+        .stdout(predicates::str::contains("✘ success_rate >= 99.9% sliding 10m"));
+}
+
 #[test]
 fn the_capacity_gate_passes_today_and_fails_the_regressed_release() {
-    let file = crate::common::repo_path("scenarios/capacity/monday-peak.toml");
-    let check = |variant: Option<&str>| {
-        let mut command = assert_cmd::Command::cargo_bin("stormsim").unwrap();
-        command.arg("check").arg(&file).arg("--quiet");
-        if let Some(variant) = variant {
-            command.args(["--variant", variant]);
-        }
-        command.assert()
-    };
+    let check = |variant: Option<&str>| check_gate("scenarios/capacity/monday-peak.toml", variant);
     check(None).code(0);
     check(Some("release-2026-02"))
         .code(1)
