@@ -114,6 +114,21 @@ fn the_previous_monday_and_the_mitigations_meet_the_slo() {
 }
 
 #[test]
+fn graceful_degradation_keeps_every_login_by_shedding_the_admin_requests() {
+    let scenario = variant(CPU_REGRESSION, "graceful-degradation");
+    let (summary, series) = run(&scenario);
+    let (login, admin) = (&summary.classes["login"], &summary.classes["admin"]);
+    assert!(login.success_rate > 0.9995, "login {}", login.success_rate);
+    assert!(admin.success_rate < 0.9, "admin {}: it absorbs the shortfall", admin.success_rate);
+    assert_eq!(admin.failed_by_reason.rejected, admin.failed, "shed at the door, not timed out");
+    // Through the peak, interval by interval, logins stay above the 99.9% SLO.
+    for row in rows_between(&series, at(&scenario, "09:00", false), at(&scenario, "12:00", false)) {
+        let login = row.classes[1].success_rate().unwrap();
+        assert!(login >= 0.999, "{:?}: login {login}", row.start);
+    }
+}
+
+#[test]
 fn blind_autoscaler_holds_the_pool_flat_until_the_morning_outgrows_it() {
     let scenario = load(BLIND_AUTOSCALER);
     let (summary, series) = run(&scenario);
