@@ -55,6 +55,10 @@ const CLIENT: [&str; 7] = [
 /// are those routed there) and the service cells with its pools added up.
 const REGION: [&str; 2] = ["failover_attempts", "failover_refused"];
 
+/// Provider columns, only in a scenario with external dependencies, filled on the rows of
+/// the providers' pools: answers that were errors, and the mean answer time.
+const PROVIDER: [&str; 2] = ["errors", "answer_mean_ms"];
+
 /// The last column: timeline entries, operator actions and alerts of the interval, on its
 /// `total` row, separated by `"; "`.
 const EVENTS: &str = "events";
@@ -66,17 +70,26 @@ const EVENTS: &str = "events";
 struct Layout {
     reasons: &'static [FailureReason],
     regional: bool,
+    providers: bool,
 }
 
 impl Layout {
     fn of(series: &Series) -> Layout {
         let n_reasons =
             if series.region_names.is_empty() { FailureReason::COUNT - 1 } else { FailureReason::COUNT };
-        Layout { reasons: &FailureReason::ALL[..n_reasons], regional: !series.region_names.is_empty() }
+        Layout {
+            reasons: &FailureReason::ALL[..n_reasons],
+            regional: !series.region_names.is_empty(),
+            providers: series.providers.iter().any(|&provider| provider),
+        }
     }
 
     fn n_region_cells(self) -> usize {
         if self.regional { REGION.len() } else { 0 }
+    }
+
+    fn n_provider_cells(self) -> usize {
+        if self.providers { PROVIDER.len() } else { 0 }
     }
 
     /// Number of request cells (offered through latency_max_ms).
@@ -97,6 +110,9 @@ pub fn header(series: &Series) -> Vec<&'static str> {
     res.extend(CLIENT);
     if layout.regional {
         res.extend(REGION);
+    }
+    if layout.providers {
+        res.extend(PROVIDER);
     }
     res.push(EVENTS);
     res
@@ -126,7 +142,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             request_cells(record, layout, figures, interval_s);
             record.extend(std::iter::repeat_n(
                 String::new(),
-                SERVICE.len() + CLIENT.len() + layout.n_region_cells(),
+                SERVICE.len() + CLIENT.len() + layout.n_region_cells() + layout.n_provider_cells(),
             ));
             record.push(events);
         };
@@ -152,7 +168,15 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             ]);
             record.extend(std::iter::repeat_n(String::new(), layout.n_request_cells()));
             service_cells(&mut record, figures);
-            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + layout.n_region_cells() + 1));
+            record.extend(std::iter::repeat_n(String::new(), CLIENT.len() + layout.n_region_cells()));
+            if layout.providers {
+                if series.providers.get(service_idx).copied().unwrap_or(false) {
+                    record.extend([figures.errors.to_string(), optional(figures.stay_mean_ms)]);
+                } else {
+                    record.extend(std::iter::repeat_n(String::new(), PROVIDER.len()));
+                }
+            }
+            record.push(String::new());
             out.write_record(&record)?;
         }
         for (client_idx, figures) in row.clients.iter().enumerate() {
@@ -164,7 +188,10 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 name_of(&series.client_names, client_idx).to_owned(),
             ]);
             client_cells(&mut record, layout, figures);
-            record.extend(std::iter::repeat_n(String::new(), layout.n_region_cells() + 1));
+            record.extend(std::iter::repeat_n(
+                String::new(),
+                layout.n_region_cells() + layout.n_provider_cells() + 1,
+            ));
             out.write_record(&record)?;
         }
         for (region_idx, figures) in row.regions.iter().enumerate() {
@@ -179,7 +206,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             service_cells(&mut record, &figures.pools);
             record.extend(std::iter::repeat_n(String::new(), CLIENT.len()));
             record.extend([figures.failover_attempts.to_string(), figures.failover_refused.to_string()]);
-            record.push(String::new());
+            record.extend(std::iter::repeat_n(String::new(), layout.n_provider_cells() + 1));
             out.write_record(&record)?;
         }
     }

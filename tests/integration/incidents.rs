@@ -252,8 +252,8 @@ fn a_short_provider_timeout_fails_over_and_keeps_the_slo_one_too_short_does_not(
     let too_short = variant(SLOW_PROVIDER, "too-short");
     let (summary, series) = run(&too_short);
     let before = rows_between(&series, 0.0, at(&too_short, "15:20", false));
-    let (primary, backup): (u64, u64) =
-        before.fold((0, 0), |(p, b), row| (p + row.services[PRIMARY].arrived, b + row.services[BACKUP].arrived));
+    let (primary, backup): (u64, u64) = before
+        .fold((0, 0), |(p, b), row| (p + row.services[PRIMARY].arrived, b + row.services[BACKUP].arrived));
     assert!(backup * 3 > primary, "{backup} of {primary} calls failed over while the primary was healthy");
     assert!(summary.requests.success_rate < 0.97, "{}", summary.requests.success_rate);
     assert!(summary.slo.first_breach.as_ref().is_some_and(|breach| breach.t_s < 120.0));
@@ -263,8 +263,13 @@ fn a_short_provider_timeout_fails_over_and_keeps_the_slo_one_too_short_does_not(
 fn a_breaker_shifts_the_calls_to_the_backup_before_the_pool_fills() {
     let (summary, series) = run(&variant(SLOW_PROVIDER, "breaker"));
     assert!(summary.slo.bad_minutes <= 2.0, "{} bad minutes", summary.slo.bad_minutes);
-    assert!(summary.timeline.iter().any(|marker| marker.label.contains("provider telephony/primary ejected")));
+    assert!(
+        summary.timeline.iter().any(|marker| marker.label.contains("provider telephony/primary ejected"))
+    );
     let backup = &summary.dependencies["telephony"].providers["backup"];
-    assert!(backup.refused * 1000 < backup.calls, "the backup takes nearly all within its 40 at once: {backup:?}");
+    assert!(
+        backup.refused * 1000 < backup.calls,
+        "the backup takes nearly all within its 40 at once: {backup:?}"
+    );
     assert!(series.rows.iter().all(|row| row.services[AUTH].worker_utilisation < 0.9));
 }

@@ -198,3 +198,25 @@ fn a_provider_over_its_concurrency_refuses_calls_at_once() {
     assert!(output.summary.requests.failed_by_reason.dependency_error > backup.refused / 2);
     assert!(!output.summary.services.contains_key("telephony/backup"), "providers are not our services");
 }
+
+#[test]
+fn timeseries_csv_has_provider_columns_only_with_dependencies() {
+    let sms = "timeout = \"1s\"";
+    let output = simulate(&scenario(sms, "", &slow_primary("50%")), 1);
+    let csv = stormsim::report::csv::to_string(&output.series).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (errors, mean) = (
+        header.iter().position(|c| *c == "errors").expect("an errors column"),
+        header.iter().position(|c| *c == "answer_mean_ms").expect("an answer_mean_ms column"),
+    );
+    let row = lines.find(|line| line.starts_with("180,") && line.contains(",telephony/primary,")).unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    assert!(cells[errors].parse::<u64>().unwrap() > 100, "{row}");
+    assert!(cells[mean].parse::<f64>().unwrap() > 1_000.0, "{row}");
+    let api = csv.lines().find(|line| line.starts_with("180,") && line.contains(",api,")).unwrap();
+    assert_eq!(api.split(',').nth(errors), Some(""), "not a provider: {api}");
+    let plain =
+        stormsim::report::csv::header(&simulate(&crate::common::load("scenarios/demo.toml"), 1).series);
+    assert!(!plain.contains(&"errors"), "a scenario without dependencies keeps its columns");
+}
