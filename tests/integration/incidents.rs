@@ -231,9 +231,13 @@ fn backlog_storm_outlives_the_surge_spreads_west_and_survives_both_scale_outs() 
     // Goodput falls while attempts rise: from 00:20 to the drain, fewer than 5% of the
     // evening's successes for more than 10 attempts per offered request.
     let (ok_before, _, _, n_before) = sums(rows_between(&series, 0.0, t("00:07")));
-    let (ok_storm, attempts_storm, offered_storm, n_storm) = sums(rows_between(&series, t("00:20"), t("03:55")));
+    let (ok_storm, attempts_storm, offered_storm, n_storm) =
+        sums(rows_between(&series, t("00:20"), t("03:55")));
     let goodput = |ok: u64, n: usize| ok as f64 / n as f64;
-    assert!(goodput(ok_storm, n_storm) < 0.05 * goodput(ok_before, n_before), "{ok_storm} in {n_storm} intervals");
+    assert!(
+        goodput(ok_storm, n_storm) < 0.05 * goodput(ok_before, n_before),
+        "{ok_storm} in {n_storm} intervals"
+    );
     let amplification = attempts_storm as f64 / offered_storm as f64;
     assert!(amplification > 10.0, "{amplification} attempts per offered request");
 
@@ -261,7 +265,7 @@ fn backlog_storm_outlives_the_surge_spreads_west_and_survives_both_scale_outs() 
 
     // The chart has both regions' panels.
     let chart = chart_text(&series);
-    for expected in ["Success rate per home region", "\nidentity@westus\n", "identity: admit 0%"] {
+    for expected in ["Success rate per home region", "\nidentity@westus\n", "identity@westus: admit 0%"] {
         assert!(chart.contains(expected), "{expected} is missing from the chart");
     }
 }
