@@ -18,8 +18,17 @@ fn main() {
         None => version,
     };
     println!("cargo:rustc-env=STORMSIM_VERSION={full}");
-    for path in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
-        if std::path::Path::new(path).exists() {
+    // Where git keeps them: in a linked worktree `.git` is a file, HEAD is the worktree's
+    // own and the refs are the main repository's, so ask git rather than assume `.git/`.
+    for name in ["HEAD", "refs/heads", "packed-refs"] {
+        let path = Command::new("git")
+            .args(["rev-parse", "--git-path", name])
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .map(|path| path.trim().to_owned());
+        if let Some(path) = path.filter(|path| std::path::Path::new(path).exists()) {
             println!("cargo:rerun-if-changed={path}");
         }
     }
