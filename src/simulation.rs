@@ -147,6 +147,11 @@ impl<'a> Simulation<'a> {
         let region_names: Vec<String> = scenario.regions.iter().map(|region| region.name.clone()).collect();
         let pool_summaries: Vec<_> = service_names.iter().map(|name| services[name].clone()).collect();
         let regions = recorder.region_summaries(&region_names, &service_names, &pool_summaries, elapsed);
+        let cell_shares: Vec<(String, f64)> =
+            scenario.cells.iter().map(|cell| (cell.name.clone(), cell.share)).collect();
+        let start_clock = scenario.start_clock;
+        let cells = recorder.cell_summaries(&cell_shares, &service_names, &pool_summaries, elapsed, start_clock);
+        let release = recorder.release_summary(&cell_shares, elapsed, start_clock);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();
         let mut series = self.world.recorder.into_series(
@@ -157,6 +162,7 @@ impl<'a> Simulation<'a> {
             client_names,
             region_names,
         );
+        series.cell_names = cell_shares.into_iter().map(|(name, _)| name).collect();
         let operations = Operations::new(scenario, &series, &firings, &requests);
         series.slo = Some(slo_marks(&operations.slo));
         series.metrics_fault = metrics_faults(scenario);
@@ -178,6 +184,8 @@ impl<'a> Simulation<'a> {
             services,
             clients,
             regions,
+            cells,
+            release,
             slo: operations.slo,
             alerts: operations.alerts,
             timeline: operations.timeline,
@@ -331,12 +339,15 @@ mod tests {
                 hedge: None,
                 human_retry: None,
                 router: None,
+                cell_pools: vec![],
             }],
             services: vec![Service {
                 name: "server".into(),
                 ..Service::plain(1, c, c, CpuCost::Exponential { mean: SimDuration::from_secs_f64(mean_s) })
             }],
             regions: vec![],
+            cells: vec![],
+            release: None,
             timeline: vec![],
             alerts: vec![],
             slo: Default::default(),

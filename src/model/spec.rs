@@ -10,8 +10,9 @@ use super::limiter::LimiterSpec;
 use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId, RegionId, ServiceId};
+use crate::ids::{CellId, ClassId, ClientId, RegionId, ServiceId};
 
+pub use super::cell::{Cell, Change, Gate, Release};
 pub use super::region::{Destination, ObservedDetector, Region, RetryRegion, RouterSpec};
 
 /// Defined with the figures computed against it, so the statistics need nothing from here.
@@ -37,6 +38,10 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// Empty unless the scenario declares regions.
     pub regions: Vec<Region>,
+    /// Empty unless the scenario declares cells (never both cells and regions).
+    pub cells: Vec<Cell>,
+    /// A staged release over the cells, if any.
+    pub release: Option<Release>,
     /// The `[variants.NAME]` merged into the base, if any.
     pub variant: Option<String>,
     /// `scenario::hash` of the resolved scenario text this was loaded as (empty for a
@@ -111,6 +116,20 @@ pub struct Client {
     pub human_retry: Option<HumanRetry>,
     /// Routes each attempt over the target's regions; `None` when the target has none.
     pub router: Option<RouterSpec>,
+    /// The target's pool in each cell, by cell id; empty when the target has no cells.
+    pub cell_pools: Vec<ServiceId>,
+}
+
+impl Client {
+    /// The pool an attempt of a request homed in `cell` goes to: the target's pool in that
+    /// cell, or the target itself when it has no cells.
+    #[inline]
+    pub fn pool_in(&self, cell: Option<CellId>) -> ServiceId {
+        match cell {
+            Some(cell) if !self.cell_pools.is_empty() => self.cell_pools[cell.idx()],
+            _ => self.target,
+        }
+    }
 }
 
 /// gRPC's hedging policy: the first attempt goes out at once, another every `delay`
@@ -206,6 +225,8 @@ pub struct Service {
     pub zones: Vec<String>,
     /// The region this pool is deployed in, if the service has regions.
     pub region: Option<RegionId>,
+    /// The cell this pool serves, if the service has cells.
+    pub cell: Option<CellId>,
 }
 
 impl Service {
@@ -241,6 +262,7 @@ impl Service {
             error_rate: 0.0,
             zones: vec!["a".into()],
             region: None,
+            cell: None,
         }
     }
 }

@@ -70,16 +70,24 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         .iter()
         .map(|(name, service)| service_regions(name.get_ref(), service, &region_names))
         .collect::<Result<Vec<_>, _>>()?;
+    let (cells, cellular) = super::cells::resolve_cells(file)?;
     let services = resolve_services(&file.services, &class_names, &names(&file.clients), start)?;
     let mut clients = resolve_clients(&file.clients, &names(&file.services), &regions_of)?;
+    let targets: Vec<ServiceId> = clients.iter().map(|client| client.target).collect();
     check_call_cycles(file, &services, &clients)?;
     let mut sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
     for (source, (name, file_source)) in sources.iter_mut().zip(&file.sources) {
         source.home = resolve_home(name.get_ref(), file_source, &region_names)?;
     }
     check_human_retries(file, &sources)?;
-    let deployment = deploy(services, &regions_of, &regions);
+    let deployment = match cells.is_empty() {
+        true => deploy(services, &regions_of, &regions),
+        false => super::cells::deploy(services, &cellular, &cells),
+    };
     deployment.link(&mut clients);
+    super::cells::link(&deployment, &cellular, &targets, &mut clients);
+    let release =
+        super::cells::resolve_release(file, &cells, &cellular, &deployment.pools_of, start, duration)?;
     let pool_names: Vec<&str> = deployment.pools.iter().map(|pool| pool.name.as_str()).collect();
     let ops_names = Names {
         classes: class_names.clone(),
@@ -88,8 +96,8 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         groups: names(&file.services)
             .into_iter()
             .zip(&deployment.pools_of)
-            .zip(&regions_of)
-            .filter(|(_, regions)| regions.is_some())
+            .zip(regions_of.iter().zip(&cellular))
+            .filter(|(_, (regions, cellular))| regions.is_some() || **cellular)
             .map(|((name, pools), _)| (name, pools.clone()))
             .collect(),
         regions: region_names.clone(),
@@ -114,6 +122,8 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         clients,
         services: deployment.pools,
         regions,
+        cells,
+        release,
         timeline,
         alerts,
         slo,
@@ -332,6 +342,7 @@ fn resolve_service(
             None => check_zones(present(&service.zones, &key("zones"))?, &key("zones"))?,
         },
         region: None,
+        cell: None,
     })
 }
 
@@ -644,6 +655,7 @@ fn resolve_client(
         hedge,
         human_retry,
         router,
+        cell_pools: vec![],
     })
 }
 

@@ -565,6 +565,7 @@ fn marker_color(kind: MarkerKind) -> RGBColor {
         MarkerKind::Timeline => GREY,
         MarkerKind::Alert => RGBColor(0xD5, 0x5E, 0x00),
         MarkerKind::Operator => RGBColor(0x00, 0x9E, 0x73),
+        MarkerKind::Release => RGBColor(0xCC, 0x79, 0xA7),
     }
 }
 
