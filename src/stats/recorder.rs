@@ -225,6 +225,16 @@ impl Recorder {
         self.cells.both(cell.idx(), |t| t.offered += 1);
     }
 
+    /// An attempt of a customer's request in `cell` went out (downstream calls are not
+    /// counted: they are the cell's pools' work).
+    #[inline]
+    pub fn cell_attempt(&mut self, cell: CellId, is_retry: bool) {
+        self.cells.both(cell.idx(), |t| {
+            t.attempts += 1;
+            t.retries += is_retry as u64;
+        });
+    }
+
     #[inline]
     pub fn cell_succeeded(&mut self, cell: CellId, latency: SimDuration) {
         self.cells.succeeded(cell.idx(), latency);

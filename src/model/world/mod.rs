@@ -318,6 +318,9 @@ impl<'a> World<'a> {
         request.n_attempts += 1;
         request.outstanding += 1;
         self.recorder.attempt_sent(class, kind != AttemptKind::First, top_level, client_id);
+        if let (true, Some(cell)) = (top_level, cell) {
+            self.recorder.cell_attempt(cell, kind != AttemptKind::First);
+        }
         if let Some(hedge) = client.hedge {
             if kind != AttemptKind::First {
                 self.recorder.hedge_sent(client_id);
