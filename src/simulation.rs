@@ -150,7 +150,8 @@ impl<'a> Simulation<'a> {
         let cell_shares: Vec<(String, f64)> =
             scenario.cells.iter().map(|cell| (cell.name.clone(), cell.share)).collect();
         let start_clock = scenario.start_clock;
-        let cells = recorder.cell_summaries(&cell_shares, &service_names, &pool_summaries, elapsed, start_clock);
+        let cells =
+            recorder.cell_summaries(&cell_shares, &service_names, &pool_summaries, elapsed, start_clock);
         let release = recorder.release_summary(&cell_shares, elapsed, start_clock);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();

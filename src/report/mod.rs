@@ -582,6 +582,8 @@ pub(crate) mod tests {
                 ("login".to_owned(), requests(280_000, 230_000)),
             ]),
             regions: BTreeMap::new(),
+            cells: BTreeMap::new(),
+            release: None,
             services: BTreeMap::from([
                 ("api".to_owned(), service(0.873, 0)),
                 ("db".to_owned(), service(0.41, 1234)),
@@ -700,6 +702,7 @@ pub(crate) mod tests {
                     classes: vec![class(0.75), class(0.25)],
                     services: vec![service(0.85), service(0.45)],
                     regions: vec![],
+                    cells: vec![],
                     clients: vec![ClientFigures {
                         requests: total.offered,
                         attempts: total.attempts,
@@ -725,6 +728,7 @@ pub(crate) mod tests {
             service_names: vec!["api".to_owned(), "db".to_owned()],
             client_names: vec!["app".to_owned()],
             region_names: vec![],
+            cell_names: vec![],
             rows,
             markers: vec![],
             slo: None,

@@ -164,9 +164,14 @@ fn cells_table(summary: &Summary, styled: bool) -> Table {
     for (name, cell) in &summary.cells {
         let release = cell.release.as_ref().map_or("not reached".to_owned(), |release| {
             let restored = release.restored.as_ref().map_or(String::new(), |_| ", rolled back".to_owned());
-            format!("wave {}, {} exposed{restored}", release.wave, SimDuration::from_secs_f64(release.impacted_s))
+            format!(
+                "wave {}, {} exposed{restored}",
+                release.wave,
+                SimDuration::from_secs_f64(release.impacted_s)
+            )
         });
-        let p99 = cell.requests.latency_ms.p99.map_or("–".to_owned(), |ms| format!("{} ms", significant(ms)));
+        let p99 =
+            cell.requests.latency_ms.p99.map_or("–".to_owned(), |ms| format!("{} ms", significant(ms)));
         table.add_row(vec![
             name.clone(),
             percent(cell.customer_share),

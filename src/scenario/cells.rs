@@ -98,9 +98,13 @@ pub(super) fn resolve_cells(file: &ScenarioFile) -> Result<(Vec<Cell>, Vec<bool>
     let Some(table) = &file.cells else {
         if let Some((name, service)) = flagged {
             let span = service.cells.as_ref().map_or(name.span(), Spanned::span);
-            return Problem::new(span, format!("services.{}.cells", name.get_ref()), "the scenario has no cells")
-                .expected("a [cells] table (count = 4, or shares = { NAME = \"25%\", ... }), or no cells key")
-                .into_err();
+            return Problem::new(
+                span,
+                format!("services.{}.cells", name.get_ref()),
+                "the scenario has no cells",
+            )
+            .expected("a [cells] table (count = 4, or shares = { NAME = \"25%\", ... }), or no cells key")
+            .into_err();
         }
         return Ok((vec![], vec![false; file.services.len()]));
     };
@@ -113,8 +117,11 @@ pub(super) fn resolve_cells(file: &ScenarioFile) -> Result<(Vec<Cell>, Vec<bool>
             .into_err();
     }
     let cells = cells_of(table)?;
-    let cellular: Vec<bool> =
-        file.services.values().map(|service| service.cells.as_ref().is_some_and(|cells| *cells.get_ref())).collect();
+    let cellular: Vec<bool> = file
+        .services
+        .values()
+        .map(|service| service.cells.as_ref().is_some_and(|cells| *cells.get_ref()))
+        .collect();
     if !cellular.contains(&true) {
         return Problem::new(table.span(), "cells", "no service has cells = true, so the cells hold nothing")
             .expected("cells = true in the [services.NAME] each cell has a copy of")
@@ -131,9 +138,11 @@ fn cells_of(table: &Spanned<CellsFile>) -> Result<Vec<Cell>, Problem> {
             Ok((1..=n).map(|k| Cell { name: format!("cell-{k}"), share: 1.0 / n as f64 }).collect())
         }
         (None, Some(shares)) => shares_of(shares),
-        (Some(count), Some(_)) => Problem::new(count.span(), "cells.count", "count and shares both name the cells")
-            .expected("count = N (even shares), or shares = { NAME = \"25%\", ... }, not both")
-            .into_err(),
+        (Some(count), Some(_)) => {
+            Problem::new(count.span(), "cells.count", "count and shares both name the cells")
+                .expected("count = N (even shares), or shares = { NAME = \"25%\", ... }, not both")
+                .into_err()
+        }
         (None, None) => Problem::new(table.span(), "cells", "no cells")
             .expected("count = 4 (cells cell-1 to cell-4, even shares), or shares = { NAME = \"25%\", ... }")
             .into_err(),
@@ -199,7 +208,12 @@ pub(super) fn deploy(services: Vec<Service>, cellular: &[bool], cells: &[Cell]) 
 
 /// Gives each client whose target has cells the target's pool in each cell (after
 /// `Deployment::link` has pointed it at the first).
-pub(super) fn link(deployment: &Deployment, cellular: &[bool], service_ids: &[ServiceId], clients: &mut [Client]) {
+pub(super) fn link(
+    deployment: &Deployment,
+    cellular: &[bool],
+    service_ids: &[ServiceId],
+    clients: &mut [Client],
+) {
     for (client, &target) in clients.iter_mut().zip(service_ids) {
         if cellular[target.idx()] {
             client.cell_pools = deployment.pools_of[target.idx()].clone();
@@ -226,9 +240,13 @@ pub(super) fn resolve_release(
     let spec = release.get_ref();
     let at = time_from_start(&spec.at, "release.at", start)?;
     if at.0 >= duration.0 {
-        return Problem::new(spec.at.span(), "release.at", format!("{} is at or after the end of the run", spec.at.get_ref()))
-            .expected(format!("a time within the run's {}", Duration(duration)))
-            .into_err();
+        return Problem::new(
+            spec.at.span(),
+            "release.at",
+            format!("{} is at or after the end of the run", spec.at.get_ref()),
+        )
+        .expected(format!("a time within the run's {}", Duration(duration)))
+        .into_err();
     }
     let cell_names: Vec<&str> = cells.iter().map(|cell| cell.name.as_str()).collect();
     let services = released_services(file, cellular, spec.services.as_ref())?;
@@ -237,7 +255,9 @@ pub(super) fn resolve_release(
         .collect();
     let Some(bake) = &spec.bake else {
         return Problem::new(release.span(), "release.bake", "bake is missing")
-            .expected("bake = \"15m\": how long each wave runs before the gate judges it and the next goes out")
+            .expected(
+                "bake = \"15m\": how long each wave runs before the gate judges it and the next goes out",
+            )
             .into_err();
     };
     let bake_time = check_delay(bake, "release.bake")?;
@@ -249,9 +269,13 @@ pub(super) fn resolve_release(
     let gate = spec.gate.as_ref().map(resolve_gate).transpose()?;
     let rollback = present(&spec.rollback, "release.rollback")?;
     if *rollback.get_ref() && gate.is_none() {
-        return Problem::new(rollback.span(), "release.rollback", "rollback = true without a gate never rolls back")
-            .expected("gate = { success_rate_below = \"99%\" } beside it, or rollback = false")
-            .into_err();
+        return Problem::new(
+            rollback.span(),
+            "release.rollback",
+            "rollback = true without a gate never rolls back",
+        )
+        .expected("gate = { success_rate_below = \"99%\" } beside it, or rollback = false")
+        .into_err();
     }
     Ok(Some(Release {
         at,
@@ -284,9 +308,13 @@ fn released_services(
     for reference in named.get_ref() {
         let idx = lookup(&with_cells, reference, "release.services", "service with cells")?;
         if res.contains(&all[idx]) {
-            return Problem::new(reference.span(), "release.services", format!("service \"{}\" is repeated", reference.get_ref()))
-                .expected("each service once")
-                .into_err();
+            return Problem::new(
+                reference.span(),
+                "release.services",
+                format!("service \"{}\" is repeated", reference.get_ref()),
+            )
+            .expected("each service once")
+            .into_err();
         }
         res.push(all[idx]);
     }
@@ -360,9 +388,13 @@ fn resolve_gate(gate: &Spanned<GateFile>) -> Result<Gate, Problem> {
         Some(rate) => {
             let fraction = rate.get_ref().fraction();
             if !(fraction > 0.0 && fraction <= 1.0) {
-                return Problem::new(rate.span(), "release.gate.success_rate_below", format!("{} is outside (0%, 100%]", rate.get_ref()))
-                    .expected("a success rate above 0% and at most 100%, such as \"99%\"")
-                    .into_err();
+                return Problem::new(
+                    rate.span(),
+                    "release.gate.success_rate_below",
+                    format!("{} is outside (0%, 100%]", rate.get_ref()),
+                )
+                .expected("a success rate above 0% and at most 100%, such as \"99%\"")
+                .into_err();
             }
             Some(fraction)
         }
@@ -370,14 +402,19 @@ fn resolve_gate(gate: &Spanned<GateFile>) -> Result<Gate, Problem> {
     };
     let latency_p99_above = match &file.latency_p99_above {
         Some(latency) if latency.get_ref().nanos() == 0 => {
-            return Problem::new(latency.span(), "release.gate.latency_p99_above", "latency_p99_above is zero")
-                .expected("a duration above zero, at most \"1d\", such as \"500ms\"")
-                .into_err();
+            return Problem::new(
+                latency.span(),
+                "release.gate.latency_p99_above",
+                "latency_p99_above is zero",
+            )
+            .expected("a duration above zero, at most \"1d\", such as \"500ms\"")
+            .into_err();
         }
         Some(latency) => Some(check_delay(latency, "release.gate.latency_p99_above")?),
         None => None,
     };
     let min_requests = present(&file.min_requests, "release.gate.min_requests")?;
-    let min_requests = check_count(min_requests, "release.gate.min_requests", "min_requests", 0..=MAX_MIN_REQUESTS)?;
+    let min_requests =
+        check_count(min_requests, "release.gate.min_requests", "min_requests", 0..=MAX_MIN_REQUESTS)?;
     Ok(Gate { success_rate_below, latency_p99_above, min_requests: min_requests as u64 })
 }

@@ -59,7 +59,12 @@ impl Homes {
 
     /// The home's pools in the row just closed, added up: utilisations over their summed
     /// capacity, counts and queue lengths summed, staleness the worst.
-    pub fn pool_figures(&self, home: usize, meters: &[ServiceMeter], row: &[ServiceFigures]) -> ServiceFigures {
+    pub fn pool_figures(
+        &self,
+        home: usize,
+        meters: &[ServiceMeter],
+        row: &[ServiceFigures],
+    ) -> ServiceFigures {
         let mut capacity = Capacity::default();
         let mut sum = ServiceFigures::default();
         for &pool in &self.pools[home] {
@@ -93,7 +98,8 @@ impl Homes {
         elapsed: SimDuration,
     ) -> (RequestSummary, PoolGroupSummary) {
         let pools = &self.pools[home];
-        let capacity = pools.iter().fold(Capacity::default(), |sum, &idx| sum.plus(meters[idx].run_capacity()));
+        let capacity =
+            pools.iter().fold(Capacity::default(), |sum, &idx| sum.plus(meters[idx].run_capacity()));
         let requests = request_summary(&self.run[home], &LatencyHistogram::default(), 0, elapsed);
         let group = PoolGroupSummary {
             pools: pools.iter().map(|&idx| service_names[idx].clone()).collect(),

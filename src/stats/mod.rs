@@ -17,9 +17,9 @@ pub mod summary;
 pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::{Firing, Recorder};
+pub use release::{GateFigure, ReleaseLog};
 pub use series::{
     BreakerFigures, BreakerPhase, CellFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures,
     RequestFigures, Series, ServiceFigures, SloMarks,
 };
-pub use release::{GateFigure, ReleaseLog};
 pub use summary::Summary;

@@ -119,7 +119,12 @@ impl ReleaseLog {
 
     /// The release over a run that ended at `end`; `cells` are the names and customer
     /// shares, by cell id.
-    pub fn summary(&self, cells: &[(String, f64)], end: SimTime, start_clock: Option<SimDuration>) -> ReleaseSummary {
+    pub fn summary(
+        &self,
+        cells: &[(String, f64)],
+        end: SimTime,
+        start_clock: Option<SimDuration>,
+    ) -> ReleaseSummary {
         let outcome = match (self.halt, self.complete) {
             (Some(_), _) => "halted",
             (None, true) => "complete",
@@ -173,7 +178,9 @@ mod tests {
     }
 
     fn cells() -> Vec<(String, f64)> {
-        [("a", 0.1), ("b", 0.2), ("c", 0.3), ("d", 0.4)].map(|(name, share)| (name.to_string(), share)).to_vec()
+        [("a", 0.1), ("b", 0.2), ("c", 0.3), ("d", 0.4)]
+            .map(|(name, share)| (name.to_string(), share))
+            .to_vec()
     }
 
     #[test]

@@ -161,7 +161,8 @@ fn a_customer_and_its_calls_stay_in_its_cell() {
     // store is lost in cell-3 only, until its replacement boots: cell-3's customers fail
     // meanwhile (their api calls store@cell-3 and nothing else), every other cell's
     // customers succeed.
-    let loss = "\n[[timeline]]\nat = \"1m\"\naction = \"instance_loss\"\nservice = \"store@cell-3\"\ncount = 1\n";
+    let loss =
+        "\n[[timeline]]\nat = \"1m\"\naction = \"instance_loss\"\nservice = \"store@cell-3\"\ncount = 1\n";
     let summary = run("change = { cpu_multiplier = 1 }", loss);
     assert!(success(&summary, "cell-3") < 0.9, "{:?}", summary.cells["cell-3"]);
     for cell in ["cell-1", "cell-2", "cell-4"] {

@@ -148,7 +148,8 @@ impl World<'_> {
                 }
             }
         }
-        let names: Vec<&str> = cells.iter().map(|cell| self.scenario.cells[cell.idx()].name.as_str()).collect();
+        let names: Vec<&str> =
+            cells.iter().map(|cell| self.scenario.cells[cell.idx()].name.as_str()).collect();
         let label = format!(
             "release wave {}/{}: {} ({})",
             wave + 1,
@@ -181,7 +182,9 @@ impl World<'_> {
             crate::stats::GateFigure::SuccessRate => {
                 format!("success rate {:.2}% < {}%", halt.value * 100.0, halt.threshold * 100.0)
             }
-            crate::stats::GateFigure::LatencyP99 => format!("p99 {:.0} ms >= {} ms", halt.value, halt.threshold),
+            crate::stats::GateFigure::LatencyP99 => {
+                format!("p99 {:.0} ms >= {} ms", halt.value, halt.threshold)
+            }
         };
         let label = format!("release gate halts wave {}: {cell} {seen}", halt.wave + 1);
         self.recorder.mark(sim.now(), MarkerKind::Alert, label);

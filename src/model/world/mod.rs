@@ -183,19 +183,20 @@ impl<'a> World<'a> {
             cells: CellState::new(scenario, &streams),
             requests: Slab::default(),
             attempts: Slab::default(),
-            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters).with_regions(
-                scenario.regions.len(),
-                scenario.services.iter().map(|service| service.region).collect(),
-                scenario
-                    .clients
-                    .iter()
-                    .any(|client| client.router.as_ref().is_some_and(|r| r.failover_cap.is_some())),
-            )
-            .with_cells(
-                scenario.cells.len(),
-                &scenario.services.iter().map(|service| service.cell).collect::<Vec<_>>(),
-                cells::release_log(scenario),
-            ),
+            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters)
+                .with_regions(
+                    scenario.regions.len(),
+                    scenario.services.iter().map(|service| service.region).collect(),
+                    scenario
+                        .clients
+                        .iter()
+                        .any(|client| client.router.as_ref().is_some_and(|r| r.failover_cap.is_some())),
+                )
+                .with_cells(
+                    scenario.cells.len(),
+                    &scenario.services.iter().map(|service| service.cell).collect::<Vec<_>>(),
+                    cells::release_log(scenario),
+                ),
             tripped: None,
             interrupt,
         };
