@@ -182,9 +182,11 @@ fn cells_table(summary: &Summary, styled: bool) -> Table {
         ]);
     }
     if let Some(release) = &summary.release {
-        let halted = release.halted.as_ref().map_or(String::new(), |halt| {
-            format!(", halted after wave {} on {} of {}", halt.wave, halt.figure, halt.cell)
-        });
+        let outcome = match &release.halted {
+            Some(halt) => format!("halted after wave {} on {} of {}", halt.wave, halt.figure, halt.cell),
+            None => release.outcome.replace('_', " "),
+        };
+        let rolled_back = release.rolled_back.as_ref().map_or(String::new(), |_| ", rolled back".to_owned());
         let blast = &release.blast_radius;
         table.add_row(vec![
             "release".to_owned(),
@@ -193,9 +195,8 @@ fn cells_table(summary: &Summary, styled: bool) -> Table {
             String::new(),
             String::new(),
             format!(
-                "{}: {}{halted}; {} customer-minutes ({} of customer-time)",
+                "{}: {outcome}{rolled_back}; {} customer-minutes ({} of customer-time)",
                 release.change,
-                release.outcome.replace('_', " "),
                 decimal(blast.customer_minutes),
                 percent(blast.customer_time_share)
             ),

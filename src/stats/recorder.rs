@@ -284,12 +284,7 @@ impl Recorder {
                     requests,
                     failover_attempts: failover.attempts,
                     failover_refused: failover.refused,
-                    pools: group.pools,
-                    cpu_utilisation: group.cpu_utilisation,
-                    worker_utilisation: group.worker_utilisation,
-                    queue_length_mean: group.queue_length_mean,
-                    instances: group.instances,
-                    instance_seconds: group.instance_seconds,
+                    group,
                 };
                 (name.clone(), summary)
             })

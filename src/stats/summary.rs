@@ -82,16 +82,9 @@ pub struct RegionSummary {
     pub failover_attempts: u64,
     /// Attempts a failover cap refused at the region.
     pub failover_refused: u64,
-    /// The region's pools (`service@region`).
-    pub pools: Vec<String>,
-    /// CPU busy / CPU available over the region's pools together.
-    pub cpu_utilisation: f64,
-    pub worker_utilisation: f64,
-    /// Summed over the pools.
-    pub queue_length_mean: f64,
-    /// Ready at the end, over the pools.
-    pub instances: u32,
-    pub instance_seconds: f64,
+    /// The region's pools (`service@region`) added up.
+    #[serde(flatten)]
+    pub group: PoolGroupSummary,
 }
 
 /// Pools placed together (a region's, a cell's) over the run.
