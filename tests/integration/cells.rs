@@ -178,3 +178,18 @@ fn a_customer_and_its_calls_stay_in_its_cell() {
         assert!((offered / 72_000.0 - 1.0).abs() < 0.03, "{cell}: {offered}");
     }
 }
+
+#[test]
+fn each_cell_has_its_rows_in_the_time_series() {
+    let output = simulate(&scenario(&format!("{BAD}\n{GATE}"), ""), 7);
+    let csv = stormsim::report::csv::to_string(&output.series).expect("a csv");
+    let header = csv.lines().next().expect("a header");
+    let cell_1: Vec<&str> = csv.lines().filter(|line| line.contains(",cell,cell-1,")).collect();
+    assert_eq!(cell_1.len(), 12, "one row a minute");
+    // Minute 3 (the first wave's bake): cell-1's customers offered about 6,000 requests.
+    let columns: Vec<&str> = header.split(',').collect();
+    let offered = columns.iter().position(|&column| column == "offered").expect("offered");
+    let row: Vec<&str> = cell_1[3].split(',').collect();
+    let n: f64 = row[offered].parse().expect("a count");
+    assert!((n / 6_000.0 - 1.0).abs() < 0.1, "{n}");
+}
