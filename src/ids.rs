@@ -64,6 +64,11 @@ index_id!(
     RegionId
 );
 index_id!(
+    /// A cell (`[cells]`): a copy of the cellular services serving a share of the
+    /// customers, each customer's requests staying in its cell.
+    CellId
+);
+index_id!(
     /// A zone of one pool: the index into its service's zones.
     ZoneId
 );

@@ -149,6 +149,12 @@ impl<'a> Simulation<'a> {
         let pool_summaries: Vec<_> = service_names.iter().map(|name| services[name].clone()).collect();
         let regions = recorder.region_summaries(&region_names, &service_names, &pool_summaries, elapsed);
         let dependencies = dependency_summaries(scenario, recorder, &mut services);
+        let cell_shares: Vec<(String, f64)> =
+            scenario.cells.iter().map(|cell| (cell.name.clone(), cell.share)).collect();
+        let start_clock = scenario.start_clock;
+        let cells =
+            recorder.cell_summaries(&cell_shares, &service_names, &pool_summaries, elapsed, start_clock);
+        let release = recorder.release_summary(&cell_shares, elapsed, start_clock);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();
         let mut series = self.world.recorder.into_series(
@@ -159,6 +165,7 @@ impl<'a> Simulation<'a> {
             client_names,
             region_names,
         );
+        series.cell_names = cell_shares.into_iter().map(|(name, _)| name).collect();
         let operations = Operations::new(scenario, &series, &firings, &requests);
         series.slo = Some(slo_marks(&operations.slo));
         series.metrics_fault = metrics_faults(scenario);
@@ -184,6 +191,8 @@ impl<'a> Simulation<'a> {
             clients,
             regions,
             dependencies,
+            cells,
+            release,
             slo: operations.slo,
             alerts: operations.alerts,
             timeline: operations.timeline,
@@ -386,6 +395,7 @@ mod tests {
                 hedge: None,
                 human_retry: None,
                 router: None,
+                cell_pools: vec![],
             }],
             services: vec![Service {
                 name: "server".into(),
@@ -393,6 +403,8 @@ mod tests {
             }],
             regions: vec![],
             dependencies: vec![],
+            cells: vec![],
+            release: None,
             timeline: vec![],
             alerts: vec![],
             slo: Default::default(),

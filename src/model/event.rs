@@ -61,6 +61,8 @@ pub enum Event {
     AutoscalerSync {
         service: ServiceId,
     },
+    /// The staged release's next step: its first wave, or the end of a wave's bake.
+    Release,
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 16, "Event must stay small");

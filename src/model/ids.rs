@@ -1,7 +1,7 @@
 //! The ids the model uses: the components' ids (shared with the statistics, in
 //! `crate::ids`) and the keys of requests and attempts in flight.
 
-pub use crate::ids::{AlertId, ClassId, ClientId, RegionId, ServiceId, SourceId, ZoneId};
+pub use crate::ids::{AlertId, CellId, ClassId, ClientId, RegionId, ServiceId, SourceId, ZoneId};
 
 use crate::engine::Key;
 

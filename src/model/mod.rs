@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod autoscaler;
 pub mod balancer;
+pub mod cell;
 pub mod concurrency;
 pub mod event;
 pub mod ids;

@@ -10,8 +10,9 @@ use super::limiter::LimiterSpec;
 use super::overload::OverloadControl;
 use super::timeline::TimelineEntry;
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{ClassId, ClientId, RegionId, ServiceId};
+use crate::ids::{CellId, ClassId, ClientId, RegionId, ServiceId};
 
+pub use super::cell::{Cell, Change, Gate, Release};
 pub use super::region::{Destination, ObservedDetector, Region, RetryRegion, RouterSpec};
 
 /// Defined with the figures computed against it, so the statistics need nothing from here.
@@ -39,6 +40,10 @@ pub struct Scenario {
     pub regions: Vec<Region>,
     /// External dependencies; each provider is a pool of `services` (`dependency/provider`).
     pub dependencies: Vec<DependencySpec>,
+    /// Empty unless the scenario declares cells (never both cells and regions).
+    pub cells: Vec<Cell>,
+    /// A staged release over the cells, if any.
+    pub release: Option<Release>,
     /// The `[variants.NAME]` merged into the base, if any.
     pub variant: Option<String>,
     /// `scenario::hash` of the resolved scenario text this was loaded as (empty for a
@@ -113,6 +118,20 @@ pub struct Client {
     pub human_retry: Option<HumanRetry>,
     /// Routes each attempt over the target's regions; `None` when the target has none.
     pub router: Option<RouterSpec>,
+    /// The target's pool in each cell, by cell id; empty when the target has no cells.
+    pub cell_pools: Vec<ServiceId>,
+}
+
+impl Client {
+    /// The pool an attempt of a request homed in `cell` goes to: the target's pool in that
+    /// cell, or the target itself when it has no cells.
+    #[inline]
+    pub fn pool_in(&self, cell: Option<CellId>) -> ServiceId {
+        match cell {
+            Some(cell) if !self.cell_pools.is_empty() => self.cell_pools[cell.idx()],
+            _ => self.target,
+        }
+    }
 }
 
 /// gRPC's hedging policy: the first attempt goes out at once, another every `delay`
@@ -211,6 +230,8 @@ pub struct Service {
     /// A dependency's provider: its "CPU" is the answer time of a system outside ours, so
     /// it is no CPU of ours (nor wasted work) and it has no capacity of ours.
     pub external: bool,
+    /// The cell this pool serves, if the service has cells.
+    pub cell: Option<CellId>,
 }
 
 impl Service {
@@ -255,6 +276,7 @@ impl Service {
             zones: vec!["a".into()],
             region: None,
             external: false,
+            cell: None,
         }
     }
 }

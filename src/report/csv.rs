@@ -1,5 +1,5 @@
 //! `timeseries.csv`: one flat row per interval per scope (the total, each class, each
-//! service, each client), for spreadsheets and dataframes.
+//! service, each client, each region or cell), for spreadsheets and dataframes.
 //!
 //! Invariant: byte-identical output for the same `Series`. Floats are printed with at
 //! most six decimals and no trailing zeros, times exactly from integer nanoseconds, and a
@@ -195,18 +195,20 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             out.write_record(&record)?;
         }
         for (region_idx, figures) in row.regions.iter().enumerate() {
-            record.clear();
-            record.extend([
-                time_s.clone(),
-                clock.clone(),
-                "region".to_owned(),
-                name_of(&series.region_names, region_idx).to_owned(),
-            ]);
-            request_cells(&mut record, layout, &figures.requests, interval_s);
-            service_cells(&mut record, &figures.pools);
+            let name = name_of(&series.region_names, region_idx);
+            let leading = [time_s.as_str(), clock.as_str(), "region", name];
+            place_cells(&mut record, leading, layout, (&figures.requests, &figures.pools), interval_s);
             record.extend(std::iter::repeat_n(String::new(), CLIENT.len()));
             record.extend([figures.failover_attempts.to_string(), figures.failover_refused.to_string()]);
             record.extend(std::iter::repeat_n(String::new(), layout.n_provider_cells() + 1));
+            out.write_record(&record)?;
+        }
+        for (cell_idx, figures) in row.cells.iter().enumerate() {
+            let name = name_of(&series.cell_names, cell_idx);
+            let leading = [time_s.as_str(), clock.as_str(), "cell", name];
+            place_cells(&mut record, leading, layout, (&figures.requests, &figures.pools), interval_s);
+            let trailing = CLIENT.len() + layout.n_region_cells() + layout.n_provider_cells() + 1;
+            record.extend(std::iter::repeat_n(String::new(), trailing));
             out.write_record(&record)?;
         }
     }
@@ -220,6 +222,21 @@ pub fn to_string(series: &Series) -> Result<String, csv::Error> {
     write_series(&mut buffer, series)?;
     // The csv writer only emits the UTF-8 it was given.
     Ok(String::from_utf8(buffer).unwrap_or_default())
+}
+
+/// Starts the row of a place (a region, a cell): its time, scope and name. Its request
+/// cells are its users' requests, its service cells its pools added up.
+fn place_cells(
+    record: &mut Vec<String>,
+    leading: [&str; 4],
+    layout: Layout,
+    (requests, pools): (&RequestFigures, &ServiceFigures),
+    interval_s: f64,
+) {
+    record.clear();
+    record.extend(leading.map(str::to_owned));
+    request_cells(record, layout, requests, interval_s);
+    service_cells(record, pools);
 }
 
 fn name_of(names: &[String], idx: usize) -> &str {

@@ -585,6 +585,8 @@ pub(crate) mod tests {
             ]),
             regions: BTreeMap::new(),
             dependencies: BTreeMap::new(),
+            cells: BTreeMap::new(),
+            release: None,
             services: BTreeMap::from([
                 ("api".to_owned(), service(0.873, 0)),
                 ("db".to_owned(), service(0.41, 1234)),
@@ -705,6 +707,7 @@ pub(crate) mod tests {
                     classes: vec![class(0.75), class(0.25)],
                     services: vec![service(0.85), service(0.45)],
                     regions: vec![],
+                    cells: vec![],
                     clients: vec![ClientFigures {
                         requests: total.offered,
                         attempts: total.attempts,
@@ -730,6 +733,7 @@ pub(crate) mod tests {
             service_names: vec!["api".to_owned(), "db".to_owned()],
             client_names: vec!["app".to_owned()],
             region_names: vec![],
+            cell_names: vec![],
             rows,
             markers: vec![],
             slo: None,

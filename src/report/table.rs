@@ -64,6 +64,9 @@ pub fn tables(summary: &Summary, styled: bool) -> Vec<Table> {
     if hops.len() > 1 || hops.values().any(notable) {
         res.push(clients_table(summary, styled));
     }
+    if !summary.cells.is_empty() {
+        res.push(cells_table(summary, styled));
+    }
     if summary.slo.first_breach.is_some() || !summary.timeline.is_empty() {
         res.push(operations_table(summary, styled));
     }
@@ -149,6 +152,60 @@ fn clients_table(summary: &Summary, styled: bool) -> Table {
         ]);
     }
     for column in 1..7 {
+        if let Some(column) = table.column_mut(column) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// Each cell: its customers' share, what they saw, and what the release did to it; then
+/// the release's outcome and blast radius.
+fn cells_table(summary: &Summary, styled: bool) -> Table {
+    let mut table = new_table(styled);
+    table.set_header(header(&["cell", "customers", "offered", "success rate", "p99", "release"]));
+    for (name, cell) in &summary.cells {
+        let release = cell.release.as_ref().map_or("not reached".to_owned(), |release| {
+            let restored = release.restored.as_ref().map_or(String::new(), |_| ", rolled back".to_owned());
+            format!(
+                "wave {}, {} exposed{restored}",
+                release.wave,
+                SimDuration::from_secs_f64(release.impacted_s)
+            )
+        });
+        let p99 =
+            cell.requests.latency_ms.p99.map_or("–".to_owned(), |ms| format!("{} ms", significant(ms)));
+        table.add_row(vec![
+            name.clone(),
+            percent(cell.customer_share),
+            count(cell.requests.offered),
+            percent(cell.requests.success_rate),
+            p99,
+            release,
+        ]);
+    }
+    if let Some(release) = &summary.release {
+        let outcome = match &release.halted {
+            Some(halt) => format!("halted after wave {} on {} of {}", halt.wave, halt.figure, halt.cell),
+            None => release.outcome.replace('_', " "),
+        };
+        let rolled_back = release.rolled_back.as_ref().map_or(String::new(), |_| ", rolled back".to_owned());
+        let blast = &release.blast_radius;
+        table.add_row(vec![
+            "release".to_owned(),
+            percent(blast.customer_share),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!(
+                "{}: {outcome}{rolled_back}; {} customer-minutes ({} of customer-time)",
+                release.change,
+                decimal(blast.customer_minutes),
+                percent(blast.customer_time_share)
+            ),
+        ]);
+    }
+    for column in 1..5 {
         if let Some(column) = table.column_mut(column) {
             column.set_cell_alignment(CellAlignment::Right);
         }

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use super::cells::ReleaseFile;
 use super::file::{
     AutoscalerFile, BackoffFile, BalancerFile, Capacity, ClientFile, ConcurrencyLimitFile,
     ConcurrencyLimitKindFile, Count, CriticalityFile, DisciplineFile, FailoverFile, GuardFile, JitterFile,
@@ -223,6 +224,9 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     for provider in file.dependencies.values_mut().flat_map(|dependency| &mut dependency.providers) {
         provider.error_rate.get_or_insert_with(|| filled(Percent::from_fraction(0.0)));
     }
+    if let Some(release) = &mut file.release {
+        fill_release(release.get_mut());
+    }
     let slo = file.slo.get_or_insert(SloFile { success_rate: None, recovery: None });
     slo.success_rate.get_or_insert_with(|| filled(Percent::from_fraction(SLO_SUCCESS_RATE)));
     slo.recovery.get_or_insert_with(|| filled(SLO_RECOVERY));
@@ -234,6 +238,20 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     }
     for threshold in &mut file.thresholds {
         threshold.statistic.get_or_insert_with(|| filled(STATISTIC.to_string()));
+    }
+}
+
+/// A release does not roll back unless asked: a rollback is a decision the release
+/// process states (stormsim's own default).
+pub const RELEASE_ROLLBACK: bool = false;
+/// A health gate judges a cell's bake on at least 20 finished requests; fewer is no
+/// evidence and the cell passes (stormsim's own: a rate over a handful of requests is noise).
+pub const GATE_MIN_REQUESTS: i64 = 20;
+
+fn fill_release(release: &mut ReleaseFile) {
+    release.rollback.get_or_insert_with(|| filled(RELEASE_ROLLBACK));
+    if let Some(gate) = &mut release.gate {
+        gate.get_mut().min_requests.get_or_insert_with(|| filled(Count(GATE_MIN_REQUESTS)));
     }
 }
 

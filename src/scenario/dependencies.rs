@@ -124,6 +124,7 @@ pub(super) fn resolve_dependencies(
                 zones: vec![pool],
                 region: None,
                 external: true,
+                cell: None,
             });
         }
         resolved.push(Dependency { name: name.get_ref().clone(), providers });

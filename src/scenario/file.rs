@@ -17,6 +17,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
+use super::cells::{CellsFile, ReleaseFile};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
 use crate::refusal::quoted_list;
 
@@ -44,6 +45,12 @@ pub struct ScenarioFile {
     /// `[dependencies.NAME]`: systems outside our pools, each with its providers.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dependencies: Named<DependencyFile>,
+    /// `[cells]`: copies of the cellular services, each serving a share of the customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells: Option<Spanned<CellsFile>>,
+    /// `[release]`: a change rolled over the cells in waves, with a health gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Spanned<ReleaseFile>>,
     /// `[[timeline]]`: faults and operator actions at stated times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<ActionFile>,
@@ -443,6 +450,9 @@ pub struct ServiceFile {
     /// `instances` per region, over that region's zones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Spanned<Vec<String>>>,
+    /// One pool per cell of `[cells]`, each serving that cell's customers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells: Option<Spanned<bool>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<CallFile>,
     /// Make every call at once instead of one after another.

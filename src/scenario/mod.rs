@@ -14,6 +14,7 @@
 //!   identical `Scenario`.
 //! - Ids (class, source, client, service) follow the byte order of the names.
 
+pub mod cells;
 mod checks;
 mod concurrency;
 mod defaults;

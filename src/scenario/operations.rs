@@ -767,7 +767,7 @@ pub(super) fn resolve_slo(file: &ScenarioFile) -> Result<Slo, Problem> {
 }
 
 /// A fraction from 0% to 100%.
-fn check_fraction(value: &Spanned<Percent>, key: &str) -> Result<f64, Problem> {
+pub(super) fn check_fraction(value: &Spanned<Percent>, key: &str) -> Result<f64, Problem> {
     let fraction = value.get_ref().fraction();
     if fraction > 1.0 {
         return Problem::new(value.span(), key, format!("{} is above 100%", value.get_ref()))
@@ -778,7 +778,7 @@ fn check_fraction(value: &Spanned<Percent>, key: &str) -> Result<f64, Problem> {
 }
 
 /// A multiplier above 0 and at most 1000.
-fn check_factor(value: &Spanned<Number>, key: &str) -> Result<f64, Problem> {
+pub(super) fn check_factor(value: &Spanned<Number>, key: &str) -> Result<f64, Problem> {
     let factor = value.get_ref().0;
     if factor > 0.0 && factor <= MAX_MULTIPLIER {
         return Ok(factor);

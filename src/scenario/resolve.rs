@@ -71,30 +71,42 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         .iter()
         .map(|(name, service)| service_regions(name.get_ref(), service, &region_names))
         .collect::<Result<Vec<_>, _>>()?;
+    let (cells, cellular) = super::cells::resolve_cells(file)?;
     let services = resolve_services(&file.services, &class_names, &names(&file.clients), start)?;
     let dependencies = resolve_dependencies(&file.dependencies, &names(&file.services), class_names.len())?;
-    let mut targets = names(&file.services);
-    targets.extend(names(&file.dependencies));
-    let mut clients = resolve_clients(&file.clients, &targets, &regions_of)?;
+    let mut target_names = names(&file.services);
+    target_names.extend(names(&file.dependencies));
+    let mut clients = resolve_clients(&file.clients, &target_names, &regions_of)?;
+    let targets: Vec<ServiceId> = clients.iter().map(|client| client.target).collect();
     check_call_cycles(file, &services, &clients)?;
     let mut sources = resolve_sources(&file.sources, &names(&file.clients), start)?;
     for (source, (name, file_source)) in sources.iter_mut().zip(&file.sources) {
         source.home = resolve_home(name.get_ref(), file_source, &region_names)?;
     }
     check_human_retries(file, &sources)?;
-    let mut deployment = deploy(services, &regions_of, &regions);
+    let mut deployment = match cells.is_empty() {
+        true => deploy(services, &regions_of, &regions),
+        false => super::cells::deploy(services, &cellular, &cells),
+    };
     let dependencies = deploy_dependencies(&mut deployment, dependencies);
     deployment.link(&mut clients);
+    super::cells::link(&deployment, &cellular, &targets, &mut clients);
+    let release =
+        super::cells::resolve_release(file, &cells, &cellular, &deployment.pools_of, start, duration)?;
     let pool_names: Vec<&str> = deployment.pools.iter().map(|pool| pool.name.as_str()).collect();
     let ops_names = Names {
         classes: class_names.clone(),
         clients: names(&file.clients),
         services: pool_names,
-        groups: targets
+        groups: target_names
             .iter()
             .zip(&deployment.pools_of)
             .enumerate()
-            .filter(|&(target, _)| regions_of.get(target).is_none_or(Option::is_some))
+            .filter(|&(target, _)| {
+                // A dependency (numbered after the services), a service with regions or cells.
+                regions_of.get(target).is_none_or(Option::is_some)
+                    || cellular.get(target).copied().unwrap_or(false)
+            })
             .map(|(_, (&name, pools))| (name, pools.clone()))
             .collect(),
         regions: region_names.clone(),
@@ -121,6 +133,8 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         services: deployment.pools,
         regions,
         dependencies,
+        cells,
+        release,
         timeline,
         alerts,
         slo,
@@ -340,6 +354,7 @@ fn resolve_service(
         },
         region: None,
         external: false,
+        cell: None,
     })
 }
 
@@ -690,6 +705,7 @@ fn resolve_client(
         hedge,
         human_retry,
         router,
+        cell_pools: vec![],
     })
 }
 

@@ -6,8 +6,10 @@
 
 pub mod confidence;
 pub mod histogram;
+mod homes;
 pub mod meter;
 pub mod recorder;
+pub mod release;
 pub mod series;
 pub mod slo;
 pub mod summary;
@@ -15,8 +17,9 @@ pub mod summary;
 pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
 pub use recorder::{Firing, Recorder};
+pub use release::{GateFigure, ReleaseLog};
 pub use series::{
-    BreakerFigures, BreakerPhase, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures,
+    BreakerFigures, BreakerPhase, CellFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures,
     RequestFigures, Series, ServiceFigures, SloMarks,
 };
 pub use summary::Summary;

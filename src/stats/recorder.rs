@@ -5,36 +5,39 @@
 //! the `Summary` (the public contract) and the `Series`.
 
 use super::histogram::LatencyHistogram;
-use super::meter::{Capacity, ServiceMeter};
+use super::homes::Homes;
+use super::meter::ServiceMeter;
+use super::release::ReleaseLog;
 use super::series::{
-    ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures, RequestFigures, Series, ServiceFigures,
+    CellFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures, RequestFigures, Series,
+    ServiceFigures,
 };
 use super::summary::{
-    BreakerSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, Percentiles, RegionSummary,
-    RequestSummary, ServiceSummary,
+    BreakerSummary, CellSummary, EngineSummary, EventCounts, FailureCounts, HopSummary, Percentiles,
+    RegionSummary, ReleaseSummary, RequestSummary, ServiceSummary,
 };
 use crate::engine::{SimDuration, SimTime};
-use crate::ids::{AlertId, ClassId, ClientId, RegionId, ServiceId};
+use crate::ids::{AlertId, CellId, ClassId, ClientId, RegionId, ServiceId};
 use crate::outcome::FailureReason;
 use std::collections::BTreeMap;
 
-/// Request counters of one class over some span.
+/// Request counters of one class (or one home) over some span.
 #[derive(Clone, Debug, Default)]
-struct Tally {
-    offered: u64,
-    attempts: u64,
-    retries: u64,
-    human_retries: u64,
-    succeeded: u64,
-    failed: [u64; FailureReason::COUNT],
-    wasted_cpu_ns: u128,
-    wasted_attempts: u64,
-    latency: LatencyHistogram,
+pub(super) struct Tally {
+    pub(super) offered: u64,
+    pub(super) attempts: u64,
+    pub(super) retries: u64,
+    pub(super) human_retries: u64,
+    pub(super) succeeded: u64,
+    pub(super) failed: [u64; FailureReason::COUNT],
+    pub(super) wasted_cpu_ns: u128,
+    pub(super) wasted_attempts: u64,
+    pub(super) latency: LatencyHistogram,
 }
 
 impl Tally {
     /// Zeroes the counters, keeping the histogram's memory.
-    fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.offered = 0;
         self.attempts = 0;
         self.retries = 0;
@@ -76,12 +79,11 @@ impl HopTally {
     }
 }
 
-/// One region's counters: requests homed there, attempts routed there.
-#[derive(Clone, Debug, Default)]
-struct RegionTally {
-    tally: Tally,
-    failover_attempts: u64,
-    failover_refused: u64,
+/// One region's failover counters (its requests and pools are in `Recorder::regions`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Failover {
+    attempts: u64,
+    refused: u64,
 }
 
 pub struct Recorder {
@@ -104,11 +106,15 @@ pub struct Recorder {
     hops_interval: Vec<HopTally>,
     /// Every time an alert fired, in firing order.
     alert_firings: Vec<Firing>,
-    /// Per region (empty without regions): whole run and current interval.
-    regions: Vec<RegionTally>,
-    regions_interval: Vec<RegionTally>,
-    /// Each pool's region, to add a region's pools up.
-    pool_regions: Vec<Option<RegionId>>,
+    /// Per region (empty without regions): requests homed there, attempts routed there,
+    /// its pools; and its failover counters, whole run and current interval.
+    regions: Homes,
+    failover: Vec<Failover>,
+    failover_interval: Vec<Failover>,
+    /// Per cell (empty without cells): its customers' requests and its pools.
+    cells: Homes,
+    /// What a staged release did, if the scenario has one.
+    release: Option<ReleaseLog>,
     /// Whether some router caps failover: `failover_capped` is then a figure of the run.
     capped: bool,
 }
@@ -136,9 +142,11 @@ impl Recorder {
             hops: vec![HopTally::default(); n_clients],
             hops_interval: vec![HopTally::default(); n_clients],
             alert_firings: Vec::new(),
-            regions: Vec::new(),
-            regions_interval: Vec::new(),
-            pool_regions: Vec::new(),
+            regions: Homes::default(),
+            failover: Vec::new(),
+            failover_interval: Vec::new(),
+            cells: Homes::default(),
+            release: None,
             capped: false,
         }
     }
@@ -151,80 +159,106 @@ impl Recorder {
         pool_regions: Vec<Option<RegionId>>,
         capped: bool,
     ) -> Recorder {
-        self.regions = vec![RegionTally::default(); n_regions];
-        self.regions_interval = vec![RegionTally::default(); n_regions];
-        self.pool_regions = pool_regions;
+        let homes: Vec<Option<usize>> = pool_regions.iter().map(|r| r.map(RegionId::idx)).collect();
+        self.regions = Homes::new(n_regions, &homes);
+        self.failover = vec![Failover::default(); n_regions];
+        self.failover_interval = vec![Failover::default(); n_regions];
         self.capped = capped;
         self
     }
 
+    /// Counts per cell too: `n_cells` cells and each pool's cell, and the record of the
+    /// release staged over them, if any.
+    pub fn with_cells(
+        mut self,
+        n_cells: usize,
+        pool_cells: &[Option<CellId>],
+        release: Option<ReleaseLog>,
+    ) -> Recorder {
+        let homes: Vec<Option<usize>> = pool_cells.iter().map(|c| c.map(CellId::idx)).collect();
+        self.cells = Homes::new(n_cells, &homes);
+        self.release = release;
+        self
+    }
+
     #[inline]
-    fn region(&mut self, region: RegionId, f: impl Fn(&mut RegionTally)) {
-        f(&mut self.regions[region.idx()]);
-        f(&mut self.regions_interval[region.idx()]);
+    fn failover(&mut self, region: RegionId, f: impl Fn(&mut Failover)) {
+        f(&mut self.failover[region.idx()]);
+        f(&mut self.failover_interval[region.idx()]);
     }
 
     /// A user's request homed in `region` was offered.
     #[inline]
     pub fn region_offered(&mut self, region: RegionId) {
-        self.region(region, |r| r.tally.offered += 1);
+        self.regions.both(region.idx(), |t| t.offered += 1);
     }
 
     /// A router sent an attempt to `region`; `foreign` when its request is homed elsewhere.
     #[inline]
     pub fn region_attempt(&mut self, region: RegionId, is_retry: bool, foreign: bool) {
-        self.region(region, |r| {
-            r.tally.attempts += 1;
-            r.tally.retries += is_retry as u64;
-            r.failover_attempts += foreign as u64;
+        self.regions.both(region.idx(), |t| {
+            t.attempts += 1;
+            t.retries += is_retry as u64;
         });
+        self.failover(region, |f| f.attempts += foreign as u64);
     }
 
     /// A failover cap refused an attempt at `region`.
     #[inline]
     pub fn region_capped(&mut self, region: RegionId) {
-        self.region(region, |r| r.failover_refused += 1);
+        self.failover(region, |f| f.refused += 1);
     }
 
     #[inline]
     pub fn region_succeeded(&mut self, region: RegionId, latency: SimDuration) {
-        self.region(region, |r| r.tally.succeeded += 1);
-        self.regions_interval[region.idx()].tally.latency.record(latency.0);
+        self.regions.succeeded(region.idx(), latency);
     }
 
     #[inline]
     pub fn region_failed(&mut self, region: RegionId, reason: FailureReason) {
-        self.region(region, |r| r.tally.failed[reason.index()] += 1);
+        self.regions.both(region.idx(), |t| t.failed[reason.index()] += 1);
     }
 
-    /// Adds each region's pools up in the row closed last, once the model has annotated
-    /// their pool sizes.
+    /// A customer's request in `cell` was offered.
+    #[inline]
+    pub fn cell_offered(&mut self, cell: CellId) {
+        self.cells.both(cell.idx(), |t| t.offered += 1);
+    }
+
+    /// An attempt of a customer's request in `cell` went out (downstream calls are not
+    /// counted: they are the cell's pools' work).
+    #[inline]
+    pub fn cell_attempt(&mut self, cell: CellId, is_retry: bool) {
+        self.cells.both(cell.idx(), |t| {
+            t.attempts += 1;
+            t.retries += is_retry as u64;
+        });
+    }
+
+    #[inline]
+    pub fn cell_succeeded(&mut self, cell: CellId, latency: SimDuration) {
+        self.cells.succeeded(cell.idx(), latency);
+    }
+
+    #[inline]
+    pub fn cell_failed(&mut self, cell: CellId, reason: FailureReason) {
+        self.cells.both(cell.idx(), |t| t.failed[reason.index()] += 1);
+    }
+
+    /// The release's record, to write what it does as it does it.
+    pub fn release(&mut self) -> Option<&mut ReleaseLog> {
+        self.release.as_mut()
+    }
+
+    /// Adds each region's and each cell's pools up in the row closed last, once the model
+    /// has annotated their pool sizes.
     pub fn close_regions(&mut self) {
         let Some(row) = self.rows.last_mut() else { return };
         for (region_idx, figures) in row.regions.iter_mut().enumerate() {
-            let region = Some(RegionId::from_idx(region_idx));
-            let pools =
-                self.pool_regions.iter().enumerate().filter(|&(_, r)| *r == region).map(|(idx, _)| idx);
-            let mut capacity = Capacity::default();
-            let mut sum = ServiceFigures::default();
-            for pool in pools {
-                capacity = capacity.plus(self.services[pool].interval_capacity);
-                let f = &row.services[pool];
-                sum.queue_length_mean += f.queue_length_mean;
-                sum.queue_length_max = sum.queue_length_max.max(f.queue_length_max);
-                sum.arrived += f.arrived;
-                sum.completed += f.completed;
-                sum.rejected += f.rejected;
-                sum.wasted_cpu_s += f.wasted_cpu_s;
-                sum.instances_ready += f.instances_ready;
-                sum.instances_desired += f.instances_desired;
-                sum.instances_provisioning += f.instances_provisioning;
-                sum.instances_running_mean += f.instances_running_mean;
-                sum.metrics_staleness_s = sum.metrics_staleness_s.max(f.metrics_staleness_s);
-            }
-            sum.cpu_utilisation = capacity.cpu_utilisation();
-            sum.worker_utilisation = capacity.worker_utilisation();
-            figures.pools = sum;
+            figures.pools = self.regions.pool_figures(region_idx, &self.services, &row.services);
+        }
+        for (cell_idx, figures) in row.cells.iter_mut().enumerate() {
+            figures.pools = self.cells.pool_figures(cell_idx, &self.services, &row.services);
         }
     }
 
@@ -237,35 +271,57 @@ impl Recorder {
         services: &[ServiceSummary],
         elapsed: SimDuration,
     ) -> BTreeMap<String, RegionSummary> {
-        let empty = LatencyHistogram::default();
         region_names
             .iter()
             .enumerate()
             .map(|(region_idx, name)| {
-                let region = Some(RegionId::from_idx(region_idx));
-                let tally = &self.regions[region_idx];
-                let pools: Vec<usize> =
-                    (0..self.pool_regions.len()).filter(|&idx| self.pool_regions[idx] == region).collect();
-                let capacity = pools
-                    .iter()
-                    .fold(Capacity::default(), |sum, &idx| sum.plus(self.services[idx].run_capacity()));
-                let mut requests = request_summary(&tally.tally, &empty, 0, elapsed);
-                requests.failed_by_reason.failover_capped =
-                    self.capped.then_some(tally.tally.failed[FailureReason::FailoverCapped.index()]);
+                let (mut requests, group) =
+                    self.regions.summary(region_idx, &self.services, service_names, services, elapsed);
+                let failed = self.regions.run[region_idx].failed[FailureReason::FailoverCapped.index()];
+                requests.failed_by_reason.failover_capped = self.capped.then_some(failed);
+                let failover = self.failover[region_idx];
                 let summary = RegionSummary {
                     requests,
-                    failover_attempts: tally.failover_attempts,
-                    failover_refused: tally.failover_refused,
-                    pools: pools.iter().map(|&idx| service_names[idx].clone()).collect(),
-                    cpu_utilisation: capacity.cpu_utilisation(),
-                    worker_utilisation: capacity.worker_utilisation(),
-                    queue_length_mean: pools.iter().map(|&idx| services[idx].queue_length_mean).sum(),
-                    instances: pools.iter().map(|&idx| services[idx].instances).sum(),
-                    instance_seconds: pools.iter().map(|&idx| services[idx].instance_seconds).sum(),
+                    failover_attempts: failover.attempts,
+                    failover_refused: failover.refused,
+                    group,
                 };
                 (name.clone(), summary)
             })
             .collect()
+    }
+
+    /// Per-cell figures over the run, by cell name, each with its customer share and what
+    /// the release did to it; `services` are the pools' run summaries, in id order.
+    pub fn cell_summaries(
+        &self,
+        cells: &[(String, f64)],
+        service_names: &[String],
+        services: &[ServiceSummary],
+        elapsed: SimDuration,
+        start_clock: Option<SimDuration>,
+    ) -> BTreeMap<String, CellSummary> {
+        let end = SimTime(elapsed.0);
+        cells
+            .iter()
+            .enumerate()
+            .map(|(cell_idx, (name, share))| {
+                let (requests, group) =
+                    self.cells.summary(cell_idx, &self.services, service_names, services, elapsed);
+                let release = self.release.as_ref().and_then(|log| log.cell(cell_idx, end, start_clock));
+                (name.clone(), CellSummary { customer_share: *share, requests, group, release })
+            })
+            .collect()
+    }
+
+    /// What the release did, with its blast radius; `None` without a release.
+    pub fn release_summary(
+        &self,
+        cells: &[(String, f64)],
+        elapsed: SimDuration,
+        start_clock: Option<SimDuration>,
+    ) -> Option<ReleaseSummary> {
+        self.release.as_ref().map(|log| log.summary(cells, SimTime(elapsed.0), start_clock))
     }
 
     /// The meter of `service`.
@@ -403,12 +459,9 @@ impl Recorder {
                 run.latency.add(&tally.latency);
                 tally.reset();
             }
-            for (interval, run) in self.regions_interval.iter_mut().zip(&mut self.regions) {
-                run.tally.latency.add(&interval.tally.latency);
-                interval.tally.reset();
-                interval.failover_attempts = 0;
-                interval.failover_refused = 0;
-            }
+            self.regions.close_interval(false);
+            self.cells.close_interval(false);
+            self.failover_interval.fill(Failover::default());
             self.hops_interval.fill(HopTally::default());
             return;
         }
@@ -429,22 +482,23 @@ impl Recorder {
         let clients = self.hops_interval.iter().map(HopTally::figures).collect();
         self.hops_interval.fill(HopTally::default());
         let regions = self
-            .regions_interval
-            .iter_mut()
-            .zip(&mut self.regions)
-            .map(|(interval, run)| {
-                run.tally.latency.add(&interval.tally.latency);
-                let figures = RegionFigures {
-                    requests: figures(&interval.tally),
-                    failover_attempts: interval.failover_attempts,
-                    failover_refused: interval.failover_refused,
-                    pools: ServiceFigures::default(),
-                };
-                interval.tally.reset();
-                interval.failover_attempts = 0;
-                interval.failover_refused = 0;
-                figures
+            .regions
+            .close_interval(true)
+            .into_iter()
+            .zip(&self.failover_interval)
+            .map(|(requests, failover)| RegionFigures {
+                requests,
+                failover_attempts: failover.attempts,
+                failover_refused: failover.refused,
+                pools: ServiceFigures::default(),
             })
+            .collect();
+        self.failover_interval.fill(Failover::default());
+        let cells = self
+            .cells
+            .close_interval(true)
+            .into_iter()
+            .map(|requests| CellFigures { requests, pools: ServiceFigures::default() })
             .collect();
         self.rows.push(IntervalRow {
             start: self.interval_start,
@@ -454,6 +508,7 @@ impl Recorder {
             services,
             clients,
             regions,
+            cells,
         });
         self.interval_start = now;
     }
@@ -497,9 +552,8 @@ impl Recorder {
         for tally in &mut self.run {
             tally.latency.settle();
         }
-        for region in &mut self.regions {
-            region.tally.latency.settle();
-        }
+        self.regions.settle();
+        self.cells.settle();
         for hist in &mut self.attempt_latency {
             hist.settle();
         }
@@ -579,6 +633,7 @@ impl Recorder {
             service_names,
             client_names,
             region_names,
+            cell_names: Vec::new(),
             rows: self.rows,
             markers: self.markers,
             slo: None,
@@ -602,7 +657,7 @@ fn merge(into: &mut Tally, from: &Tally) {
     into.latency.add(&from.latency);
 }
 
-fn figures(tally: &Tally) -> RequestFigures {
+pub(super) fn figures(tally: &Tally) -> RequestFigures {
     RequestFigures {
         offered: tally.offered,
         attempts: tally.attempts,
@@ -616,7 +671,7 @@ fn figures(tally: &Tally) -> RequestFigures {
     }
 }
 
-fn request_summary(
+pub(super) fn request_summary(
     tally: &Tally,
     attempt_latency: &LatencyHistogram,
     in_flight: u64,

@@ -18,6 +18,9 @@ pub struct Series {
     /// Empty unless the scenario has regions.
     #[serde(default)]
     pub region_names: Vec<String>,
+    /// Empty unless the scenario has cells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cell_names: Vec<String>,
     pub rows: Vec<IntervalRow>,
     /// Timeline actions, operator actions and alerts, in time order.
     pub markers: Vec<Marker>,
@@ -70,6 +73,7 @@ impl Series {
             service_names: Vec::new(),
             client_names: Vec::new(),
             region_names: Vec::new(),
+            cell_names: Vec::new(),
             rows: Vec::new(),
             markers: Vec::new(),
             slo: None,
@@ -95,6 +99,8 @@ pub enum MarkerKind {
     Alert,
     /// An operator acted on an alert.
     Operator,
+    /// A staged release reached a wave of cells, or was rolled back.
+    Release,
 }
 
 impl MarkerKind {
@@ -103,6 +109,7 @@ impl MarkerKind {
             MarkerKind::Timeline => "timeline",
             MarkerKind::Alert => "alert",
             MarkerKind::Operator => "operator",
+            MarkerKind::Release => "release",
         }
     }
 }
@@ -123,6 +130,18 @@ pub struct IntervalRow {
     /// Indexed by region id; empty without regions.
     #[serde(default)]
     pub regions: Vec<RegionFigures>,
+    /// Indexed by cell id; empty without cells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<CellFigures>,
+}
+
+/// One cell in one interval.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CellFigures {
+    /// Its customers' requests (offered, outcomes, latency).
+    pub requests: RequestFigures,
+    /// The cell's pools together, as a region's.
+    pub pools: ServiceFigures,
 }
 
 /// One region in one interval.

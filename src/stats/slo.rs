@@ -152,6 +152,7 @@ mod tests {
                     services: vec![ServiceFigures { instances_ready: ready, ..ServiceFigures::default() }],
                     clients: vec![],
                     regions: vec![],
+                    cells: vec![],
                 }
             })
             .collect();
@@ -162,6 +163,7 @@ mod tests {
             service_names: vec!["api".into()],
             client_names: vec![],
             region_names: vec![],
+            cell_names: vec![],
             rows,
             markers: vec![],
             slo: None,

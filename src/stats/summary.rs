@@ -38,6 +38,12 @@ pub struct Summary {
     /// pools of `timeseries.csv` but not of `services`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dependencies: BTreeMap<String, DependencySummary>,
+    /// Per cell; absent without cells.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cells: BTreeMap<String, CellSummary>,
+    /// The staged release and its blast radius; absent without `[release]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseSummary>,
     /// SLO figures against the scenario's `[slo]`.
     pub slo: SloSummary,
     /// Alerts that fired, in firing order.
@@ -116,9 +122,17 @@ pub struct RegionSummary {
     pub failover_attempts: u64,
     /// Attempts a failover cap refused at the region.
     pub failover_refused: u64,
-    /// The region's pools (`service@region`).
+    /// The region's pools (`service@region`) added up.
+    #[serde(flatten)]
+    pub group: PoolGroupSummary,
+}
+
+/// Pools placed together (a region's, a cell's) over the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolGroupSummary {
+    /// The pools (`service@place`).
     pub pools: Vec<String>,
-    /// CPU busy / CPU available over the region's pools together.
+    /// CPU busy / CPU available over the pools together.
     pub cpu_utilisation: f64,
     pub worker_utilisation: f64,
     /// Summed over the pools.
@@ -126,6 +140,78 @@ pub struct RegionSummary {
     /// Ready at the end, over the pools.
     pub instances: u32,
     pub instance_seconds: f64,
+}
+
+/// One cell over the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellSummary {
+    /// The share of customers homed in the cell, a fraction.
+    pub customer_share: f64,
+    /// Its customers' requests: offered, outcomes and latency.
+    pub requests: RequestSummary,
+    #[serde(flatten)]
+    pub group: PoolGroupSummary,
+    /// What the release did to the cell; absent if it never reached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<CellRelease>,
+}
+
+/// A cell the release reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellRelease {
+    /// The wave that reached it, from 1.
+    pub wave: u32,
+    pub reached: Moment,
+    /// When a rollback restored it; `None`: it kept the change to the end of the run.
+    pub restored: Option<Moment>,
+    /// Seconds it ran the change.
+    pub impacted_s: f64,
+}
+
+/// A staged release over the cells, and how far its harm could reach.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseSummary {
+    /// What the release changes ("CPU cost x1.4").
+    pub change: String,
+    pub waves: u32,
+    /// Waves the release reached (a halted release stops at the wave its gate failed).
+    pub waves_applied: u32,
+    /// Cells reached, in the order the waves reached them.
+    pub cells_reached: Vec<String>,
+    /// `complete` (every wave reached and passed its gate), `halted` or `in_progress`
+    /// (the run ended during a bake).
+    pub outcome: String,
+    /// Where and why the health gate stopped the rollout.
+    pub halted: Option<GateHalt>,
+    /// When the reached cells were restored, if the release rolls back.
+    pub rolled_back: Option<Moment>,
+    pub blast_radius: BlastRadius,
+}
+
+/// The health gate's failing check at the end of a wave's bake.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GateHalt {
+    pub at: Moment,
+    /// The wave whose bake failed, from 1.
+    pub wave: u32,
+    pub cell: String,
+    /// `success_rate` or `latency_p99_ms`.
+    pub figure: String,
+    /// The cell's figure over the bake, and the gate's threshold in the same unit.
+    pub value: f64,
+    pub threshold: f64,
+}
+
+/// Customers exposed to the change, weighted by how long: each reached cell's customer
+/// share times the time from its wave until its rollback (or the run's end).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlastRadius {
+    /// The share of customers whose cell the release reached.
+    pub customer_share: f64,
+    /// Sum over reached cells of share x minutes exposed.
+    pub customer_minutes: f64,
+    /// `customer_minutes` over the run's minutes: the share of all customer-time exposed.
+    pub customer_time_share: f64,
 }
 
 /// How a client's circuit breaker spent the run.

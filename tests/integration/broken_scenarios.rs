@@ -385,6 +385,16 @@ fn external(old: &str, new: &str) -> String {
     toml.replacen(old, new, 1)
 }
 
+/// Four cells, `api` in each, and a release over them.
+const CELLS: &str = "\n[cells]\ncount = 4\n\n[release]\nat = \"06:10\"\nchange = { cpu_multiplier = 1.4 }\nwaves = [[\"cell-1\"], [\"cell-2\", \"cell-3\"], [\"cell-4\"]]\nbake = \"10m\"\ngate = { success_rate_below = \"99%\" }\nrollback = true\n";
+
+/// `BASE` with `api` in four cells and a release, then `old` replaced by `new`.
+fn cellular(old: &str, new: &str) -> String {
+    let toml = format!("{}{CELLS}", edit("instances = 4", "instances = 4\ncells = true"));
+    assert!(toml.contains(old), "the cellular base has no {old:?}");
+    toml.replacen(old, new, 1)
+}
+
 #[test]
 fn the_dependency_base_is_valid() {
     let loaded = load_str(&external("", ""), FILE).unwrap_or_else(|error| panic!("{error}"));
@@ -409,4 +419,39 @@ broken! {
     latency_multiplier_on_a_service: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"latency_multiplier\"\nservice = \"api\"\nvalue = 5\n", external("", ""));
     cpu_multiplier_on_a_provider: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"cpu_multiplier\"\nservice = \"telephony/primary\"\nvalue = 5\n", external("", ""));
     scale_to_on_a_dependency: format!("{}\n[[timeline]]\nat = \"06:10\"\naction = \"scale_to\"\nservice = \"telephony\"\ninstances = 5\n", external("", ""));
+}
+
+#[test]
+fn the_cellular_base_is_valid() {
+    let loaded = load_str(&cellular("", ""), FILE).unwrap_or_else(|error| panic!("{error}"));
+    let pools: Vec<&str> = loaded.scenario.services.iter().map(|service| service.name.as_str()).collect();
+    assert_eq!(pools, ["api@cell-1", "api@cell-2", "api@cell-3", "api@cell-4"]);
+    let release = loaded.scenario.release.expect("a release");
+    assert_eq!(release.waves.iter().map(Vec::len).collect::<Vec<_>>(), [1, 2, 1]);
+}
+
+broken! {
+    cells_beside_regions: format!("{}{REGIONS}", cellular("", ""));
+    cells_flag_without_cells_table: edit("instances = 4", "instances = 4\ncells = true");
+    cells_that_no_service_has: cellular("cells = true", "cells = false");
+    cells_count_and_shares: cellular("count = 4", "count = 4\nshares = { a = \"50%\", b = \"50%\" }");
+    cells_count_zero: cellular("count = 4", "count = 0");
+    cell_shares_not_summing_to_100: cellular("count = 4", "shares = { eu = \"40%\", us = \"50%\" }");
+    cell_share_above_100: cellular("count = 4", "shares = { eu = \"140%\", us = \"0%\" }");
+    release_without_cells: format!("{BASE}\n[release]\nat = \"06:10\"\nchange = {{ cpu_multiplier = 2 }}\nwaves = [[\"cell-1\"]]\nbake = \"5m\"\n");
+    release_wave_of_an_unknown_cell: cellular("[\"cell-4\"]]", "[\"cell-5\"]]");
+    release_wave_naming_no_cell: cellular("[\"cell-4\"]]", "[]]");
+    release_cell_in_two_waves: cellular("[\"cell-4\"]]", "[\"cell-2\"]]");
+    release_without_waves: cellular("waves = [[\"cell-1\"], [\"cell-2\", \"cell-3\"], [\"cell-4\"]]", "waves = []");
+    release_bake_missing: cellular("bake = \"10m\"\n", "");
+    release_bake_zero: cellular("bake = \"10m\"", "bake = \"0s\"");
+    release_changing_nothing: cellular("change = { cpu_multiplier = 1.4 }", "change = {}");
+    release_changing_latency: cellular("change = { cpu_multiplier = 1.4 }", "change = { latency = \"100ms\" }");
+    release_multiplier_out_of_range: cellular("cpu_multiplier = 1.4", "cpu_multiplier = -1");
+    release_of_an_unknown_service: cellular("[release]\n", "[release]\nservices = [\"db\"]\n");
+    release_gate_checking_nothing: cellular("gate = { success_rate_below = \"99%\" }", "gate = {}");
+    release_gate_rate_zero: cellular("success_rate_below = \"99%\"", "success_rate_below = \"0%\"");
+    release_rollback_without_gate: cellular("gate = { success_rate_below = \"99%\" }\n", "");
+    release_after_the_end: cellular("at = \"06:10\"", "at = \"08:00\"");
+    release_unknown_key: cellular("rollback = true", "rollback = true\nwave_sizes = [1, 3]");
 }

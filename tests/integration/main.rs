@@ -1,6 +1,7 @@
 //! The one integration-test binary; modules are named after the behaviour they check.
 
 mod broken_scenarios;
+mod cells;
 mod chains;
 mod check_compare;
 mod cli;

@@ -82,7 +82,7 @@ fn a_region_loss_with_failover_moves_the_load_to_the_survivor() {
     let east = region(&output.summary, "eastus");
     let lost = east.requests.failed_by_reason.no_capacity;
     assert!(lost > 300 * 15 && lost < 300 * 25, "{lost} lost in the 20 s before the health check saw it");
-    assert_eq!(east.pools, ["api@eastus"]);
+    assert_eq!(east.group.pools, ["api@eastus"]);
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn a_failover_cap_keeps_the_survivor_healthy_while_the_lost_regions_requests_fai
     // own users suffer. With a 25% cap its own users are served.
     let west_uncapped = region(&uncapped.summary, "westus");
     let west_capped = region(&capped.summary, "westus");
-    assert!(west_uncapped.cpu_utilisation > west_capped.cpu_utilisation + 0.1);
+    assert!(west_uncapped.group.cpu_utilisation > west_capped.group.cpu_utilisation + 0.1);
     for minute in 4..7 {
         assert!(success_rate(&capped.series, minute, WEST) > 0.999, "minute {minute}");
         assert!(capped.series.rows[minute].services[WEST].cpu_utilisation < 0.85);

@@ -73,7 +73,11 @@ impl World<'_> {
         let home = self.scenario.services[attempt.service.idx()]
             .region
             .or_else(|| self.requests.get(attempt.request).and_then(|request| request.home));
-        self.new_request(sim, class, client, Some(attempt_id), deadline, home);
+        // And it stays in the calling pool's cell, or its caller's request's.
+        let cell = self.scenario.services[attempt.service.idx()]
+            .cell
+            .or_else(|| self.requests.get(attempt.request).and_then(|request| request.cell));
+        self.new_request(sim, class, client, Some(attempt_id), deadline, home, cell);
     }
 
     /// A downstream call of `parent` finished for good.

@@ -15,13 +15,14 @@
 //! once queues have grown to their working size.
 
 mod calls;
+mod cells;
 mod operations;
 mod routing;
 
 use super::alert::AlertState;
 use super::concurrency::{LimitState, Sample};
 use super::event::Event;
-use super::ids::{AttemptId, ClassId, ClientId, RegionId, RequestId, ServiceId, SourceId};
+use super::ids::{AttemptId, CellId, ClassId, ClientId, RegionId, RequestId, ServiceId, SourceId};
 use super::instance::Admission;
 use super::limiter::{AttemptKind, BreakerHistory, BreakerPhase, Limiter, Permit};
 use super::region::Outliers;
@@ -32,6 +33,7 @@ use super::spec::{Scenario, SourceKind};
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
 use crate::outcome::FailureReason;
 use crate::stats::{Recorder, ServiceMeter};
+use cells::CellState;
 use operations::Backlog;
 use rand::RngExt;
 use rand_distr::Exp1;
@@ -96,6 +98,8 @@ pub struct World<'a> {
     /// Home regions of backlog jobs without a region of their own (even over the regions).
     backlog_home_rng: StreamRng,
     mix: ClassMix,
+    /// Customers' cells and the staged release.
+    cells: CellState,
     requests: Slab<Request>,
     attempts: Slab<Attempt>,
     pub recorder: Recorder,
@@ -179,16 +183,23 @@ impl<'a> World<'a> {
             backlog_rng: streams.stream("backlogs"),
             backlog_home_rng: streams.stream("backlogs/home"),
             mix,
+            cells: CellState::new(scenario, &streams),
             requests: Slab::default(),
             attempts: Slab::default(),
-            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters).with_regions(
-                scenario.regions.len(),
-                scenario.services.iter().map(|service| service.region).collect(),
-                scenario
-                    .clients
-                    .iter()
-                    .any(|client| client.router.as_ref().is_some_and(|r| r.failover_cap.is_some())),
-            ),
+            recorder: Recorder::new(scenario.classes.len(), scenario.clients.len(), meters)
+                .with_regions(
+                    scenario.regions.len(),
+                    scenario.services.iter().map(|service| service.region).collect(),
+                    scenario
+                        .clients
+                        .iter()
+                        .any(|client| client.router.as_ref().is_some_and(|r| r.failover_cap.is_some())),
+                )
+                .with_cells(
+                    scenario.cells.len(),
+                    &scenario.services.iter().map(|service| service.cell).collect::<Vec<_>>(),
+                    cells::release_log(scenario),
+                ),
             tripped: None,
             interrupt,
         };
@@ -197,6 +208,7 @@ impl<'a> World<'a> {
         }
         sim.schedule(SimTime::ZERO.after(scenario.interval), Event::IntervalEnd);
         world.schedule_operations(sim);
+        world.schedule_release(sim);
         world
     }
 
@@ -213,8 +225,9 @@ impl<'a> World<'a> {
         let client = state.client;
         let home = state.home.as_mut().map(|(mix, rng)| mix.pick_slot(rng));
         let home = home.map(|slot| self.scenario.sources[source.idx()].home[slot].0);
+        let cell = self.draw_cell(Some(source));
         self.schedule_next_arrival(sim, source);
-        self.start_request(sim, class, client, home);
+        self.start_request(sim, class, client, home, cell);
     }
 
     /// A user (or a released job) asks: a new request, and its first attempt.
@@ -224,16 +237,21 @@ impl<'a> World<'a> {
         class: ClassId,
         client: ClientId,
         home: Option<RegionId>,
+        cell: Option<CellId>,
     ) {
         self.recorder.offered(class);
         if let Some(home) = home {
             self.recorder.region_offered(home);
         }
-        self.new_request(sim, class, client, None, None, home);
+        if let Some(cell) = cell {
+            self.recorder.cell_offered(cell);
+        }
+        self.new_request(sim, class, client, None, None, home, cell);
     }
 
     /// Creates a request (a user's, or a downstream call of `parent`) and sends its first
     /// attempt.
+    #[allow(clippy::too_many_arguments)]
     fn new_request(
         &mut self,
         sim: &mut Sim<Event>,
@@ -242,6 +260,7 @@ impl<'a> World<'a> {
         parent: Option<AttemptId>,
         deadline: Option<SimTime>,
         home: Option<RegionId>,
+        cell: Option<CellId>,
     ) {
         self.recorder.hop_request(client);
         let spec = &self.scenario.clients[client.idx()];
@@ -259,6 +278,7 @@ impl<'a> World<'a> {
             human_retries: 0,
             hedge_at: SimTime::ZERO,
             home,
+            cell,
             slot: NO_ROUTE,
         });
         self.check_in_flight(sim.now());
@@ -276,7 +296,7 @@ impl<'a> World<'a> {
         };
         let (class, client_id, top_level, deadline, outstanding) =
             (request.class, request.client, request.parent.is_none(), request.deadline, request.outstanding);
-        let (home, last_slot) = (request.home, request.slot);
+        let (home, last_slot, cell) = (request.home, request.slot, request.cell);
         // A hedged request with attempts still out waits for them instead of failing.
         let give_up = |world: &mut Self, sim: &mut Sim<Event>, reason| {
             if outstanding == 0 {
@@ -302,6 +322,9 @@ impl<'a> World<'a> {
         request.n_attempts += 1;
         request.outstanding += 1;
         self.recorder.attempt_sent(class, kind != AttemptKind::First, top_level, client_id);
+        if let (true, Some(cell)) = (top_level, cell) {
+            self.recorder.cell_attempt(cell, kind != AttemptKind::First);
+        }
         if let Some(hedge) = client.hedge {
             if kind != AttemptKind::First {
                 self.recorder.hedge_sent(client_id);
@@ -331,7 +354,7 @@ impl<'a> World<'a> {
                 }
             }
         };
-        let service_id = route.service.unwrap_or(client.target);
+        let service_id = route.service.unwrap_or_else(|| client.pool_in(cell));
         if route.crossing_delay.0 > 0 {
             self.send_across(sim, request_id, class, client_id, service_id, route, permit, limiter_epoch);
             return;
@@ -679,6 +702,9 @@ impl<'a> World<'a> {
                 if let Some(home) = request.home {
                     self.recorder.region_failed(home, reason);
                 }
+                if let Some(cell) = request.cell {
+                    self.cell_finished(cell, Err(reason));
+                }
             }
             Some(parent) => self.call_answered(sim, parent, Err(reason)),
         }
@@ -792,6 +818,9 @@ impl<'a> World<'a> {
                 if let Some(home) = request.home {
                     self.recorder.region_succeeded(home, latency);
                 }
+                if let Some(cell) = request.cell {
+                    self.cell_finished(cell, Ok(latency));
+                }
             }
             Some(parent) => self.call_answered(sim, parent, Ok(())),
         }
@@ -886,6 +915,7 @@ impl Model for World<'_> {
             Event::MetricsSample { service } => self.on_metrics_sample(sim, service),
             Event::MetricsDelivered { service } => self.services[service.idx()].metrics.deliver(),
             Event::AutoscalerSync { service } => self.on_autoscaler_sync(sim, service),
+            Event::Release => self.on_release(sim),
         }
     }
 

@@ -67,7 +67,7 @@ impl World<'_> {
         action.describe(&services, &clients)
     }
 
-    fn apply(&mut self, sim: &mut Sim<Event>, action: &Action) {
+    pub(super) fn apply(&mut self, sim: &mut Sim<Event>, action: &Action) {
         let now = sim.now();
         match *action {
             Action::CpuMultiplier { service, value } | Action::LatencyMultiplier { service, value } => {
@@ -228,10 +228,11 @@ impl World<'_> {
         let home = job_home.or_else(|| {
             (n_regions > 0).then(|| RegionId::from_idx(self.backlog_home_rng.random_range(0..n_regions)))
         });
+        let cell = self.draw_cell(None);
         if more {
             sim.schedule_in(spacing, Event::BacklogJob { backlog });
         }
-        self.start_request(sim, class, client, home);
+        self.start_request(sim, class, client, home, cell);
     }
 
     pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {

@@ -14,7 +14,7 @@ use super::layout::EventMark;
 use super::{ComparedLine, PALETTE, TimeAxis};
 use crate::engine::SimTime;
 use crate::outcome::FailureReason;
-use crate::stats::{IntervalRow, MarkerKind, Series, ServiceFigures, SloMarks};
+use crate::stats::{IntervalRow, MarkerKind, RequestFigures, Series, ServiceFigures, SloMarks};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Scale {
@@ -305,6 +305,9 @@ pub(crate) fn run_panels(series: &Series) -> Vec<Panel> {
     if series.providers.iter().any(|&provider| provider) {
         panels.extend(provider_panels(series));
     }
+    if !series.cell_names.is_empty() {
+        panels.extend(cell_panels(series));
+    }
 
     if pool_changes(rows) {
         let mut lines = Vec::new();
@@ -409,41 +412,65 @@ fn provider_panels(series: &Series) -> [Panel; 2] {
 /// With regions: attempts routed to each region against users' requests homed there, and
 /// each home region's success rate.
 fn region_panels(series: &Series) -> [Panel; 2] {
+    place_panels(
+        series,
+        &series.region_names,
+        |row, idx| row.regions.get(idx).map(|region| &region.requests),
+        ("attempts", |figures| figures.attempts),
+        [
+            "Per region: attempts routed there (solid), users' requests homed there (dashed)",
+            "Success rate per home region",
+        ],
+    )
+}
+
+/// With cells: each cell's customers' requests offered and succeeded, and their success
+/// rate (a release's harm shows in the cells it reached, and only there).
+fn cell_panels(series: &Series) -> [Panel; 2] {
+    place_panels(
+        series,
+        &series.cell_names,
+        |row, idx| row.cells.get(idx).map(|cell| &cell.requests),
+        ("succeeded", |figures| figures.succeeded),
+        ["Per cell: customers' requests succeeded (solid) and offered (dashed)", "Success rate per cell"],
+    )
+}
+
+/// Per place (a region, a cell) of `names`: a traffic panel (the `solid` count against the
+/// requests offered there, dashed) and the place's success rate.
+fn place_panels(
+    series: &Series,
+    names: &[String],
+    figures: fn(&IntervalRow, usize) -> Option<&RequestFigures>,
+    (solid_label, solid): (&str, fn(&RequestFigures) -> u64),
+    [traffic_title, success_title]: [&str; 2],
+) -> [Panel; 2] {
     let rows = &series.rows;
     let mut traffic = Vec::new();
-    for (region_idx, name) in series.region_names.iter().enumerate() {
-        let color = PALETTE[region_idx % PALETTE.len()];
-        let mut routed = line(format!("{name} attempts"), color, rows, |row| {
-            row.regions.get(region_idx).and_then(|region| per_second(region.requests.attempts, row))
+    for (idx, name) in names.iter().enumerate() {
+        let color = PALETTE[idx % PALETTE.len()];
+        let mut counted = line(format!("{name} {solid_label}"), color, rows, |row| {
+            figures(row, idx).and_then(|f| per_second(solid(f), row))
         });
-        routed.width = 3;
-        let mut homed = line(format!("{name} offered"), color, rows, |row| {
-            row.regions.get(region_idx).and_then(|region| per_second(region.requests.offered, row))
+        counted.width = 3;
+        let mut offered = line(format!("{name} offered"), color, rows, |row| {
+            figures(row, idx).and_then(|f| per_second(f.offered, row))
         });
-        homed.dash = Some(DASHES[0]);
-        traffic.extend([routed, homed]);
+        offered.dash = Some(DASHES[0]);
+        traffic.extend([counted, offered]);
     }
-    let success = series
-        .region_names
+    let success = names
         .iter()
         .enumerate()
-        .map(|(region_idx, name)| {
-            line(name.clone(), PALETTE[region_idx % PALETTE.len()], rows, |row| {
-                row.regions
-                    .get(region_idx)
-                    .and_then(|region| region.requests.success_rate())
-                    .map(|rate| rate * 100.0)
+        .map(|(idx, name)| {
+            line(name.clone(), PALETTE[idx % PALETTE.len()], rows, |row| {
+                figures(row, idx).and_then(RequestFigures::success_rate).map(|rate| rate * 100.0)
             })
         })
         .collect();
     [
-        Panel::new(
-            "Per region: attempts routed there (solid), users' requests homed there (dashed)",
-            "per second",
-            Scale::Linear { min_top: 1.0 },
-            traffic,
-        ),
-        Panel::new("Success rate per home region", "success rate (%)", Scale::Fixed { top: 100.0 }, success),
+        Panel::new(traffic_title, "per second", Scale::Linear { min_top: 1.0 }, traffic),
+        Panel::new(success_title, "success rate (%)", Scale::Fixed { top: 100.0 }, success),
     ]
 }
 
@@ -621,6 +648,7 @@ fn marker_color(kind: MarkerKind) -> RGBColor {
         MarkerKind::Timeline => GREY,
         MarkerKind::Alert => RGBColor(0xD5, 0x5E, 0x00),
         MarkerKind::Operator => RGBColor(0x00, 0x9E, 0x73),
+        MarkerKind::Release => RGBColor(0xCC, 0x79, 0xA7),
     }
 }
 
