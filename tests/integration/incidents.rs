@@ -399,3 +399,57 @@ fn backlog_storm_a_retry_budget_does_not_end_it_alone_while_failed_workflows_are
     let recovered = run(&scenario).0.slo.recovered.expect("recovers").t_s;
     assert!(recovered < at(&scenario, "00:20", true), "recovered at {recovered}");
 }
+
+const BLAST_RADIUS: &str = "scenarios/incidents/003-blast-radius-cells.toml";
+
+/// Incident 000's regression rolled over eight cells, in the variant `name`.
+fn blast_radius(name: Option<&str>) -> Summary {
+    let scenario = match name {
+        Some(name) => variant(BLAST_RADIUS, name),
+        None => load(BLAST_RADIUS),
+    };
+    run(&scenario).0
+}
+
+#[test]
+fn a_latency_gate_halts_the_regressing_release_after_the_first_cell_and_confines_the_harm() {
+    let gated = blast_radius(Some("gated"));
+    let release = gated.release.as_ref().expect("a release");
+    assert_eq!(release.outcome, "halted");
+    assert_eq!(release.cells_reached, ["cell-1"]);
+    let halt = release.halted.as_ref().expect("the gate halted it");
+    assert_eq!((halt.wave, halt.cell.as_str(), halt.figure.as_str()), (1, "cell-1", "latency_p99_ms"));
+    assert_eq!(halt.at.clock.as_deref(), Some("08:45:00"), "at the end of the first bake, before any error");
+    // cell-1 keeps the bad build and collapses at the peak; the other cells never notice.
+    assert!(gated.cells["cell-1"].requests.success_rate < 0.6);
+    for cell in 2..=8 {
+        let rate = gated.cells[&format!("cell-{cell}")].requests.success_rate;
+        assert!(rate > 0.999, "cell-{cell}: {rate}");
+    }
+    // One eighth of the customers, from 08:00 to the end at 12:00: 0.125 x 240 minutes.
+    assert!((release.blast_radius.customer_share - 0.125).abs() < 1e-9);
+    assert!((release.blast_radius.customer_minutes - 30.0).abs() < 1e-6);
+    // Rolled back at the halt, nobody is harmed: 0.125 x 45 minutes of exposure.
+    let rolled_back = blast_radius(Some("gated-rollback"));
+    assert!(rolled_back.requests.success_rate > 0.9999, "{}", rolled_back.requests.success_rate);
+    let radius = &rolled_back.release.as_ref().unwrap().blast_radius;
+    assert!((radius.customer_minutes - 5.625).abs() < 1e-6, "{radius:?}");
+}
+
+#[test]
+fn without_a_gate_the_release_reaches_every_cell_and_an_error_gate_halts_only_at_the_peak() {
+    let ungated = blast_radius(None);
+    let release = ungated.release.as_ref().unwrap();
+    assert_eq!((release.outcome.as_str(), release.cells_reached.len()), ("complete", 8));
+    for (name, cell) in &ungated.cells {
+        assert!(cell.requests.success_rate < 0.7, "{name}: {}", cell.requests.success_rate);
+    }
+    // Off-peak the regression costs latency, not errors: a gate on errors alone passes the
+    // first cell and halts only once the second wave's cells have collapsed at the peak.
+    let success_gate = blast_radius(Some("success-gate"));
+    let release = success_gate.release.as_ref().unwrap();
+    let halt = release.halted.as_ref().expect("halted");
+    assert_eq!((halt.wave, halt.figure.as_str()), (2, "success_rate"));
+    assert_eq!(release.cells_reached, ["cell-1", "cell-2", "cell-3"]);
+    assert!((release.blast_radius.customer_share - 0.375).abs() < 1e-9);
+}
