@@ -6,6 +6,7 @@
 //! commands (runner, progress, errors, exit codes) and `cli` is the command line. See ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod calendar;
 pub mod capacity;
 pub mod check;
 pub mod cli;

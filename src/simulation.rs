@@ -169,6 +169,7 @@ impl<'a> Simulation<'a> {
         let operations = Operations::new(scenario, &series, &firings, &requests);
         series.slo = Some(slo_marks(&operations.slo));
         series.metrics_fault = metrics_faults(scenario);
+        series.calendar = scenario.calendar.clone();
         if !scenario.dependencies.is_empty() {
             series.providers = scenario.services.iter().map(|pool| pool.external).collect();
         }
@@ -365,6 +366,7 @@ mod tests {
             description: String::new(),
             duration: SimDuration::from_secs(secs),
             start_clock: None,
+            calendar: None,
             interval: SimDuration::from_secs(secs / 10),
             seed: 1,
             guard: Guard { max_in_flight: 1_000_000, max_events: u64::MAX },

@@ -26,6 +26,8 @@ pub struct Scenario {
     pub duration: SimDuration,
     /// Clock time of day at t = 0 (seconds after midnight), for display only.
     pub start_clock: Option<SimDuration>,
+    /// The date and time zone of t = 0, when the scenario names a date.
+    pub calendar: Option<crate::calendar::Calendar>,
     /// Width of one time-series interval.
     pub interval: SimDuration,
     /// Seed used when the command line gives none.

@@ -11,9 +11,11 @@ use crate::model::FailureReason;
 use crate::stats::{ClientFigures, RequestFigures, Series, ServiceFigures};
 use std::io;
 
-/// Columns before the failure reasons.
+/// Columns before the failure reasons. A scenario with a date adds `timestamp` (ISO 8601
+/// with the offset in force) after `clock`.
 const LEADING: [&str; 9] =
     ["time_s", "clock", "scope", "name", "offered", "attempts", "retries", "succeeded", "failed"];
+const TIMESTAMP: &str = "timestamp";
 
 /// Request columns after the failure reasons.
 const REQUEST_TRAILING: [&str; 6] =
@@ -104,6 +106,9 @@ pub fn header(series: &Series) -> Vec<&'static str> {
     let mut res =
         Vec::with_capacity(LEADING.len() + layout.n_request_cells() + SERVICE.len() + CLIENT.len() + 1);
     res.extend(LEADING);
+    if series.calendar.is_some() {
+        res.insert(2, TIMESTAMP);
+    }
     res.extend(layout.reasons.iter().map(|reason| reason.name()));
     res.extend(REQUEST_TRAILING);
     res.extend(SERVICE);
@@ -127,6 +132,14 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
     for row in &series.rows {
         let time_s = exact_seconds(row.start);
         let clock = series.start_clock.map(|start| clock_time(start, row.start)).unwrap_or_default();
+        let timestamp = series.calendar.as_ref().map(|calendar| calendar.iso(row.start));
+        // Every row of the interval gets the timestamp after its clock, when there is one.
+        let emit = |out: &mut csv::Writer<W>, record: &mut Vec<String>| {
+            if let Some(timestamp) = &timestamp {
+                record.insert(2, timestamp.clone());
+            }
+            out.write_record(&*record)
+        };
         let interval_s = row.end.since(row.start).as_secs_f64();
 
         let events: Vec<&str> = series
@@ -147,7 +160,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             record.push(events);
         };
         push_request(&mut record, "total", "", &row.total, events.join("; "));
-        out.write_record(&record)?;
+        emit(&mut out, &mut record)?;
         for (class_idx, figures) in row.classes.iter().enumerate() {
             push_request(
                 &mut record,
@@ -156,7 +169,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 figures,
                 String::new(),
             );
-            out.write_record(&record)?;
+            emit(&mut out, &mut record)?;
         }
         for (service_idx, figures) in row.services.iter().enumerate() {
             record.clear();
@@ -177,7 +190,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 }
             }
             record.push(String::new());
-            out.write_record(&record)?;
+            emit(&mut out, &mut record)?;
         }
         for (client_idx, figures) in row.clients.iter().enumerate() {
             record.clear();
@@ -192,7 +205,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
                 String::new(),
                 layout.n_region_cells() + layout.n_provider_cells() + 1,
             ));
-            out.write_record(&record)?;
+            emit(&mut out, &mut record)?;
         }
         for (region_idx, figures) in row.regions.iter().enumerate() {
             let name = name_of(&series.region_names, region_idx);
@@ -201,7 +214,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             record.extend(std::iter::repeat_n(String::new(), CLIENT.len()));
             record.extend([figures.failover_attempts.to_string(), figures.failover_refused.to_string()]);
             record.extend(std::iter::repeat_n(String::new(), layout.n_provider_cells() + 1));
-            out.write_record(&record)?;
+            emit(&mut out, &mut record)?;
         }
         for (cell_idx, figures) in row.cells.iter().enumerate() {
             let name = name_of(&series.cell_names, cell_idx);
@@ -209,7 +222,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
             place_cells(&mut record, leading, layout, (&figures.requests, &figures.pools), interval_s);
             let trailing = CLIENT.len() + layout.n_region_cells() + layout.n_provider_cells() + 1;
             record.extend(std::iter::repeat_n(String::new(), trailing));
-            out.write_record(&record)?;
+            emit(&mut out, &mut record)?;
         }
     }
     out.flush()?;

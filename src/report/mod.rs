@@ -1,7 +1,7 @@
 //! Turns a finished run into a run folder and terminal text; the only module that writes
 //! files.
 //!
-//! A run folder holds `summary.json`, `timeseries.csv`, `chart.png`, `chart.svg`,
+//! A run folder holds `summary.json`, `timeseries.csv`, `timeseries.om`, `chart.png`, `chart.svg`,
 //! `report.html` and `scenario.resolved.toml`. Invariants:
 //! - Writing is atomic: everything goes into a hidden temporary folder next to the target
 //!   (`.<name>.tmp-<pid>`), each file is fsynced, then the folder is renamed into place. On
@@ -21,6 +21,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod openmetrics;
 pub mod sweep;
 pub mod table;
 
@@ -33,6 +34,8 @@ use std::path::{Path, PathBuf};
 /// The files of a run folder, in the order they are written.
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
+/// The series in the OpenMetrics text format, for `promtool tsdb create-blocks-from openmetrics`.
+pub const OPENMETRICS_FILE: &str = "timeseries.om";
 pub const CHART_PNG_FILE: &str = "chart.png";
 pub const CHART_SVG_FILE: &str = "chart.svg";
 pub const SCENARIO_FILE: &str = "scenario.resolved.toml";
@@ -249,6 +252,9 @@ fn write_files(dir: &Path, output: &RunOutput, presentation: &Presentation) -> R
     csv::write_series(&mut buffer, &output.series)
         .map_err(|source| ReportError::Csv { path: path.clone(), source })?;
     write_file(&path, &buffer)?;
+
+    let path = dir.join(OPENMETRICS_FILE);
+    write_file(&path, openmetrics::to_string(&output.series, &output.summary.scenario.name).as_bytes())?;
 
     let title = chart_title(output);
     let zoomed = presentation.window.map(|(from, to)| output.series.window(from, to));
@@ -739,6 +745,7 @@ pub(crate) mod tests {
             slo: None,
             metrics_fault: vec![],
             providers: vec![],
+            calendar: None,
         }
     }
 
@@ -769,7 +776,8 @@ pub(crate) mod tests {
                 "report.html",
                 "scenario.resolved.toml",
                 "summary.json",
-                "timeseries.csv"
+                "timeseries.csv",
+                "timeseries.om"
             ]
         );
         assert_eq!(fs::read_to_string(path.join(SCENARIO_FILE)).unwrap(), "[simulation]\nname = \"demo\"\n");

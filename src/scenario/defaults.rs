@@ -27,6 +27,10 @@ use crate::model::overload::CoDel;
 /// Width of one time-series interval: 1 min (`design/metrics.md`).
 pub const INTERVAL: Duration = Duration(SimDuration::from_secs(60));
 
+/// Time zone of a scenario with a date and none stated: UTC (stormsim's own; a postmortem
+/// says its zone, and the shipped incidents state theirs).
+pub const TIMEZONE: &str = "UTC";
+
 /// Seed when neither the file nor the command line gives one: 1 (stormsim's own; any fixed
 /// value keeps runs reproducible).
 pub const SEED: i64 = 1;
@@ -271,6 +275,9 @@ fn fill_simulation(file: &mut ScenarioFile, file_label: &str) {
     simulation.description.get_or_insert_with(String::new);
     simulation.interval.get_or_insert_with(|| filled(INTERVAL));
     simulation.seed.get_or_insert_with(|| filled(Count(SEED)));
+    if simulation.date.is_some() {
+        simulation.timezone.get_or_insert_with(|| filled(TIMEZONE.to_string()));
+    }
 }
 
 /// `"scenarios/demo.toml"` gives `"demo"`.

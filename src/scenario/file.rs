@@ -74,6 +74,13 @@ pub struct SimulationFile {
     pub duration: Spanned<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Spanned<ClockTime>>,
+    /// The calendar day of `start`, `"2026-02-23"`: outputs then carry real timestamps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<Spanned<String>>,
+    /// The IANA time zone clock times are read in, `"America/New_York"`; with a date only
+    /// (default `"UTC"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Spanned<Duration>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

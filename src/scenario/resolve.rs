@@ -27,12 +27,14 @@ use super::limiter::resolve_limiter;
 use super::operations::{Names, resolve_alerts, resolve_service_ops, resolve_slo, resolve_timeline};
 use super::regions::{deploy, resolve_home, resolve_regions, resolve_routing, service_regions};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint};
+use crate::calendar::{Calendar, CalendarError, timezone_names};
 use crate::engine::{SimDuration, SimTime};
 use crate::ids::{ClassId, ClientId, RegionId, ServiceId};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
     RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
 };
+use crate::refusal::closest;
 
 /// Longest run: 365 days. Longer is a typo (`"5d"` for `"5h"`?) or needs a different tool.
 const MAX_DURATION: Duration = Duration(SimDuration::from_secs(365 * 86_400));
@@ -58,6 +60,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
     let simulation = &file.simulation;
     let duration = check_duration(&simulation.duration)?;
     let start = check_start(simulation.start.as_ref())?;
+    let calendar = check_calendar(simulation, start)?;
     let interval =
         check_interval(present(&simulation.interval, "simulation.interval")?, &simulation.duration)?;
     let seed =
@@ -124,6 +127,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         description: present(&simulation.description, "simulation.description")?.clone(),
         duration,
         start_clock: start.map(ClockTime::since_midnight),
+        calendar,
         interval,
         seed: seed as u64,
         guard: resolve_guard(file)?,
@@ -173,6 +177,52 @@ fn check_start(start: Option<&Spanned<ClockTime>>) -> Result<Option<ClockTime>, 
             .into_err();
     }
     Ok(Some(clock))
+}
+
+/// A date needs a start clock time, a time zone needs a date; the date is a real day and the
+/// zone one the bundled database knows.
+fn check_calendar(
+    simulation: &super::file::SimulationFile,
+    start: Option<ClockTime>,
+) -> Result<Option<Calendar>, Problem> {
+    let Some(date) = &simulation.date else {
+        return match simulation.timezone.as_ref().filter(|zone| !is_filled(zone)) {
+            Some(zone) => Problem::new(zone.span(), "simulation.timezone", "a time zone without a date")
+                .expected("date = \"2026-02-23\" beside it (and a start), or no timezone")
+                .into_err(),
+            None => Ok(None),
+        };
+    };
+    let Some(start) = start else {
+        return Problem::new(date.span(), "simulation.date", "a date without a start clock time")
+            .expected("start = \"09:00\" beside it: the date is the day of the start")
+            .into_err();
+    };
+    let zone = present(&simulation.timezone, "simulation.timezone")?;
+    let clock_s = start.since_midnight().0 / 1_000_000_000;
+    match Calendar::new(date.get_ref(), clock_s, zone.get_ref()) {
+        Ok(calendar) => Ok(Some(calendar)),
+        Err(CalendarError::Date(reason)) => Problem::new(
+            date.span(),
+            "simulation.date",
+            format!("\"{}\" is not a date: {reason}", date.get_ref()),
+        )
+        .expected("a date \"YYYY-MM-DD\", such as \"2026-02-23\"")
+        .into_err(),
+        Err(CalendarError::TimeZone) => {
+            let names = timezone_names();
+            let hint = closest(zone.get_ref(), names.iter().map(String::as_str))
+                .map(|name| format!(" (did you mean \"{name}\"?)"))
+                .unwrap_or_default();
+            Problem::new(
+                zone.span(),
+                "simulation.timezone",
+                format!("unknown time zone \"{}\"{hint}", zone.get_ref()),
+            )
+            .expected("an IANA time zone name, such as \"America/New_York\", \"Europe/Paris\" or \"UTC\"")
+            .into_err()
+        }
+    }
 }
 
 /// The interval must be above zero, fit in the duration, and not split the run into an

@@ -639,6 +639,7 @@ impl Recorder {
             slo: None,
             metrics_fault: Vec::new(),
             providers: Vec::new(),
+            calendar: None,
         }
     }
 }

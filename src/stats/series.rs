@@ -36,6 +36,9 @@ pub struct Series {
     /// it has no CPU or capacity of ours).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<bool>,
+    /// The date and time zone of t = 0, when the scenario names a date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<crate::calendar::Calendar>,
 }
 
 /// What the charts draw of the SLO: the target line and the summary's moments.
@@ -79,6 +82,7 @@ impl Series {
             slo: None,
             metrics_fault: Vec::new(),
             providers: Vec::new(),
+            calendar: None,
         }
     }
 }

@@ -169,6 +169,7 @@ mod tests {
             slo: None,
             metrics_fault: vec![],
             providers: vec![],
+            calendar: None,
         }
     }
 

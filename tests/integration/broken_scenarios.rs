@@ -455,3 +455,11 @@ broken! {
     release_after_the_end: cellular("at = \"06:10\"", "at = \"08:00\"");
     release_unknown_key: cellular("rollback = true", "rollback = true\nwave_sizes = [1, 3]");
 }
+
+broken! {
+    date_without_a_start: edit("start = \"06:00\"\n", "date = \"2026-02-23\"\n");
+    date_that_does_not_exist: edit("start = \"06:00\"", "start = \"06:00\"\ndate = \"2026-02-30\"");
+    date_in_another_format: edit("start = \"06:00\"", "start = \"06:00\"\ndate = \"23/02/2026\"");
+    timezone_misspelt: edit("start = \"06:00\"", "start = \"06:00\"\ndate = \"2026-02-23\"\ntimezone = \"America/NewYork\"");
+    timezone_without_a_date: edit("start = \"06:00\"", "start = \"06:00\"\ntimezone = \"Europe/Paris\"");
+}

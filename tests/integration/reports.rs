@@ -222,3 +222,78 @@ fn the_readme_gallery_regenerates_from_its_script() {
         assert!(readme.contains(&format!("docs/gallery/{name}")), "the README shows {name}");
     }
 }
+
+/// A dated run across a daylight-saving change: `timeseries.csv` carries ISO 8601 times with
+/// the offset in force, and `timeseries.om` is OpenMetrics that promtool turns into blocks
+/// (or, where promtool is not installed, that keeps to the format's grammar).
+#[test]
+fn a_dated_run_writes_iso_timestamps_and_openmetrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dated.toml");
+    let dated = NOTED
+        .replace(
+            "duration = \"2m\"",
+            "duration = \"2h\"\nstart = \"01:30\"\ndate = \"2026-03-08\"\ntimezone = \"America/New_York\"",
+        )
+        .replace("interval = \"10s\"", "interval = \"10m\"");
+    fs::write(&path, dated).unwrap();
+    let out = dir.path().join("run");
+    stormsim(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).success();
+
+    let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(csv.starts_with("time_s,clock,timestamp,scope,"), "{}", &csv[..60]);
+    assert!(csv.contains("\n0,01:30:00,2026-03-08T01:30:00-05:00,total,"));
+    // 02:00 EST does not exist that night: the clocks jump to 03:00 EDT.
+    // `clock` counts from the start, as timeline times do; `timestamp` is the wall clock.
+    assert!(csv.contains("\n1800,02:00:00,2026-03-08T03:00:00-04:00,total,"), "{csv}");
+
+    let om = fs::read_to_string(out.join("timeseries.om")).unwrap();
+    assert!(om.ends_with("# EOF\n"));
+    // 01:40 EST, the first interval's end, is 06:40 UTC: 1772952000.
+    assert!(om.contains("stormsim_requests_offered{scenario=\"noted\"} 30"), "{}", &om[..400]);
+    assert!(om.contains(" 1772952000\n"), "{}", &om[..400]);
+    check_openmetrics_grammar(&om);
+    match std::process::Command::new("promtool").arg("--version").output() {
+        Ok(_) => {
+            let blocks = dir.path().join("blocks");
+            let status = std::process::Command::new("promtool")
+                .args(["tsdb", "create-blocks-from", "openmetrics"])
+                .arg(out.join("timeseries.om"))
+                .arg(&blocks)
+                .status()
+                .unwrap();
+            assert!(status.success(), "promtool refused timeseries.om");
+            assert!(fs::read_dir(&blocks).unwrap().count() > 0, "promtool wrote no block");
+        }
+        Err(_) => eprintln!("promtool is not installed: timeseries.om checked against the grammar only"),
+    }
+}
+
+/// The OpenMetrics text rules the export relies on: metadata before a family's samples,
+/// families not interleaved, numbers where numbers go, one `# EOF` at the end.
+fn check_openmetrics_grammar(text: &str) {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut current = "";
+    let mut last_time: std::collections::HashMap<String, f64> = Default::default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.last(), Some(&"# EOF"));
+    for line in &lines[..lines.len() - 1] {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert_eq!(kind, "gauge");
+            assert!(!seen.contains(&name), "family {name} written twice");
+            seen.push(name);
+            current = name;
+        } else if let Some(rest) = line.strip_prefix("# UNIT ").or_else(|| line.strip_prefix("# HELP ")) {
+            assert!(rest.starts_with(current), "{line}");
+        } else {
+            let (series, rest) = line.split_once("} ").unwrap_or_else(|| panic!("not a sample: {line}"));
+            assert!(series.starts_with(&format!("{current}{{")), "{line} outside its family");
+            let (value, time) = rest.split_once(' ').unwrap();
+            value.parse::<f64>().unwrap_or_else(|_| panic!("value of {line}"));
+            let time: f64 = time.parse().unwrap_or_else(|_| panic!("timestamp of {line}"));
+            let previous = last_time.insert(series.to_string(), time);
+            assert!(previous.is_none_or(|previous| previous < time), "{line} goes back in time");
+        }
+    }
+}
