@@ -10,7 +10,7 @@
 //!   stderr locked across the work and then updated the bar would wait for ever.
 
 use crate::engine::time::clock_time;
-use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
+use crate::engine::{SimDuration, SimTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -198,10 +198,10 @@ fn message(done: u64, runs: u64, clock: &str, events_per_s: f64) -> String {
 /// The time of day `now` stands for (`00:08:00+1d` past midnight), or `t+3h03m` when the
 /// scenario names no clock time.
 fn day_clock(start_clock: Option<SimDuration>, now: SimTime) -> String {
-    let Some(start) = start_clock else { return now.to_string() };
-    let day = (start.0 + now.0) / (86_400 * NANOS_PER_SEC);
-    let clock = clock_time(start, now);
-    if day == 0 { clock } else { format!("{clock}+{day}d") }
+    match start_clock {
+        Some(start) => clock_time(start, now),
+        None => now.to_string(),
+    }
 }
 
 /// `950`, `12.3k`, `3.2M`.
@@ -218,6 +218,7 @@ fn si(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::NANOS_PER_SEC;
 
     const HOUR: u64 = 3600 * NANOS_PER_SEC;
 

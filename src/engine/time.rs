@@ -124,10 +124,14 @@ impl fmt::Display for SimTime {
     }
 }
 
-/// Time of day `HH:MM:SS` (wrapping at midnight) of `at` for a run starting at `start`.
+/// Time of day `HH:MM:SS` of `at` for a run starting at `start`, with `+1d` (`+2d`, ...)
+/// past midnight, as scenario files write clock times, so a time read in an output can be
+/// pasted into a timeline or `--window`.
 pub fn clock_time(start: SimDuration, at: SimTime) -> String {
-    let secs = (start.0 / 1_000_000_000 + at.0 / 1_000_000_000) % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+    let total = start.0 / 1_000_000_000 + at.0 / 1_000_000_000;
+    let (day, secs) = (total / 86_400, total % 86_400);
+    let clock = format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    if day == 0 { clock } else { format!("{clock}+{day}d") }
 }
 
 #[cfg(test)]

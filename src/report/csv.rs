@@ -390,7 +390,7 @@ mod tests {
         assert_eq!(exact_seconds(SimTime(0)), "0");
         assert_eq!(
             clock_time(SimDuration::from_secs(23 * 3600 + 59 * 60), SimTime(120 * NANOS_PER_SEC)),
-            "00:01:00"
+            "00:01:00+1d"
         );
     }
 }

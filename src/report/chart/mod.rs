@@ -232,14 +232,17 @@ impl TimeAxis {
         }
     }
 
-    /// An instant for the event table: `09:15`, or `09:15:30` off the minute.
+    /// An instant for the event table: `09:15`, `09:15:30` off the minute, `00:07+1d`
+    /// past midnight.
     fn label_exact(&self, hours: f64) -> String {
         let secs = (hours * 3600.0).round().max(0.0) as u64;
         match self.start_clock {
             Some(clock) => {
-                let of_day = (clock.0 / NANOS_PER_SEC + secs) % 86_400;
+                let total = clock.0 / NANOS_PER_SEC + secs;
+                let (day, of_day) = (total / 86_400, total % 86_400);
                 let (h, m, s) = (of_day / 3600, (of_day / 60) % 60, of_day % 60);
-                if s == 0 { format!("{h:02}:{m:02}") } else { format!("{h:02}:{m:02}:{s:02}") }
+                let time = if s == 0 { format!("{h:02}:{m:02}") } else { format!("{h:02}:{m:02}:{s:02}") };
+                if day == 0 { time } else { format!("{time}+{day}d") }
             }
             None => SimDuration::from_secs(secs).to_string(),
         }
