@@ -252,10 +252,10 @@ pub struct DependencySpec {
     pub providers: Vec<ServiceId>,
 }
 
-#[cfg(test)]
 impl Service {
-    /// A pool for unit tests: its size and cost as given, everything else at its default
-    /// (FIFO, no autoscaler, no calls, one zone).
+    /// A pool of its size and cost with everything else at its default (FIFO, no
+    /// autoscaler, no calls, one zone): a dependency's provider starts from it, and so do
+    /// unit tests.
     pub(crate) fn plain(instances: u32, cores: u32, workers: u32, cost: CpuCost) -> Service {
         Service {
             name: "api".into(),

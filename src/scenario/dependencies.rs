@@ -17,8 +17,7 @@ use super::regions::{Deployment, observed_detector};
 use super::resolve::resolve_cpu;
 use crate::engine::SimDuration;
 use crate::ids::ServiceId;
-use crate::model::overload::OverloadControl;
-use crate::model::{Balancer, DependencySpec, Lifecycle, MetricsSpec, RetryRegion, RouterSpec, Service};
+use crate::model::{DependencySpec, RetryRegion, RouterSpec, Service};
 use crate::refusal::quoted_list;
 
 /// Most providers of one dependency: 16.
@@ -105,26 +104,12 @@ pub(super) fn resolve_dependencies(
             let pool = format!("{}/{provider_name}", name.get_ref());
             providers.push(Service {
                 name: pool.clone(),
-                instances: 1,
-                cores: concurrency,
-                workers: concurrency,
                 queue_capacity: Some(0),
-                balancer: Balancer::RoundRobin,
                 cpu: vec![latency; classes],
-                cpu_multiplier: 1.0,
-                lifecycle: Lifecycle::default(),
-                metrics: MetricsSpec::default(),
-                autoscaler: None,
-                overload: OverloadControl::default(),
-                connection_cpu: SimDuration::ZERO,
-                pooled: false,
-                calls: vec![],
-                parallel_calls: false,
                 error_rate: error_rate.get_ref().fraction(),
                 zones: vec![pool],
-                region: None,
                 external: true,
-                cell: None,
+                ..Service::plain(1, concurrency, concurrency, latency)
             });
         }
         resolved.push(Dependency { name: name.get_ref().clone(), providers });
