@@ -62,6 +62,11 @@ pub enum Command {
     ///
     /// stormsim man > ~/.local/share/man/man1/stormsim.1
     Man,
+    /// Print the JSON Schema of scenario files, for editors' completion and checking.
+    ///
+    /// stormsim schema > scenario.schema.json; then start a scenario with
+    /// #:schema ./scenario.schema.json (taplo, Even Better TOML)
+    Schema,
 }
 
 #[derive(Debug, Args)]
@@ -198,6 +203,7 @@ pub fn plan(command: Command) -> app::Result<Plan> {
             clap_mangen::Man::new(Cli::command()).render(&mut out).map_err(anyhow::Error::from)?;
             Ok(Plan::Print(String::from_utf8_lossy(&out).into_owned()))
         }
+        Command::Schema => Ok(Plan::Print(crate::scenario::schema::text())),
     }
 }
 

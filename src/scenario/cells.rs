@@ -9,8 +9,9 @@
 
 use std::ops::Range;
 
+use super::spanned::Spanned;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
 
 use super::checks::{check_count, check_delay, lookup, present, time_from_start};
 use super::error::Problem;
@@ -31,7 +32,7 @@ const SHARE_TOLERANCE: f64 = 1e-9;
 const MAX_MIN_REQUESTS: i64 = 1_000_000;
 
 /// `[cells]`: copies of the cellular services, each serving a share of the customers.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CellsFile {
     /// `count = 4`: cells `cell-1` to `cell-4`, each serving an even share.
@@ -44,7 +45,7 @@ pub struct CellsFile {
 }
 
 /// `[release]`: a change rolled over the cells in waves.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseFile {
     /// When the first wave goes out.
@@ -66,7 +67,7 @@ pub struct ReleaseFile {
 }
 
 /// `change = { cpu_multiplier = 1.4 }`: the timeline's parameters, set on each pool.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +77,7 @@ pub struct ChangeFile {
 }
 
 /// `gate = { success_rate_below = "99%" }`: when a cell's bake halts the rollout.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]

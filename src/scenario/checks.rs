@@ -5,7 +5,7 @@
 
 use std::ops::RangeInclusive;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::error::Problem;
 use super::file::{Count, Named};

@@ -4,7 +4,7 @@
 //! that backs off). Same rules as `resolve`: every refusal names the key, points at what the
 //! user wrote and says what would be valid.
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::checks::{check_count, check_delay, present};
 use super::defaults::is_filled;

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::cells::ReleaseFile;
 use super::file::{

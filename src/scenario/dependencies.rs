@@ -8,7 +8,7 @@
 //! unchanged, and a dependency's providers in priority order are a router's destinations,
 //! exactly as a service's regions are.
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::checks::{check_count, check_delay, present};
 use super::error::Problem;

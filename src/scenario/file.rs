@@ -10,12 +10,14 @@
 //! and so the ids of the resolved scenario, follow the byte order of the names, whatever
 //! their order in the file. Moving a section around never changes a run.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::spanned::Spanned;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use toml::Spanned;
 
 use super::cells::{CellsFile, ReleaseFile};
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
@@ -25,7 +27,7 @@ use crate::refusal::quoted_list;
 pub type Named<T> = BTreeMap<Spanned<String>, T>;
 
 /// The whole file.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub simulation: SimulationFile,
@@ -64,7 +66,7 @@ pub struct ScenarioFile {
 }
 
 /// `[simulation]`: what the run covers.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +90,7 @@ pub struct SimulationFile {
 }
 
 /// `[guard]`: the limits that stop a runaway run.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuardFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +100,7 @@ pub struct GuardFile {
 }
 
 /// `[classes.NAME]`: a request class.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +110,7 @@ pub struct ClassFile {
 }
 
 /// `[sources.NAME]`: where requests come from.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,7 +125,7 @@ pub struct SourceFile {
 
 /// `[regions.NAME]`: a region, whose zones hold the instances of the services deployed
 /// there.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionFile {
     /// Zone names, unique across regions (a zone is addressed by name alone); omitted: one
@@ -133,7 +135,7 @@ pub struct RegionFile {
 }
 
 /// `[clients.NAME.routing]`: the router of a client whose target is deployed in regions.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingFile {
     /// Fail over when a health check finds the region's zones all lost.
@@ -172,7 +174,7 @@ pub struct RoutingFile {
 
 /// `[dependencies.NAME]`: an external system (a telephony or payment API) that clients
 /// call through its providers.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DependencyFile {
     /// `[[dependencies.NAME.providers]]`, in priority order: the first takes the traffic
@@ -182,7 +184,7 @@ pub struct DependencyFile {
 }
 
 /// One provider of a dependency: how long it takes to answer and how often it errs.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderFile {
     pub name: Spanned<String>,
@@ -198,7 +200,7 @@ pub struct ProviderFile {
 }
 
 /// `[clients.NAME.failover]`: how a client of a dependency moves between its providers.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailoverFile {
     /// A retry goes to the next provider (failover per request); `false`: to the provider a
@@ -230,7 +232,7 @@ pub enum RateFile {
 }
 
 /// One point of a rate profile: `{ at = "08:30", rate = "260/s" }`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePoint {
     pub at: Spanned<TimePoint>,
@@ -238,7 +240,7 @@ pub struct ProfilePoint {
 }
 
 /// `[clients.NAME]`: a caller of a service, with its timeout and retry policy.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFile {
     pub target: Spanned<String>,
@@ -271,7 +273,7 @@ pub struct ClientFile {
 }
 
 /// `hedge = { delay = "50ms", max_attempts = 2 }`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HedgeFile {
     pub delay: Spanned<Duration>,
@@ -281,7 +283,7 @@ pub struct HedgeFile {
 }
 
 /// `human_retry = { probability = "50%", think_time = "10s", max_retries = 2 }`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HumanRetryFile {
     pub probability: Spanned<Percent>,
@@ -293,7 +295,7 @@ pub struct HumanRetryFile {
 }
 
 /// `[[services.NAME.calls]]`: a downstream call each attempt makes after its CPU burst.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallFile {
     /// The client (hop) the call goes through.
@@ -308,7 +310,7 @@ pub struct CallFile {
 }
 
 /// `[clients.NAME.retry]`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,7 +322,7 @@ pub struct RetryFile {
 }
 
 /// `backoff = { base, multiplier, cap, jitter }`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackoffFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,7 +345,7 @@ pub enum LimiterFile {
 
 /// A preset and overrides of its parameters, named as the parameters of the system the
 /// preset follows. Which keys a preset takes is checked when resolving.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimiterTable {
     pub preset: Spanned<String>,
@@ -400,7 +402,7 @@ pub enum LimiterWindowFile {
 }
 
 /// `[services.NAME]`: a pool of identical instances.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFile {
     pub instances: Spanned<Count>,
@@ -468,7 +470,7 @@ pub struct ServiceFile {
 }
 
 /// `[services.NAME.metrics]`: the metrics pipeline feeding the autoscaler.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -478,7 +480,7 @@ pub struct MetricsFile {
 }
 
 /// `[services.NAME.autoscaler]`: a preset plus overrides of any of its parameters.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoscalerFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -517,7 +519,7 @@ pub struct AutoscalerFile {
 }
 
 /// One step of a scaling schedule: `{ at = "07:30", instances = 40 }`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleFile {
     pub at: Spanned<TimePoint>,
@@ -526,7 +528,7 @@ pub struct ScheduleFile {
 
 /// A timeline entry (`at`) or an alert's operator action (`after`). The keys are flat so
 /// each keeps its span; which keys an action takes is checked when resolving.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -569,7 +571,7 @@ pub struct ActionFile {
 }
 
 /// `[alerts.NAME]`: fires when `metric` is `below` or `above` a value for `for`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertFile {
     pub metric: Spanned<AlertMetricFile>,
@@ -589,7 +591,7 @@ pub struct AlertFile {
 }
 
 /// `[slo]`: the objective the SLO figures are measured against.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -599,7 +601,7 @@ pub struct SloFile {
 }
 
 /// `queue = { capacity = 64 }`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -616,7 +618,7 @@ pub struct QueueFile {
 /// `[services.NAME.concurrency_limit]`: a kind and its parameters, named as Netflix's
 /// concurrency-limits names them. The keys are flat so each keeps its span; which keys a
 /// kind takes is checked when resolving.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcurrencyLimitFile {
     pub kind: Spanned<ConcurrencyLimitKindFile>,
@@ -647,7 +649,7 @@ pub struct ConcurrencyLimitFile {
 }
 
 /// `[services.NAME.classes.CLASS]`: a per-class override of the service's CPU cost.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceClassFile {
     pub cpu: Spanned<CpuFile>,
@@ -663,7 +665,7 @@ pub enum CpuFile {
 
 /// `{ dist = "lognormal", mean = "20ms", p99 = "60ms" }`. The keys are flat so each keeps
 /// its span; which keys a distribution needs is checked when resolving.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CpuTable {
     pub dist: Spanned<DistFile>,
@@ -677,7 +679,7 @@ pub struct CpuTable {
 
 /// `[[thresholds]]`: a metric, an optional scope and window, a comparison and a target.
 /// Names and values are checked against the metric vocabulary when resolving.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdFile {
     /// `"success_rate"`, `"latency.p99"`, ...; the aggregation may be given apart.
@@ -706,7 +708,7 @@ pub enum TargetFile {
 
 /// `window = { from = "08:00", to = "10:00" }` or `window = { sliding = "10m" }`; which
 /// combinations are valid is checked when resolving.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -776,7 +778,26 @@ macro_rules! keyword_enum {
                 serializer.serialize_str(self.keyword())
             }
         }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                keyword_schema($what, $name::KEYWORDS)
+            }
+        }
     };
+}
+
+/// The JSON Schema of a closed set of keywords.
+fn keyword_schema(what: &str, keywords: &[&str]) -> Schema {
+    json_schema!({
+        "type": "string",
+        "description": format!("A {what}: {}.", quoted_list(keywords)),
+        "enum": keywords,
+    })
 }
 
 keyword_enum!(
@@ -1204,6 +1225,66 @@ impl Serialize for Number {
         serializer.serialize_f64(self.0)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// JSON Schemas of the hand-read values: what each visitor above accepts.
+// ---------------------------------------------------------------------------------------
+
+/// Implements `JsonSchema` by a function of the generator, under the type's own name.
+macro_rules! json_schema_by {
+    ($type:ty, $name:literal, $schema:expr) => {
+        impl JsonSchema for $type {
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let schema: fn(&mut SchemaGenerator) -> Schema = $schema;
+                schema(generator)
+            }
+        }
+    };
+}
+
+json_schema_by!(RateFile, "RateFile", |generator| json_schema!({
+    "description": "A constant rate such as \"100/s\", or the points of a piecewise-linear profile [{ at = \"06:00\", rate = \"50/s\" }, ...].",
+    "anyOf": [generator.subschema_for::<Rate>(), generator.subschema_for::<Vec<ProfilePoint>>()],
+}));
+
+json_schema_by!(LimiterFile, "LimiterFile", |generator| json_schema!({
+    "description": "A limiter preset's name such as \"finagle\", or { preset = \"finagle\", ... } with overrides of its parameters.",
+    "anyOf": [{ "type": "string" }, generator.subschema_for::<LimiterTable>()],
+}));
+
+json_schema_by!(LimiterWindowFile, "LimiterWindowFile", |generator| json_schema!({
+    "description": "A number of calls such as 100 (a circuit breaker's window), or a duration such as \"2m\" (throttling's).",
+    "anyOf": [{ "type": "integer" }, generator.subschema_for::<Duration>()],
+}));
+
+json_schema_by!(CpuFile, "CpuFile", |generator| json_schema!({
+    "description": "A CPU cost: a constant such as \"20ms\", or { dist = \"exponential\", mean = \"20ms\" }.",
+    "anyOf": [generator.subschema_for::<Duration>(), generator.subschema_for::<CpuTable>()],
+}));
+
+json_schema_by!(TargetFile, "TargetFile", |_| json_schema!({
+    "description": "A target with its unit such as \"99.9%\" or \"250ms\", or a bare number.",
+    "type": ["string", "number"],
+}));
+
+json_schema_by!(Capacity, "Capacity", |_| json_schema!({
+    "description": "A queue capacity: a count such as 64, or \"unbounded\".",
+    "anyOf": [{ "type": "integer", "minimum": 0 }, { "const": "unbounded" }],
+}));
+
+json_schema_by!(Count, "Count", |_| json_schema!({
+    "description": "A whole number such as 4.",
+    "type": "integer",
+}));
+
+json_schema_by!(Number, "Number", |_| json_schema!({
+    "description": "A number such as 2.0.",
+    "type": "number",
+}));
 
 #[cfg(test)]
 mod tests {

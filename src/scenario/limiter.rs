@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::error::Problem;
 use super::file::{Count, LimiterFile, LimiterTable, LimiterWindowFile};

@@ -27,6 +27,8 @@ mod operations;
 pub mod overrides;
 mod regions;
 mod resolve;
+pub mod schema;
+mod spanned;
 mod thresholds;
 pub mod units;
 mod variants;
@@ -40,7 +42,7 @@ use crate::model::Scenario;
 use error::Problem;
 use file::{CpuFile, CpuTable, DistFile, ScenarioFile};
 use serde::Deserialize;
-use toml::Spanned;
+use spanned::Spanned;
 
 /// A loaded scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,11 +151,15 @@ pub fn load_with<'s>(
     Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds, notes }, sweep))
 }
 
-/// The comment lines before the first key or table, without their `#` and one space.
+/// The comment lines before the first key or table, without their `#` and one space;
+/// editor directives (`#:schema ./scenario.schema.json`) are not notes.
 pub fn opening_comment(text: &str) -> String {
     let mut lines: Vec<&str> = Vec::new();
     for line in text.lines() {
         let trimmed = line.trim_start();
+        if trimmed.starts_with("#:") {
+            continue;
+        }
         if let Some(comment) = trimmed.strip_prefix('#') {
             lines.push(comment.strip_prefix(' ').unwrap_or(comment).trim_end());
         } else if trimmed.is_empty() {
@@ -291,6 +297,8 @@ cpu = { dist = "constant", value = "30.5ms" }
         let text = "\n# Replay of X.\n#\n#   - an assumption\n\n[simulation] # not this\n# nor this\n";
         assert_eq!(opening_comment(text), "Replay of X.\n\n  - an assumption\n");
         assert_eq!(opening_comment("[simulation]\n# late\n"), "");
+        let directive = "#:schema ./scenario.schema.json\n# Replay of X.\n[simulation]\n";
+        assert_eq!(opening_comment(directive), "Replay of X.\n");
     }
 
     fn load(text: &str) -> Loaded {

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::checks::{check_count, check_delay, lookup, present, time_from_start};
 use super::concurrency::resolve_concurrency_limit;

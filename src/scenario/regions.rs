@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::checks::{check_count, check_delay, lookup, present};
 use super::error::Problem;

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::checks::{check_count, lookup, names, present, time_from_start};
 use super::defaults::is_filled;

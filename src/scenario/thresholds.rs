@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use toml::Spanned;
+use super::spanned::Spanned;
 
 use super::error::Problem;
 use super::file::{ComparisonFile, TargetFile, ThresholdFile, WindowFile};

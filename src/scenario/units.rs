@@ -3,9 +3,11 @@
 //! the unit, and a TOML local time (`start = 06:00`) is taken where a clock time belongs.
 //! Each serializes back to its string, so `scenario.resolved.toml` reads back unchanged.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -103,6 +105,24 @@ fn time_point_bare_number(number: &str) -> String {
     )
 }
 
+/// A decimal number as the unit parsers take it (`1_000`, `.5`, `2.5e3`).
+const NUMBER: &str = r"\+?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?";
+/// One or more `number unit` components: `"250ms"`, `"1h30m"`, `"1m 30s"`.
+const DURATION_PATTERN: &str = r"(?:[0-9]+(?:\.[0-9]*)?\s*(?:ns|us|µs|ms|s|min|m|h|d)\s*)+";
+/// `HH:MM` or `HH:MM:SS`, then `+Nd` (up to 365) for a later day.
+const CLOCK_PATTERN: &str = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?(?:\+(?:[0-9]{1,2}|[0-2][0-9]{2}|3[0-5][0-9]|36[0-5])d)?";
+
+/// The JSON Schema of a unit type: a string matching `pattern`, explained as the error
+/// messages explain it, so an editor's hover says what the loader would.
+fn unit_schema(description: &str, pattern: String, examples: &[&str]) -> Schema {
+    json_schema!({
+        "type": "string",
+        "description": description,
+        "pattern": format!(r"^\s*(?:{pattern})\s*$"),
+        "examples": examples,
+    })
+}
+
 macro_rules! string_serde {
     ($type:ty, $expecting:expr, $bare_number:expr, $from_local_time:expr) => {
         impl<'de> Deserialize<'de> for $type {
@@ -132,6 +152,56 @@ string_serde!(
     "a clock time such as \"08:41\" or a duration from the start such as \"90m\"",
     time_point_bare_number,
     Some(TimePoint::Clock)
+);
+
+macro_rules! unit_json_schema {
+    ($type:ty, $name:literal, $description:expr, $pattern:expr, $examples:expr) => {
+        impl JsonSchema for $type {
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                unit_schema($description, $pattern, $examples)
+            }
+        }
+    };
+}
+
+unit_json_schema!(
+    Duration,
+    "Duration",
+    "A duration with a unit: \"250ms\", \"1.5s\", \"5m\" or \"1h30m\" (units: ns, us, ms, s, m, min, h, d).",
+    DURATION_PATTERN.to_string(),
+    &["250ms", "1.5s", "1h30m"]
+);
+unit_json_schema!(
+    Rate,
+    "Rate",
+    "A rate: \"1200/s\", \"50/min\" or \"3/h\" (per s, m, min or h).",
+    format!(r"{NUMBER}\s*/\s*(?:s|min|m|h)"),
+    &["1200/s", "50/min"]
+);
+unit_json_schema!(
+    Percent,
+    "Percent",
+    "A percentage with its sign: \"25%\" or \"99.9%\".",
+    format!(r"{NUMBER}\s*%"),
+    &["25%", "99.9%"]
+);
+unit_json_schema!(
+    ClockTime,
+    "ClockTime",
+    "A clock time on the scenario's day, \"HH:MM\" or \"HH:MM:SS\", with \"+1d\" for the next day.",
+    CLOCK_PATTERN.to_string(),
+    &["08:30", "00:15+1d"]
+);
+unit_json_schema!(
+    TimePoint,
+    "TimePoint",
+    "When: a clock time on the scenario's day (\"08:41\", \"00:15+1d\") or a duration from the start (\"90m\").",
+    format!("{CLOCK_PATTERN}|{DURATION_PATTERN}"),
+    &["08:41", "90m"]
 );
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 //! panics, every error renders, and a scenario that loads runs a short while without
 //! panicking or hanging (the checks are `load_and_run::check`, shared with the fuzz target).
 
+use crate::common::shipped_scenarios;
 use crate::load_and_run::check;
 use proptest::prelude::*;
 use proptest::sample::select;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A valid skeleton the generator edits, so that many generated files load and run.
 const SKELETON: &str = r#"[simulation]
@@ -398,25 +399,6 @@ fn apply(text: &str, mutation: &Mutation) -> String {
     let mut res = lines.join("\n");
     res.push('\n');
     res
-}
-
-fn shipped_scenarios() -> Vec<PathBuf> {
-    fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                collect(&path, files);
-            } else if path.extension().is_some_and(|extension| extension == "toml") {
-                files.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    collect(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
-    assert!(!files.is_empty());
-    files
 }
 
 /// Where a generated case starts: the skeleton, a shipped scenario, or a document of random

@@ -21,5 +21,6 @@ mod providers;
 mod queueing;
 mod regions;
 mod reports;
+mod schema;
 mod sweep_shards;
 mod terminal;
