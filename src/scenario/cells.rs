@@ -53,12 +53,15 @@ pub struct ReleaseFile {
     /// The cellular services the change applies to; omitted: every one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<Spanned<Vec<Spanned<String>>>>,
+    /// What the release does to each pool it reaches.
     pub change: Spanned<ChangeFile>,
     /// Cells per wave: `[["cell-1"], ["cell-2", "cell-3"]]`.
     pub waves: Spanned<Vec<Spanned<Vec<Spanned<String>>>>>,
     /// How long each wave runs before the gate judges it (and the next wave goes out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bake: Option<Spanned<Duration>>,
+    /// The health check that halts the rollout after a bake; omitted: none, every wave goes
+    /// out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Spanned<GateFile>>,
     /// On a halt, restore every cell reached.
@@ -70,8 +73,12 @@ pub struct ReleaseFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeFile {
+    /// The pools' CPU-cost multiplier from their wave on, as the timeline's
+    /// `cpu_multiplier`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_multiplier: Option<Spanned<Number>>,
+    /// Share of the pools' answers that are errors from their wave on, as the timeline's
+    /// `error_rate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_rate: Option<Spanned<Percent>>,
 }
@@ -80,8 +87,10 @@ pub struct ChangeFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateFile {
+    /// Halt when a cell's customers' requests finished in its bake succeed below this rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_rate_below: Option<Spanned<Percent>>,
+    /// Halt when their p99 latency over the bake is above this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_p99_above: Option<Spanned<Duration>>,
     /// Fewer requests finished in a bake is no evidence: the cell passes.

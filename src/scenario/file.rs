@@ -30,15 +30,21 @@ pub type Named<T> = BTreeMap<Spanned<String>, T>;
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// `[simulation]`: what the run covers.
     pub simulation: SimulationFile,
+    /// `[guard]`: the limits that stop a runaway run; omitted: the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<GuardFile>,
+    /// `[classes.NAME]`: the request classes; at least one.
     #[serde(default)]
     pub classes: Named<ClassFile>,
+    /// `[sources.NAME]`: where requests come from; at least one.
     #[serde(default)]
     pub sources: Named<SourceFile>,
+    /// `[clients.NAME]`: the callers, each with its timeout and retry policy.
     #[serde(default)]
     pub clients: Named<ClientFile>,
+    /// `[services.NAME]`: the pools of instances; at least one.
     #[serde(default)]
     pub services: Named<ServiceFile>,
     /// `[regions.NAME]`: regions and their zones; omitted: none (every pool in one place).
@@ -56,8 +62,11 @@ pub struct ScenarioFile {
     /// `[[timeline]]`: faults and operator actions at stated times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<ActionFile>,
+    /// `[alerts.NAME]`: conditions recorded when they fire, each may start an operator
+    /// action.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alerts: Named<AlertFile>,
+    /// `[slo]`: the objective the SLO figures are measured against; omitted: the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloFile>,
     /// `[[thresholds]]`: the targets `stormsim check` gates on.
@@ -69,11 +78,16 @@ pub struct ScenarioFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationFile {
+    /// Names the run and its output folder; omitted: the file's name without its extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Free text shown in report.html; omitted: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Simulated time the run covers, `"6h"`; at most 365 days.
     pub duration: Spanned<Duration>,
+    /// The clock time of t = 0, `"06:00"`: lets times be written as clock times; omitted:
+    /// none, so times are durations from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Spanned<ClockTime>>,
     /// The calendar day of `start`, `"2026-02-23"`: outputs then carry real timestamps.
@@ -83,8 +97,10 @@ pub struct SimulationFile {
     /// (default `"UTC"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<Spanned<String>>,
+    /// Width of a time-series interval; omitted: 1m.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Spanned<Duration>>,
+    /// Random seed (`--seed` overrides it); omitted: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<Spanned<Count>>,
 }
@@ -93,8 +109,10 @@ pub struct SimulationFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuardFile {
+    /// Requests plus attempts alive at once before the run is stopped; omitted: 2,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<Spanned<Count>>,
+    /// Events handled in one run before it is stopped; omitted: 2,000,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_events: Option<Spanned<Count>>,
 }
@@ -103,8 +121,12 @@ pub struct GuardFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassFile {
+    /// Share of every source's arrivals in this class; needed when there are several
+    /// classes, summing to 100%; omitted for the only class: 100%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<Spanned<Percent>>,
+    /// `"critical"` or `"sheddable"` (turned away by a service's `shed_above` while it runs
+    /// hot); omitted: `"critical"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criticality: Option<CriticalityFile>,
 }
@@ -113,9 +135,14 @@ pub struct ClassFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceFile {
+    /// How requests arrive: `"open_loop"` (Poisson), the only kind so far; omitted:
+    /// `"open_loop"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<SourceKindFile>,
+    /// The client the requests go through.
     pub client: Spanned<String>,
+    /// Arrival rate: `"120/s"`, or a piecewise-linear profile of `{ at, rate }` points
+    /// (constant before the first and after the last).
     pub rate: Spanned<RateFile>,
     /// The requests' home regions: `{ eastus = "70%", westus = "30%" }`; filled with an
     /// even split when the scenario has regions.
@@ -150,8 +177,12 @@ pub struct RoutingFile {
     /// Fail over when the mean latency of a region's answers over `window` is this or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_above: Option<Spanned<Duration>>,
+    /// The detector's sliding window for `error_rate_above` and `latency_above`; omitted
+    /// with either: 10s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<Duration>>,
+    /// Outcomes the window must hold before the detector judges a region; omitted with a
+    /// threshold: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_samples: Option<Spanned<Count>>,
     /// How long a region must look healthy again before traffic goes back to it.
@@ -187,6 +218,8 @@ pub struct DependencyFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderFile {
+    /// The provider's name, unique within the dependency (no `/`); its pool is
+    /// `dependency/name`.
     pub name: Spanned<String>,
     /// Time to answer, as a distribution like a service's `cpu`.
     pub latency: Spanned<CpuFile>,
@@ -214,8 +247,12 @@ pub struct FailoverFile {
     /// ... or when the mean latency of its answers over `window` is this or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_above: Option<Spanned<Duration>>,
+    /// The breaker's sliding window for `error_rate_above` and `latency_above`; omitted
+    /// with either: 10s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<Duration>>,
+    /// Outcomes the window must hold before the breaker judges a provider; omitted with a
+    /// threshold: 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_samples: Option<Spanned<Count>>,
     /// How long the breaker keeps traffic off a provider before it probes it again.
@@ -235,7 +272,10 @@ pub enum RateFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePoint {
+    /// A clock time `"08:30"` or a duration from the start `"90m"`; times strictly
+    /// increase.
     pub at: Spanned<TimePoint>,
+    /// The arrival rate at `at`, `"260/s"`.
     pub rate: Spanned<Rate>,
 }
 
@@ -243,9 +283,12 @@ pub struct ProfilePoint {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFile {
+    /// The service or dependency the client calls.
     pub target: Spanned<String>,
+    /// How long each attempt is waited for; omitted: for ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Spanned<Duration>>,
+    /// `[clients.NAME.retry]`: the retry policy; omitted: no retries (one attempt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryFile>,
     /// A limiter preset name (`"grpc"`, `"finagle"`, ...) or a table of a preset and
@@ -276,6 +319,7 @@ pub struct ClientFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HedgeFile {
+    /// Wait before each further hedge while no attempt has answered.
     pub delay: Spanned<Duration>,
     /// Attempts in all, the first included; omitted: 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,6 +330,7 @@ pub struct HedgeFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HumanRetryFile {
+    /// Chance that a user whose request failed for good tries again.
     pub probability: Spanned<Percent>,
     /// Mean of the exponential think time before trying again.
     pub think_time: Spanned<Duration>,
@@ -303,8 +348,10 @@ pub struct CallFile {
     /// Only attempts of this class make it; omitted: every class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<Spanned<String>>,
+    /// Calls this entry makes per attempt, each drawn with `probability`; omitted: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<Spanned<Count>>,
+    /// Chance that each call is made; omitted: 100%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<Spanned<Percent>>,
 }
@@ -313,10 +360,15 @@ pub struct CallFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryFile {
+    /// Attempts in all, the first included, 1 to 100; omitted: 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<Spanned<Count>>,
+    /// Failures retried: `"timeout"`, `"rejected"`, `"error"` (a failed downstream call);
+    /// omitted: `["timeout", "rejected"]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<Spanned<Vec<RetryOutcome>>>,
+    /// The wait before each retry; omitted: AWS standard mode (100ms, x2, cap 20s, full
+    /// jitter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff: Option<BackoffFile>,
 }
@@ -325,12 +377,17 @@ pub struct RetryFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackoffFile {
+    /// Wait before the first retry, before jitter; omitted: 100ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<Spanned<Duration>>,
+    /// Growth of the wait per retry, at least 1; omitted: 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<Spanned<Number>>,
+    /// Longest wait, at least `base`; omitted: 20s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<Spanned<Duration>>,
+    /// How the wait is randomised: `"none"`, `"full"` (uniform up to it), `"equal"` or
+    /// `"decorrelated"`; omitted: `"full"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<JitterFile>,
 }
@@ -348,47 +405,68 @@ pub enum LimiterFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimiterTable {
+    /// The preset overridden: `"grpc"`, `"aws-standard"`, `"finagle"`, `"envoy"`,
+    /// `"resilience4j"` or `"sre"`.
     pub preset: Spanned<String>,
     // gRPC retry throttling.
+    /// `grpc`: bucket size; a failed attempt takes a token, retries go only while more than
+    /// half are left; preset: 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<Spanned<Count>>,
+    /// `grpc`: tokens a success puts back, 0.001 to 1; preset: 0.1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_ratio: Option<Spanned<Number>>,
     // AWS SDK retry quota.
+    /// `aws-standard`: tokens the quota starts with and never exceeds; preset: 500.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Spanned<Count>>,
+    /// `aws-standard`: tokens a retry costs; preset: 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_cost: Option<Spanned<Count>>,
+    /// `aws-standard`: tokens a retry after a timeout costs; preset: 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_retry_cost: Option<Spanned<Count>>,
+    /// `aws-standard`: tokens a first-attempt success refunds; preset: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_retry_increment: Option<Spanned<Count>>,
     // Finagle retry budget.
+    /// `finagle`: how long a request's deposit counts, 1s to 60s; preset: 10s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<Spanned<Duration>>,
+    /// `finagle`: retries per second allowed on top of the percentage; preset: 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_retries_per_sec: Option<Spanned<Count>>,
+    /// `finagle`: retries allowed as a share of requests; preset: 20%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_can_retry: Option<Spanned<Percent>>,
     // Envoy retry budget.
+    /// `envoy`: retries in flight allowed as a share of active requests; preset: 20%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_fraction: Option<Spanned<Percent>>,
+    /// `envoy`: retries in flight always allowed; preset: 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_retry_concurrency: Option<Spanned<Count>>,
     /// Envoy's circuit-breaking `max_requests`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_requests: Option<Spanned<Count>>,
     // resilience4j circuit breaker (`window` in calls) and SRE throttling (`window` in time).
+    /// `resilience4j`: outcomes remembered, in calls (preset: 100); `sre`: how far back
+    /// requests and accepts count, a duration (preset: 2m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<LimiterWindowFile>>,
+    /// `resilience4j`: outcomes needed before the failure rate is judged; preset: 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_calls: Option<Spanned<Count>>,
+    /// `resilience4j`: failure rate that opens the breaker; preset: 50%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_rate_threshold: Option<Spanned<Percent>>,
+    /// `resilience4j`: how long the breaker stays open before trial calls; preset: 60s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_open: Option<Spanned<Duration>>,
+    /// `resilience4j`: trial calls let through while half-open; preset: 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub half_open_calls: Option<Spanned<Count>>,
+    /// `sre`: K, at least 1: the backend is sent about K times what it accepts; preset: 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<Spanned<Number>>,
 }
@@ -405,31 +483,48 @@ pub enum LimiterWindowFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFile {
+    /// Instances at the start, all ready (per region or per cell when deployed so); within
+    /// the autoscaler's `min` and `max`.
     pub instances: Spanned<Count>,
+    /// CPU cores per instance; an attempt holds one only while it burns CPU.
     pub cores: Spanned<Count>,
+    /// Workers (threads, connections) per instance; an attempt holds one for its whole
+    /// stay, calls included; omitted: `cores`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<Spanned<Count>>,
+    /// The waiting room per instance for attempts that find every worker busy; omitted:
+    /// unbounded FIFO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueFile>,
+    /// How attempts are spread over the instances; omitted: `"round_robin"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balancer: Option<BalancerFile>,
+    /// CPU an attempt burns: `"20ms"` or a distribution; `classes` may override it per
+    /// class.
     pub cpu: Spanned<CpuFile>,
+    /// `[services.NAME.classes.CLASS]`: a class's own CPU cost here; omitted: every class
+    /// costs `cpu`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: Named<ServiceClassFile>,
     /// Multiplies every CPU cost (a release that made requests dearer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_multiplier: Option<Spanned<Number>>,
+    /// From launch to ready, for every instance launched after the start; omitted: 3m.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_delay: Option<Spanned<Duration>>,
+    /// After boot, CPU costs are multiplied by `warmup_cpu` for this long; omitted: 0s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<Spanned<Duration>>,
     /// CPU-cost factor while warming up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup_cpu: Option<Spanned<Number>>,
+    /// Launch a replacement for each lost instance; omitted: true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace_failed: Option<bool>,
+    /// The pipeline feeding the autoscaler and the metrics alerts; omitted: the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsFile>,
+    /// `[services.NAME.autoscaler]`: target tracking or a schedule; omitted: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscaler: Option<AutoscalerFile>,
     /// Drop queued work whose caller has given up instead of serving it.
@@ -447,6 +542,8 @@ pub struct ServiceFile {
     /// CPU of a connection setup (a TLS handshake).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_cpu: Option<Spanned<Duration>>,
+    /// Keep connections: `connection_cpu` is paid once per worker and instance, not by
+    /// every attempt; omitted: false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pooled: Option<bool>,
     /// Share of answers that are errors (a dependency that fails some calls).
@@ -462,6 +559,8 @@ pub struct ServiceFile {
     /// One pool per cell of `[cells]`, each serving that cell's customers only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cells: Option<Spanned<bool>>,
+    /// `[[services.NAME.calls]]`: downstream calls each attempt makes after its CPU burst;
+    /// omitted: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<CallFile>,
     /// Make every call at once instead of one after another.
@@ -473,8 +572,12 @@ pub struct ServiceFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsFile {
+    /// How often CPU utilisation is sampled; omitted: 60s, or 15s under an `hpa`
+    /// autoscaler.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Spanned<Duration>>,
+    /// How long after it is taken a sample is delivered; omitted: 60s, or 15s under an
+    /// `hpa` autoscaler.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<Spanned<Duration>>,
 }
@@ -483,37 +586,62 @@ pub struct MetricsFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoscalerFile {
+    /// `"hpa"` (Kubernetes), `"aws-target-tracking"` or `"schedule"` (follows `schedule`
+    /// only); omitted: `"hpa"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<Spanned<String>>,
+    /// CPU utilisation to track; omitted: 50%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Spanned<Percent>>,
+    /// Fewest instances; omitted: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<Spanned<Count>>,
+    /// Most instances.
     pub max: Spanned<Count>,
+    /// Time between decisions, at least 1s; omitted: 15s (`hpa`), 1m (the others).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<Spanned<Duration>>,
+    /// No change while utilisation is within this share of the target; omitted: 10%, 0% for
+    /// `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<Spanned<Percent>>,
+    /// Scale up only to the lowest recommendation of this window; omitted: 0s, 3m for
+    /// `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_up_window: Option<Spanned<Duration>>,
+    /// Scale down only to the highest recommendation of this window; omitted: 5m, 15m for
+    /// `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_down_window: Option<Spanned<Duration>>,
     /// Most added per decision, as a share of the current count (with `scale_up_pods`,
     /// whichever allows more); omitted after filling: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_up_percent: Option<Spanned<Percent>>,
+    /// Most instances added per decision, with `scale_up_percent` (ignored without it);
+    /// omitted: 4, none for `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_up_pods: Option<Spanned<Count>>,
+    /// Most removed per decision, as a share of the current count; omitted: 100%, no limit
+    /// for `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_down_percent: Option<Spanned<Percent>>,
+    /// No scale-in until this long after the last scaling action; omitted: 0s, 5m for
+    /// `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_in_cooldown: Option<Spanned<Duration>>,
+    /// A sample taken longer ago does not count, and without one the autoscaler is blind;
+    /// omitted: 3m, 5m for `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_after: Option<Spanned<Duration>>,
+    /// What it does when blind: `"hold"`, `"hpa"`, `"scale-out"` or `"schedule"`; omitted:
+    /// the preset's (`"hpa"`, `"hold"`, `"schedule"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_blind: Option<Spanned<String>>,
+    /// The count `when_blind = "scale-out"` scales out to, at most `max`; omitted: `max`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blind_instances: Option<Spanned<Count>>,
+    /// Scheduled counts `[{ at, instances }]`: a floor for target tracking, the whole plan
+    /// for the `schedule` preset or policy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<ScheduleFile>,
 }
@@ -522,7 +650,10 @@ pub struct AutoscalerFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleFile {
+    /// When the step starts: a clock time or a duration from the start; steps strictly
+    /// increase.
     pub at: Spanned<TimePoint>,
+    /// The count from then on, at most `max`.
     pub instances: Spanned<Count>,
 }
 
@@ -531,41 +662,70 @@ pub struct ScheduleFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionFile {
+    /// Timeline entries: when it happens, a clock time `"08:41"` or a duration from the
+    /// start `"90m"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Spanned<TimePoint>>,
+    /// An alert's `then`: the operator's response time after the alert fires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Spanned<Duration>>,
+    /// The fault or operator action; the other keys say which actions take them.
     pub action: Spanned<ActionKindFile>,
+    /// Free text shown with a timeline entry's event in the outputs (an alert's `then`
+    /// ignores it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The pool acted on, by every action but `backlog` and `limiter` (optional for
+    /// `region_loss` and `region_restore`: that service only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Spanned<String>>,
+    /// `backlog`: the client the jobs go through; `limiter`: the client whose limiter is
+    /// switched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<Spanned<String>>,
+    /// `backlog`: the jobs' class; omitted: drawn from the class shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<Spanned<String>>,
+    /// `cpu_multiplier` (a service) and `latency_multiplier` (a provider): the new
+    /// multiplier of the CPU costs or answer times as written; 1 restores them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Spanned<Number>>,
+    /// `metrics`: share of the service's instances whose metrics get through; 0% is an
+    /// outage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting: Option<Spanned<Percent>>,
+    /// `instance_loss`: ready instances that fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<Spanned<Count>>,
+    /// `backlog`: requests released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jobs: Option<Spanned<Count>>,
+    /// `backlog`: the jobs are spread over this long; `admit`: the ramp takes this long;
+    /// omitted: at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over: Option<Spanned<Duration>>,
+    /// `scale_to`: the instance count the operator sets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<Spanned<Count>>,
+    /// `admit`: the share admitted as the ramp starts; omitted: the current share.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Spanned<Percent>>,
+    /// `admit`: the share of arriving attempts admitted once `over` has passed, the rest
+    /// rejected at the door; 0% drains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Spanned<Percent>>,
+    /// `limiter`: the client's limiter from now on, a preset (or a table) or `"none"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limiter: Option<Spanned<LimiterFile>>,
+    /// `error_rate`: share of the service's or provider's answers that are errors from now
+    /// on; 100% is an outage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Spanned<Percent>>,
+    /// `zone_loss` and `zone_restore`: the zone, one of the service's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<Spanned<String>>,
+    /// `region_loss` and `region_restore`: the region; `backlog`: the jobs' home region
+    /// (omitted: drawn evenly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Spanned<String>>,
 }
@@ -574,18 +734,28 @@ pub struct ActionFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertFile {
+    /// What is watched: `success_rate` or `latency_p99` (all classes or `class`);
+    /// `metrics_staleness`, `cpu_utilisation`, `unscaled_utilisation` (with `service`).
     pub metric: Spanned<AlertMetricFile>,
     /// A percentage (`"99%"`) or a duration (`"2s"`), as the metric needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below: Option<Spanned<String>>,
+    /// As `below`, for a metric that must stay under the value; one of the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<Spanned<String>>,
+    /// How long the condition must hold at every interval end before the alert fires;
+    /// omitted: 0s.
     #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
     pub hold: Option<Spanned<Duration>>,
+    /// The pool a per-service metric watches (one pool of a service in regions or cells,
+    /// `api@eastus`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Spanned<String>>,
+    /// `success_rate` and `latency_p99`: only this class; omitted: all classes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<Spanned<String>>,
+    /// `[alerts.NAME.then]`: the operator action it starts, `after` a response time;
+    /// omitted: the alert is only recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub then: Option<ActionFile>,
 }
@@ -594,8 +764,10 @@ pub struct AlertFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloFile {
+    /// An interval meets the SLO when its success rate is at least this; omitted: 99.9%.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_rate: Option<Spanned<Percent>>,
+    /// A healthy stretch this long ends an outage (time to recover); omitted: 10m.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<Spanned<Duration>>,
 }
@@ -604,13 +776,19 @@ pub struct SloFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueFile {
+    /// Attempts that may wait per instance, a count or `"unbounded"`; an arrival past it is
+    /// rejected; omitted: `"unbounded"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Spanned<Capacity>>,
+    /// Which waiting attempt is served next: `"fifo"`, `"lifo"`, `"adaptive_lifo"` or
+    /// `"codel"`; omitted: `"fifo"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discipline: Option<DisciplineFile>,
     /// CoDel's limits (adaptive LIFO and CoDel only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codel_target: Option<Spanned<Duration>>,
+    /// A queue not empty for this long is overloaded and waits are cut to `codel_target`,
+    /// else to this (adaptive LIFO and CoDel only); omitted: 100ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codel_interval: Option<Spanned<Duration>>,
 }
@@ -621,29 +799,43 @@ pub struct QueueFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcurrencyLimitFile {
+    /// `"static"` (with `limit`), or `"aimd"` or `"gradient2"`, which adapt as Netflix
+    /// concurrency-limits does.
     pub kind: Spanned<ConcurrencyLimitKindFile>,
     /// The fixed limit of kind `static`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Spanned<Count>>,
     // Adaptive kinds.
+    /// Adaptive kinds: the limit an instance starts from, and restarts from when
+    /// relaunched; omitted: 10 (aimd), 20 (gradient2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_limit: Option<Spanned<Count>>,
+    /// Adaptive kinds: the lowest the limit goes; omitted: 1 (aimd), 20 (gradient2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_limit: Option<Spanned<Count>>,
+    /// Adaptive kinds: the highest the limit goes; omitted: 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_limit: Option<Spanned<Count>>,
     // AIMD.
+    /// `aimd`: the limit is multiplied by this, in (0, 1), on a drop; omitted: 0.9.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff_ratio: Option<Spanned<Number>>,
+    /// `aimd`: an attempt that takes longer at the instance counts as a drop; omitted: 5s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Spanned<Duration>>,
     // Gradient2.
+    /// `gradient2`: share of each new estimate taken into the limit, in (0, 1]; omitted:
+    /// 0.2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoothing: Option<Spanned<Number>>,
+    /// `gradient2`: how many times the long-term RTT a sample may reach before the limit
+    /// shrinks, at least 1; omitted: 1.5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtt_tolerance: Option<Spanned<Number>>,
+    /// `gradient2`: samples in the long-term RTT average; omitted: 600.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_window: Option<Spanned<Count>>,
+    /// `gradient2`: headroom added to each estimate of the limit; omitted: 4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_size: Option<Spanned<Count>>,
 }
@@ -652,6 +844,7 @@ pub struct ConcurrencyLimitFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceClassFile {
+    /// The class's CPU cost on this service, in the forms of the service's `cpu`.
     pub cpu: Spanned<CpuFile>,
 }
 
@@ -668,11 +861,16 @@ pub enum CpuFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CpuTable {
+    /// `"constant"` (with `value`), `"exponential"` (with `mean`) or `"lognormal"` (with
+    /// `mean` and `p99`).
     pub dist: Spanned<DistFile>,
+    /// `constant`: the cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Spanned<Duration>>,
+    /// `exponential` and `lognormal`: the mean cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean: Option<Spanned<Duration>>,
+    /// `lognormal`: the 99th percentile, above the mean and at most about 14.97 times it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99: Option<Spanned<Duration>>,
 }
@@ -684,14 +882,22 @@ pub struct CpuTable {
 pub struct ThresholdFile {
     /// `"success_rate"`, `"latency.p99"`, ...; the aggregation may be given apart.
     pub metric: Spanned<String>,
+    /// The aggregation when `metric` has none: `"p99"` beside `metric = "latency"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<Spanned<String>>,
+    /// Scope: this class's requests only; omitted: every class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<Spanned<String>>,
+    /// Scope: this service's figures; omitted: all requests, or for a per-service metric
+    /// the busiest service (summed for `instance_hours`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Spanned<String>>,
+    /// How the measured value must compare with `value`: `"<"`, `"<="`, `">"` or `">="`.
     pub comparison: Spanned<ComparisonFile>,
+    /// The target in the metric's unit: `"99.5%"`, `"250ms"`, `"300/s"`, or a bare number.
     pub value: Spanned<TargetFile>,
+    /// The stretch measured: `{ from, to }` or `{ sliding = "10m" }`; omitted: the whole
+    /// run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Spanned<WindowFile>>,
     /// Over replications: `"mean"`, `"worst"`, `"lower95"`, `"upper95"`, ...
@@ -711,10 +917,14 @@ pub enum TargetFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowFile {
+    /// Start of a span, a clock time or a duration from the start: the intervals that start
+    /// in [from, to) count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Spanned<TimePoint>>,
+    /// End of a span (excluded), in the same forms as `from`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Spanned<TimePoint>>,
+    /// Length of a sliding window, a whole number of intervals; the worst window counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sliding: Option<Spanned<Duration>>,
 }
