@@ -23,7 +23,7 @@ mod tests {
         let summary = synthetic_summary();
         let text = to_string(&summary).unwrap();
         assert!(text.ends_with("}\n"));
-        assert!(text.contains("\"schema_version\": 1"));
+        assert!(text.contains("\"schema_version\": 2"));
         let back: Summary = serde_json::from_str(&text).unwrap();
         assert_eq!(back, summary);
         assert_eq!(to_string(&back).unwrap(), text);

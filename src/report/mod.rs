@@ -491,7 +491,7 @@ pub(crate) mod tests {
     use crate::model::FailureReason;
     use crate::model::limiter::BreakerPhase;
     use crate::stats::summary::{
-        AlertFiring, EngineSummary, EventCounts, FailureCounts, HopSummary, MarkerSummary, Moment,
+        AlertFiring, EngineSummary, Episode, EventCounts, FailureCounts, HopSummary, MarkerSummary, Moment,
         Percentiles, RequestSummary, SCHEMA_VERSION, ScenarioInfo, ServiceSummary, SloSummary,
     };
     use crate::stats::{
@@ -625,6 +625,17 @@ pub(crate) mod tests {
                 capacity_added: None,
                 recovered: None,
                 time_to_recover_s: None,
+                episodes: vec![Episode {
+                    start: Moment { t_s: 9_900.0, clock: Some("08:45:00".to_owned()) },
+                    detected: Some(Moment { t_s: 10_200.0, clock: Some("08:50:00".to_owned()) }),
+                    time_to_detect_s: Some(300.0),
+                    capacity_added: None,
+                    recovered: None,
+                    time_to_recover_s: None,
+                    duration_s: 8_100.0,
+                    bad_minutes: 38.0,
+                }],
+                worst_episode: Some(0),
             },
             alerts: vec![AlertFiring {
                 name: "errors".to_owned(),

@@ -90,7 +90,11 @@ fn operations_table(summary: &Summary, styled: bool) -> Table {
         None => String::new(),
     };
     let target = percent(slo.target_success_rate);
-    table.add_row(vec![format!("SLO first breached (< {target})"), when(&slo.first_breach), String::new()]);
+    let breached = match slo.episodes.len() {
+        0 | 1 => format!("SLO first breached (< {target})"),
+        n => format!("SLO breached (< {target}), longest of {n} outages"),
+    };
+    table.add_row(vec![breached, when(&slo.first_breach), String::new()]);
     table.add_row(vec![
         "detected by an alert".to_owned(),
         when(&slo.detected),
@@ -108,6 +112,23 @@ fn operations_table(summary: &Summary, styled: bool) -> Table {
         decimal(slo.bad_minutes),
         format!("{} of intervals met the SLO, error budget burn {burn}", percent(slo.fraction_met)),
     ]);
+    if slo.episodes.len() > 1 {
+        const LISTED: usize = 6;
+        let mut outages: Vec<String> = slo
+            .episodes
+            .iter()
+            .take(LISTED)
+            .map(|episode| {
+                let lasted = SimDuration::from_secs_f64(episode.duration_s);
+                let open = if episode.recovered.is_none() { "+, not recovered" } else { "" };
+                format!("{} for {lasted}{open}", when(&Some(episode.start.clone())))
+            })
+            .collect();
+        if slo.episodes.len() > LISTED {
+            outages.push(format!("and {} more", slo.episodes.len() - LISTED));
+        }
+        table.add_row(vec!["outage episodes".to_owned(), slo.episodes.len().to_string(), outages.join("; ")]);
+    }
     for marker in &summary.timeline {
         table.add_row(vec![
             format!("  {}", marker.kind),

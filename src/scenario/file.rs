@@ -20,6 +20,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::cells::{CellsFile, ReleaseFile};
+use super::surge::SurgeFile;
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
 use crate::refusal::quoted_list;
 
@@ -144,6 +145,9 @@ pub struct SourceFile {
     /// Arrival rate: `"120/s"`, or a piecewise-linear profile of `{ at, rate }` points
     /// (constant before the first and after the last).
     pub rate: Spanned<RateFile>,
+    /// A while of the rate times a factor, on top of `rate`; omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surge: Option<Spanned<SurgeFile>>,
     /// The requests' home regions: `{ eastus = "70%", westus = "30%" }`; filled with an
     /// even split when the scenario has regions.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -29,6 +29,7 @@ mod regions;
 mod resolve;
 pub mod schema;
 mod spanned;
+mod surge;
 mod thresholds;
 pub mod units;
 mod variants;

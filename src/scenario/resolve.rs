@@ -936,7 +936,11 @@ fn resolve_source(
     let client = lookup(client_names, &source.client, &format!("{key}.client"), "client")?;
     let kind = match present(&source.kind, &format!("{key}.kind"))? {
         SourceKindFile::OpenLoop => {
-            SourceKind::OpenLoop { profile: resolve_profile(&source.rate, &format!("{key}.rate"), start)? }
+            let mut profile = resolve_profile(&source.rate, &format!("{key}.rate"), start)?;
+            if let Some(surge) = &source.surge {
+                profile = super::surge::apply(profile, surge.get_ref(), &format!("{key}.surge"), start)?;
+            }
+            SourceKind::OpenLoop { profile }
         }
     };
     Ok(Source { name: name.to_string(), client: ClientId::from_idx(client), kind, home: vec![] })

@@ -33,6 +33,7 @@ pub fn scenario_schema() -> Value {
     let generated = SchemaSettings::draft07().into_generator().into_root_schema_for::<ScenarioFile>();
     let mut root = generated.to_value();
     drop_null(&mut root);
+    unwrap_descriptions(&mut root);
     let Value::Object(mut root) = root else { unreachable!("a struct's schema is an object") };
     let mut definitions = match root.remove("definitions") {
         Some(Value::Object(definitions)) => definitions,
@@ -129,6 +130,25 @@ fn drop_null(schema: &mut Value) {
     }
 }
 
+/// Joins the lines of every description that a doc comment wrapped, keeping blank lines
+/// as paragraph breaks, so an editor's hover reflows them to its width.
+fn unwrap_descriptions(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            if let Some(Value::String(text)) = object.get_mut("description") {
+                *text = text
+                    .split("\n\n")
+                    .map(|paragraph| paragraph.replace('\n', " "))
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+            }
+            object.values_mut().for_each(unwrap_descriptions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
+
 /// Adds `Partial_NAME` for every definition that requires keys or refers to another: the
 /// same schema with nothing required, referring to partial forms.
 fn add_partials(definitions: &mut Map<String, Value>) {
@@ -194,15 +214,29 @@ mod tests {
     }
 
     #[test]
+    fn descriptions_are_reflowed_lines() {
+        let schema = scenario_schema();
+        let timezone =
+            schema["definitions"]["SimulationFile"]["properties"]["timezone"]["description"].as_str();
+        assert!(
+            timezone.is_some_and(|text| text.contains("date only (default") && !text.contains('\n')),
+            "{timezone:?}"
+        );
+    }
+
+    #[test]
     fn partial_forms_require_nothing_and_refer_to_partial_forms() {
         let schema = scenario_schema();
         let definitions = schema["definitions"].as_object().unwrap();
         let service = &definitions["Partial_ServiceFile"];
         assert!(definitions["ServiceFile"]["required"].as_array().is_some_and(|keys| !keys.is_empty()));
         assert!(!mentions(service, "required"), "{service}");
-        assert_eq!(service["properties"]["cpu"]["$ref"], "#/definitions/Partial_CpuFile");
+        assert_eq!(service["properties"]["cpu"]["allOf"][0]["$ref"], "#/definitions/Partial_CpuFile");
         // A root without `include` is whole; with it, partial.
         assert_eq!(schema["then"]["required"], json!(["simulation"]));
-        assert_eq!(schema["properties"]["simulation"]["$ref"], "#/definitions/Partial_SimulationFile");
+        assert_eq!(
+            schema["properties"]["simulation"]["allOf"][0]["$ref"],
+            "#/definitions/Partial_SimulationFile"
+        );
     }
 }

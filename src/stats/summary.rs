@@ -4,12 +4,12 @@
 //! field is allowed, renaming or changing a meaning bumps the version. Percentiles come
 //! from histograms with 3 significant digits, never from stored samples.
 
-pub use super::slo::{Moment, SloSummary};
+pub use super::slo::{Episode, Moment, SloSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped whenever a field changes name or meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {

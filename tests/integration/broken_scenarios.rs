@@ -73,6 +73,10 @@ macro_rules! broken {
 }
 
 broken! {
+    surge_of_no_length: edit("rate = [", "surge = { at = \"06:10\", factor = 3, over = \"0s\" }\nrate = [");
+    surge_factor_zero: edit("rate = [", "surge = { at = \"06:10\", factor = 0, over = \"5s\" }\nrate = [");
+    surge_without_factor: edit("rate = [", "surge = { at = \"06:10\", over = \"5s\" }\nrate = [");
+    surge_before_the_start: edit("rate = [", "surge = { at = \"05:10\", factor = 3, over = \"5s\" }\nrate = [");
     absurd_horizon: edit(r#"duration = "1h""#, r#"duration = "1000000000000000s""#);
     absurd_instances: edit("instances = 4", "instances = 1_000_000_000_000");
     absurd_rate: edit(r#"rate = "100/s""#, r#"rate = "1e15/s""#);

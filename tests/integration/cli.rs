@@ -61,7 +61,7 @@ fn run_writes_a_complete_run_folder() {
     }
     let summary: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], 2);
     assert_eq!(summary["partial"], false);
     // 12 intervals of 10 s, each with a total, a class, a service and a client row, plus
     // the header.

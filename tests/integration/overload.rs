@@ -43,6 +43,31 @@ fn a_short_spike_leaves_a_retry_storm_that_outlives_it() {
     assert!(summary.requests.wasted_cpu_s > 1000.0, "abandoned work is still served");
 }
 
+/// The metastable example with its surge's keys overridden as `--param` would.
+fn with_surge(factor: &str, over: &str) -> Scenario {
+    use stormsim::scenario::overrides::{Parameter, Setting};
+    let path = repo_path(METASTABLE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let factor = Parameter::from_flag("--param", &format!("sources.users.surge.factor={factor}"), 0).unwrap();
+    let over = Parameter::from_flag("--param", &format!("sources.users.surge.over={over}"), 1).unwrap();
+    let settings = [Setting { parameter: &factor, value: 0 }, Setting { parameter: &over, value: 0 }];
+    let (loaded, _) = stormsim::scenario::load_with(&text, METASTABLE, Some(&path), None, &settings)
+        .unwrap_or_else(|err| panic!("{err}"));
+    loaded.scenario
+}
+
+#[test]
+fn the_surge_is_a_trigger_whose_size_and_length_can_be_swept() {
+    // Capacity is 1000/s against 700/s offered. At 1.25x (875/s) no queue builds, however
+    // long; at 1.5x (1050/s) ten seconds leave 500 queued, which drain, while thirty leave
+    // 1500 (1.5 s of work per instance, past the 1 s timeout), and the storm takes over.
+    let storm = |factor, over| tail_success(&run(&with_surge(factor, over)).1, 10) < 0.5;
+    assert!(!storm("1.25", "\"2m\""), "below capacity, no storm");
+    assert!(!storm("1.5", "\"10s\""), "a short surge above capacity drains");
+    assert!(storm("1.5", "\"30s\""), "a longer one tips it");
+    assert!(storm("2", "\"10s\""), "and so does a larger short one");
+}
+
 #[test]
 fn a_retry_budget_a_token_bucket_or_deadline_aware_dropping_let_it_recover() {
     for name in ["retry-budget", "token-bucket", "drop-abandoned", "codel"] {
