@@ -481,7 +481,19 @@ fn r20_the_slurm_scripts_merge_name_a_missing_shard_and_a_rerun_completes_it() {
         "{stderr}"
     );
     assert!(!results.join("sweep").exists(), "no sweep/ that looks current");
-    // `submit.sh --rerun 1` submits the array `--array=1`: one task, numbered 1.
+    // Shard 0 cut short by its time limit (stormsim writes what finished, marked interrupted).
+    let shard_0 = results.join("shard-0.json");
+    let whole_0 = fs::read_to_string(&shard_0).unwrap();
+    let at = whole_0.rfind(",\"threads\":").unwrap();
+    fs::write(&shard_0, format!("{},\"interrupted\":true{}", &whole_0[..at], &whole_0[at..])).unwrap();
+    let failed = merge();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("shard 0 of 2 is the partial result of an interrupted run"), "{stderr}");
+    assert!(stderr.contains("shards without a whole result: 0,1 (of 2)"), "{stderr}");
+    assert!(stderr.contains("submit.sh --rerun 0,1 "), "{stderr}");
+    // Each rerun is an array of one task (`submit.sh --rerun 1` submits `--array=1`), which
+    // still computes its own shard of 2, not the whole sweep.
+    task("0", "1");
     task("1", "1");
     let merged = merge();
     assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
