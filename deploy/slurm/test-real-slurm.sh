@@ -12,6 +12,7 @@
 #
 #   deploy/slurm/test-real-slurm.sh [STORMSIM]     (default: target/debug/stormsim)
 set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin # the daemons, for a PATH without the system folders
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 stormsim=$(realpath -- "${1:-$repo/target/debug/stormsim}")
 [[ -x $stormsim ]] || { echo "no stormsim binary at $stormsim; build it first (cargo build)" >&2 && exit 2; }
