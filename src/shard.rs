@@ -252,6 +252,10 @@ pub struct ShardFile {
     /// The run was interrupted: `jobs` holds only the runs that finished.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// The worker threads the shard ran on, so an operator can see it used the CPUs it was
+    /// given (results do not depend on it). Absent from files of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u64>,
 }
 
 impl ShardFile {
@@ -291,14 +295,36 @@ pub enum MergeError {
     Mismatch { file: String, first: String, what: &'static str },
     #[error("shard {shard} is given twice: {first} and {second}")]
     Duplicate { shard: ShardSpec, first: String, second: String },
-    #[error("missing shard{} {} of {count}", if .missing.len() == 1 { "" } else { "s" }, .missing.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))]
-    Missing { missing: Vec<u64>, count: u64 },
+    /// Every shard without a whole result at once, so one rerun covers them all.
+    #[error("{}", incomplete(.missing, .interrupted, *.count))]
+    Missing { missing: Vec<u64>, interrupted: Vec<(u64, String)>, count: u64 },
     #[error("{file} does not hold exactly the jobs of shard {shard}")]
     Jobs { file: String, shard: ShardSpec },
     #[error("the shards' plan cannot be finished: {reason}")]
     Plan { reason: String },
-    #[error("{file} is the partial result of an interrupted run; run that shard again")]
-    Interrupted { file: String },
+}
+
+/// `missing shards 3, 5 of 8`, then the interrupted shards with their files.
+fn incomplete(missing: &[u64], interrupted: &[(u64, String)], count: u64) -> String {
+    fn join(items: impl Iterator<Item = impl ToString>) -> String {
+        items.map(|item| item.to_string()).collect::<Vec<_>>().join(", ")
+    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut res = Vec::new();
+    if !missing.is_empty() {
+        res.push(format!("missing shard{} {} of {count}", plural(missing.len()), join(missing.iter())));
+    }
+    if !interrupted.is_empty() {
+        res.push(format!(
+            "shard{} {} of {count} {} the partial result of an interrupted run ({}); run {} again",
+            plural(interrupted.len()),
+            join(interrupted.iter().map(|(index, _)| index)),
+            if interrupted.len() == 1 { "is" } else { "are" },
+            join(interrupted.iter().map(|(_, file)| file)),
+            if missing.is_empty() && interrupted.len() == 1 { "that shard" } else { "those shards" },
+        ));
+    }
+    res.join("; ")
 }
 
 /// Checks that `shards` (named by file) are every shard of one matrix, once each, and
@@ -308,12 +334,10 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
     let (first_name, fingerprint, count) = (first_name.clone(), first.fingerprint.clone(), first.shard.count);
     let mut seen: Vec<Option<String>> = vec![None; usize::try_from(count).unwrap_or(usize::MAX).min(1 << 20)];
     let mut jobs = Vec::with_capacity(fingerprint.n_jobs());
+    let mut interrupted = Vec::new();
     for (name, shard) in shards {
         if shard.schema_version != SCHEMA_VERSION {
             return Err(MergeError::Version { file: name, found: shard.schema_version });
-        }
-        if shard.interrupted {
-            return Err(MergeError::Interrupted { file: name });
         }
         let what = differing(&fingerprint, &shard.fingerprint)
             .or((shard.shard.count != count).then_some("shard count"));
@@ -326,6 +350,11 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
         if let Some(previous) = slot {
             return Err(MergeError::Duplicate { shard: shard.shard, first: previous.clone(), second: name });
         }
+        if shard.interrupted {
+            *slot = Some(name.clone());
+            interrupted.push((shard.shard.index, name));
+            continue;
+        }
         let expected: Vec<usize> = (0..fingerprint.n_jobs()).filter(|job| shard.shard.owns(*job)).collect();
         let held: Vec<usize> = shard.jobs.iter().map(|job| job.job).collect();
         let consistent = shard.jobs.iter().all(|job| fingerprint.job(job.job) == (job.config, job.seed));
@@ -337,8 +366,9 @@ pub fn merge(shards: Vec<(String, ShardFile)>) -> Result<(Fingerprint, Vec<JobRe
     }
     let missing: Vec<u64> =
         (0..count).filter(|index| seen.get(*index as usize).is_none_or(Option::is_none)).collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Missing { missing, count });
+    if !missing.is_empty() || !interrupted.is_empty() {
+        interrupted.sort();
+        return Err(MergeError::Missing { missing, interrupted, count });
     }
     jobs.sort_by_key(|job| job.job);
     Ok((fingerprint, jobs))
@@ -433,7 +463,14 @@ mod tests {
             .collect();
         (
             format!("shard-{index}.json"),
-            ShardFile { schema_version: SCHEMA_VERSION, fingerprint, shard: spec, jobs, interrupted: false },
+            ShardFile {
+                schema_version: SCHEMA_VERSION,
+                fingerprint,
+                shard: spec,
+                jobs,
+                interrupted: false,
+                threads: Some(2),
+            },
         )
     }
 
@@ -461,6 +498,35 @@ mod tests {
         short.1.jobs.pop();
         assert!(matches!(merge(vec![shard(0, 2), short]).unwrap_err(), MergeError::Jobs { .. }));
         assert_eq!(merge(vec![]).unwrap_err(), MergeError::Empty);
+    }
+
+    #[test]
+    fn merging_names_every_missing_and_interrupted_shard_at_once() {
+        let partial = |index| {
+            let (name, mut file) = shard(index, 5);
+            file.interrupted = true;
+            file.jobs.truncate(0);
+            (name, file)
+        };
+        assert_eq!(
+            merge(vec![shard(0, 5), partial(3), shard(2, 5)]).unwrap_err().to_string(),
+            "missing shards 1, 4 of 5; shard 3 of 5 is the partial result of an interrupted run \
+             (shard-3.json); run those shards again"
+        );
+        assert_eq!(
+            merge(vec![partial(4), shard(0, 5), shard(2, 5), partial(1), shard(3, 5)])
+                .unwrap_err()
+                .to_string(),
+            "shards 1, 4 of 5 are the partial result of an interrupted run (shard-1.json, shard-4.json); \
+             run those shards again"
+        );
+        let (_, whole) = shard(0, 1);
+        let mut file = whole.clone();
+        file.interrupted = true;
+        assert_eq!(
+            merge(vec![("s.json".into(), file)]).unwrap_err().to_string(),
+            "shard 0 of 1 is the partial result of an interrupted run (s.json); run that shard again"
+        );
     }
 
     #[test]

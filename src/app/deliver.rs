@@ -202,8 +202,11 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
             } else if delivery.quiet {
                 Ok(())
             } else {
+                let threads = file.threads.map_or(String::new(), |threads| {
+                    format!(" on {threads} thread{}", if threads == 1 { "" } else { "s" })
+                });
                 term.status(&format!(
-                    "wrote {} (shard {}, {} jobs)",
+                    "wrote {} (shard {}, {} jobs{threads})",
                     path.display(),
                     file.shard,
                     file.jobs.len()
@@ -345,6 +348,7 @@ mod tests {
             shard: ShardSpec { index: 1, count: 2 },
             jobs: Vec::new(),
             interrupted: true,
+            threads: Some(1),
         };
         let outcome = Outcome::Sharded { path: path.clone(), file: Box::new(file.clone()), of: 1 };
         let (mut out, mut err) = (Vec::new(), Vec::new());

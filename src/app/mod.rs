@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod runner;
+pub mod threads;
 
 pub use error::{Error, usage};
 pub use outcome::Outcome;

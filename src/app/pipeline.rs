@@ -110,8 +110,15 @@ fn matrix(plan: MatrixPlan) -> Result<(Outcome, Delivery)> {
         deliver::default_shard_path(name, fingerprint.purpose.command(), spec, interrupted)
     });
     let of = (0..fingerprint.n_jobs()).filter(|job| spec.owns(*job)).count();
-    let file =
-        ShardFile { schema_version: SCHEMA_VERSION, fingerprint, shard: spec, jobs: results, interrupted };
+    let threads = Some(rayon::current_num_threads() as u64);
+    let file = ShardFile {
+        schema_version: SCHEMA_VERSION,
+        fingerprint,
+        shard: spec,
+        jobs: results,
+        interrupted,
+        threads,
+    };
     Ok((Outcome::Sharded { path, file: Box::new(file), of }, delivery))
 }
 

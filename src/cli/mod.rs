@@ -31,7 +31,8 @@ pub const VERSION: &str = env!("STORMSIM_VERSION");
 #[derive(Debug, Parser)]
 #[command(name = "stormsim", version = VERSION, about, long_about = None)]
 pub struct Cli {
-    /// Simulate on this many threads [default: one per CPU]
+    /// Simulate on this many threads [default: the CPUs this process may use: its CPU affinity,
+    /// cgroup CPU quota and SLURM_CPUS_PER_TASK]
     #[arg(long, short = 'j', value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     #[command(subcommand)]
@@ -168,10 +169,7 @@ fn command_line(args: impl Iterator<Item = String>) -> String {
 /// Turns the verb's arguments into its plan, runs it through the one pipeline, prints its
 /// error if any, and returns its exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    if let Some(threads) = cli.threads {
-        // Fails only if a pool was already built (in-process callers): keep that one.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(threads)).build_global();
-    }
+    app::threads::configure(cli.threads);
     let res = plan(cli.command).and_then(app::execute);
     match res {
         Ok(exit) => exit.into(),

@@ -89,6 +89,7 @@ fn rendered(prepared: &sweep::Prepared, shards: u64, threads: usize) -> (String,
                 shard: spec,
                 jobs,
                 interrupted: false,
+                threads: Some(threads as u64),
             };
             // Through the file format, as `merge` reads it.
             let json = file.to_json().unwrap();
@@ -430,69 +431,208 @@ fn common_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// A script of `deploy/slurm/` run by bash with the variables submit.sh exports, as a Slurm
+/// task would run it (no other Slurm variable leaks in from the test's environment).
+fn slurm_script(script: &str, file: &Path, results: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("bash");
+    command
+        .arg(common_path(&format!("deploy/slurm/{script}")))
+        .env("STORMSIM", env!("CARGO_BIN_EXE_stormsim"))
+        .env("SCENARIO", file)
+        .env("RESULTS", results)
+        .env("SHARDS", "2")
+        .env("SUBMIT", "/opt/stormsim/submit.sh")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_CPUS_PER_TASK");
+    command
+}
+
+/// Issue 20: a failed task leaves the merge naming it with the command that reruns it, and
+/// the rerun (an array of that one task) writes the right shard.
 #[test]
-fn the_slurm_scripts_run_a_sharded_sweep_and_merge_it() {
+fn r20_the_slurm_scripts_merge_name_a_missing_shard_and_a_rerun_completes_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), SMALL);
     let whole = dir.path().join("whole");
     stormsim().args(["sweep", arg(&file), "--quiet", "--out", arg(&whole)]).assert().code(0);
     let results = dir.path().join("results");
-    let run = |script: &str, task: Option<u32>| {
-        let mut command = std::process::Command::new("bash");
-        command
-            .arg(common_path(&format!("deploy/slurm/{script}")))
-            .env("STORMSIM", env!("CARGO_BIN_EXE_stormsim"))
-            .env("SCENARIO", &file)
-            .env("RESULTS", &results)
-            .env_remove("JOB_COMPLETION_INDEX");
-        if let Some(task) = task {
-            // An array submitted as --array=3-4: task ids start at 3.
-            command.env("SLURM_ARRAY_TASK_ID", (task + 3).to_string()).env("SLURM_ARRAY_TASK_MIN", "3");
-            command.env("SLURM_ARRAY_TASK_COUNT", "2");
-        }
-        let status = command.status().unwrap();
-        assert!(status.success(), "{script} {task:?}");
+    let task = |id: &str, count: &str| {
+        let output = slurm_script("sweep.sbatch", &file, &results)
+            .env("SLURM_ARRAY_TASK_ID", id)
+            .env("SLURM_ARRAY_TASK_MIN", id)
+            .env("SLURM_ARRAY_TASK_COUNT", count)
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stderr).unwrap()
     };
-    run("sweep.sbatch", Some(1));
-    run("sweep.sbatch", Some(0));
-    run("merge.sbatch", None);
+    let merge = || slurm_script("merge.sbatch", &file, &results).output().unwrap();
+    // Task 0 of the array 0-1 ran; task 1 failed. An old sweep/ sits in the folder.
+    let stderr = task("0", "2");
+    assert!(stderr.contains("(shard 0/2, 2 jobs on 1 thread)"), "{stderr}");
+    fs::create_dir_all(results.join("sweep")).unwrap();
+    let failed = merge();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: missing shard 1 of 2"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("  /opt/stormsim/submit.sh --rerun 1 {}\n", results.display())),
+        "{stderr}"
+    );
+    assert!(!results.join("sweep").exists(), "no sweep/ that looks current");
+    // Shard 0 cut short by its time limit (stormsim writes what finished, marked interrupted).
+    let shard_0 = results.join("shard-0.json");
+    let whole_0 = fs::read_to_string(&shard_0).unwrap();
+    let at = whole_0.rfind(",\"threads\":").unwrap();
+    fs::write(&shard_0, format!("{},\"interrupted\":true{}", &whole_0[..at], &whole_0[at..])).unwrap();
+    let failed = merge();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("shard 0 of 2 is the partial result of an interrupted run"), "{stderr}");
+    assert!(stderr.contains("shards without a whole result: 0,1 (of 2)"), "{stderr}");
+    assert!(stderr.contains("submit.sh --rerun 0,1 "), "{stderr}");
+    // Each rerun is an array of one task (`submit.sh --rerun 1` submits `--array=1`), which
+    // still computes its own shard of 2, not the whole sweep.
+    task("0", "1");
+    task("1", "1");
+    let merged = merge();
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
     assert_eq!(folder(&results.join("sweep")), folder(&whole));
+    // A binary the nodes cannot see is named.
+    let output = slurm_script("sweep.sbatch", &file, &results)
+        .env("STORMSIM", dir.path().join("nowhere/stormsim"))
+        .env("SLURM_ARRAY_TASK_ID", "0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("set STORMSIM to its path"));
+}
+
+/// A folder on the PATH with an `sbatch` that records its arguments and answers job ids,
+/// and an `sinfo` that describes one partition `debug` of 2-CPU nodes with 4000 MB and 2 h.
+fn fake_slurm(dir: &Path) -> (PathBuf, PathBuf) {
+    let bin = dir.join("fake-slurm");
+    fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("sbatch.log");
+    let sbatch = format!(
+        "#!/bin/sh\necho \"$*\" >> {}\nn=$(wc -l < {})\necho $((100 + n))\n",
+        log.display(),
+        log.display()
+    );
+    let sinfo = "#!/bin/sh\ncase \"$*\" in\n*%P*) echo 'debug*'; echo long ;;\n*%c*) echo '2 4000'; echo '1 4000' ;;\n*%l*) echo '2:00:00' ;;\nesac\n";
+    for (name, text) in [("sbatch", sbatch.as_str()), ("sinfo", sinfo)] {
+        fs::write(bin.join(name), text).unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(bin.join(name)).status().unwrap();
+    }
+    (bin, log)
 }
 
 #[test]
-fn the_indexed_job_runs_one_shard_per_index() {
+fn r20_submit_fits_the_partition_records_the_submission_and_reruns_a_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), SMALL);
+    let (bin, log) = fake_slurm(dir.path());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let results = dir.path().join("results");
+    let submit = |args: &[&str]| {
+        std::process::Command::new("bash")
+            .arg(common_path("deploy/slurm/submit.sh"))
+            .args(args)
+            .env("PATH", &path)
+            .env("STORMSIM", env!("CARGO_BIN_EXE_stormsim"))
+            .env_remove("RESULTS")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let refused = |args: &[&str], expected: &str| {
+        let output = submit(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!log.exists(), "{args:?} submitted nothing");
+    };
+    let out = arg(&results);
+    refused(&["--cpus", "4", "--results", out, arg(&file), "2"], "ask for --cpus 2 or fewer");
+    refused(&["--mem", "8G", "--results", out, arg(&file), "2"], "ask for --mem 4000M or less");
+    refused(&["--time", "1-0", "--results", out, arg(&file), "2"], "ask for --time 2:00:00 or less");
+    refused(&["--time", "soon", arg(&file)], "expected a Slurm time");
+    refused(&["--results", out, arg(&file), "2", "--param", "services.api.nope=1"], "nothing was submitted");
+
+    let output =
+        submit(&["--cpus", "2", "--mem", "1G", "--results", out, arg(&file), "2", "--replications", "3"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("array job 101: shards 0-1 of 2"), "{stdout}");
+    assert!(stdout.contains("merge job 102: runs after the array, whatever its outcome"), "{stdout}");
+    let calls = fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert!(
+        calls[0].starts_with("--parsable --array=0-1 --cpus-per-task=2 --time=1:00:00 --mem=1G "),
+        "{}",
+        calls[0]
+    );
+    assert!(calls[0].ends_with("/deploy/slurm/sweep.sbatch --replications 3"), "{}", calls[0]);
+    assert!(calls[1].starts_with("--parsable --dependency=afterany:101 "), "{}", calls[1]);
+    // A results folder holding that sweep is not reused by accident.
+    let again = submit(&["--results", out, arg(&file), "2"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("holds an earlier sweep; pass --force"));
+    // The rerun submits shard 1 alone, with the recorded flags, and a merge after it.
+    let output = submit(&["--time", "30", "--rerun", "1", out]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let calls = fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert!(
+        calls[2].starts_with("--parsable --array=1 --cpus-per-task=2 --time=30 --mem=1G "),
+        "{}",
+        calls[2]
+    );
+    assert!(calls[2].ends_with("/deploy/slurm/sweep.sbatch --replications 3"), "{}", calls[2]);
+    assert!(calls[3].starts_with("--parsable --dependency=afterany:103 "), "{}", calls[3]);
+    let output = submit(&["--rerun", "2", out]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("there is no shard 2; shards are 0 to 1"));
+    let missing = std::process::Command::new("bash")
+        .arg(common_path("deploy/slurm/submit.sh"))
+        .arg(arg(&file))
+        .env("PATH", &path)
+        .env("STORMSIM", dir.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("set STORMSIM to its path"));
+}
+
+/// The shell script a manifest's container runs: the block under `args: - |`.
+fn container_script(manifest: &str) -> String {
+    let mut lines = manifest.lines().skip_while(|line| line.trim() != "- |");
+    let marker = lines.next().expect("an args block");
+    let indent = marker.len() - marker.trim_start().len();
+    lines
+        .take_while(|line| line.trim().is_empty() || line.len() - line.trim_start().len() > indent)
+        .map(|line| line.get(indent + 2..).unwrap_or("").to_string() + "\n")
+        .collect()
+}
+
+#[test]
+fn the_indexed_job_runs_one_shard_per_index_and_the_merge_job_names_missing_ones() {
     let manifest = fs::read_to_string(common_path("deploy/kubernetes/sweep-job.yaml")).unwrap();
+    let merge_manifest = fs::read_to_string(common_path("deploy/kubernetes/merge-job.yaml")).unwrap();
     assert!(manifest.contains("completionMode: Indexed"));
-    let value_after = |key: &str| -> String {
+    let value_after = |manifest: &str, key: &str| -> String {
         let start = manifest.find(key).unwrap() + key.len();
-        manifest[start..]
-            .lines()
-            .next()
-            .unwrap()
-            .trim()
-            .trim_matches('"')
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .trim_matches('"')
-            .to_string()
+        let line = manifest[start..].lines().next().unwrap();
+        line.split('#').next().unwrap().trim().trim_matches('"').to_string()
     };
-    let completions = value_after("completions:");
-    let shards = {
-        let at = manifest.find("name: STORMSIM_SHARDS").unwrap();
-        let rest = &manifest[at..];
-        let start = rest.find("value:").unwrap() + "value:".len();
-        rest[start..].lines().next().unwrap().split('#').next().unwrap().trim().trim_matches('"').to_string()
-    };
+    let completions = value_after(&manifest, "completions:");
+    let shards = value_after(&manifest, "name: STORMSIM_SHARDS\n              value:");
     assert_eq!(completions, shards, "STORMSIM_SHARDS must equal completions");
+    assert_eq!(value_after(&merge_manifest, "name: STORMSIM_SHARDS\n              value:"), shards);
+    // Requests equal limits in whole CPUs: the threads stormsim starts are the CPUs it asked for.
+    let resources = |key: &str| value_after(&manifest, key);
+    assert_eq!(resources("requests:"), resources("limits:"));
+    assert!(resources("limits:").contains("cpu: \"2\""), "{}", resources("limits:"));
     let count: u64 = shards.parse().unwrap();
-    let command = manifest
-        .lines()
-        .find(|line| line.trim_start().starts_with("- stormsim sweep"))
-        .unwrap()
-        .trim_start()
-        .trim_start_matches("- ")
-        .to_string();
+
     // Run each pod's command as Kubernetes would, with the volumes replaced by folders.
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), SMALL);
@@ -502,24 +642,39 @@ fn the_indexed_job_runs_one_shard_per_index() {
     fs::create_dir_all(&results).unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_stormsim")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let command = command.replace("/scenario/scenario.toml", arg(&file)).replace("/results", arg(&results));
-    for index in 0..count {
-        let status = std::process::Command::new("sh")
-            .args(["-c", &command])
+    let pod = |script: &str, index: Option<u64>| {
+        let script = script.replace("/scenario/scenario.toml", arg(&file)).replace("/results", arg(&results));
+        let mut command = std::process::Command::new("sh");
+        command
+            .args(["-c", &script])
             .env("PATH", &path)
-            .env("JOB_COMPLETION_INDEX", index.to_string())
             .env("STORMSIM_SHARDS", &shards)
             .env_remove("SLURM_ARRAY_TASK_ID")
-            .status()
-            .unwrap();
-        assert!(status.success());
+            .env_remove("SLURM_CPUS_PER_TASK");
+        if let Some(index) = index {
+            command.env("JOB_COMPLETION_INDEX", index.to_string());
+        }
+        command.output().unwrap()
+    };
+    let (sweep, merge) = (container_script(&manifest), container_script(&merge_manifest));
+    // Index 3 failed for good.
+    for index in (0..count).filter(|index| *index != 3) {
+        assert!(pod(&sweep, Some(index)).status.success());
     }
-    let merged = dir.path().join("merged");
-    stormsim()
-        .arg("merge")
-        .args((0..count).map(|index| results.join(format!("shard-{index}.json"))))
-        .args(["--quiet", "--out", arg(&merged)])
-        .assert()
-        .code(0);
-    assert_eq!(folder(&merged), folder(&whole));
+    let failed = pod(&merge, None);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("missing shard 3 of {count}")), "{stderr}");
+    assert!(stderr.contains("shards without a whole result: 3 (of"), "{stderr}");
+    assert!(!results.join("sweep").exists());
+    // The Job applied again: whole shards finish at once, shard 3 runs.
+    for index in 0..count {
+        let output = pod(&sweep, Some(index));
+        assert!(output.status.success());
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(stdout.contains("is already whole"), index != 3, "{index}: {stdout}");
+    }
+    let merged = pod(&merge, None);
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert_eq!(folder(&results.join("sweep")), folder(&whole));
 }
