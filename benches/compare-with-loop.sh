@@ -73,7 +73,7 @@ echo "stormsim against the bare event loop: whole process, same model and horizo
 echo "medians of $runs paired runs, $(date -u +%Y-%m-%d), $(nproc) CPUs, ${cpu:-unknown CPU},"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '%-34s %12s %12s %9s %11s %9s\n' model "loop events" "stormsim ev" "loop s" "stormsim s" "speed"
+printf '%-42s %12s %12s %9s %11s %9s\n' model "loop events" "stormsim ev" "loop s" "stormsim s" "speed"
 
 # name | scenario | loop arguments | SimPy script and arguments (shorter horizon)
 models=(
@@ -108,12 +108,12 @@ for entry in "${models[@]}"; do
     loop_s=$(printf '%s\n' "${loop_times[@]}" | median)
     stormsim_s=$(printf '%s\n' "${stormsim_times[@]}" | median)
     awk -v name="$name" -v ln="$loop_n" -v sn="$stormsim_n" -v ls="$loop_s" -v ss="$stormsim_s" 'BEGIN {
-        printf "%-34s %11.2fM %11.2fM %9.3f %11.3f %8.2fx\n", name, ln / 1e6, sn / 1e6, ls, ss, (sn / ss) / (ln / ls)
+        printf "%-42s %11.2fM %11.2fM %9.3f %11.3f %8.2fx\n", name, ln / 1e6, sn / 1e6, ls, ss, (sn / ss) / (ln / ls)
     }'
     if $has_simpy; then
         simpy_rate=$(printf '%s\n' "${simpy_rates[@]}" | median)
         simpy_lines+=("$(awk -v name="$name" -v r="$simpy_rate" -v sn="$stormsim_n" -v ss="$stormsim_s" 'BEGIN {
-            printf "%-34s %10.3fM/s %12.2fM/s %10.0fx", name, r / 1e6, sn / ss / 1e6, (sn / ss) / r
+            printf "%-42s %10.3fM/s %12.2fM/s %10.0fx", name, r / 1e6, sn / ss / 1e6, (sn / ss) / r
         }')")
     fi
 done
@@ -121,7 +121,7 @@ echo "(speed: stormsim's events per second over the loop's)"
 echo
 if $has_simpy; then
     echo "SimPy $("$python" -c 'import simpy; print(simpy.__version__)'), shorter horizons, its own timer, medians of $runs:"
-    printf '%-34s %12s %14s %11s\n' model "SimPy" "stormsim" "stormsim/SimPy"
+    printf '%-42s %12s %14s %11s\n' model "SimPy" "stormsim" "stormsim/SimPy"
     printf '%s\n' "${simpy_lines[@]}"
 else
     echo "SimPy: skipped, \`$python -c 'import simpy'\` fails (pip install simpy to include it)"
