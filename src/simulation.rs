@@ -115,7 +115,6 @@ impl<'a> Simulation<'a> {
         let now = if self.over && stopped.is_none() { self.end } else { self.sim.now() };
         let elapsed = SimDuration(now.0);
         self.world.close_last_interval(now);
-        self.world.recorder.settle();
         let scenario = self.scenario;
         let class_names: Vec<String> = scenario.classes.iter().map(|c| c.name.clone()).collect();
         let service_names: Vec<String> = scenario.services.iter().map(|s| s.name.clone()).collect();

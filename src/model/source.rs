@@ -80,9 +80,18 @@ impl ArrivalProcess {
     }
 }
 
+/// Seconds to nanoseconds, rounded half away from zero as `f64::round` does, but without
+/// its libm call (x86-64's baseline has no rounding instruction): below 2^52 the fraction
+/// `ns - trunc(ns)` is exact, and above it every `f64` is an integer.
+#[inline]
 fn secs_to_ns(s: f64) -> u64 {
     let ns = s * NANOS_PER_SEC as f64;
-    if ns >= u64::MAX as f64 { u64::MAX } else { ns.round() as u64 }
+    if ns >= u64::MAX as f64 {
+        return u64::MAX;
+    }
+    // Negative and NaN saturate to 0, as `round() as u64` does.
+    let truncated = ns as u64;
+    truncated + (ns - truncated as f64 >= 0.5) as u64
 }
 
 /// Picks a request class by share.
@@ -200,5 +209,16 @@ mod tests {
         }
         assert!((counts[0] as f64 - 70_000.0).abs() < 800.0, "{counts:?}");
         assert!((counts[2] as f64 - 10_000.0).abs() < 500.0, "{counts:?}");
+    }
+
+    #[test]
+    fn nanoseconds_round_as_f64_round_does() {
+        let mut rng = RngStreams::new(3).stream("round");
+        let edges = [0.0, 0.5e-9, 1.5e-9, 2.5e-9, 4.5e6, 1e10, -0.7e-9, f64::NAN];
+        let draws = (0..100_000).map(|_| rng.random::<f64>() * 10f64.powi(rng.random_range(-10..10)));
+        for s in edges.into_iter().chain(draws) {
+            let ns = s * NANOS_PER_SEC as f64;
+            assert_eq!(secs_to_ns(s), ns.round() as u64, "{s:e}");
+        }
     }
 }

@@ -111,11 +111,4 @@ impl Homes {
         };
         (requests, group)
     }
-
-    /// Writes pending zero latencies into the run's histograms.
-    pub fn settle(&mut self) {
-        for tally in &mut self.run {
-            tally.latency.settle();
-        }
-    }
 }

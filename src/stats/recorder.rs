@@ -117,6 +117,9 @@ pub struct Recorder {
     release: Option<ReleaseLog>,
     /// Whether some router caps failover: `failover_capped` is then a figure of the run.
     capped: bool,
+    /// The interval's classes added up, kept between intervals so its histogram's memory is
+    /// reused.
+    interval_total: Tally,
 }
 
 /// An alert's firing: when it fired and, if it did before the run ended, when it resolved.
@@ -148,6 +151,7 @@ impl Recorder {
             cells: Homes::default(),
             release: None,
             capped: false,
+            interval_total: Tally::default(),
         }
     }
 
@@ -465,19 +469,28 @@ impl Recorder {
             self.hops_interval.fill(HopTally::default());
             return;
         }
-        let mut total = Tally::default();
-        let classes = self
+        // With one class the total is that class: no merge, no second set of quantiles.
+        let single = self.interval.len() == 1;
+        let total = &mut self.interval_total;
+        total.reset();
+        let classes: Vec<RequestFigures> = self
             .interval
             .iter_mut()
             .zip(&mut self.run)
             .map(|(tally, run)| {
                 run.latency.add(&tally.latency);
-                merge(&mut total, tally);
+                if !single {
+                    merge(total, tally);
+                }
                 let figures = figures(tally);
                 tally.reset();
                 figures
             })
             .collect();
+        let total = match classes.as_slice() {
+            [only] => only.clone(),
+            _ => figures(&self.interval_total),
+        };
         let services = self.services.iter_mut().map(|meter| meter.close_interval(now, span)).collect();
         let clients = self.hops_interval.iter().map(HopTally::figures).collect();
         self.hops_interval.fill(HopTally::default());
@@ -503,7 +516,7 @@ impl Recorder {
         self.rows.push(IntervalRow {
             start: self.interval_start,
             end: now,
-            total: figures(&total),
+            total,
             classes,
             services,
             clients,
@@ -544,23 +557,6 @@ impl Recorder {
     /// Every time an alert fired so far, in firing order.
     pub fn alert_firings(&self) -> &[Firing] {
         &self.alert_firings
-    }
-
-    /// Writes pending zero values into every run-level histogram, so the summary's
-    /// quantiles read them without copying.
-    pub fn settle(&mut self) {
-        for tally in &mut self.run {
-            tally.latency.settle();
-        }
-        self.regions.settle();
-        self.cells.settle();
-        for hist in &mut self.attempt_latency {
-            hist.settle();
-        }
-        for meter in &mut self.services {
-            meter.queue_wait.settle();
-            meter.core_wait.settle();
-        }
     }
 
     /// Builds the run's request summaries (total and per class) over `elapsed`.
@@ -659,16 +655,18 @@ fn merge(into: &mut Tally, from: &Tally) {
 }
 
 pub(super) fn figures(tally: &Tally) -> RequestFigures {
+    let [latency_p50_ms, latency_p90_ms, latency_p99_ms, latency_max_ms] =
+        tally.latency.quantiles_ms([0.50, 0.90, 0.99, 1.0]);
     RequestFigures {
         offered: tally.offered,
         attempts: tally.attempts,
         retries: tally.retries,
         succeeded: tally.succeeded,
         failed: tally.failed,
-        latency_p50_ms: tally.latency.quantile_ms(0.50),
-        latency_p90_ms: tally.latency.quantile_ms(0.90),
-        latency_p99_ms: tally.latency.quantile_ms(0.99),
-        latency_max_ms: tally.latency.quantile_ms(1.0),
+        latency_p50_ms,
+        latency_p90_ms,
+        latency_p99_ms,
+        latency_max_ms,
     }
 }
 

@@ -370,9 +370,12 @@ pub struct ServiceSummary {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EngineSummary {
-    /// Model events counted the way `bench/baseline` counts them.
+    /// Model events by kind. `total` adds them all, which is how `bench/baseline` counts its
+    /// retry model; on M/M/c it counts arrivals and completions only (a send is part of its
+    /// arrival there), so compare with `arrivals + completions`.
     pub events: EventCounts,
-    /// Events popped from the queue, stale timers included.
+    /// Events popped from the queue, stale timers and interval ends included: what the
+    /// engine did (on M/M/c, the loop's count plus one per interval).
     pub events_handled: u64,
     /// Most requests and attempts alive at once.
     pub peak_in_flight: u64,

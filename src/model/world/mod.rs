@@ -503,12 +503,13 @@ impl<'a> World<'a> {
 
     /// An attempt holding a worker asks for a core; it burns its CPU now or waits.
     fn take_core(&mut self, sim: &mut Sim<Event>, attempt_id: AttemptId) {
-        let attempt = *self.attempts.get(attempt_id).expect("attempt holds a worker");
-        let spec = &self.scenario.services[attempt.service.idx()];
-        let instance = &mut self.services[attempt.service.idx()].instances[attempt.instance as usize];
+        let attempt = self.attempts.get(attempt_id).expect("attempt holds a worker");
+        let (service, instance, cpu) = (attempt.service, attempt.instance, attempt.cpu);
+        let spec = &self.scenario.services[service.idx()];
+        let instance = &mut self.services[service.idx()].instances[instance as usize];
         if instance.acquire_core(sim.now(), attempt_id, spec) {
-            self.recorder.service(attempt.service).core_taken(sim.now(), 0);
-            sim.schedule_in(attempt.cpu, Event::CpuDone { attempt: attempt_id });
+            self.recorder.service(service).core_taken(sim.now(), 0);
+            sim.schedule_in(cpu, Event::CpuDone { attempt: attempt_id });
         }
     }
 
