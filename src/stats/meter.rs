@@ -66,6 +66,10 @@ struct Counts {
     queue_wait_sum_ns: u128,
     queue_waits: u64,
     queue_max: u64,
+    /// Admitted attempts, and those of them that waited in the queue for a worker: P(wait),
+    /// what Erlang C predicts for M/M/c.
+    admitted: u64,
+    waited: u64,
     /// Answers that were errors, to callers still waiting.
     errors: u64,
     /// Time at the instance of the completed attempts.
@@ -101,6 +105,9 @@ pub struct ServiceMeter {
     /// Time at the instance of each completed attempt, kept for a dependency's provider
     /// (its answer time); `None` for a service.
     pub stay: Option<LatencyHistogram>,
+    /// Attempts that took a core, and those of them that waited for one.
+    cores_taken: u64,
+    core_waited: u64,
 }
 
 impl ServiceMeter {
@@ -127,6 +134,8 @@ impl ServiceMeter {
             queue_wait: LatencyHistogram::default(),
             core_wait: LatencyHistogram::default(),
             stay: None,
+            cores_taken: 0,
+            core_waited: 0,
         }
     }
 
@@ -216,6 +225,10 @@ impl ServiceMeter {
     pub fn admitted(&mut self, now: SimTime, queued: bool) {
         self.advance(now);
         self.in_system += 1;
+        self.both(|c| {
+            c.admitted += 1;
+            c.waited += u64::from(queued);
+        });
         if queued {
             self.queued += 1;
             let queued_now = self.queued;
@@ -249,6 +262,8 @@ impl ServiceMeter {
     pub fn core_taken(&mut self, now: SimTime, wait_ns: u64) {
         self.advance(now);
         self.cores_busy += 1;
+        self.cores_taken += 1;
+        self.core_waited += u64::from(wait_ns > 0);
         self.core_wait.record(wait_ns);
     }
 
@@ -344,6 +359,7 @@ impl ServiceMeter {
             rejected: c.rejected,
             queue_wait_mean_ms: (c.queue_waits > 0)
                 .then(|| c.queue_wait_sum_ns as f64 / c.queue_waits as f64 / 1e6),
+            wait_probability: (c.admitted > 0).then(|| c.waited as f64 / c.admitted as f64),
             wasted_cpu_s: c.wasted_cpu_ns as f64 / 1e9,
             errors: c.errors,
             stay_mean_ms: (c.completed > 0).then(|| c.stay_sum_ns as f64 / c.completed as f64 / 1e6),
@@ -388,6 +404,9 @@ impl ServiceMeter {
             errors: c.errors,
             queue_wait_ms: self.queue_wait.percentiles_ms(),
             core_wait_ms: self.core_wait.percentiles_ms(),
+            wait_probability: (c.admitted > 0).then(|| c.waited as f64 / c.admitted as f64),
+            core_wait_probability: (self.cores_taken > 0)
+                .then(|| self.core_waited as f64 / self.cores_taken as f64),
             mean_in_system: ratio(a.in_system, elapsed_ns as u128),
             throughput_per_s: c.completed as f64 / (elapsed_ns as f64 / 1e9).max(f64::MIN_POSITIVE),
             mean_time_in_system_ms: if c.completed > 0 {

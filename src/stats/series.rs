@@ -251,6 +251,10 @@ pub struct ServiceFigures {
     pub completed: u64,
     pub rejected: u64,
     pub queue_wait_mean_ms: Option<f64>,
+    /// Share of the attempts admitted in the interval that waited for a worker; not a
+    /// `timeseries.csv` column.
+    #[serde(default)]
+    pub wait_probability: Option<f64>,
     pub wasted_cpu_s: f64,
     /// Answers that were errors, to callers still waiting.
     #[serde(default)]

@@ -350,6 +350,12 @@ pub struct ServiceSummary {
     pub queue_wait_ms: Percentiles,
     /// Getting a worker to getting a core.
     pub core_wait_ms: Percentiles,
+    /// Share of admitted attempts that waited in the queue for a worker (Erlang C's P(wait)
+    /// when workers are the servers); `null` when none was admitted.
+    pub wait_probability: Option<f64>,
+    /// Share of attempts holding a worker that then waited for a core: P(wait) when cores,
+    /// fewer than workers, are the servers.
+    pub core_wait_probability: Option<f64>,
     /// Little's law inputs: time-average attempts at the service (L), completions per
     /// second (lambda) and mean time from arrival to completion (W). L = lambda * W.
     pub mean_in_system: f64,

@@ -1,5 +1,5 @@
 //! The engine against queueing theory: the shipped `scenarios/validation/` files, run and
-//! compared with their closed forms (M/M/1, M/M/c via Erlang C, M/G/1 via
+//! compared with their closed forms (M/M/1, M/M/c and its P(wait) via Erlang C, M/G/1 via
 //! Pollaczek-Khinchine, Erlang B blocking).
 //!
 //! Tolerances are not picked to pass: each figure is estimated by batch means over the
@@ -84,7 +84,8 @@ fn mm1_matches_closed_form() {
 #[test]
 fn mmc_matches_erlang_c() {
     let scenario = load("scenarios/validation/mmc.toml");
-    let series = simulate(&scenario, 1).series;
+    let output = simulate(&scenario, 1);
+    let series = output.series;
     check_queueing(
         "M/M/10 wait in queue (s)",
         batch_means(queue_wait_s(&series)),
@@ -97,6 +98,16 @@ fn mmc_matches_erlang_c() {
         theory::utilisation(9.0, 1.0, 10),
         0.02,
     );
+    check_queueing(
+        "M/M/10 P(wait)",
+        batch_means(series.rows.iter().filter_map(|row| row.services[0].wait_probability)),
+        theory::erlang_c(9.0, 10).unwrap(),
+        0.03,
+    );
+    let summary = output.summary;
+    let whole_run = summary.services["server"].wait_probability.unwrap();
+    assert!((whole_run - theory::erlang_c(9.0, 10).unwrap()).abs() < 0.02, "{whole_run}");
+    assert_eq!(summary.services["server"].core_wait_probability, Some(0.0), "cores = workers: no core wait");
 }
 
 #[test]
