@@ -425,6 +425,10 @@ fn fill_autoscaler(file: &mut AutoscalerFile) {
         file.scale_up_percent.get_or_insert_with(|| filled(Percent::from_fraction(limit.percent)));
         file.scale_up_pods.get_or_insert_with(|| filled(Count(limit.pods as i64)));
     }
+    // `scale_up_pods` alone limits by instances alone, as Kubernetes' `Pods` policy does.
+    if file.scale_up_pods.is_some() {
+        file.scale_up_percent.get_or_insert_with(|| filled(Percent::from_fraction(0.0)));
+    }
     if let Some(limit) = spec.scale_down_limit {
         file.scale_down_percent.get_or_insert_with(|| filled(Percent::from_fraction(limit.percent)));
     }
@@ -437,6 +441,16 @@ fn fill_autoscaler(file: &mut AutoscalerFile) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scale_up_pods_alone_limits_by_instances() {
+        let text = "[simulation]\nduration = \"1h\"\n[classes.c]\n[sources.s]\nclient = \"app\"\nrate = \"10/s\"\n[clients.app]\ntarget = \"api\"\n[services.api]\ninstances = 2\ncores = 1\ncpu = \"10ms\"\nautoscaler = { preset = \"aws-target-tracking\", max = 20, scale_up_pods = 3 }\n";
+        let loaded = crate::scenario::load_str(text, "pods.toml").unwrap_or_else(|err| panic!("{err}"));
+        let autoscaler = loaded.scenario.services[0].autoscaler.clone().expect("an autoscaler");
+        let limit = autoscaler.scale_up_limit.expect("scale_up_pods is not ignored");
+        assert_eq!((limit.percent, limit.pods), (0.0, 3));
+        assert!(loaded.resolved_toml.contains("scale_up_percent = \"0%\""), "{}", loaded.resolved_toml);
+    }
 
     #[test]
     fn file_stem_names_the_scenario() {

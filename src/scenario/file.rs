@@ -621,8 +621,8 @@ pub struct AutoscalerFile {
     /// whichever allows more); omitted after filling: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_up_percent: Option<Spanned<Percent>>,
-    /// Most instances added per decision, with `scale_up_percent` (ignored without it);
-    /// omitted: 4, none for `aws-target-tracking`.
+    /// Most instances added per decision, with `scale_up_percent` whichever allows more
+    /// (given alone: a limit by instances alone); omitted: 4, none for `aws-target-tracking`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_up_pods: Option<Spanned<Count>>,
     /// Most removed per decision, as a share of the current count; omitted: 100%, no limit
