@@ -113,9 +113,14 @@ impl<'a> Simulation<'a> {
             (None, None) => None,
         };
         let now = if self.over && stopped.is_none() { self.end } else { self.sim.now() };
-        let elapsed = SimDuration(now.0);
         self.world.close_last_interval(now);
         let scenario = self.scenario;
+        // A run stopped within its warm-up measures nothing.
+        if scenario.warmup > SimDuration::ZERO && !self.world.recorder.measuring() {
+            self.world.start_measuring(now);
+        }
+        // The whole-run figures cover the measured stretch: all of it without a warm-up.
+        let elapsed = now.since(self.world.recorder.measured_from());
         let class_names: Vec<String> = scenario.classes.iter().map(|c| c.name.clone()).collect();
         let service_names: Vec<String> = scenario.services.iter().map(|s| s.name.clone()).collect();
         let in_flight = self.world.requests_in_flight_per_class();
@@ -133,7 +138,7 @@ impl<'a> Simulation<'a> {
         let client_names: Vec<String> = scenario.clients.iter().map(|c| c.name.clone()).collect();
         let breakers = (0..client_names.len())
             .map(|idx| {
-                self.world.breaker_history(ClientId::from_idx(idx), now).map(|(history, state)| {
+                self.world.breaker_history_measured(ClientId::from_idx(idx), now).map(|(history, state)| {
                     BreakerSummary {
                         openings: history.openings,
                         open_s: history.open.as_secs_f64(),
@@ -153,7 +158,7 @@ impl<'a> Simulation<'a> {
         let start_clock = scenario.start_clock;
         let cells =
             recorder.cell_summaries(&cell_shares, &service_names, &pool_summaries, elapsed, start_clock);
-        let release = recorder.release_summary(&cell_shares, elapsed, start_clock);
+        let release = recorder.release_summary(&cell_shares, SimDuration(now.0), start_clock);
         let engine = recorder.engine_summary(self.sim.events_popped());
         let firings = recorder.alert_firings().to_vec();
         let mut series = self.world.recorder.into_series(
@@ -165,6 +170,7 @@ impl<'a> Simulation<'a> {
             region_names,
         );
         series.cell_names = cell_shares.into_iter().map(|(name, _)| name).collect();
+        series.warmup = scenario.warmup;
         let operations = Operations::new(scenario, &series, &firings, &requests);
         series.slo = Some(slo_marks(&operations.slo));
         series.metrics_fault = metrics_faults(scenario);
@@ -184,7 +190,9 @@ impl<'a> Simulation<'a> {
             generator: GENERATOR.to_string(),
             partial: stopped.is_some(),
             stopped_by: stopped.map(|stop| describe_stop(&stop)),
-            simulated_s: elapsed.as_secs_f64(),
+            simulated_s: now.as_secs_f64(),
+            warmup_s: (scenario.warmup > SimDuration::ZERO).then(|| scenario.warmup.as_secs_f64()),
+            measured_s: (scenario.warmup > SimDuration::ZERO).then(|| elapsed.as_secs_f64()),
             requests,
             classes,
             services,
@@ -367,6 +375,7 @@ mod tests {
             start_clock: None,
             calendar: None,
             interval: SimDuration::from_secs(secs / 10),
+            warmup: SimDuration::ZERO,
             seed: 1,
             guard: Guard { max_in_flight: 1_000_000, max_events: u64::MAX },
             classes: vec![RequestClass { name: "all".into(), share: 1.0, sheddable: false }],
@@ -444,10 +453,40 @@ mod tests {
         let r = &out.summary.requests;
         assert_eq!(r.offered, r.succeeded + r.failed + r.in_flight);
         // The same run uninterrupted agrees on every interval closed before the interruption
-        // (intervals are 1,000 s here: one whole, then the stub cut short at the interrupt).
+        // (intervals are 1,000 s here: one whole, then the stub cut short at the interrupt),
+        // except for the outcomes by arrival of the requests the interruption left in flight.
         let whole = simulate(&scenario, 1);
         assert_eq!(out.series.rows.len(), 2);
-        assert_eq!(out.series.rows[0], whole.series.rows[0]);
+        let without_arrivals = |row: &crate::stats::IntervalRow| {
+            let mut row = row.clone();
+            for figures in std::iter::once(&mut row.total).chain(&mut row.classes) {
+                (figures.succeeded_by_arrival, figures.failed_by_arrival) = (0, 0);
+            }
+            row
+        };
+        assert_eq!(without_arrivals(&out.series.rows[0]), without_arrivals(&whole.series.rows[0]));
+        let (cut, whole) = (&out.series.rows[0].total, &whole.series.rows[0].total);
+        assert!(cut.succeeded_by_arrival <= whole.succeeded_by_arrival);
+        assert_eq!(whole.succeeded_by_arrival + whole.failed_by_arrival, whole.offered, "all settled");
+    }
+
+    #[test]
+    fn a_run_stopped_in_its_warm_up_measures_nothing() {
+        let mut scenario = mmc(9.0, 1.0, 10, 10_000);
+        scenario.warmup = SimDuration::from_secs(5_000);
+        let flag = AtomicBool::new(false);
+        let mut simulation = Simulation::interruptible(&scenario, 1, &flag);
+        assert!(simulation.advance(SimTime(2_000 * 1_000_000_000)));
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(!simulation.advance(simulation.end()));
+        let out = simulation.finish();
+        let r = &out.summary.requests;
+        assert_eq!((r.offered, r.succeeded, r.failed, r.attempts), (0, 0, 0, 0));
+        assert!(r.in_flight > 0);
+        assert_eq!(r.in_flight_at_start, Some(r.in_flight), "everything alive is carried, nothing measured");
+        assert_eq!((out.summary.warmup_s, out.summary.measured_s), (Some(5_000.0), Some(0.0)));
+        assert_eq!(out.summary.services["server"].completed, 0);
+        assert_eq!(out.series.rows.len(), 3, "the series keeps what was simulated");
     }
 
     #[test]

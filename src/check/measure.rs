@@ -2,7 +2,8 @@
 //! the time series for a window.
 //!
 //! Invariant: a figure that is absent (no successful request for a latency, no interval in a
-//! window, a field this summary does not have) is `None`, never zero.
+//! window, a field this summary does not have) is `None`, never zero. The warm-up's
+//! intervals are in no window, as they are in no figure of the summary.
 
 use serde_json::Value;
 
@@ -41,13 +42,17 @@ impl Measure {
                 Observation { value: whole_run(self.metric, &self.scope, &run.summary), window: None }
             }
             Window::Span { start, end, .. } => {
-                let rows: Vec<&IntervalRow> =
-                    run.series.rows.iter().filter(|row| row.start >= *start && row.start < *end).collect();
+                let rows: Vec<&IntervalRow> = run
+                    .series
+                    .measured_rows()
+                    .iter()
+                    .filter(|row| row.start >= *start && row.start < *end)
+                    .collect();
                 let value = windowed(self.metric, &self.scope, run.series, &rows);
                 Observation { value, window: span_of(&rows) }
             }
             Window::Sliding { intervals, .. } => {
-                let rows: Vec<&IntervalRow> = run.series.rows.iter().collect();
+                let rows: Vec<&IntervalRow> = run.series.measured_rows().iter().collect();
                 let width = (*intervals).clamp(1, rows.len().max(1));
                 let mut worst = Observation { value: None, window: None };
                 for group in rows.windows(width) {
@@ -220,5 +225,21 @@ mod tests {
         let cpu = measure("utilisation", Scope::Service("db".into()), sliding.clone()).observe(&run);
         let cpu_all = measure("utilisation", Scope::All, sliding).observe(&run);
         assert!(cpu.value.unwrap() <= cpu_all.value.unwrap());
+    }
+
+    #[test]
+    fn windows_leave_the_warm_up_out() {
+        let mut output = output();
+        output.series.warmup = crate::engine::SimDuration::from_secs(30 * 60);
+        let run = RunView::new(&output);
+        // The synthetic incident is rows 20..40: with a 30-minute warm-up, its worst stretch
+        // left to measure starts at 30 minutes.
+        let sliding = Window::Sliding { length: "5m".parse().unwrap(), intervals: 5 };
+        let observation = measure("success_rate", Scope::All, sliding).observe(&run);
+        let (start, end) = observation.window.unwrap();
+        assert!(start >= minutes(30) && end <= minutes(40), "{start}..{end}");
+        let long = Window::Sliding { length: "10h".parse().unwrap(), intervals: 600 };
+        let offered: u64 = output.series.rows[30..].iter().map(|row| row.total.offered).sum();
+        assert_eq!(measure("offered", Scope::All, long).observe(&run).value, Some(offered as f64));
     }
 }

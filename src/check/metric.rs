@@ -255,6 +255,8 @@ pub static METRICS: &[Metric] = &[
     Metric::run("slo.bad_minutes", "/slo/bad_minutes", Minutes, Lower),
     Metric::run("slo.time_to_detect", "/slo/time_to_detect_s", Seconds, Lower),
     Metric::run("slo.time_to_recover", "/slo/time_to_recover_s", Seconds, Lower),
+    Metric::run("slo.episodes", "/slo/episode_count", Count, Lower),
+    Metric::run("slo.worst_episode", "/slo/worst_episode_s", Seconds, Lower),
     Metric::run("slo.error_budget_burn", "/slo/error_budget_burn", Number, Lower),
 ];
 

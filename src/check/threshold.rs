@@ -327,6 +327,14 @@ pub fn resolve_span(
         ))
         .expected("a window inside the run"));
     }
+    let warmup = SimTime(scenario.warmup.0);
+    if end <= warmup {
+        return Err(Refusal::new(format!(
+            "window ends at {to}, within the warm-up (the first {}, measured by nothing)",
+            Duration(scenario.warmup)
+        ))
+        .expected("a window that ends after the warm-up"));
+    }
     Ok(Window::Span { from, to, start, end: end.min(duration) })
 }
 

@@ -38,10 +38,13 @@ struct Row {
     peak: bool,
     /// Shown only when some run's summary has the figure.
     optional: bool,
+    /// Shown only when some run's figure is not zero (outages, in a comparison where none
+    /// of the runs had one, would be rows of zeros).
+    nonzero: bool,
 }
 
 const fn row(label: &'static str, metric: &'static str) -> Row {
-    Row { label, metric, peak: false, optional: false }
+    Row { label, metric, peak: false, optional: false, nonzero: false }
 }
 
 /// What a comparison shows, in order.
@@ -52,6 +55,11 @@ const ROWS: &[Row] = &[
     row("goodput", "goodput"),
     row("p99 latency", "latency.p99"),
     Row { optional: true, ..row("bad minutes", "slo.bad_minutes") },
+    // The SLO's outage episodes: how many per seed, and the worst one's length (to the end
+    // of the run when it never recovered, so such a seed still counts); time to recover is
+    // the worst episode's, over the seeds where it recovered.
+    Row { nonzero: true, ..row("outage episodes", "slo.episodes") },
+    Row { nonzero: true, ..row("worst outage", "slo.worst_episode") },
     Row { optional: true, ..row("time to recover", "slo.time_to_recover") },
     Row { optional: true, ..row("instance-hours", "instance_hours") },
 ];
@@ -154,6 +162,9 @@ pub fn compare(scenario: &str, seeds: &[u64], runs: &[Vec<RunOutput>], interval:
                 .map(|config| config.iter().map(|run| measure.observe(run).value).collect())
                 .collect();
             if row.optional && values.iter().flatten().all(Option::is_none) {
+                return None;
+            }
+            if row.nonzero && values.iter().flatten().flatten().all(|&value| value == 0.0) {
                 return None;
             }
             let estimates = values
@@ -297,6 +308,8 @@ mod tests {
                 "goodput",
                 "p99 latency",
                 "bad minutes",
+                "outage episodes",
+                "worst outage",
                 "instance-hours"
             ],
             "SLO rows only when the summary has them (this one never recovered: no time-to-recover)"

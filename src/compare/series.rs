@@ -1,5 +1,5 @@
 //! The series behind the comparison chart: per configuration, the mean over seeds of each
-//! interval's figures (success rate, attempts and failures per second, p99 latency, and the
+//! interval's figures (success rate by arrival, attempts and failures per second, p99 latency, and the
 //! first service's CPU, queue, ready instances and metrics staleness), with the events and
 //! SLO moments of its first seed. Drawing is `report::chart`'s.
 
@@ -27,7 +27,7 @@ pub fn lines(labels: &[&str], runs: &[Vec<RunOutput>]) -> Vec<ComparedLine> {
             let first = outputs.first().map(|output| &output.series);
             ComparedLine {
                 label: (*label).to_string(),
-                success_rate: mean_per_interval(outputs, n_rows, |row| row.total.success_rate()),
+                success_rate: mean_per_interval(outputs, n_rows, |row| row.total.success_rate_by_arrival()),
                 attempts_per_s: mean_per_interval(outputs, n_rows, per_s(|row| row.total.attempts)),
                 failed_per_s: mean_per_interval(outputs, n_rows, per_s(|row| row.total.failed_total())),
                 latency_p99_ms: mean_per_interval(outputs, n_rows, |row| row.total.latency_p99_ms),
@@ -84,7 +84,7 @@ mod tests {
         let per_s = first.total.attempts as f64 / 60.0;
         assert!((lines[0].attempts_per_s[0].unwrap() - 2.0 * per_s).abs() < 1e-9);
         assert!((lines[1].attempts_per_s[0].unwrap() - 2.0 * per_s).abs() < 1e-9);
-        assert_eq!(lines[0].success_rate[0], first.total.success_rate());
+        assert_eq!(lines[0].success_rate[0], first.total.success_rate_by_arrival());
         assert_eq!(lines[0].success_rate.len(), 10);
     }
 }

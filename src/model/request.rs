@@ -14,6 +14,9 @@ pub struct Request {
     pub class: ClassId,
     pub client: ClientId,
     pub started: SimTime,
+    /// The series interval it was offered in, which its outcome is credited to (a user's
+    /// try by hand keeps its first try's).
+    pub arrival: u32,
     /// Attempts made so far, the first included.
     pub n_attempts: u32,
     /// The last backoff sleep (for decorrelated jitter).

@@ -30,6 +30,9 @@ pub struct Scenario {
     pub calendar: Option<crate::calendar::Calendar>,
     /// Width of one time-series interval.
     pub interval: SimDuration,
+    /// Left out of every figure: statistics reset at its end, a whole number of intervals
+    /// into the run (zero: none).
+    pub warmup: SimDuration,
     /// Seed used when the command line gives none.
     pub seed: u64,
     pub guard: Guard,

@@ -6,7 +6,7 @@
 //! cell that does not apply to the row's scope (or has no value, like the latency of an
 //! interval where nothing succeeded) is empty.
 
-use crate::engine::{NANOS_PER_SEC, SimTime};
+use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
 use crate::model::FailureReason;
 use crate::stats::{ClientFigures, RequestFigures, Series, ServiceFigures};
 use std::io;
@@ -17,9 +17,20 @@ const LEADING: [&str; 9] =
     ["time_s", "clock", "scope", "name", "offered", "attempts", "retries", "succeeded", "failed"];
 const TIMESTAMP: &str = "timestamp";
 
-/// Request columns after the failure reasons.
-const REQUEST_TRAILING: [&str; 6] =
-    ["success_rate", "goodput_per_s", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms"];
+/// Request columns after the failure reasons. `success_rate` counts the requests that
+/// finished in the interval; the `*_by_arrival` columns follow the requests offered in it
+/// to their outcomes, whenever they came (empty on region and cell rows).
+const REQUEST_TRAILING: [&str; 9] = [
+    "success_rate",
+    "success_rate_by_arrival",
+    "succeeded_by_arrival",
+    "failed_by_arrival",
+    "goodput_per_s",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+];
 
 /// Service columns, empty on request rows.
 const SERVICE: [&str; 15] = [
@@ -60,6 +71,10 @@ const REGION: [&str; 2] = ["failover_attempts", "failover_refused"];
 /// Provider columns, only in a scenario with external dependencies, filled on the rows of
 /// the providers' pools: answers that were errors, and the mean answer time.
 const PROVIDER: [&str; 2] = ["errors", "answer_mean_ms"];
+
+/// Only in a scenario with a warm-up, before `events`: `true` on every row of an interval
+/// in the warm-up (left out of the summary), `false` after it.
+const WARMUP: &str = "warmup";
 
 /// The last column: timeline entries, operator actions and alerts of the interval, on its
 /// `total` row, separated by `"; "`.
@@ -119,6 +134,9 @@ pub fn header(series: &Series) -> Vec<&'static str> {
     if layout.providers {
         res.extend(PROVIDER);
     }
+    if series.warmup > SimDuration::ZERO {
+        res.push(WARMUP);
+    }
     res.push(EVENTS);
     res
 }
@@ -133,10 +151,15 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
         let time_s = exact_seconds(row.start);
         let clock = series.start_clock.map(|start| clock_time(start, row.start)).unwrap_or_default();
         let timestamp = series.calendar.as_ref().map(|calendar| calendar.iso(row.start));
-        // Every row of the interval gets the timestamp after its clock, when there is one.
+        let warmup = (series.warmup > SimDuration::ZERO).then(|| series.in_warmup(row).to_string());
+        // Every row of the interval gets the timestamp after its clock, when there is one,
+        // and its warm-up flag before the events, when the scenario has a warm-up.
         let emit = |out: &mut csv::Writer<W>, record: &mut Vec<String>| {
             if let Some(timestamp) = &timestamp {
                 record.insert(2, timestamp.clone());
+            }
+            if let Some(warmup) = &warmup {
+                record.insert(record.len() - 1, warmup.clone());
             }
             out.write_record(&*record)
         };
@@ -152,7 +175,7 @@ pub fn write_series<W: io::Write>(writer: W, series: &Series) -> Result<(), csv:
         let push_request = |record: &mut Vec<String>, scope: &str, name: &str, figures, events: String| {
             record.clear();
             record.extend([time_s.clone(), clock.clone(), scope.to_owned(), name.to_owned()]);
-            request_cells(record, layout, figures, interval_s);
+            request_cells(record, layout, figures, interval_s, true);
             record.extend(std::iter::repeat_n(
                 String::new(),
                 SERVICE.len() + CLIENT.len() + layout.n_region_cells() + layout.n_provider_cells(),
@@ -248,7 +271,7 @@ fn place_cells(
 ) {
     record.clear();
     record.extend(leading.map(str::to_owned));
-    request_cells(record, layout, requests, interval_s);
+    request_cells(record, layout, requests, interval_s, false);
     service_cells(record, pools);
 }
 
@@ -256,7 +279,15 @@ fn name_of(names: &[String], idx: usize) -> &str {
     names.get(idx).map(String::as_str).unwrap_or("?")
 }
 
-fn request_cells(record: &mut Vec<String>, layout: Layout, figures: &RequestFigures, interval_s: f64) {
+/// The request cells of a row; `by_arrival` when the row's scope counts outcomes by
+/// arrival (the total and the classes).
+fn request_cells(
+    record: &mut Vec<String>,
+    layout: Layout,
+    figures: &RequestFigures,
+    interval_s: f64,
+    by_arrival: bool,
+) {
     record.extend([
         figures.offered.to_string(),
         figures.attempts.to_string(),
@@ -266,8 +297,17 @@ fn request_cells(record: &mut Vec<String>, layout: Layout, figures: &RequestFigu
     ]);
     record.extend(layout.reasons.iter().map(|reason| figures.failed[reason.index()].to_string()));
     let goodput = (interval_s > 0.0).then(|| figures.succeeded as f64 / interval_s);
+    record.push(optional(figures.success_rate()));
+    if by_arrival {
+        record.extend([
+            optional(figures.success_rate_by_arrival()),
+            figures.succeeded_by_arrival.to_string(),
+            figures.failed_by_arrival.to_string(),
+        ]);
+    } else {
+        record.extend(std::iter::repeat_n(String::new(), 3));
+    }
     record.extend([
-        optional(figures.success_rate()),
         optional(goodput),
         optional(figures.latency_p50_ms),
         optional(figures.latency_p90_ms),
@@ -354,7 +394,6 @@ pub(crate) use crate::engine::time::clock_time;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SimDuration;
     use crate::report::tests::synthetic_series;
 
     #[test]
@@ -371,12 +410,28 @@ mod tests {
         let series = synthetic_series(5);
         let text = to_string(&series).unwrap();
         let n_columns = header(&series).len();
-        assert_eq!(n_columns, 9 + 7 + 6 + 15 + 7 + 1);
+        assert_eq!(n_columns, 9 + 7 + 9 + 15 + 7 + 1);
         for line in text.lines() {
             assert_eq!(line.split(',').count(), n_columns, "{line}");
         }
         assert_eq!(text.lines().count(), 1 + 5 * 6);
         assert_eq!(to_string(&series).unwrap(), text);
+    }
+
+    #[test]
+    fn a_warm_up_flags_every_row_before_the_events_column() {
+        let mut series = synthetic_series(4);
+        assert!(!header(&series).contains(&"warmup"), "no warm-up, no column");
+        series.warmup = SimDuration::from_secs(120);
+        let columns = header(&series);
+        assert_eq!(&columns[columns.len() - 2..], ["warmup", "events"]);
+        let text = to_string(&series).unwrap();
+        let flags: Vec<&str> =
+            text.lines().skip(1).map(|line| line.split(',').rev().nth(1).unwrap()).collect();
+        // Six rows per interval; the first two intervals are the warm-up.
+        assert_eq!(flags.len(), 24);
+        assert!(flags[..12].iter().all(|&flag| flag == "true"), "{flags:?}");
+        assert!(flags[12..].iter().all(|&flag| flag == "false"), "{flags:?}");
     }
 
     #[test]

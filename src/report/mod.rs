@@ -519,6 +519,7 @@ pub(crate) mod tests {
             succeeded,
             failed,
             in_flight: 3,
+            in_flight_at_start: None,
             failed_by_reason: FailureCounts {
                 timeout,
                 rejected: failed - timeout,
@@ -586,6 +587,8 @@ pub(crate) mod tests {
             partial: false,
             stopped_by: None,
             simulated_s: 18_000.0,
+            warmup_s: None,
+            measured_s: None,
             requests: requests(1_080_000, 1_020_000),
             classes: BTreeMap::from([
                 ("browse".to_owned(), requests(800_000, 790_000)),
@@ -638,6 +641,8 @@ pub(crate) mod tests {
                     bad_minutes: 38.0,
                 }],
                 worst_episode: Some(0),
+                episode_count: 1,
+                worst_episode_s: 8_100.0,
             },
             alerts: vec![AlertFiring {
                 name: "errors".to_owned(),
@@ -685,6 +690,8 @@ pub(crate) mod tests {
                     retries: if incident { offered * 3 / 2 } else { offered / 50 },
                     succeeded,
                     failed,
+                    succeeded_by_arrival: succeeded,
+                    failed_by_arrival: offered - succeeded,
                     latency_p50_ms: Some(latency),
                     latency_p90_ms: Some(latency * 2.1),
                     latency_p99_ms: Some(if incident { 4_000.0 } else { latency * 6.0 }),
@@ -696,6 +703,8 @@ pub(crate) mod tests {
                     retries: (total.retries as f64 * share) as u64,
                     succeeded: (total.succeeded as f64 * share) as u64,
                     failed: total.failed.map(|n| (n as f64 * share) as u64),
+                    succeeded_by_arrival: (total.succeeded_by_arrival as f64 * share) as u64,
+                    failed_by_arrival: (total.failed_by_arrival as f64 * share) as u64,
                     latency_max_ms: None,
                     ..total.clone()
                 };
@@ -760,6 +769,7 @@ pub(crate) mod tests {
             metrics_fault: vec![],
             providers: vec![],
             calendar: None,
+            warmup: SimDuration::ZERO,
         }
     }
 

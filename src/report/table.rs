@@ -26,6 +26,9 @@ pub fn render(summary: &Summary, styled: bool) -> String {
         SimDuration::from_secs_f64(summary.simulated_s),
         count(summary.engine.events_handled),
     );
+    if let Some(warmup_s) = summary.warmup_s {
+        let _ = write!(headline, " · first {} warm-up, not measured", SimDuration::from_secs_f64(warmup_s));
+    }
     if styled {
         headline = format!("\x1b[1m{headline}\x1b[0m");
     }
@@ -261,18 +264,25 @@ fn requests_table(summary: &Summary, styled: bool) -> Table {
         vec![Cell::new(label), cell, Cell::new(note)]
     };
 
-    let mut rows = vec![
-        plain("offered", count(requests.offered), String::new()),
+    let mut rows = vec![plain("offered", count(requests.offered), String::new())];
+    if let Some(at_start) = requests.in_flight_at_start {
+        rows.push(plain("in flight at the start", count(at_start), "when the warm-up ended".to_owned()));
+    }
+    rows.extend([
         plain("succeeded", count(requests.succeeded), String::new()),
         plain("failed", count(requests.failed), String::new()),
-    ];
+    ]);
     for (reason, n) in failures(&requests.failed_by_reason) {
         rows.push(plain(&format!("  {}", reason.name().replace('_', " ")), count(n), String::new()));
     }
     if requests.in_flight > 0 {
         rows.push(plain("in flight at the end", count(requests.in_flight), String::new()));
     }
-    rows.push(success("success rate", requests, "succeeded / offered"));
+    let rule = match requests.in_flight_at_start {
+        Some(_) => "succeeded / (offered + in flight at the start)",
+        None => "succeeded / offered",
+    };
+    rows.push(success("success rate", requests, rule));
     if summary.classes.len() > 1 {
         for (name, class) in &summary.classes {
             rows.push(success(&format!("  class {name}"), class, ""));

@@ -104,6 +104,12 @@ pub struct SimulationFile {
     /// Random seed (`--seed` overrides it); omitted: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<Spanned<Count>>,
+    /// Warm-up left out of every figure, `"1h"`: the summary, the SLO figures and the
+    /// thresholds measure from its end (statistics reset there), the time series keeps
+    /// and marks its intervals. A whole number of intervals, shorter than the duration;
+    /// omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<Spanned<Duration>>,
 }
 
 /// `[guard]`: the limits that stop a runaway run.

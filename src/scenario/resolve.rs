@@ -65,6 +65,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         check_interval(present(&simulation.interval, "simulation.interval")?, &simulation.duration)?;
     let seed =
         check_count(present(&simulation.seed, "simulation.seed")?, "simulation.seed", "seed", 0..=i64::MAX)?;
+    let warmup = check_warmup(simulation.warmup.as_ref(), interval, duration)?;
     let classes = resolve_classes(&file.classes)?;
     let class_names = names(&file.classes);
     let regions = resolve_regions(&file.regions)?;
@@ -129,6 +130,7 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
         start_clock: start.map(ClockTime::since_midnight),
         calendar,
         interval,
+        warmup,
         seed: seed as u64,
         guard: resolve_guard(file)?,
         classes,
@@ -262,6 +264,37 @@ fn check_interval(
             .into_err();
     }
     Ok(width.0)
+}
+
+/// The warm-up ends on an interval boundary (statistics are reset as an interval closes, so
+/// every row is wholly in or wholly out) and before the end, leaving something to measure.
+fn check_warmup(
+    warmup: Option<&Spanned<Duration>>,
+    interval: SimDuration,
+    duration: SimDuration,
+) -> Result<SimDuration, Problem> {
+    let Some(warmup) = warmup else { return Ok(SimDuration::ZERO) };
+    let value = *warmup.get_ref();
+    let problem = |message: String| Problem::new(warmup.span(), "simulation.warmup", message);
+    let (run, width) = (Duration(duration), Duration(interval));
+    if value.0 >= duration {
+        let message = format!("warmup {value} is not shorter than the duration {run}");
+        return problem(message).expected(format!("a warm-up shorter than {run}, or none")).into_err();
+    }
+    if value.nanos() % interval.0 != 0 {
+        let below = Duration(SimDuration(value.nanos() / interval.0 * interval.0));
+        let above = Duration(SimDuration(below.nanos() + interval.0));
+        let choices = match (below.nanos() > 0, above.0 < duration) {
+            (true, true) => format!("such as {below} or {above}"),
+            (true, false) => format!("such as {below}"),
+            (false, true) => format!("such as {above}"),
+            (false, false) => "but the run has room for none".to_owned(),
+        };
+        let message = format!("warmup {value} is not a whole number of intervals of {width}");
+        let expected = format!("a multiple of simulation.interval ({width}) shorter than {run}, {choices}");
+        return problem(message).expected(expected).into_err();
+    }
+    Ok(value.0)
 }
 
 fn resolve_guard(file: &ScenarioFile) -> Result<Guard, Problem> {

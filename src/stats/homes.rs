@@ -19,6 +19,8 @@ pub(super) struct Homes {
     pub interval: Vec<Tally>,
     /// Per home, the ids of the pools placed there, in id order.
     pools: Vec<Vec<usize>>,
+    /// Per home, users' requests in flight when the warm-up ended; `None` without one.
+    at_start: Option<Vec<u64>>,
 }
 
 impl Homes {
@@ -27,7 +29,7 @@ impl Homes {
         let pools = (0..n)
             .map(|home| (0..pool_homes.len()).filter(|&pool| pool_homes[pool] == Some(home)).collect())
             .collect();
-        Homes { run: vec![Tally::default(); n], interval: vec![Tally::default(); n], pools }
+        Homes { run: vec![Tally::default(); n], interval: vec![Tally::default(); n], pools, at_start: None }
     }
 
     #[inline]
@@ -41,6 +43,13 @@ impl Homes {
     pub fn succeeded(&mut self, home: usize, latency: SimDuration) {
         self.both(home, |t| t.succeeded += 1);
         self.interval[home].latency.record(latency.0);
+    }
+
+    /// Restarts the whole-run tallies (the end of the warm-up), with the requests then in
+    /// flight per home.
+    pub fn start_measuring(&mut self, in_flight: Vec<u64>) {
+        self.run.iter_mut().for_each(Tally::reset);
+        self.at_start = Some(in_flight);
     }
 
     /// Closes the interval: each home's request figures (`keep`), its latencies moved into
@@ -100,7 +109,8 @@ impl Homes {
         let pools = &self.pools[home];
         let capacity =
             pools.iter().fold(Capacity::default(), |sum, &idx| sum.plus(meters[idx].run_capacity()));
-        let requests = request_summary(&self.run[home], &LatencyHistogram::default(), 0, elapsed);
+        let at_start = self.at_start.as_ref().map(|counts| counts.get(home).copied().unwrap_or(0));
+        let requests = request_summary(&self.run[home], &LatencyHistogram::default(), (0, at_start), elapsed);
         let group = PoolGroupSummary {
             pools: pools.iter().map(|&idx| service_names[idx].clone()).collect(),
             cpu_utilisation: capacity.cpu_utilisation(),

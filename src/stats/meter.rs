@@ -18,6 +18,20 @@ struct Areas {
     running: u128,
 }
 
+impl Areas {
+    /// What was integrated since `mark`, an earlier reading.
+    fn since(self, mark: Areas) -> Areas {
+        Areas {
+            cores: self.cores - mark.cores,
+            workers: self.workers - mark.workers,
+            queued: self.queued - mark.queued,
+            in_system: self.in_system - mark.in_system,
+            ready: self.ready - mark.ready,
+            running: self.running - mark.running,
+        }
+    }
+}
+
 /// Time integrals of busy and available cores and workers (ns), which add across pools.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Capacity {
@@ -95,6 +109,8 @@ pub struct ServiceMeter {
     running: u64,
     areas: Areas,
     interval_mark: Areas,
+    /// The areas when measurement started (the end of the warm-up; zero without one).
+    run_mark: Areas,
     run: Counts,
     interval: Counts,
     time_in_system_ns: u128,
@@ -127,6 +143,7 @@ impl ServiceMeter {
             ready_min: ready as u64,
             areas: Areas::default(),
             interval_mark: Areas::default(),
+            run_mark: Areas::default(),
             run: Counts::default(),
             interval: Counts::default(),
             time_in_system_ns: 0,
@@ -340,14 +357,7 @@ impl ServiceMeter {
     /// Closes the interval ending at `now` and starts the next one.
     pub fn close_interval(&mut self, now: SimTime, span_ns: u64) -> ServiceFigures {
         self.advance(now);
-        let d = Areas {
-            cores: self.areas.cores - self.interval_mark.cores,
-            workers: self.areas.workers - self.interval_mark.workers,
-            queued: self.areas.queued - self.interval_mark.queued,
-            in_system: self.areas.in_system - self.interval_mark.in_system,
-            ready: self.areas.ready - self.interval_mark.ready,
-            running: self.areas.running - self.interval_mark.running,
-        };
+        let d = self.areas.since(self.interval_mark);
         let c = self.interval;
         let figures = ServiceFigures {
             cpu_utilisation: ratio(d.cores, d.ready * self.cores_per_instance as u128),
@@ -378,20 +388,42 @@ impl ServiceMeter {
         figures
     }
 
-    /// Busy and available core-ns and worker-ns over the run so far.
+    /// Restarts the whole-run figures at `now`, the end of the warm-up: levels are
+    /// integrated from here, counts and histograms start from zero, the extremes from the
+    /// present levels. The interval in progress is untouched. The caller reports the
+    /// concurrency limits in force again (`limit_seen`).
+    pub fn start_measuring(&mut self, now: SimTime) {
+        self.advance(now);
+        self.run_mark = self.areas;
+        self.run = Counts { queue_max: self.queued, ..Counts::default() };
+        self.time_in_system_ns = 0;
+        self.ready_max = self.ready;
+        self.ready_min = self.ready;
+        self.limit_range = None;
+        self.queue_wait.reset();
+        self.core_wait.reset();
+        if let Some(stay) = &mut self.stay {
+            stay.reset();
+        }
+        self.cores_taken = 0;
+        self.core_waited = 0;
+    }
+
+    /// Busy and available core-ns and worker-ns over the measured run so far.
     pub fn run_capacity(&self) -> Capacity {
+        let a = self.areas.since(self.run_mark);
         Capacity {
-            cores_busy: self.areas.cores,
-            cores: self.areas.ready * self.cores_per_instance as u128,
-            workers_busy: self.areas.workers,
-            workers: self.areas.ready * self.workers_per_instance as u128,
+            cores_busy: a.cores,
+            cores: a.ready * self.cores_per_instance as u128,
+            workers_busy: a.workers,
+            workers: a.ready * self.workers_per_instance as u128,
         }
     }
 
-    /// Whole-run figures over `elapsed_ns` (call after the last `advance`); `instances`
-    /// is the pool size at the end.
+    /// Whole-run figures over the `elapsed_ns` measured (call after the last `advance`);
+    /// `instances` is the pool size at the end.
     pub fn summary(&self, elapsed_ns: u64, instances: u32) -> ServiceSummary {
-        let a = self.areas;
+        let a = self.areas.since(self.run_mark);
         let c = self.run;
         ServiceSummary {
             cpu_utilisation: ratio(a.cores, a.ready * self.cores_per_instance as u128),
@@ -467,5 +499,37 @@ mod tests {
         assert!((totals.mean_in_system - 0.75).abs() < 1e-12);
         assert!((totals.mean_time_in_system_ms - 15_000.0).abs() < 1e-9);
         assert!((totals.throughput_per_s * totals.mean_time_in_system_ms / 1e3 - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn measuring_from_the_end_of_the_warm_up_forgets_what_came_before() {
+        // One core and worker. A burns 0-10 s; B queues at 5 s, gets the worker at 10 s (the
+        // end of the warm-up), waits for the core until 20 s and burns it until 25 s.
+        let mut meter = ServiceMeter::new(1, 1, 1);
+        let s = |x: u64| SimTime(x * 1_000_000_000);
+        meter.arrived();
+        meter.admitted(s(0), false);
+        meter.core_taken(s(0), 0);
+        meter.arrived();
+        meter.admitted(s(5), true);
+        meter.core_released(s(10));
+        meter.completed(s(10), 10_000_000_000, 10_000_000_000, false);
+        meter.dequeued(s(10), 5_000_000_000);
+        meter.start_measuring(s(10));
+        meter.core_taken(s(20), 10_000_000_000);
+        meter.core_released(s(25));
+        meter.completed(s(25), 20_000_000_000, 5_000_000_000, false);
+        meter.advance(s(30));
+        let totals = meter.summary(20_000_000_000, 1);
+        assert!((totals.cpu_utilisation - 0.25).abs() < 1e-12, "{}", totals.cpu_utilisation);
+        assert_eq!((totals.arrived, totals.completed), (0, 1), "only what happened after the cut");
+        assert_eq!(totals.queue_wait_ms.count, 0, "both waits for a worker ended by the cut");
+        assert_eq!(totals.core_wait_ms.count, 1);
+        assert_eq!(totals.queue_length_max, 0);
+        assert!((totals.mean_time_in_system_ms - 20_000.0).abs() < 1e-9, "B's whole stay");
+        assert!((totals.instance_seconds - 20.0).abs() < 1e-12);
+        // The interval in progress at the cut is untouched: it still sees its whole span.
+        let row = meter.close_interval(s(30), 30_000_000_000);
+        assert!((row.cpu_utilisation - 0.5).abs() < 1e-12);
     }
 }

@@ -16,7 +16,7 @@ pub mod summary;
 
 pub use histogram::LatencyHistogram;
 pub use meter::ServiceMeter;
-pub use recorder::{Firing, Recorder};
+pub use recorder::{Firing, InFlight, Recorder};
 pub use release::{GateFigure, ReleaseLog};
 pub use series::{
     BreakerFigures, BreakerPhase, CellFigures, ClientFigures, IntervalRow, Marker, MarkerKind, RegionFigures,

@@ -79,6 +79,23 @@ impl HopTally {
     }
 }
 
+/// Outcomes of the users' requests of one class offered in one interval, credited when
+/// each settles, whenever that is.
+#[derive(Clone, Copy, Debug, Default)]
+struct Settled {
+    succeeded: u64,
+    failed: u64,
+}
+
+/// Users' requests alive at one moment, counted by class, by home region and by cell
+/// (each vector empty when the scenario has none of those).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InFlight {
+    pub classes: Vec<u64>,
+    pub regions: Vec<u64>,
+    pub cells: Vec<u64>,
+}
+
 /// One region's failover counters (its requests and pools are in `Recorder::regions`).
 #[derive(Clone, Copy, Debug, Default)]
 struct Failover {
@@ -120,6 +137,14 @@ pub struct Recorder {
     /// The interval's classes added up, kept between intervals so its histogram's memory is
     /// reused.
     interval_total: Tally,
+    /// Index of the interval in progress: its row's, once closed.
+    open: u32,
+    /// Per interval opened, then per class: the outcomes of the requests offered in it.
+    /// Two counters per class and interval, beside the rows they end up in.
+    by_arrival: Vec<Settled>,
+    /// When the measured stretch began (the end of the warm-up), and the users' requests
+    /// in flight then by class; `None` until it does.
+    measuring: Option<(SimTime, Vec<u64>)>,
 }
 
 /// An alert's firing: when it fired and, if it did before the run ended, when it resolved.
@@ -152,6 +177,9 @@ impl Recorder {
             release: None,
             capped: false,
             interval_total: Tally::default(),
+            open: 0,
+            by_arrival: vec![Settled::default(); n_classes],
+            measuring: None,
         }
     }
 
@@ -295,8 +323,9 @@ impl Recorder {
             .collect()
     }
 
-    /// Per-cell figures over the run, by cell name, each with its customer share and what
-    /// the release did to it; `services` are the pools' run summaries, in id order.
+    /// Per-cell figures over the `elapsed` measured, by cell name, each with its customer
+    /// share and what the release did to it; `services` are the pools' run summaries, in
+    /// id order.
     pub fn cell_summaries(
         &self,
         cells: &[(String, f64)],
@@ -305,7 +334,7 @@ impl Recorder {
         elapsed: SimDuration,
         start_clock: Option<SimDuration>,
     ) -> BTreeMap<String, CellSummary> {
-        let end = SimTime(elapsed.0);
+        let end = self.measured_from().after(elapsed);
         cells
             .iter()
             .enumerate()
@@ -428,17 +457,34 @@ impl Recorder {
         self.attempt_latency[class.idx()].record(latency.0);
     }
 
+    /// The index of the interval in progress, which a new request keeps as its arrival
+    /// interval (`succeeded`, `failed`).
     #[inline]
-    pub fn succeeded(&mut self, class: ClassId, latency: SimDuration) {
+    pub fn open_interval(&self) -> u32 {
+        self.open
+    }
+
+    /// A user's request offered in interval `arrival` succeeded after `latency`.
+    #[inline]
+    pub fn succeeded(&mut self, class: ClassId, latency: SimDuration, arrival: u32) {
         // Recorded once, in the interval's histogram; `close_interval` merges it into the
         // run's, so the hot path pays for one histogram write, not two.
         self.both(class, |t| t.succeeded += 1);
         self.interval[class.idx()].latency.record(latency.0);
+        self.settled(class, arrival).succeeded += 1;
+    }
+
+    /// A user's request offered in interval `arrival` failed for good.
+    #[inline]
+    pub fn failed(&mut self, class: ClassId, reason: FailureReason, arrival: u32) {
+        self.both(class, |t| t.failed[reason.index()] += 1);
+        self.settled(class, arrival).failed += 1;
     }
 
     #[inline]
-    pub fn failed(&mut self, class: ClassId, reason: FailureReason) {
-        self.both(class, |t| t.failed[reason.index()] += 1);
+    fn settled(&mut self, class: ClassId, arrival: u32) -> &mut Settled {
+        let n_classes = self.run.len();
+        &mut self.by_arrival[arrival as usize * n_classes + class.idx()]
     }
 
     #[inline]
@@ -524,6 +570,36 @@ impl Recorder {
             cells,
         });
         self.interval_start = now;
+        self.open += 1;
+        self.by_arrival.extend(std::iter::repeat_n(Settled::default(), self.run.len()));
+    }
+
+    /// Starts the measured stretch at `now`, the end of the warm-up, just after its last
+    /// interval closed: every whole-run figure restarts from zero (Law and Kelton's "reset
+    /// the statistics"), while the series goes on. `in_flight` holds the users' requests
+    /// alive then; each is counted when it settles, so afterwards
+    /// offered + in flight at the start = succeeded + failed + in flight at the end.
+    pub fn start_measuring(&mut self, now: SimTime, in_flight: InFlight) {
+        self.run.iter_mut().for_each(Tally::reset);
+        self.attempt_latency.iter_mut().for_each(LatencyHistogram::reset);
+        self.hops.fill(HopTally::default());
+        self.regions.start_measuring(in_flight.regions);
+        self.cells.start_measuring(in_flight.cells);
+        self.failover.fill(Failover::default());
+        for meter in &mut self.services {
+            meter.start_measuring(now);
+        }
+        self.measuring = Some((now, in_flight.classes));
+    }
+
+    /// When the measured stretch began: the end of the warm-up, or the start of the run.
+    pub fn measured_from(&self) -> SimTime {
+        self.measuring.as_ref().map_or(SimTime::ZERO, |(from, _)| *from)
+    }
+
+    /// Whether `start_measuring` was called.
+    pub fn measuring(&self) -> bool {
+        self.measuring.is_some()
     }
 
     /// The row closed last.
@@ -569,15 +645,18 @@ impl Recorder {
         let mut total = Tally::default();
         let mut total_attempt_latency = LatencyHistogram::default();
         let mut classes = BTreeMap::new();
+        let at_start = |idx: usize| self.measuring.as_ref().map(|(_, at_start)| at_start[idx]);
         for (idx, tally) in self.run.iter().enumerate() {
             merge(&mut total, tally);
             total_attempt_latency.add(&self.attempt_latency[idx]);
-            let summary =
-                request_summary(tally, &self.attempt_latency[idx], in_flight_per_class[idx], elapsed);
+            let counts = (in_flight_per_class[idx], at_start(idx));
+            let summary = request_summary(tally, &self.attempt_latency[idx], counts, elapsed);
             classes.insert(class_names[idx].clone(), summary);
         }
         let in_flight_total = in_flight_per_class.iter().sum();
-        let mut total = request_summary(&total, &total_attempt_latency, in_flight_total, elapsed);
+        let at_start_total = self.measuring.as_ref().map(|(_, at_start)| at_start.iter().sum());
+        let mut total =
+            request_summary(&total, &total_attempt_latency, (in_flight_total, at_start_total), elapsed);
         if self.capped {
             total.failed_by_reason.failover_capped =
                 Some(self.run.iter().map(|t| t.failed[FailureReason::FailoverCapped.index()]).sum());
@@ -613,8 +692,10 @@ impl Recorder {
         }
     }
 
+    /// The series of every interval closed, each row with the outcomes of the requests
+    /// offered in it (`*_by_arrival`), now that the run is over.
     pub fn into_series(
-        self,
+        mut self,
         interval: SimDuration,
         start_clock: Option<SimDuration>,
         class_names: Vec<String>,
@@ -622,6 +703,17 @@ impl Recorder {
         client_names: Vec<String>,
         region_names: Vec<String>,
     ) -> Series {
+        let n_classes = self.run.len();
+        for (row, settled) in self.rows.iter_mut().zip(self.by_arrival.chunks(n_classes.max(1))) {
+            row.total.succeeded_by_arrival = 0;
+            row.total.failed_by_arrival = 0;
+            for (figures, settled) in row.classes.iter_mut().zip(settled) {
+                figures.succeeded_by_arrival = settled.succeeded;
+                figures.failed_by_arrival = settled.failed;
+                row.total.succeeded_by_arrival += settled.succeeded;
+                row.total.failed_by_arrival += settled.failed;
+            }
+        }
         Series {
             interval,
             start_clock,
@@ -636,6 +728,7 @@ impl Recorder {
             metrics_fault: Vec::new(),
             providers: Vec::new(),
             calendar: None,
+            warmup: SimDuration::ZERO,
         }
     }
 }
@@ -663,6 +756,8 @@ pub(super) fn figures(tally: &Tally) -> RequestFigures {
         retries: tally.retries,
         succeeded: tally.succeeded,
         failed: tally.failed,
+        succeeded_by_arrival: 0,
+        failed_by_arrival: 0,
         latency_p50_ms,
         latency_p90_ms,
         latency_p99_ms,
@@ -670,19 +765,24 @@ pub(super) fn figures(tally: &Tally) -> RequestFigures {
     }
 }
 
+/// The summary of `tally` over the `elapsed` measured; `in_flight` holds the requests alive
+/// at the end and, with a warm-up, at its end (carried into the measured stretch).
 pub(super) fn request_summary(
     tally: &Tally,
     attempt_latency: &LatencyHistogram,
-    in_flight: u64,
+    (in_flight, in_flight_at_start): (u64, Option<u64>),
     elapsed: SimDuration,
 ) -> RequestSummary {
     let f = |reason: FailureReason| tally.failed[reason.index()];
     let elapsed_s = elapsed.as_secs_f64().max(f64::MIN_POSITIVE);
+    // The requests the measured stretch saw: those offered in it and those it took over.
+    let seen = tally.offered + in_flight_at_start.unwrap_or(0);
     RequestSummary {
         offered: tally.offered,
         succeeded: tally.succeeded,
         failed: tally.failed_total(),
         in_flight,
+        in_flight_at_start,
         failed_by_reason: FailureCounts {
             timeout: f(FailureReason::Timeout),
             rejected: f(FailureReason::Rejected),
@@ -693,7 +793,7 @@ pub(super) fn request_summary(
             no_capacity: f(FailureReason::NoCapacity),
             failover_capped: None,
         },
-        success_rate: if tally.offered == 0 { 1.0 } else { tally.succeeded as f64 / tally.offered as f64 },
+        success_rate: if seen == 0 { 1.0 } else { tally.succeeded as f64 / seen as f64 },
         goodput_per_s: tally.succeeded as f64 / elapsed_s,
         attempts: tally.attempts,
         retries: tally.retries,

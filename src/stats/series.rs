@@ -39,6 +39,14 @@ pub struct Series {
     /// The date and time zone of t = 0, when the scenario names a date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<crate::calendar::Calendar>,
+    /// The warm-up: rows that start before it are kept and marked, but no summary figure,
+    /// SLO figure or threshold counts them (zero: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup: SimDuration,
+}
+
+fn is_zero(duration: &SimDuration) -> bool {
+    *duration == SimDuration::ZERO
 }
 
 /// What the charts draw of the SLO: the target line and the summary's moments.
@@ -67,6 +75,18 @@ impl Series {
         res
     }
 
+    /// The rows after the warm-up: what the summary, the SLO figures and thresholds
+    /// measure. Every row when there is no warm-up.
+    pub fn measured_rows(&self) -> &[IntervalRow] {
+        let first = self.rows.partition_point(|row| row.start < SimTime(self.warmup.0));
+        &self.rows[first..]
+    }
+
+    /// Whether `row` lies in the warm-up (it starts before the warm-up ends).
+    pub fn in_warmup(&self, row: &IntervalRow) -> bool {
+        row.start < SimTime(self.warmup.0)
+    }
+
     /// A series without intervals, for results kept without their series.
     pub fn empty() -> Series {
         Series {
@@ -83,6 +103,7 @@ impl Series {
             metrics_fault: Vec::new(),
             providers: Vec::new(),
             calendar: None,
+            warmup: SimDuration::ZERO,
         }
     }
 }
@@ -212,7 +233,9 @@ impl BreakerPhase {
 }
 
 /// Request-level figures for one interval. Requests are counted in the interval where
-/// the event happened: offered when created, succeeded/failed when finished.
+/// the event happened: offered when created, succeeded/failed when finished; the
+/// `*_by_arrival` counts are the outcomes of the requests offered in the interval,
+/// whenever they settled.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestFigures {
     pub offered: u64,
@@ -220,6 +243,13 @@ pub struct RequestFigures {
     pub retries: u64,
     pub succeeded: u64,
     pub failed: [u64; FailureReason::COUNT],
+    /// Of the requests offered in this interval, those that succeeded and those that failed
+    /// by the end of the run (the rest were still in flight). Counted for the total and the
+    /// classes; zero for regions and cells.
+    #[serde(default)]
+    pub succeeded_by_arrival: u64,
+    #[serde(default)]
+    pub failed_by_arrival: u64,
     /// End-to-end latency of requests that succeeded in this interval.
     pub latency_p50_ms: Option<f64>,
     pub latency_p90_ms: Option<f64>,
@@ -237,6 +267,13 @@ impl RequestFigures {
     pub fn success_rate(&self) -> Option<f64> {
         let finished = self.succeeded + self.failed_total();
         (finished > 0).then(|| self.succeeded as f64 / finished as f64)
+    }
+
+    /// succeeded / (succeeded + failed) among the requests offered in the interval that
+    /// settled before the run ended; `None` when none did.
+    pub fn success_rate_by_arrival(&self) -> Option<f64> {
+        let settled = self.succeeded_by_arrival + self.failed_by_arrival;
+        (settled > 0).then(|| self.succeeded_by_arrival as f64 / settled as f64)
     }
 }
 

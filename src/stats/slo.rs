@@ -10,7 +10,8 @@
 //! episode's start to the alert that covers it (one still firing when it began, which makes
 //! it negative, or the first firing before it ends). The headline fields (`first_breach`,
 //! `detected`, `recovered`, ...) are the worst episode's, the longest (an unrecovered one
-//! runs to the end of the run), so a short blip at the start never hides the outage.
+//! runs to the end of the run), so a short blip at the start never hides the outage. The
+//! warm-up's intervals count for none of it.
 
 use super::series::{IntervalRow, Series};
 use crate::engine::{SimDuration, SimTime, time::clock_time};
@@ -70,6 +71,15 @@ pub struct SloSummary {
     pub episodes: Vec<Episode>,
     /// Index in `episodes` of the worst (longest) one, which the fields above describe.
     pub worst_episode: Option<usize>,
+    /// How many outage episodes there were (the length of `episodes`), for thresholds and
+    /// comparisons.
+    #[serde(default)]
+    pub episode_count: u64,
+    /// How long the worst episode lasted (its `duration_s`: to its recovery, or to the end
+    /// of the run), 0 without one. Unlike `time_to_recover_s` it has a value when the
+    /// outage never recovered, so an average over seeds leaves none out.
+    #[serde(default)]
+    pub worst_episode_s: f64,
 }
 
 /// One outage: from a breached interval to the start of the healthy stretch that ends it.
@@ -133,7 +143,8 @@ fn episodes(
 pub fn evaluate(series: &Series, slo: &Slo, firings: Firings, succeeded: u64, failed: u64) -> SloSummary {
     let moment = |at: SimTime| Moment::new(at, series.start_clock);
     let breached = |row: &IntervalRow| row.total.success_rate().is_some_and(|r| r < slo.success_rate);
-    let rows = &series.rows;
+    // The warm-up's intervals are left out, as from every figure.
+    let rows = series.measured_rows();
     let counted: Vec<_> = rows.iter().filter(|row| row.total.success_rate().is_some()).collect();
     let bad: Vec<_> = counted.iter().filter(|row| breached(row)).collect();
     let bad_ns: u64 = bad.iter().map(|row| row.end.since(row.start).0).sum();
@@ -203,6 +214,8 @@ pub fn evaluate(series: &Series, slo: &Slo, firings: Firings, succeeded: u64, fa
         capacity_added: worst.and_then(|episode| episode.capacity_added.clone()),
         recovered: worst.and_then(|episode| episode.recovered.clone()),
         time_to_recover_s: worst.and_then(|episode| episode.time_to_recover_s),
+        episode_count: episodes.len() as u64,
+        worst_episode_s: worst.map_or(0.0, |episode| episode.duration_s),
         episodes,
         worst_episode,
     }
@@ -248,6 +261,7 @@ mod tests {
             metrics_fault: vec![],
             providers: vec![],
             calendar: None,
+            warmup: SimDuration::ZERO,
         }
     }
 
@@ -335,12 +349,29 @@ mod tests {
     }
 
     #[test]
+    fn the_warm_up_counts_for_no_slo_figure() {
+        let slo = Slo { success_rate: 0.99, recovery: SimDuration::from_secs(120) };
+        // Minutes 0-1 breached (a cold start), 2-5 fine, 6 breached, 7-9 fine.
+        let rates = [(0, 1), (0, 1), (1, 0), (1, 0), (1, 0), (1, 0), (0, 1), (1, 0), (1, 0), (1, 0)];
+        let mut series = series(&rates, &[1; 10]);
+        let whole = evaluate(&series, &slo, &[], 0, 0);
+        assert_eq!((whole.episode_count, whole.worst_episode_s), (2, 120.0));
+        series.warmup = SimDuration::from_secs(120);
+        let measured = evaluate(&series, &slo, &[], 0, 0);
+        assert_eq!((measured.intervals, measured.intervals_met), (8, 7));
+        assert_eq!((measured.episode_count, measured.worst_episode_s), (1, 60.0));
+        assert_eq!(measured.first_breach.unwrap().t_s, 360.0);
+        assert!((measured.bad_minutes - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn a_healthy_run_has_no_breach() {
         let slo = Slo { success_rate: 1.0, recovery: SimDuration::from_secs(60) };
         let summary = evaluate(&series(&[(5, 0), (0, 0)], &[1, 1]), &slo, &[], 5, 0);
         assert_eq!((summary.intervals, summary.fraction_met), (1, 1.0));
         assert!(summary.first_breach.is_none() && summary.recovered.is_none());
         assert!(summary.episodes.is_empty() && summary.worst_episode.is_none());
+        assert_eq!((summary.episode_count, summary.worst_episode_s), (0, 0.0));
         assert_eq!(summary.error_budget_burn, None);
     }
 }

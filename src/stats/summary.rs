@@ -26,6 +26,15 @@ pub struct Summary {
     pub stopped_by: Option<String>,
     /// Simulated seconds covered.
     pub simulated_s: f64,
+    /// The warm-up, `[simulation] warmup`: the first seconds, left out of every figure
+    /// below except `engine`, `alerts` and `timeline` (statistics restart at its end);
+    /// absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_s: Option<f64>,
+    /// With a warm-up: the seconds measured, from its end to the end of the run; what
+    /// rates such as `goodput_per_s` and time averages are taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_s: Option<f64>,
     pub requests: RequestSummary,
     pub classes: BTreeMap<String, RequestSummary>,
     pub services: BTreeMap<String, ServiceSummary>,
@@ -259,9 +268,15 @@ pub struct RequestSummary {
     pub failed: u64,
     /// Offered but neither succeeded nor failed when the run ended.
     pub in_flight: u64,
+    /// With a warm-up: requests in flight when it ended, counted in `succeeded` and
+    /// `failed` when they settled, so offered + in_flight_at_start = succeeded + failed +
+    /// in_flight. Absent without a warm-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_at_start: Option<u64>,
     /// Failed requests by the reason of their final failure.
     pub failed_by_reason: FailureCounts,
-    /// succeeded / offered (1 when nothing was offered).
+    /// succeeded / offered (1 when nothing was offered); with a warm-up, succeeded /
+    /// (offered + in_flight_at_start), the requests the measured stretch saw through.
     pub success_rate: f64,
     /// Successes per simulated second.
     pub goodput_per_s: f64,

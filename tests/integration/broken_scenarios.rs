@@ -78,6 +78,9 @@ broken! {
     surge_without_factor: edit("rate = [", "surge = { at = \"06:10\", over = \"5s\" }\nrate = [");
     surge_before_the_start: edit("rate = [", "surge = { at = \"05:10\", factor = 3, over = \"5s\" }\nrate = [");
     absurd_horizon: edit(r#"duration = "1h""#, r#"duration = "1000000000000000s""#);
+    warmup_not_a_whole_number_of_intervals: edit(r#"duration = "1h""#, "duration = \"1h\"\nwarmup = \"90s\"");
+    warmup_as_long_as_the_run: edit(r#"duration = "1h""#, "duration = \"1h\"\nwarmup = \"1h\"");
+    warmup_without_a_unit: edit(r#"duration = "1h""#, "duration = \"1h\"\nwarmup = 600");
     absurd_instances: edit("instances = 4", "instances = 1_000_000_000_000");
     absurd_rate: edit(r#"rate = "100/s""#, r#"rate = "1e15/s""#);
     infinite_rate: edit(r#"rate = "100/s""#, r#"rate = "inf/s""#);

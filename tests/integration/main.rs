@@ -24,3 +24,4 @@ mod reports;
 mod schema;
 mod sweep_shards;
 mod terminal;
+mod warmup;

@@ -32,7 +32,7 @@ use super::source::{ArrivalProcess, ClassMix};
 use super::spec::{Scenario, SourceKind};
 use crate::engine::{Model, RngStreams, Sim, SimDuration, SimTime, Slab, StreamRng};
 use crate::outcome::FailureReason;
-use crate::stats::{Recorder, ServiceMeter};
+use crate::stats::{InFlight, Recorder, ServiceMeter};
 use cells::CellState;
 use operations::Backlog;
 use rand::RngExt;
@@ -103,6 +103,9 @@ pub struct World<'a> {
     requests: Slab<Request>,
     attempts: Slab<Attempt>,
     pub recorder: Recorder,
+    /// Each client's breaker history when the warm-up ended (empty before), which the
+    /// summary's breaker figures count from.
+    breakers_at_start: Vec<BreakerHistory>,
     pub tripped: Option<GuardTrip>,
     /// Set from outside (Ctrl-C) to stop the run at the next event.
     interrupt: Option<&'a AtomicBool>,
@@ -200,6 +203,7 @@ impl<'a> World<'a> {
                     &scenario.services.iter().map(|service| service.cell).collect::<Vec<_>>(),
                     cells::release_log(scenario),
                 ),
+            breakers_at_start: Vec::new(),
             tripped: None,
             interrupt,
         };
@@ -269,6 +273,7 @@ impl<'a> World<'a> {
             class,
             client,
             started: sim.now(),
+            arrival: self.recorder.open_interval(),
             n_attempts: 0,
             last_sleep: spec.retry.backoff.base,
             last_failure: FailureReason::Timeout,
@@ -699,7 +704,7 @@ impl<'a> World<'a> {
         match request.parent {
             None if self.user_tries_again(sim, &request) => {}
             None => {
-                self.recorder.failed(request.class, reason);
+                self.recorder.failed(request.class, reason, request.arrival);
                 if let Some(home) = request.home {
                     self.recorder.region_failed(home, reason);
                 }
@@ -815,7 +820,7 @@ impl<'a> World<'a> {
         match request.parent {
             None => {
                 let latency = sim.now().since(request.started);
-                self.recorder.succeeded(request.class, latency);
+                self.recorder.succeeded(request.class, latency, request.arrival);
                 if let Some(home) = request.home {
                     self.recorder.region_succeeded(home, latency);
                 }
@@ -832,7 +837,34 @@ impl<'a> World<'a> {
         self.recorder.close_interval(now);
         self.annotate_interval(now);
         self.evaluate_alerts(sim);
+        if now.0 == self.scenario.warmup.0 {
+            self.start_measuring(now);
+        }
         sim.schedule_in(self.scenario.interval, Event::IntervalEnd);
+    }
+
+    /// Ends the warm-up at `now`: the recorder restarts every whole-run figure, and learns
+    /// what it cannot see itself (the users' requests in flight, each breaker's history so
+    /// far, the concurrency limits in force).
+    pub fn start_measuring(&mut self, now: SimTime) {
+        let in_flight = self.users_in_flight();
+        self.recorder.start_measuring(now, in_flight);
+        self.breakers_at_start = (0..self.clients.len())
+            .map(|idx| self.breaker_history(ClientId::from_idx(idx), now).map(|(history, _)| history))
+            .map(Option::unwrap_or_default)
+            .collect();
+        for (idx, (service, spec)) in self.services.iter().zip(&self.scenario.services).enumerate() {
+            let Some(limit) = &spec.overload.concurrency_limit else { continue };
+            let limits: Vec<u32> =
+                service.ready.iter().map(|&idx| service.instances[idx as usize].limit.current()).collect();
+            let meter = self.recorder.service(ServiceId::from_idx(idx));
+            if limits.is_empty() {
+                meter.limit_seen(LimitState::new(limit).current());
+            }
+            for limit in limits {
+                meter.limit_seen(limit);
+            }
+        }
     }
 
     #[inline]
@@ -869,6 +901,26 @@ impl<'a> World<'a> {
         counts
     }
 
+    /// Users' requests alive now, by class, home region and cell.
+    fn users_in_flight(&self) -> InFlight {
+        let scenario = self.scenario;
+        let mut res = InFlight {
+            classes: vec![0; scenario.classes.len()],
+            regions: vec![0; scenario.regions.len()],
+            cells: vec![0; scenario.cells.len()],
+        };
+        for request in self.requests.values().filter(|request| request.parent.is_none()) {
+            res.classes[request.class.idx()] += 1;
+            if let Some(home) = request.home {
+                res.regions[home.idx()] += 1;
+            }
+            if let Some(cell) = request.cell {
+                res.cells[cell.idx()] += 1;
+            }
+        }
+        res
+    }
+
     /// A client's circuit breakers up to `now` (the current one and any the timeline
     /// replaced) and the current state; `None` if it never had one. With its breaker
     /// switched off, calls flow: closed.
@@ -879,6 +931,17 @@ impl<'a> World<'a> {
             None if state.had_breaker => Some((state.breaker_retired, BreakerPhase::Closed)),
             None => None,
         }
+    }
+
+    /// `breaker_history` over the measured stretch: since the warm-up ended, if it has.
+    pub fn breaker_history_measured(
+        &self,
+        client: ClientId,
+        now: SimTime,
+    ) -> Option<(BreakerHistory, BreakerPhase)> {
+        let (history, phase) = self.breaker_history(client, now)?;
+        let at_start = self.breakers_at_start.get(client.idx()).copied().unwrap_or_default();
+        Some((history.since(at_start), phase))
     }
 
     pub fn instances_per_service(&self) -> Vec<u32> {

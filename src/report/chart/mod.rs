@@ -56,7 +56,7 @@ pub fn svg(series: &Series, title: &str) -> Result<String, ChartError> {
 /// a value; and the events of its first seed.
 pub struct ComparedLine {
     pub label: String,
-    /// A fraction.
+    /// By arrival (the requests sent in the interval), a fraction.
     pub success_rate: Vec<Option<f64>>,
     pub attempts_per_s: Vec<Option<f64>>,
     pub failed_per_s: Vec<Option<f64>>,
@@ -125,23 +125,37 @@ struct Chart<'a> {
     panels: Vec<Panel>,
     events: Vec<EventMark>,
     days: Vec<(f64, String)>,
+    /// The end of the warm-up in hours, when the scenario has one: the stretch before it is
+    /// shaded on every panel (the event table names it).
+    warmup: Option<f64>,
     empty: bool,
 }
 
 impl<'a> Chart<'a> {
     fn run(series: &Series, title: &'a str) -> Chart<'a> {
         let time = TimeAxis::new(series);
-        let events = panels::run_events(series, &time);
+        let mut events = panels::run_events(series, &time);
+        with_warmup_end(&mut events, series, &time);
         let days = time.days();
-        Chart { title, panels: panels::run_panels(series), events, days, time, empty: series.rows.is_empty() }
+        let panels = panels::run_panels(series);
+        Chart {
+            title,
+            panels,
+            events,
+            days,
+            warmup: warmup_hours(series),
+            time,
+            empty: series.rows.is_empty(),
+        }
     }
 
     fn comparison(axis: &Series, lines: &[ComparedLine], title: &'a str) -> Chart<'a> {
         let time = TimeAxis::new(axis);
-        let events = panels::comparison_events(lines, &time);
+        let mut events = panels::comparison_events(lines, &time);
+        with_warmup_end(&mut events, axis, &time);
         let days = time.days();
         let panels = panels::comparison_panels(axis, lines);
-        Chart { title, panels, events, days, time, empty: axis.rows.is_empty() }
+        Chart { title, panels, events, days, warmup: warmup_hours(axis), time, empty: axis.rows.is_empty() }
     }
 
     fn layout(&self) -> Result<Layout, ChartError> {
@@ -175,6 +189,25 @@ impl<'a> Chart<'a> {
         }
         Ok(res)
     }
+}
+
+/// The end of the series' warm-up in hours since the start; `None` without one.
+fn warmup_hours(series: &Series) -> Option<f64> {
+    (series.warmup > SimDuration::ZERO).then(|| series.warmup.as_secs_f64() / 3600.0)
+}
+
+/// Adds the end of the warm-up to `events`, in time order, when it is on the axis.
+fn with_warmup_end(events: &mut Vec<EventMark>, series: &Series, time: &TimeAxis) {
+    let Some(hours) = warmup_hours(series) else { return };
+    if hours < time.range.start || hours > time.range.end {
+        return;
+    }
+    let text = format!(
+        "{} warm-up ends (shaded before it): the summary measures from here",
+        time.label_exact(hours)
+    );
+    events.push(EventMark { hours, color: WARMUP_EDGE, text });
+    events.sort_by(|a, b| a.hours.total_cmp(&b.hours));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -422,6 +455,9 @@ pub(crate) fn compact_number(value: f64) -> String {
 
 const TEXT: RGBColor = RGBColor(0x20, 0x20, 0x20);
 const DAY_LINE: RGBColor = RGBColor(0x88, 0x88, 0x88);
+/// The warm-up's band (drawn translucent) and its end's event line.
+const WARMUP_BAND: RGBColor = RGBColor(0x99, 0x99, 0x99);
+const WARMUP_EDGE: RGBColor = RGBColor(0x66, 0x66, 0x66);
 
 impl Chart<'_> {
     /// Fills `root` as `layout` says: the title, the badges, the panels stacked (the bottom
@@ -526,6 +562,12 @@ impl Chart<'_> {
         mesh.draw().map_err(to_chart_error)?;
 
         let (low, high) = (values.range.start, values.range.end);
+        if let Some(end) = self.warmup.filter(|&end| end > time.range.start) {
+            let band = [(time.range.start, low), (end.min(time.range.end), high)];
+            chart
+                .draw_series(std::iter::once(Rectangle::new(band, WARMUP_BAND.mix(0.18).filled())))
+                .map_err(to_chart_error)?;
+        }
         for (x, _) in &self.days {
             chart
                 .draw_series(LineSeries::new([(*x, low), (*x, high)], DAY_LINE.stroke_width(2)))

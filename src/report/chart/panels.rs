@@ -152,14 +152,31 @@ fn reason_color(reason: FailureReason) -> RGBColor {
     }
 }
 
-fn slo_caption(slo: Option<&SloMarks>) -> String {
+/// The success panel's caption. Its lines follow the requests sent in each interval to
+/// their outcomes (by arrival): the interval a storm starts in reads low at once, where a
+/// rate of the requests finished in it still counts the calm before. The SLO is judged by
+/// completion, so the run chart also draws the total that way.
+fn success_caption(slo: Option<&SloMarks>, completion: bool) -> String {
+    let what = match (completion, slo.is_some()) {
+        (true, true) => {
+            "Success rate by arrival (requests sent in each interval) and by completion (the SLO's)"
+        }
+        (true, false) => {
+            "Success rate by arrival (requests sent in each interval) and by completion (finished in it)"
+        }
+        (false, _) => {
+            "Success rate by arrival: of the requests sent in each interval, the share that succeeded"
+        }
+    };
     match slo {
-        Some(slo) => format!(
-            "Success rate of requests finished in each interval; dashed: the SLO ({}%)",
-            (slo.target * 1e5).round() / 1e3
-        ),
-        None => "Success rate of requests finished in each interval".to_owned(),
+        Some(slo) => format!("{what}; dashed: SLO {}%", (slo.target * 1e5).round() / 1e3),
+        None => what.to_owned(),
     }
+}
+
+/// A success rate in percent.
+fn percent(rate: Option<f64>) -> Option<f64> {
+    rate.map(|rate| rate * 100.0)
 }
 
 fn slo_line(slo: Option<&SloMarks>, rows: &[IntervalRow]) -> Option<Line> {
@@ -213,27 +230,26 @@ pub(crate) fn run_panels(series: &Series) -> Vec<Panel> {
         load_lines,
     );
 
-    let mut success_lines = vec![line("all requests", RGBColor(0x22, 0x22, 0x22), rows, |row| {
-        row.total.success_rate().map(|rate| rate * 100.0)
-    })];
+    let mut success_lines = vec![
+        line("all, by arrival", RGBColor(0x22, 0x22, 0x22), rows, |row| {
+            percent(row.total.success_rate_by_arrival())
+        }),
+        line("all, by completion", GREY, rows, |row| percent(row.total.success_rate())),
+    ];
+    success_lines[1].dash = Some(DASHES[1]);
     if series.class_names.len() > 1 {
         for (class_idx, name) in series.class_names.iter().enumerate() {
             success_lines.push(line(
                 format!("class {name}"),
                 PALETTE[(class_idx + 1) % PALETTE.len()],
                 rows,
-                |row| {
-                    row.classes
-                        .get(class_idx)
-                        .and_then(|figures| figures.success_rate())
-                        .map(|rate| rate * 100.0)
-                },
+                |row| percent(row.classes.get(class_idx).and_then(RequestFigures::success_rate_by_arrival)),
             ));
         }
     }
     success_lines.extend(slo_line(series.slo.as_ref(), rows));
     let success = Panel::new(
-        slo_caption(series.slo.as_ref()),
+        success_caption(series.slo.as_ref(), true),
         "success rate (%)",
         Scale::Fixed { top: 100.0 },
         success_lines,
@@ -513,7 +529,7 @@ pub(crate) fn comparison_panels(axis: &Series, lines: &[ComparedLine]) -> Vec<Pa
             panel_of(|line| &line.attempts_per_s, 1.0),
         ),
         Panel::new(
-            slo_caption(slo).replace("interval;", "interval (mean over seeds);"),
+            success_caption(slo, false).replace("interval,", "interval (mean over seeds),"),
             "success rate (%)",
             Scale::Fixed { top: 100.0 },
             success,
