@@ -159,8 +159,14 @@ pub fn run(output: &RunOutput, chart_svg: &str, presentation: &Presentation) -> 
     if let Some(variant) = &summary.scenario.variant {
         title.push_str(&format!(" · variant {variant}"));
     }
+    let warmup = summary
+        .warmup_s
+        .map(|warmup_s| {
+            format!(" (first {} warm-up, not measured)", crate::engine::SimDuration::from_secs_f64(warmup_s))
+        })
+        .unwrap_or_default();
     let meta = format!(
-        "seed {} · {} simulated · {} events · scenario hash {}",
+        "seed {} · {} simulated{warmup} · {} events · scenario hash {}",
         summary.seed,
         crate::engine::SimDuration::from_secs_f64(summary.simulated_s),
         thousands(summary.engine.events_handled),

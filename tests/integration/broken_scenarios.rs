@@ -142,7 +142,7 @@ broken! {
     slo_above_100: format!("{BASE}\n[slo]\nsuccess_rate = \"100.5%\"\n");
     unknown_top_level_key: format!("{BASE}\n[metrics]\nperiod = \"15s\"\n");
     unknown_nested_key: edit(r#"cap = "20s","#, r#"cap = "20s", jiter = "full","#);
-    unknown_simulation_key: edit(r#"duration = "1h""#, "duration = \"1h\"\nwarmup = \"5m\"");
+    unknown_simulation_key: edit(r#"duration = "1h""#, "duration = \"1h\"\nhorizon = \"5m\"");
     wrong_type: edit("instances = 4", r#"instances = "4""#);
     fractional_count: edit("cores = 2", "cores = 2.5");
     negative_rate: edit(r#"rate = "50/s""#, r#"rate = "-50/s""#);
