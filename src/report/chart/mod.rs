@@ -972,6 +972,26 @@ mod tests {
     }
 
     #[test]
+    fn a_warm_up_is_shaded_and_named_among_the_events() {
+        let mut series = incident_series(300);
+        series.warmup = SimDuration::from_secs(60 * 60);
+        let chart = Chart::run(&series, "warm-up");
+        assert_eq!(chart.warmup, Some(1.0));
+        let layout = chart.layout().unwrap();
+        check_legible(&layout);
+        let svg = svg(&series, "warm-up").unwrap();
+        assert!(svg.contains("warm-up ends (shaded before it)"), "the event table names it");
+        let shaded = |svg: &str| svg.matches(r##"opacity="0.18" fill="#999999""##).count();
+        assert_eq!(shaded(&svg), chart.panels.len(), "one band per panel");
+        // A zoom past the warm-up shows neither the band nor its end.
+        let hours = |h: u64| crate::engine::SimTime(h * 3600 * NANOS_PER_SEC);
+        let zoomed = series.window(hours(2), hours(3));
+        let svg = super::svg(&zoomed, "zoomed").unwrap();
+        assert_eq!(shaded(&svg), 0);
+        assert!(!svg.contains("warm-up ends"));
+    }
+
+    #[test]
     fn coinciding_lines_get_distinct_styles() {
         let series = incident_series(60);
         let mut same = series.clone();
