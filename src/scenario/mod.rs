@@ -29,7 +29,7 @@ mod regions;
 mod resolve;
 pub mod schema;
 mod spanned;
-mod surge;
+pub mod surge;
 mod thresholds;
 pub mod units;
 mod variants;
@@ -57,6 +57,8 @@ pub struct Loaded {
     pub variants: Vec<String>,
     /// The file's `[[thresholds]]`, checked against `scenario`.
     pub thresholds: Vec<Threshold>,
+    /// Each source's surge, in source name order: the trigger `metastability` maps.
+    pub surges: Vec<surge::SurgeWindow>,
     /// The file's opening comment, `#` marks removed: by convention its assumptions and
     /// what to look for, shown in reports.
     pub notes: String,
@@ -132,6 +134,8 @@ pub fn load_with<'s>(
     let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
     scenario.variant = variant.map(str::to_string);
     let thresholds = thresholds::resolve(&file.thresholds, &scenario).map_err(in_variant)?;
+    let start = file.simulation.start.as_ref().map(|start| *start.get_ref());
+    let surges = surge::windows(&file.sources, start);
     let mut resolved_toml = resolved_toml(file).map_err(locate)?;
     // Of the model input only: the notes below do not change a run.
     scenario.hash = hash(&resolved_toml);
@@ -149,7 +153,7 @@ pub fn load_with<'s>(
         );
     }
     let notes = opening_comment(text);
-    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds, notes }, sweep))
+    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds, surges, notes }, sweep))
 }
 
 /// The comment lines before the first key or table, without their `#` and one space;

@@ -13,6 +13,7 @@ mod includes;
 mod invariants;
 mod limiters;
 mod load_and_run;
+mod metastability;
 mod operations;
 mod output_paths;
 mod overload;
