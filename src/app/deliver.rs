@@ -137,7 +137,9 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                 let png = dir.join(METASTABILITY_PNG_FILE);
                 let svg = report::chart::metastability::write(&png, map, &cells)
                     .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
-                report::write_into(dir, METASTABILITY_SVG_FILE, svg.as_bytes())
+                report::write_into(dir, METASTABILITY_SVG_FILE, svg.as_bytes())?;
+                let html = report::html::metastability(map, &cells, &svg, &delivery.presentation);
+                report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)
         }

@@ -129,6 +129,8 @@ fn the_boundary_is_where_the_backlog_outgrows_the_timeout_and_monotone_in_size_a
     assert_eq!(csv.lines().count(), 10);
     let png = fs::read(dir.path().join("map/metastability.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    let html = fs::read_to_string(dir.path().join("map/report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("boundary (at least 50% of seeds collapsed"), "{html}");
 }
 
 #[test]
