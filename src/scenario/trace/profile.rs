@@ -107,10 +107,7 @@ fn check_coverage(first: i128, end: Option<i128>, duration: i128, shift: i128) -
     let run = format!("t+0s to {}", relative(duration));
     if first > 0 {
         return Err(Refusal::Coverage(
-            format!(
-                "the trace covers {covered}, so the run's first {} have no traffic",
-                Duration(crate::engine::SimDuration(first as u64))
-            ),
+            format!("the trace covers {covered}, so the run's first {} have no traffic", magnitude(first)),
             format!(
                 "a trace that covers the run ({run}): a shift of {} or less, or rows from earlier",
                 signed(shift - first)
@@ -151,7 +148,8 @@ fn join(times: &[i128], rates: &[f64], interpolation: InterpolationFile) -> Vec<
 fn cut(points: &[(i128, f64)], duration: i128) -> Vec<(u64, f64)> {
     let mut res = vec![(0, rate_at(points, 0))];
     for &(at, rate) in points.iter().filter(|&&(at, _)| at > 0) {
-        res.push((at as u64, rate));
+        // Past the end only the first point counts; a trace centuries long stays in range.
+        res.push((at.min(i128::from(u64::MAX)) as u64, rate));
         if at >= duration {
             break;
         }
@@ -174,16 +172,17 @@ fn rate_at(points: &[(i128, f64)], t: i128) -> f64 {
 /// `t+5h`, `t-7d`: a time relative to the run's start.
 fn relative(nanos: i128) -> String {
     let sign = if nanos < 0 { '-' } else { '+' };
-    format!(
-        "t{sign}{}",
-        Duration(crate::engine::SimDuration(nanos.unsigned_abs().min(u64::MAX as u128) as u64))
-    )
+    format!("t{sign}{}", magnitude(nanos))
 }
 
 /// `"7d"`, `"-1h"`: a shift as the file writes it.
 fn signed(nanos: i128) -> String {
-    let magnitude = Duration(crate::engine::SimDuration(nanos.unsigned_abs().min(u64::MAX as u128) as u64));
-    if nanos < 0 { format!("\"-{magnitude}\"") } else { format!("\"{magnitude}\"") }
+    if nanos < 0 { format!("\"-{}\"", magnitude(nanos)) } else { format!("\"{}\"", magnitude(nanos)) }
+}
+
+/// The length of `nanos` either way, as a duration (at most `u64` nanoseconds, 584 years).
+fn magnitude(nanos: i128) -> Duration {
+    Duration(crate::engine::SimDuration(nanos.unsigned_abs().min(u128::from(u64::MAX)) as u64))
 }
 
 #[cfg(test)]
@@ -276,6 +275,24 @@ mod tests {
         };
         assert_eq!(message, "the trace covers t+1m to t+3m, so the run's first 1m have no traffic");
         assert!(expected.contains("a shift of \"0s\" or less"), "{expected}");
+    }
+
+    #[test]
+    fn timestamps_centuries_apart_stay_in_range() {
+        let year = 365 * NANOS_PER_DAY;
+        let rows: Vec<Row> = [-2000 * year, 8000 * year]
+            .iter()
+            .map(|&time| Row { time: Time::Instant(time), value: 1.0, value_span: 0..0 })
+            .collect();
+        let rate = settings(TraceValuesFile::Count, InterpolationFile::Step);
+        let Ok(joined) = points(&rows, &rate, &frame(60)) else { panic!("refused") };
+        assert_eq!(joined.len(), 2);
+        assert_eq!(joined[1].0, u64::MAX, "the point past the end is clamped");
+        let dated = Frame { origin_unix_s: Some(0), ..frame(60) };
+        let late = [Row { time: Time::Instant(8000 * year), value: 1.0, value_span: 0..0 }];
+        let rate = settings(TraceValuesFile::Rate, InterpolationFile::Step);
+        let Err(Refusal::Coverage(message, _)) = points(&late, &rate, &dated) else { panic!("accepted") };
+        assert!(message.starts_with("the trace covers t+213503d"), "{message}");
     }
 
     #[test]

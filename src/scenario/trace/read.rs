@@ -24,6 +24,8 @@ const UNIX_SECONDS_FROM: f64 = 1e8;
 /// Numbers from here on are Unix milliseconds (2001-09-09 on, as Grafana exports them);
 /// as seconds they would be past the year 5000.
 const UNIX_MILLIS_FROM: f64 = 1e11;
+/// Numbers from here on are no time: as milliseconds they would be past the year 30000.
+const UNIX_MILLIS_TO: f64 = 1e15;
 
 const TIME_EXPECTED: &str = "an RFC 3339 timestamp such as 2026-02-16T09:00:00Z, Unix seconds such as 1771232400, or an offset from the run's start such as 90s or 90";
 const VALUE_EXPECTED: &str = "a number >= 0 such as 120.5";
@@ -130,7 +132,12 @@ pub(super) fn read(text: &str, columns: &[Column; 2], zone: &TimeZone) -> Result
                     Problem::new(
                         end..end,
                         "",
-                        format!("row has {}, no column {}", columns_text(record.len()), idx + 1),
+                        format!(
+                            "row has {}, no column {}{}",
+                            columns_text(record.len()),
+                            idx + 1,
+                            separator_hint(&record)
+                        ),
                     )
                     .expected(format!(
                         "a time in column {} and a value in column {} on every row",
@@ -224,6 +231,9 @@ pub(super) fn parse_time(cell: &str, zone: &TimeZone) -> Result<Time, String> {
         if !(number.is_finite() && number >= 0.0) {
             return Err(format!("time {cell} is negative"));
         }
+        if number >= UNIX_MILLIS_TO {
+            return Err(format!("time {cell} is too large for Unix milliseconds"));
+        }
         return Ok(if number >= UNIX_MILLIS_FROM {
             Time::Instant((number * 1e6).round() as i128)
         } else if number >= UNIX_SECONDS_FROM {
@@ -263,6 +273,20 @@ fn parse_value(cell: &str) -> Result<f64, String> {
         Ok(_) => Err(format!("value {cell} is infinite")),
         Err(_) if cell.is_empty() => Err("empty value (a gap in the export?)".into()),
         Err(_) => Err(format!("\"{cell}\" is not a number")),
+    }
+}
+
+/// For a row of one cell that holds a `;` or a tab: the hint that the file is not
+/// comma-separated.
+fn separator_hint(record: &csv::StringRecord) -> &'static str {
+    match record.iter().next() {
+        Some(cell) if record.len() == 1 && cell.contains(';') => {
+            " (cells separated by \";\"? a trace is comma-separated)"
+        }
+        Some(cell) if record.len() == 1 && cell.contains('\t') => {
+            " (cells separated by tabs? a trace is comma-separated)"
+        }
+        _ => "",
     }
 }
 
@@ -375,6 +399,8 @@ mod tests {
         assert!(parse_time("yesterday", &utc).is_err());
         assert!(parse_time("-5", &utc).is_err());
         assert!(parse_time("nan", &utc).is_err());
+        assert!(parse_time("1e300", &utc).is_err(), "no overflow past the year 30000");
+        assert!(parse_time("0001-01-01T00:00:00Z", &utc).is_ok());
     }
 
     #[test]
@@ -398,6 +424,7 @@ mod tests {
         );
         assert_eq!(refused("0,1\n60\n").0, "row has 1 column, no column 2");
         assert_eq!(refused("0,1\n60,-3\n"), ("negative value -3".into(), "-3".into()));
+        assert!(refused("0;1\n60;2\n").0.ends_with("(cells separated by \";\"? a trace is comma-separated)"));
     }
 
     #[test]
