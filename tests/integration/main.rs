@@ -25,3 +25,5 @@ mod reports;
 mod schema;
 mod sweep_shards;
 mod terminal;
+mod traces;
+mod workloads;
