@@ -13,6 +13,7 @@ pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod ids;
+pub mod metastability;
 pub mod model;
 pub mod outcome;
 pub mod refusal;

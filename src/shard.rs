@@ -135,15 +135,18 @@ pub enum Purpose {
     Check { thresholds: Vec<String> },
     /// The baseline and its variants: the hash of each configuration.
     Compare { hashes: Vec<String> },
+    /// A map of a source's surge: its factors and lengths (the grid) and the settling time.
+    Metastability { source: String, factors: Vec<String>, durations: Vec<String>, settle: String },
 }
 
 impl Purpose {
-    /// `sweep`, `check` or `compare`.
+    /// The verb: `sweep`, `check`, `compare` or `metastability`.
     pub fn command(&self) -> &'static str {
         match self {
             Purpose::Sweep { .. } => "sweep",
             Purpose::Check { .. } => "check",
             Purpose::Compare { .. } => "compare",
+            Purpose::Metastability { .. } => "metastability",
         }
     }
 }

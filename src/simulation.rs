@@ -382,7 +382,10 @@ mod tests {
             sources: vec![Source {
                 name: "users".into(),
                 client: crate::ids::ClientId(0),
-                kind: SourceKind::OpenLoop { profile: RateProfile { points: vec![(SimTime::ZERO, lambda)] } },
+                kind: SourceKind::OpenLoop {
+                    profile: RateProfile { points: vec![(SimTime::ZERO, lambda)] },
+                    cv: 1.0,
+                },
                 home: vec![],
             }],
             clients: vec![Client {

@@ -205,6 +205,12 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// A rate per second (finite and >= 0): one read from a trace, written out as `"N/s"`.
+    pub fn from_per_second(per_second: f64) -> Rate {
+        debug_assert!(per_second.is_finite() && per_second >= 0.0, "{per_second}");
+        Rate { value: per_second + 0.0, unit_seconds: 1 }
+    }
+
     /// The rate per second: finite and >= 0.
     pub fn per_second(self) -> f64 {
         self.value / f64::from(self.unit_seconds)

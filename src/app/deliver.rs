@@ -27,6 +27,12 @@ pub const SWEEP_JSON_FILE: &str = "sweep.json";
 pub const SWEEP_PNG_FILE: &str = "sweep.png";
 pub const SWEEP_SVG_FILE: &str = "sweep.svg";
 
+/// The files of a metastability map's folder.
+pub const METASTABILITY_CSV_FILE: &str = "metastability.csv";
+pub const METASTABILITY_JSON_FILE: &str = "metastability.json";
+pub const METASTABILITY_PNG_FILE: &str = "metastability.png";
+pub const METASTABILITY_SVG_FILE: &str = "metastability.svg";
+
 /// Where results and status go, and whether the results take colour.
 pub struct Terminal<'a> {
     pub out: &'a mut dyn Write,
@@ -111,6 +117,28 @@ pub fn deliver(outcome: &Outcome, delivery: &Delivery, term: &mut Terminal<'_>) 
                     .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
                 report::write_into(dir, SWEEP_SVG_FILE, svg.as_bytes())?;
                 let html = report::html::sweep(sweep, runs, &svg, &delivery.presentation);
+                report::write_into(dir, report::REPORT_FILE, html.as_bytes())
+            });
+            term.announce(written, delivery.quiet)
+        }
+        Outcome::Metastability { map, fates } => {
+            let cells = map.tally(fates);
+            let csv = report::metastability::csv(map, &cells).context("writing metastability.csv")?;
+            let json = serde_json::to_string_pretty(&report::metastability::json(map, &cells, fates))
+                .context("serialising metastability.json")?
+                + "\n";
+            let text = if delivery.json { json.clone() } else { report::metastability::table(map, &cells) };
+            term.print(&text, "printing the map")?;
+            let base_name =
+                format!("{}-metastability-seed{}", map.scenario, map.seeds.first().copied().unwrap_or(0));
+            let written = report::write_folder(&out_dir, &base_name, |dir| {
+                report::write_into(dir, METASTABILITY_CSV_FILE, csv.as_bytes())?;
+                report::write_into(dir, METASTABILITY_JSON_FILE, json.as_bytes())?;
+                let png = dir.join(METASTABILITY_PNG_FILE);
+                let svg = report::chart::metastability::write(&png, map, &cells)
+                    .map_err(|source| ReportError::Chart { path: png.clone(), source })?;
+                report::write_into(dir, METASTABILITY_SVG_FILE, svg.as_bytes())?;
+                let html = report::html::metastability(map, &cells, &svg, &delivery.presentation);
                 report::write_into(dir, report::REPORT_FILE, html.as_bytes())
             });
             term.announce(written, delivery.quiet)

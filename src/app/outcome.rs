@@ -38,6 +38,11 @@ pub enum Outcome {
         runs: Vec<Vec<RunOutput>>,
     },
     Capacity(Box<CapacityOutcome>),
+    /// A metastability map: each run's fate, in matrix order.
+    Metastability {
+        map: Box<crate::metastability::Map>,
+        fates: Vec<crate::metastability::Fate>,
+    },
     /// Text printed as it is: `--plan`'s matrix and its shards, shell completions, the
     /// man page.
     Text(String),
@@ -81,6 +86,7 @@ impl Outcome {
             | Outcome::Sweep { .. }
             | Outcome::Check { .. }
             | Outcome::Compare { .. }
+            | Outcome::Metastability { .. }
             | Outcome::Text(_)
             | Outcome::Sharded { .. } => Exit::Ok,
         }

@@ -152,6 +152,16 @@ fn finish_matrix(finish: Finish, seeds: &[u64], results: Vec<JobResult>) -> Outc
                 .collect();
             Outcome::Check { report, failing }
         }
+        Finish::Metastability(map) => {
+            let n_seeds = seeds.len().max(1);
+            let n_lengths = map.durations.values.len().max(1);
+            let fates = results
+                .iter()
+                .enumerate()
+                .map(|(job, result)| map.fate(&result.summary, (job / n_seeds) % n_lengths))
+                .collect();
+            Outcome::Metastability { map, fates }
+        }
         Finish::Compare { baseline } => {
             let mut outputs = outputs_of(results).into_iter();
             let n_configs = outputs.len() / seeds.len().max(1);
@@ -200,6 +210,33 @@ fn merge(files: &[PathBuf]) -> Result<(Outcome, String)> {
             Finish::Check { scenario: loaded.scenario, thresholds }
         }
         Purpose::Compare { .. } => Finish::Compare { baseline: loaded.scenario },
+        Purpose::Metastability { source, factors, durations, settle } => {
+            let axis = |path: &str, values: &[String]| crate::sweep::grid::Axis {
+                path: format!("sources.{source}.surge.{path}"),
+                values: values.to_vec(),
+            };
+            let refuse = |refusal: Refusal| MergeError::Plan { reason: refusal.message };
+            let settle: crate::units::Duration = settle
+                .parse()
+                .map_err(|error| MergeError::Plan { reason: format!("settle \"{settle}\": {error}") })?;
+            let map = crate::metastability::Map::new(
+                &loaded,
+                fingerprint.variant.clone(),
+                source,
+                axis("factor", factors),
+                axis("over", durations),
+                settle.0,
+                fingerprint.seeds.clone(),
+            )
+            .map_err(refuse)?;
+            if map.labels() != fingerprint.configs {
+                return Err(MergeError::Plan {
+                    reason: "the shards' map does not match their configurations".into(),
+                }
+                .into());
+            }
+            Finish::Metastability(Box::new(map))
+        }
     };
     Ok((finish_matrix(finish, &fingerprint.seeds, jobs), fingerprint.resolved_scenario))
 }

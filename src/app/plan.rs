@@ -78,12 +78,15 @@ pub enum Finish {
     Check { scenario: Scenario, thresholds: Vec<Threshold> },
     /// Each variant against the first configuration, the baseline, on the same seeds.
     Compare { baseline: Scenario },
+    /// Each run's fate after its surge, tallied per cell of the map.
+    Metastability(Box<crate::metastability::Map>),
 }
 
 impl Finish {
-    /// Whether each run's interval series must be kept (the sweep reads only summaries).
+    /// Whether each run's interval series must be kept (a sweep and a map read only
+    /// summaries).
     pub fn keeps_series(&self) -> bool {
-        !matches!(self, Finish::Sweep(_))
+        !matches!(self, Finish::Sweep(_) | Finish::Metastability(_))
     }
 }
 

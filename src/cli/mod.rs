@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod check;
 pub mod compare;
 pub mod merge;
+pub mod metastability;
 pub mod run;
 pub mod shard;
 pub mod sweep;
@@ -51,9 +52,13 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Run a scenario over a grid of parameter values; write sweep.csv, sweep.json and a chart.
     Sweep(sweep::SweepArgs),
+    /// Map how big and how long a surge must be to leave a service collapsed after it ends.
+    ///
+    /// stormsim metastability FILE --factor 1.25,1.5,2,3 --over 2s,5s,10s,20s
+    Metastability(metastability::MetastabilityArgs),
     /// Find the smallest capacity (or largest multiplier) that meets every threshold.
     Capacity(capacity::CapacityArgs),
-    /// Merge the shard files of a sharded sweep, check or compare into its results.
+    /// Merge the shard files of a sharded sweep, check, compare or metastability map into its results.
     Merge(merge::MergeArgs),
     /// Print a shell's completion script.
     ///
@@ -190,6 +195,7 @@ pub fn plan(command: Command) -> app::Result<Plan> {
         Command::Compare(args) => compare::plan(args),
         Command::Sweep(args) => sweep::plan(args),
         Command::Capacity(args) => capacity::plan(args),
+        Command::Metastability(args) => metastability::plan(args),
         Command::Merge(args) => Ok(merge::plan(args)),
         Command::Completions(args) => {
             let mut out = Vec::new();

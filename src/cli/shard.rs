@@ -1,5 +1,5 @@
 //! `--shard K/N`, `--shards N`, `--plan` and `--shard-file` for the verbs that replicate
-//! (`sweep`, `check`, `compare`): run the whole matrix, or one shard of it and write its
+//! (`sweep`, `check`, `compare`, `metastability`): run the whole matrix, or one shard of it and write its
 //! shard file, or only print the plan.
 
 use crate::app::{self, plan::Sharding};

@@ -12,6 +12,15 @@ pub enum Event {
     Arrival {
         source: SourceId,
     },
+    /// A closed-loop user has finished thinking (or has just joined): it sends its next
+    /// request, unless it leaves.
+    UserReady {
+        source: SourceId,
+    },
+    /// A closed-loop source's users profile changes its count.
+    UsersChange {
+        source: SourceId,
+    },
     /// A request's backoff has elapsed: send its next attempt.
     BackoffElapsed {
         request: RequestId,

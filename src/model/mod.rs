@@ -19,6 +19,7 @@ pub mod service;
 pub mod source;
 pub mod spec;
 pub mod timeline;
+pub mod users;
 pub mod world;
 
 pub use crate::outcome::FailureReason;

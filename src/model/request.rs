@@ -4,7 +4,7 @@
 //! freed as soon as they finish, so memory is O(in flight). An attempt abandoned by its
 //! client (timeout) stays until the service finishes it: that work is wasted.
 
-use super::ids::{AttemptId, CellId, ClassId, ClientId, RegionId, RequestId, ServiceId};
+use super::ids::{AttemptId, CellId, ClassId, ClientId, RegionId, RequestId, ServiceId, SourceId};
 use super::limiter::Permit;
 use crate::engine::{SimDuration, SimTime};
 use crate::outcome::FailureReason;
@@ -37,6 +37,9 @@ pub struct Request {
     pub home: Option<RegionId>,
     /// Its customer's cell; `None` without cells.
     pub cell: Option<CellId>,
+    /// The closed-loop source whose user waits for it, to be woken when it settles;
+    /// `None` for an open source's request, a backlog job or a downstream call.
+    pub user: Option<SourceId>,
     /// The router destination its latest attempt went to (`NO_ROUTE` before any, or
     /// without a router): where a retry goes next depends on it.
     pub slot: u8,

@@ -90,8 +90,32 @@ pub struct Source {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SourceKind {
-    /// Poisson arrivals whose rate follows a piecewise-linear profile.
-    OpenLoop { profile: RateProfile },
+    /// Arrivals whose rate follows a piecewise-linear profile, whatever becomes of the
+    /// requests already sent.
+    OpenLoop {
+        profile: RateProfile,
+        /// Coefficient of variation of the gaps between arrivals, in `[0, 10]`: 1 is a Poisson
+        /// process; otherwise a gamma renewal process at the profile's rate (0: evenly
+        /// spaced; above 1: bursty).
+        cv: f64,
+    },
+    /// A population of users, each sending a request, waiting for its outcome (retries and
+    /// tries by hand included), thinking, and sending the next.
+    ClosedLoop {
+        users: UsersProfile,
+        /// The pause between a request's outcome and the user's next request (the same
+        /// distributions as a CPU cost).
+        think_time: CpuCost,
+    },
+}
+
+/// How many users a closed-loop source has over time: whole numbers at points joined by
+/// straight lines (a user joins or leaves each time the line crosses a whole number),
+/// constant before the first point and after the last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsersProfile {
+    /// `(time, users)`, strictly increasing in time.
+    pub points: Vec<(SimTime, u32)>,
 }
 
 /// Rate (per second) as points joined by straight lines; constant before the first point

@@ -240,6 +240,32 @@ pub fn sweep(sweep: &Sweep, runs: &[MetricValues], chart_svg: &str, presentation
     page.finish()
 }
 
+/// The report of a metastability map: the heatmap, then the terminal's table (cells,
+/// boundary, recovery times).
+pub fn metastability(
+    map: &crate::metastability::Map,
+    cells: &[crate::metastability::Cell],
+    chart_svg: &str,
+    presentation: &Presentation,
+) -> String {
+    let meta = format!(
+        "{} x {} surges of sources.{} · {} seeds each ({}) · judged {} after each surge",
+        map.factors.values.len(),
+        map.durations.values.len(),
+        map.source,
+        map.seeds.len(),
+        seed_range(&map.seeds),
+        map.settle,
+    );
+    let variant = map.variant.as_ref().map_or_else(String::new, |variant| format!(" · {variant}"));
+    let mut page = Page::new(&format!("{}{variant} · metastability", map.scenario), &meta);
+    page.heading("Seeds still collapsed after the surge");
+    page.figure(chart_svg);
+    page.pre(&super::metastability::table(map, cells));
+    page.presentation(presentation);
+    page.finish()
+}
+
 /// The report of a check: each verdict, then the charts of the runs that missed a target
 /// (`(seed, chart)`), the scenario.
 pub fn check(report: &CheckReport, failing: &[(u64, String)], presentation: &Presentation) -> String {

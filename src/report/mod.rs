@@ -21,6 +21,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod metastability;
 pub mod openmetrics;
 pub mod sweep;
 pub mod table;

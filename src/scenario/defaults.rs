@@ -18,6 +18,7 @@ use super::file::{
     MetricsFile, Named, Number, QueueFile, RetryFile, RetryOutcome, RetryRegionFile, RoutingFile,
     ScenarioFile, ServiceFile, SloFile, SourceKindFile,
 };
+use super::file::{InterpolationFile, TraceValuesFile};
 use super::units::{Duration, Percent};
 use crate::engine::SimDuration;
 use crate::model::autoscaler::AutoscalerPreset;
@@ -46,8 +47,24 @@ pub const MAX_EVENTS: i64 = 2_000_000_000;
 /// Share of the only class when a file has exactly one: 100% (it gets every request).
 pub const SOLE_CLASS_SHARE: Percent = Percent::HUNDRED;
 
-/// The kind of a source: open loop (the only kind so far).
+/// The kind of a source: open loop (arrivals at a rate), as every load generator's
+/// arrival-rate mode and the queueing models of the validation scenarios.
 pub const SOURCE_KIND: SourceKindFile = SourceKindFile::OpenLoop;
+
+/// A trace's column of times: the first (as Prometheus, Grafana and CloudWatch export
+/// them: the time, then the value).
+pub const TRACE_TIME_COLUMN: i64 = 1;
+
+/// A trace's column of values: the second.
+pub const TRACE_VALUE_COLUMN: i64 = 2;
+
+/// What a trace's values are: a rate per second (Prometheus' `rate()`, what a dashboard
+/// plots).
+pub const TRACE_VALUES: TraceValuesFile = TraceValuesFile::Rate;
+
+/// How a trace's rate goes from one row to the next: in steps (a measured rate is the
+/// average over its interval, so the step keeps each interval's count exactly).
+pub const TRACE_INTERPOLATION: InterpolationFile = InterpolationFile::Step;
 
 /// Attempts when `[clients.*.retry]` is omitted: 1, no retries (stormsim's own:
 /// retrying is opt-in, so a scenario never retries by surprise).
@@ -201,7 +218,7 @@ pub fn fill(file: &mut ScenarioFile, file_label: &str) {
     }
     let region_names: Vec<String> = file.regions.keys().map(|name| name.get_ref().clone()).collect();
     for source in file.sources.values_mut() {
-        source.kind.get_or_insert(SOURCE_KIND);
+        source.kind.get_or_insert_with(|| filled(SOURCE_KIND));
         if !region_names.is_empty() {
             source.regions.get_or_insert_with(|| filled(even_split(&region_names)));
         }

@@ -121,6 +121,9 @@ pub struct Diagnostic {
     /// When the file was included by another: `file:line:column` of each include entry
     /// that led to it, the nearest first (empty for the main file).
     pub included_from: Vec<String>,
+    /// What else to know, as a last line: for a problem in a trace's CSV file, which key of
+    /// which scenario file read it.
+    pub note: Option<String>,
 }
 
 impl Diagnostic {
@@ -152,6 +155,9 @@ impl fmt::Display for Diagnostic {
                 write!(f, ", which is included from {further}")?;
             }
             writeln!(f)?;
+        }
+        if let Some(note) = &self.note {
+            writeln!(f, "note: {note}")?;
         }
         Ok(())
     }
@@ -237,6 +243,7 @@ impl Problem {
             stage: self.stage,
             snippet,
             included_from: Vec::new(),
+            note: None,
         }))
     }
 }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::cells::{CellsFile, ReleaseFile};
 use super::surge::SurgeFile;
+use super::trace::TraceFile;
 use super::units::{ClockTime, Duration, Percent, Rate, TimePoint, UnitError};
 use crate::refusal::quoted_list;
 
@@ -142,18 +143,37 @@ pub struct ClassFile {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceFile {
-    /// How requests arrive: `"open_loop"` (Poisson), the only kind so far; omitted:
-    /// `"open_loop"`.
+    /// How requests arrive: `"open_loop"` (at a rate, whatever becomes of the requests
+    /// already sent) or `"closed_loop"` (`users` who each wait for their request's outcome,
+    /// think, and send the next); omitted: `"open_loop"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<SourceKindFile>,
+    pub kind: Option<Spanned<SourceKindFile>>,
     /// The client the requests go through.
     pub client: Spanned<String>,
-    /// Arrival rate: `"120/s"`, or a piecewise-linear profile of `{ at, rate }` points
-    /// (constant before the first and after the last).
-    pub rate: Spanned<RateFile>,
-    /// A while of the rate times a factor, on top of `rate`; omitted: none.
+    /// `open_loop`: the arrival rate, `"120/s"`, or a piecewise-linear profile of
+    /// `{ at, rate }` points (constant before the first and after the last); or `trace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Spanned<RateFile>>,
+    /// `open_loop`: the rate read from a CSV file of measured traffic, instead of `rate`:
+    /// `{ file = "traces/monday.csv", scale = 1.3, shift = "7d" }`. Written out as `rate`
+    /// points in the resolved scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Spanned<TraceFile>>,
+    /// `open_loop`: how irregular the gaps between arrivals are, `{ cv = 3 }`; omitted:
+    /// Poisson (a coefficient of variation of 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<Spanned<ArrivalsFile>>,
+    /// `open_loop`: a while of the rate times a factor, on top of `rate`; omitted: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surge: Option<Spanned<SurgeFile>>,
+    /// `closed_loop`: how many users, `50`, or a piecewise-linear profile of `{ at, users }`
+    /// points (a user joins or leaves each time it crosses a whole number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Spanned<UsersFile>>,
+    /// `closed_loop`: a user's pause between its request's outcome and its next request,
+    /// `"5s"` or a distribution in the forms of a service's `cpu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think_time: Option<Spanned<CpuFile>>,
     /// The requests' home regions: `{ eastus = "70%", westus = "30%" }`; filled with an
     /// even split when the scenario has regions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -276,6 +296,34 @@ pub struct FailoverFile {
 pub enum RateFile {
     Constant(Rate),
     Profile(Vec<ProfilePoint>),
+}
+
+/// `arrivals = { cv = 3 }`: the gaps between an open source's arrivals.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivalsFile {
+    /// Coefficient of variation of the gaps, from 0 to 10: 1 is Poisson, above 1 bursty (a
+    /// gamma renewal process at the same mean rate), 0 evenly spaced.
+    pub cv: Spanned<Number>,
+}
+
+/// A closed-loop source's `users`: a count, or the points of a piecewise-linear profile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum UsersFile {
+    Constant(Count),
+    Profile(Vec<UsersPoint>),
+}
+
+/// One point of a users profile: `{ at = "08:30", users = 200 }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsersPoint {
+    /// A clock time `"08:30"` or a duration from the start `"90m"`; times strictly
+    /// increase.
+    pub at: Spanned<TimePoint>,
+    /// The users at `at`.
+    pub users: Spanned<Count>,
 }
 
 /// One point of a rate profile: `{ at = "08:30", rate = "260/s" }`.
@@ -1023,8 +1071,30 @@ fn keyword_schema(what: &str, keywords: &[&str]) -> Schema {
 keyword_enum!(
     /// `kind` of a source.
     SourceKindFile, "source kind" {
-        /// Poisson arrivals at a constant or profiled rate.
+        /// Arrivals at a constant, profiled or traced rate.
         OpenLoop => "open_loop",
+        /// Users who wait for each answer, then think.
+        ClosedLoop => "closed_loop",
+    }
+);
+
+keyword_enum!(
+    /// `values` of a trace: what its value column holds.
+    TraceValuesFile, "trace values" {
+        /// Requests per second at the row's time.
+        Rate => "rate",
+        /// Requests in the interval from the row's time to the next row's.
+        Count => "count",
+    }
+);
+
+keyword_enum!(
+    /// `interpolation` of a trace: how the rate goes from one row to the next.
+    InterpolationFile, "interpolation" {
+        /// Each row's rate holds until the next row.
+        Step => "step",
+        /// Straight lines between the rows.
+        Linear => "linear",
     }
 );
 
@@ -1203,6 +1273,39 @@ impl<'de> Visitor<'de> for RateFileVisitor {
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<RateFile, A::Error> {
         Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RateFile::Profile)
+    }
+}
+
+impl<'de> Deserialize<'de> for UsersFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UsersFileVisitor)
+    }
+}
+
+struct UsersFileVisitor;
+
+impl<'de> Visitor<'de> for UsersFileVisitor {
+    type Value = UsersFile;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .write_str(r#"a number of users such as 50, or a profile [{ at = "06:00", users = 50 }, ...]"#)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<UsersFile, E> {
+        CountVisitor.visit_i64(value).map(UsersFile::Constant)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<UsersFile, E> {
+        CountVisitor.visit_u64(value).map(UsersFile::Constant)
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<UsersFile, E> {
+        CountVisitor.visit_f64(value).map(UsersFile::Constant)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<UsersFile, A::Error> {
+        Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(UsersFile::Profile)
     }
 }
 
@@ -1471,6 +1574,11 @@ json_schema_by!(RateFile, "RateFile", |generator| json_schema!({
     "anyOf": [generator.subschema_for::<Rate>(), generator.subschema_for::<Vec<ProfilePoint>>()],
 }));
 
+json_schema_by!(UsersFile, "UsersFile", |generator| json_schema!({
+    "description": "A number of users such as 50, or the points of a piecewise-linear profile [{ at = \"06:00\", users = 50 }, ...].",
+    "anyOf": [{ "type": "integer", "minimum": 0 }, generator.subschema_for::<Vec<UsersPoint>>()],
+}));
+
 json_schema_by!(LimiterFile, "LimiterFile", |generator| json_schema!({
     "description": "A limiter preset's name such as \"finagle\", or { preset = \"finagle\", ... } with overrides of its parameters.",
     "anyOf": [{ "type": "string" }, generator.subschema_for::<LimiterTable>()],
@@ -1519,7 +1627,10 @@ mod tests {
         );
         let error =
             toml::from_str::<SourceFile>("kind = \"closed\"\nclient = \"a\"\nrate = \"1/s\"").unwrap_err();
-        assert_eq!(error.message(), r#"unknown source kind "closed", expected "open_loop""#);
+        assert_eq!(
+            error.message(),
+            r#"unknown source kind "closed", expected one of "open_loop" or "closed_loop""#
+        );
     }
 
     #[test]
@@ -1528,11 +1639,27 @@ mod tests {
             "client = \"app\"\nrate = [{ at = \"06:00\", rate = \"50/s\" }, { at = \"90m\", rate = \"1/s\" }]",
         )
         .unwrap();
-        let RateFile::Profile(points) = source.rate.get_ref() else { panic!("not a profile") };
+        let RateFile::Profile(points) = source.rate.unwrap().into_inner() else { panic!("not a profile") };
         assert_eq!(points.len(), 2);
         assert_eq!(points[1].rate.span(), 77..82);
         let error = toml::from_str::<SourceFile>("client = \"app\"\nrate = 100").unwrap_err();
         assert!(error.message().starts_with("missing unit in rate \"100\""), "{}", error.message());
+    }
+
+    #[test]
+    fn users_are_a_count_or_a_profile() {
+        let source: SourceFile =
+            toml::from_str("kind = \"closed_loop\"\nclient = \"app\"\nusers = 50\nthink_time = \"1s\"")
+                .unwrap();
+        assert_eq!(*source.users.unwrap().get_ref(), UsersFile::Constant(Count(50)));
+        let source: SourceFile = toml::from_str(
+            "client = \"app\"\nusers = [{ at = \"0s\", users = 5 }, { at = \"1m\", users = 9 }]",
+        )
+        .unwrap();
+        let UsersFile::Profile(points) = source.users.unwrap().into_inner() else { panic!("not a profile") };
+        assert_eq!(points[1].users.get_ref().0, 9);
+        let error = toml::from_str::<SourceFile>("client = \"app\"\nusers = 2.5").unwrap_err();
+        assert!(error.message().contains("not a whole number"), "{}", error.message());
     }
 
     #[test]

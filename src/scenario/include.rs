@@ -210,6 +210,13 @@ impl Sources {
         self.list.iter().rposition(|source| source.offset <= offset).unwrap_or(0)
     }
 
+    /// The folder of the file whose stretch holds `offset`; `None` for text not read from
+    /// a file.
+    pub fn folder_of(&self, offset: usize) -> Option<PathBuf> {
+        let path = self.list[self.source_at(offset)].path.as_ref()?;
+        Some(path.parent().unwrap_or(Path::new("")).to_path_buf())
+    }
+
     /// A problem from toml's deserializer of the merged document, located in its file.
     pub fn toml_problem(&self, error: &toml::de::Error) -> Problem {
         let source = &self.list[self.source_at(error.span().map_or(0, |span| span.start))];

@@ -29,10 +29,12 @@ mod regions;
 mod resolve;
 pub mod schema;
 mod spanned;
-mod surge;
+pub mod surge;
 mod thresholds;
+mod trace;
 pub mod units;
 mod variants;
+mod workload;
 
 use std::path::Path;
 
@@ -57,6 +59,8 @@ pub struct Loaded {
     pub variants: Vec<String>,
     /// The file's `[[thresholds]]`, checked against `scenario`.
     pub thresholds: Vec<Threshold>,
+    /// Each source's surge, in source name order: the trigger `metastability` maps.
+    pub surges: Vec<surge::SurgeWindow>,
     /// The file's opening comment, `#` marks removed: by convention its assumptions and
     /// what to look for, shown in reports.
     pub notes: String,
@@ -129,9 +133,15 @@ pub fn load_with<'s>(
         }
     })?;
     defaults::fill(&mut file, file_label);
+    let traced = inline_traces(&mut file, &sources, &locate).map_err(|error| match error {
+        trace::TraceError::Scenario(problem) => in_variant(problem),
+        trace::TraceError::Csv(error) => error,
+    })?;
     let mut scenario = resolve::resolve(&file).map_err(in_variant)?;
     scenario.variant = variant.map(str::to_string);
     let thresholds = thresholds::resolve(&file.thresholds, &scenario).map_err(in_variant)?;
+    let start = file.simulation.start.as_ref().map(|start| *start.get_ref());
+    let surges = surge::windows(&file.sources, start);
     let mut resolved_toml = resolved_toml(file).map_err(locate)?;
     // Of the model input only: the notes below do not change a run.
     scenario.hash = hash(&resolved_toml);
@@ -141,6 +151,10 @@ pub fn load_with<'s>(
             &format!("# Variant \"{name}\" merged into the base.\n"),
         );
     }
+    for note in traced.iter().rev() {
+        resolved_toml
+            .insert_str(resolved_toml.find('\n').map_or(0, |end| end + 1), &format!("# Trace {note}.\n"));
+    }
     let included = sources.included();
     if !included.is_empty() {
         resolved_toml.insert_str(
@@ -149,7 +163,44 @@ pub fn load_with<'s>(
         );
     }
     let notes = opening_comment(text);
-    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds, notes }, sweep))
+    Ok((Loaded { scenario, resolved_toml, variants: split.names(), thresholds, surges, notes }, sweep))
+}
+
+/// Writes each source's trace into it as rate points (see `trace`); returns a note per
+/// trace for the resolved file.
+fn inline_traces(
+    file: &mut ScenarioFile,
+    sources: &include::Sources,
+    locate: &impl Fn(Problem) -> ScenarioError,
+) -> Result<Vec<String>, trace::TraceError> {
+    if file.sources.values().all(|source| source.trace.is_none()) {
+        return Ok(Vec::new());
+    }
+    let frame = resolve::trace_frame(file)?;
+    trace::inline(file, &frame, &Whereabouts { sources, locate })
+}
+
+/// The loader's files as the trace reader sees them.
+struct Whereabouts<'a, L> {
+    sources: &'a include::Sources,
+    locate: &'a L,
+}
+
+impl<L: Fn(Problem) -> ScenarioError> trace::Whereabouts for Whereabouts<'_, L> {
+    fn folder_of(&self, span: std::ops::Range<usize>) -> Option<std::path::PathBuf> {
+        // A value from a command-line flag is read relative to the main file.
+        let offset = if overrides::in_flag_space(&span) { 0 } else { span.start };
+        self.sources.folder_of(offset)
+    }
+
+    fn position_of(&self, span: std::ops::Range<usize>) -> String {
+        match (self.locate)(Problem::new(span, "", "")) {
+            ScenarioError::Invalid(diagnostic) => {
+                format!("{}:{}:{}", diagnostic.file, diagnostic.line, diagnostic.column)
+            }
+            ScenarioError::Io { path, .. } => path.display().to_string(),
+        }
+    }
 }
 
 /// The comment lines before the first key or table, without their `#` and one space;
@@ -306,12 +357,15 @@ cpu = { dist = "constant", value = "30.5ms" }
         load_str(text, "scenarios/test.toml").unwrap_or_else(|error| panic!("{error}"))
     }
 
-    /// Loading the resolved TOML gives the same scenario and the same resolved TOML.
+    /// Loading the resolved TOML gives the same scenario and the same resolved TOML (but
+    /// for the notes on the traces it holds written out).
     fn assert_round_trip(loaded: &Loaded) {
         let again = load_str(&loaded.resolved_toml, "resolved.toml")
             .unwrap_or_else(|error| panic!("{error}\n{}", loaded.resolved_toml));
         assert_eq!(again.scenario, loaded.scenario, "{}", loaded.resolved_toml);
-        assert_eq!(again.resolved_toml, loaded.resolved_toml);
+        let without_notes: String =
+            loaded.resolved_toml.split_inclusive('\n').filter(|line| !line.starts_with("# Trace ")).collect();
+        assert_eq!(again.resolved_toml, without_notes);
     }
 
     #[test]
@@ -361,7 +415,7 @@ cpu = { dist = "constant", value = "30.5ms" }
         let [batch, users] = &scenario.sources[..] else { panic!("two sources") };
         assert_eq!((batch.name.as_str(), batch.client.idx()), ("batch", 1));
         assert_eq!(users.client.idx(), 0);
-        let SourceKind::OpenLoop { profile } = &users.kind;
+        let SourceKind::OpenLoop { profile, .. } = &users.kind else { panic!("an open loop") };
         let hours = |h: f64| SimTime((h * 3600e9) as u64);
         assert_eq!(
             profile.points,

@@ -32,7 +32,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::ids::{ClassId, ClientId, RegionId, ServiceId};
 use crate::model::{
     Backoff, Balancer, Call, Client, CpuCost, Guard, Hedge, HumanRetry, Jitter, RateProfile, RequestClass,
-    RetryOn, RetryPolicy, Scenario, Service, Source, SourceKind,
+    RetryOn, RetryPolicy, Scenario, Service, Source,
 };
 use crate::refusal::closest;
 
@@ -45,7 +45,7 @@ const MAX_INSTANCES: i64 = 100_000;
 /// Most cores, and most workers, of one instance: 1,000,000.
 const MAX_PER_INSTANCE: i64 = 1_000_000;
 /// Highest arrival rate: 1e9 per second.
-const MAX_RATE_PER_SECOND: f64 = 1e9;
+pub(super) const MAX_RATE_PER_SECOND: f64 = 1e9;
 /// Most attempts of a retry policy: 100.
 const MAX_ATTEMPTS: i64 = 100;
 /// Largest queue capacity: the `u32` the model stores.
@@ -152,6 +152,21 @@ pub(crate) fn resolve(file: &ScenarioFile) -> Result<Scenario, Problem> {
 // ---------------------------------------------------------------------------------------
 // [simulation] and [guard]
 // ---------------------------------------------------------------------------------------
+
+/// What a trace needs of `[simulation]` to be placed on the run, checked as `resolve`
+/// checks it.
+pub(super) fn trace_frame(file: &ScenarioFile) -> Result<super::trace::Frame, Problem> {
+    let simulation = &file.simulation;
+    let duration = check_duration(&simulation.duration)?;
+    let start = check_start(simulation.start.as_ref())?;
+    let calendar = check_calendar(simulation, start)?;
+    let zone = calendar.as_ref().and_then(|calendar| jiff::tz::TimeZone::get(&calendar.timezone).ok());
+    Ok(super::trace::Frame {
+        duration,
+        origin_unix_s: calendar.as_ref().map(|calendar| calendar.origin_unix_s),
+        zone: zone.unwrap_or(jiff::tz::TimeZone::UTC),
+    })
+}
 
 fn check_duration(duration: &Spanned<Duration>) -> Result<SimDuration, Problem> {
     let value = *duration.get_ref();
@@ -590,17 +605,36 @@ fn resolve_service_cpu(
 /// A CPU cost: the distribution gets exactly the keys it needs, every duration is above
 /// zero, and a lognormal's p99 is one a lognormal with that mean can have.
 pub(super) fn resolve_cpu(cpu: &Spanned<CpuFile>, key: &str) -> Result<CpuCost, Problem> {
+    resolve_time_distribution(cpu, key, &CPU_COST)
+}
+
+/// What a distribution of durations is, for messages: its name, and what would be valid
+/// instead of zero.
+pub(super) struct TimeKind {
+    pub what: &'static str,
+    pub above_zero: &'static str,
+}
+
+const CPU_COST: TimeKind = TimeKind { what: "cpu cost", above_zero: "a cost above zero such as \"20ms\"" };
+
+/// A distribution of durations written as a CPU cost is (a think time, a provider's
+/// latency).
+pub(super) fn resolve_time_distribution(
+    cpu: &Spanned<CpuFile>,
+    key: &str,
+    what: &TimeKind,
+) -> Result<CpuCost, Problem> {
     let table = match cpu.get_ref() {
         CpuFile::Constant(value) => {
             let value = Spanned::new(cpu.span(), *value);
-            return Ok(CpuCost::Constant(positive_cost(&value, key)?));
+            return Ok(CpuCost::Constant(positive_cost(&value, key, what)?));
         }
         CpuFile::Table(table) => table,
     };
     let dist = *table.dist.get_ref();
     let needed = |field: &'static str, value: &Option<Spanned<Duration>>| {
         let value = value.as_ref().ok_or_else(|| missing_cpu_key(cpu, key, dist, field))?;
-        positive_cost(value, &format!("{key}.{field}"))
+        positive_cost(value, &format!("{key}.{field}"), what)
     };
     match dist {
         DistFile::Constant => {
@@ -650,10 +684,10 @@ fn refuse_cpu_keys(table: &CpuTable, key: &str, refused: &[&str]) -> Result<(), 
     Ok(())
 }
 
-fn positive_cost(value: &Spanned<Duration>, key: &str) -> Result<SimDuration, Problem> {
+fn positive_cost(value: &Spanned<Duration>, key: &str, what: &TimeKind) -> Result<SimDuration, Problem> {
     if value.get_ref().nanos() == 0 {
-        let problem = Problem::new(value.span(), key, "cpu cost is zero");
-        return problem.expected("a cost above zero such as \"20ms\"").into_err();
+        let problem = Problem::new(value.span(), key, format!("{} is zero", what.what));
+        return problem.expected(what.above_zero).into_err();
     }
     Ok(value.get_ref().0)
 }
@@ -956,32 +990,27 @@ fn resolve_sources(
             .expected("at least one [sources.NAME] table with a client and a rate")
             .into_err();
     }
-    sources.iter().map(|(name, source)| resolve_source(name.get_ref(), source, client_names, start)).collect()
+    sources.iter().map(|(name, source)| resolve_source(name, source, client_names, start)).collect()
 }
 
 fn resolve_source(
-    name: &str,
+    name: &Spanned<String>,
     source: &SourceFile,
     client_names: &[&str],
     start: Option<ClockTime>,
 ) -> Result<Source, Problem> {
-    let key = format!("sources.{name}");
+    let key = format!("sources.{}", name.get_ref());
     let client = lookup(client_names, &source.client, &format!("{key}.client"), "client")?;
-    let kind = match present(&source.kind, &format!("{key}.kind"))? {
-        SourceKindFile::OpenLoop => {
-            let mut profile = resolve_profile(&source.rate, &format!("{key}.rate"), start)?;
-            if let Some(surge) = &source.surge {
-                profile = super::surge::apply(profile, surge.get_ref(), &format!("{key}.surge"), start)?;
-            }
-            SourceKind::OpenLoop { profile }
-        }
+    let kind = match present(&source.kind, &format!("{key}.kind"))?.get_ref() {
+        SourceKindFile::OpenLoop => super::workload::open_loop(name, source, start)?,
+        SourceKindFile::ClosedLoop => super::workload::closed_loop(name, source, start)?,
     };
-    Ok(Source { name: name.to_string(), client: ClientId::from_idx(client), kind, home: vec![] })
+    Ok(Source { name: name.get_ref().to_string(), client: ClientId::from_idx(client), kind, home: vec![] })
 }
 
 /// A constant rate is a one-point profile at t = 0. A profile has at least one point, its
 /// times strictly increase, and clock times are on or after `simulation.start`.
-fn resolve_profile(
+pub(super) fn resolve_profile(
     rate: &Spanned<RateFile>,
     key: &str,
     start: Option<ClockTime>,
@@ -1027,7 +1056,7 @@ fn check_rate(rate: &Spanned<Rate>, key: &str) -> Result<f64, Problem> {
     Ok(per_second)
 }
 
-fn out_of_order(
+pub(super) fn out_of_order(
     at: &Spanned<TimePoint>,
     previous_at: &Spanned<TimePoint>,
     time: SimTime,

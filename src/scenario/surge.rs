@@ -50,6 +50,32 @@ pub(super) fn apply(
     Ok(surged(&profile, from, from.after(over), factor))
 }
 
+/// When a source's surge runs, as the model resolved it: what `metastability` judges a run
+/// against (the model itself only sees the surged profile).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurgeWindow {
+    pub source: String,
+    pub from: SimTime,
+    pub to: SimTime,
+}
+
+/// The window of every source's surge, in source name order; a surge that does not resolve
+/// is left out (resolving the scenario has refused it already).
+pub(super) fn windows(
+    sources: &super::file::Named<super::file::SourceFile>,
+    start: Option<ClockTime>,
+) -> Vec<SurgeWindow> {
+    sources
+        .iter()
+        .filter_map(|(name, source)| {
+            let surge = source.surge.as_ref()?.get_ref();
+            let from = time_from_start(&surge.at, "", start).ok()?;
+            let over = check_delay(&surge.over, "").ok()?;
+            Some(SurgeWindow { source: name.get_ref().clone(), from, to: from.after(over) })
+        })
+        .collect()
+}
+
 /// The rate at `t` of a piecewise-linear profile, constant before its first point and
 /// after its last.
 fn rate_at(points: &[(SimTime, f64)], t: SimTime) -> f64 {

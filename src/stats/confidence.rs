@@ -60,6 +60,24 @@ pub fn paired_difference(
     Estimate::of(&differences, confidence)
 }
 
+/// The standard normal quantile of a two-sided 95% interval.
+pub const Z_95: f64 = 1.959_963_984_540_054;
+
+/// Wilson's score interval for a proportion: `hits` of `n` trials, at the confidence whose
+/// two-sided normal quantile is `z`. Unlike the normal approximation it stays inside
+/// [0, 1] and is not empty at 0 or n hits, which are the usual shares of a small sample
+/// (Wilson 1927; Brown, Cai and DasGupta 2001 recommend it for n < 40). `None` for n = 0.
+pub fn wilson(hits: u64, n: u64, z: f64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let (n, p) = (n as f64, hits as f64 / n as f64);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
 /// The `p` quantile of Student's t distribution with `dof` degrees of freedom (`dof` > 0,
 /// 0 < p < 1), by bisection on the distribution function.
 pub fn t_quantile(p: f64, dof: f64) -> f64 {
@@ -167,6 +185,18 @@ fn ln_gamma(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wilson_matches_published_intervals() {
+        // Brown, Cai and DasGupta (2001), and R's prop.test(correct = FALSE).
+        let (low, high) = super::wilson(3, 10, super::Z_95).unwrap();
+        assert!((low - 0.1078).abs() < 1e-4 && (high - 0.6032).abs() < 1e-4, "{low} {high}");
+        let (low, high) = super::wilson(0, 20, super::Z_95).unwrap();
+        assert!(low == 0.0 && (high - 0.1611).abs() < 1e-4, "{low} {high}");
+        let (low, high) = super::wilson(20, 20, super::Z_95).unwrap();
+        assert!((low - 0.8389).abs() < 1e-4 && high == 1.0, "{low} {high}");
+        assert_eq!(super::wilson(0, 0, super::Z_95), None);
+    }
+
     use super::*;
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {

@@ -72,7 +72,32 @@ macro_rules! broken {
     };
 }
 
+/// `BASE`'s source turned into a closed loop: its rate line replaced by `keys`.
+fn closed(keys: &str) -> String {
+    edit(r#"rate = [{ at = "06:00", rate = "50/s" }, { at = "06:30", rate = "100/s" }]"#, keys)
+}
+
 broken! {
+    closed_loop_without_users: closed("kind = \"closed_loop\"\nthink_time = \"1s\"");
+    closed_loop_without_think_time: closed("kind = \"closed_loop\"\nusers = 50");
+    closed_loop_with_a_rate: edit("rate = [", "kind = \"closed_loop\"\nusers = 50\nthink_time = \"1s\"\nrate = [");
+    closed_loop_with_arrivals: closed("kind = \"closed_loop\"\nusers = 50\nthink_time = \"1s\"\narrivals = { cv = 2 }");
+    users_on_an_open_loop: edit("rate = [", "users = 50\nrate = [");
+    no_users: closed("kind = \"closed_loop\"\nusers = 0\nthink_time = \"1s\"");
+    users_above_limit: closed("kind = \"closed_loop\"\nusers = 2_000_000\nthink_time = \"1s\"");
+    users_not_a_whole_number: closed("kind = \"closed_loop\"\nusers = 2.5\nthink_time = \"1s\"");
+    users_profile_out_of_order: closed("kind = \"closed_loop\"\nusers = [{ at = \"06:30\", users = 5 }, { at = \"06:10\", users = 9 }]\nthink_time = \"1s\"");
+    think_time_zero: closed("kind = \"closed_loop\"\nusers = 50\nthink_time = \"0s\"");
+    think_time_impossible_lognormal: closed("kind = \"closed_loop\"\nusers = 50\nthink_time = { dist = \"lognormal\", mean = \"1s\", p99 = \"30s\" }");
+    unknown_source_kind: closed("kind = \"closed\"\nusers = 50\nthink_time = \"1s\"");
+    source_without_rate: closed("");
+    arrivals_cv_out_of_range: edit("rate = [", "arrivals = { cv = 12 }\nrate = [");
+    arrivals_unknown_key: edit("rate = [", "arrivals = { scv = 4 }\nrate = [");
+    trace_without_a_scenario_file: closed("trace = { file = \"traces/monday.csv\" }");
+    trace_beside_a_rate: edit("rate = [", "trace = { file = \"traces/monday.csv\" }\nrate = [");
+    trace_shift_without_unit: closed("trace = { file = \"traces/monday.csv\", shift = 7 }");
+    trace_unknown_key: closed("trace = { file = \"traces/monday.csv\", scaling = 1.3 }");
+    trace_unknown_interpolation: closed("trace = { file = \"traces/monday.csv\", interpolation = \"cubic\" }");
     surge_of_no_length: edit("rate = [", "surge = { at = \"06:10\", factor = 3, over = \"0s\" }\nrate = [");
     surge_factor_zero: edit("rate = [", "surge = { at = \"06:10\", factor = 0, over = \"5s\" }\nrate = [");
     surge_without_factor: edit("rate = [", "surge = { at = \"06:10\", over = \"5s\" }\nrate = [");

@@ -16,14 +16,14 @@ use stormsim::{simulate, theory};
 /// Standard errors allowed either side: ~99.9% two-sided for 50+ batches (t quantile).
 const STANDARD_ERRORS: f64 = 3.5;
 
-struct Estimate {
-    mean: f64,
-    half_width: f64,
-    batches: usize,
+pub(crate) struct Estimate {
+    pub mean: f64,
+    pub half_width: f64,
+    pub batches: usize,
 }
 
 /// Batch means over per-interval values, the first interval dropped as warm-up.
-fn batch_means(values: impl IntoIterator<Item = f64>) -> Estimate {
+pub(crate) fn batch_means(values: impl IntoIterator<Item = f64>) -> Estimate {
     let values: Vec<f64> = values.into_iter().skip(1).collect();
     let n = values.len() as f64;
     assert!(n >= 30.0, "too few batches ({n}) for an honest interval");
@@ -33,7 +33,12 @@ fn batch_means(values: impl IntoIterator<Item = f64>) -> Estimate {
 }
 
 /// Asserts the estimate covers the closed form and is precise enough to mean something.
-fn check_queueing(label: &str, estimate: Estimate, closed_form: f64, max_relative_half_width: f64) {
+pub(crate) fn check_queueing(
+    label: &str,
+    estimate: Estimate,
+    closed_form: f64,
+    max_relative_half_width: f64,
+) {
     let error = estimate.mean - closed_form;
     println!(
         "{label:<32} measured {:>9.4} ± {:.4} ({} batches)   closed form {closed_form:>9.4}   error {:+.2}%",
@@ -55,7 +60,7 @@ fn check_queueing(label: &str, estimate: Estimate, closed_form: f64, max_relativ
     );
 }
 
-fn queue_wait_s(series: &Series) -> impl Iterator<Item = f64> + '_ {
+pub(crate) fn queue_wait_s(series: &Series) -> impl Iterator<Item = f64> + '_ {
     series.rows.iter().filter_map(|row| row.services[0].queue_wait_mean_ms.map(|ms| ms / 1e3))
 }
 
@@ -117,7 +122,8 @@ fn mg1_matches_pollaczek_khinchine() {
         panic!("mg1.toml must use a lognormal service time");
     };
     let lambda = match &scenario.sources[0].kind {
-        stormsim::model::SourceKind::OpenLoop { profile } => profile.points[0].1,
+        stormsim::model::SourceKind::OpenLoop { profile, .. } => profile.points[0].1,
+        stormsim::model::SourceKind::ClosedLoop { .. } => panic!("mg1.toml must have an open source"),
     };
     let mean = (mu + sigma * sigma / 2.0).exp();
     let second_moment = (2.0 * mu + 2.0 * sigma * sigma).exp();

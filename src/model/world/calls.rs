@@ -77,7 +77,7 @@ impl World<'_> {
         let cell = self.scenario.services[attempt.service.idx()]
             .cell
             .or_else(|| self.requests.get(attempt.request).and_then(|request| request.cell));
-        self.new_request(sim, class, client, Some(attempt_id), deadline, home, cell);
+        self.new_request(sim, class, client, Some(attempt_id), deadline, home, cell, None);
     }
 
     /// A downstream call of `parent` finished for good.

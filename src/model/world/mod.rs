@@ -18,6 +18,7 @@ mod calls;
 mod cells;
 mod operations;
 mod routing;
+mod users;
 
 use super::alert::AlertState;
 use super::concurrency::{LimitState, Sample};
@@ -39,6 +40,7 @@ use rand::RngExt;
 use rand_distr::Exp1;
 use routing::Route;
 use std::sync::atomic::{AtomicBool, Ordering};
+use users::ClosedLoop;
 
 /// Which bound stopped a runaway run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,13 +59,31 @@ pub struct GuardTrip {
 }
 
 struct SourceState {
-    arrivals: ArrivalProcess,
+    /// When its requests start: open arrivals, or users who wait for their requests.
+    inflow: Inflow,
     mix: ClassMix,
     client: ClientId,
     rng: StreamRng,
     /// Home regions of its requests (`None` without regions), drawn from their own stream
     /// so regions shift no other draw.
     home: Option<(ClassMix, StreamRng)>,
+}
+
+/// Where a user's request comes from.
+#[derive(Clone, Copy)]
+struct Origin {
+    class: ClassId,
+    client: ClientId,
+    home: Option<RegionId>,
+    cell: Option<CellId>,
+}
+
+/// How a source's requests start. The closed loop's state (with its random stream) is
+/// the larger; a world has a handful of sources, so it is kept inline rather than boxed.
+#[allow(clippy::large_enum_variant)]
+enum Inflow {
+    Open(ArrivalProcess),
+    Closed(ClosedLoop),
 }
 
 struct ClientState {
@@ -127,13 +147,19 @@ impl<'a> World<'a> {
             .sources
             .iter()
             .map(|source| {
-                let SourceKind::OpenLoop { profile } = &source.kind;
+                let inflow = match &source.kind {
+                    SourceKind::OpenLoop { profile, cv } => Inflow::Open(ArrivalProcess::new(profile, *cv)),
+                    SourceKind::ClosedLoop { users, .. } => Inflow::Closed(ClosedLoop::new(
+                        users,
+                        streams.stream(&format!("source/{}/think", source.name)),
+                    )),
+                };
                 let home = (!source.home.is_empty()).then(|| {
                     let shares = source.home.iter().map(|&(_, share)| share);
                     (ClassMix::new(shares), streams.stream(&format!("source/{}/home", source.name)))
                 });
                 SourceState {
-                    arrivals: ArrivalProcess::new(profile),
+                    inflow,
                     mix: mix.clone(),
                     client: source.client,
                     rng: streams.stream(&format!("source/{}", source.name)),
@@ -208,7 +234,11 @@ impl<'a> World<'a> {
             interrupt,
         };
         for idx in 0..world.sources.len() {
-            world.schedule_next_arrival(sim, SourceId::from_idx(idx));
+            let source = SourceId::from_idx(idx);
+            match world.sources[idx].inflow {
+                Inflow::Open(_) => world.schedule_next_arrival(sim, source),
+                Inflow::Closed(_) => world.on_users_change(sim, source),
+            }
         }
         sim.schedule(SimTime::ZERO.after(scenario.interval), Event::IntervalEnd);
         world.schedule_operations(sim);
@@ -218,31 +248,34 @@ impl<'a> World<'a> {
 
     fn schedule_next_arrival(&mut self, sim: &mut Sim<Event>, source: SourceId) {
         let state = &mut self.sources[source.idx()];
-        if let Some(at) = state.arrivals.next_arrival(sim.now(), &mut state.rng) {
+        let Inflow::Open(arrivals) = &mut state.inflow else { return };
+        if let Some(at) = arrivals.next_arrival(sim.now(), &mut state.rng) {
             sim.schedule(at, Event::Arrival { source });
         }
     }
 
     fn on_arrival(&mut self, sim: &mut Sim<Event>, source: SourceId) {
+        let origin = self.draw_origin(source);
+        self.schedule_next_arrival(sim, source);
+        self.start_request(sim, origin, None);
+    }
+
+    /// What a source's new request is: its class, client, home region and cell, drawn from
+    /// the source's streams in that order.
+    fn draw_origin(&mut self, source: SourceId) -> Origin {
         let state = &mut self.sources[source.idx()];
         let class = state.mix.pick(&mut state.rng);
         let client = state.client;
         let home = state.home.as_mut().map(|(mix, rng)| mix.pick_slot(rng));
         let home = home.map(|slot| self.scenario.sources[source.idx()].home[slot].0);
         let cell = self.draw_cell(Some(source));
-        self.schedule_next_arrival(sim, source);
-        self.start_request(sim, class, client, home, cell);
+        Origin { class, client, home, cell }
     }
 
-    /// A user (or a released job) asks: a new request, and its first attempt.
-    fn start_request(
-        &mut self,
-        sim: &mut Sim<Event>,
-        class: ClassId,
-        client: ClientId,
-        home: Option<RegionId>,
-        cell: Option<CellId>,
-    ) {
+    /// A user (or a released job) asks: a new request, and its first attempt. `user` is
+    /// the closed-loop source whose user waits for it.
+    fn start_request(&mut self, sim: &mut Sim<Event>, origin: Origin, user: Option<SourceId>) {
+        let Origin { class, client, home, cell } = origin;
         self.recorder.offered(class);
         if let Some(home) = home {
             self.recorder.region_offered(home);
@@ -250,7 +283,7 @@ impl<'a> World<'a> {
         if let Some(cell) = cell {
             self.recorder.cell_offered(cell);
         }
-        self.new_request(sim, class, client, None, None, home, cell);
+        self.new_request(sim, class, client, None, None, home, cell, user);
     }
 
     /// Creates a request (a user's, or a downstream call of `parent`) and sends its first
@@ -265,6 +298,7 @@ impl<'a> World<'a> {
         deadline: Option<SimTime>,
         home: Option<RegionId>,
         cell: Option<CellId>,
+        user: Option<SourceId>,
     ) {
         self.recorder.hop_request(client);
         let spec = &self.scenario.clients[client.idx()];
@@ -284,6 +318,7 @@ impl<'a> World<'a> {
             hedge_at: SimTime::ZERO,
             home,
             cell,
+            user,
             slot: NO_ROUTE,
         });
         self.check_in_flight(sim.now());
@@ -711,6 +746,9 @@ impl<'a> World<'a> {
                 if let Some(cell) = request.cell {
                     self.cell_finished(cell, Err(reason));
                 }
+                if let Some(source) = request.user {
+                    self.user_settled(sim, source);
+                }
             }
             Some(parent) => self.call_answered(sim, parent, Err(reason)),
         }
@@ -826,6 +864,9 @@ impl<'a> World<'a> {
                 }
                 if let Some(cell) = request.cell {
                     self.cell_finished(cell, Ok(latency));
+                }
+                if let Some(source) = request.user {
+                    self.user_settled(sim, source);
                 }
             }
             Some(parent) => self.call_answered(sim, parent, Ok(())),
@@ -964,6 +1005,8 @@ impl Model for World<'_> {
     fn handle(&mut self, sim: &mut Sim<Event>, event: Event) {
         match event {
             Event::Arrival { source } => self.on_arrival(sim, source),
+            Event::UserReady { source } => self.on_user_ready(sim, source),
+            Event::UsersChange { source } => self.on_users_change(sim, source),
             Event::BackoffElapsed { request } => self.on_backoff_elapsed(sim, request),
             Event::AttemptTimeout { attempt } => self.on_attempt_timeout(sim, attempt),
             Event::AttemptArrives { attempt } => self.on_attempt_arrives(sim, attempt),

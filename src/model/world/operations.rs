@@ -232,7 +232,7 @@ impl World<'_> {
         if more {
             sim.schedule_in(spacing, Event::BacklogJob { backlog });
         }
-        self.start_request(sim, class, client, home, cell);
+        self.start_request(sim, super::Origin { class, client, home, cell }, None);
     }
 
     pub(super) fn on_metrics_sample(&mut self, sim: &mut Sim<Event>, service: ServiceId) {

@@ -11,6 +11,7 @@
 //! table below them, laid out so that no two overlap.
 
 mod layout;
+pub mod metastability;
 mod panels;
 pub mod sweep;
 

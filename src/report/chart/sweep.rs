@@ -106,11 +106,11 @@ where
     if sweep.axes.len() == 2 { heatmap(&body, sweep, runs) } else { lines(&body, sweep, runs) }
 }
 
-fn categorical(n: usize) -> Ticked {
+pub(super) fn categorical(n: usize) -> Ticked {
     Ticked { range: -0.5..n.max(1) as f64 - 0.5, ticks: (0..n).map(|idx| idx as f64).collect() }
 }
 
-fn label_at(labels: &[String], x: f64) -> String {
+pub(super) fn label_at(labels: &[String], x: f64) -> String {
     let idx = x.round();
     if idx >= 0.0 && (idx as usize) < labels.len() { labels[idx as usize].clone() } else { String::new() }
 }
@@ -203,10 +203,10 @@ fn other_label(sweep: &Sweep, group: usize) -> String {
 }
 
 /// An axis: its ticks, how to label them, and its description.
-type AxisSpec<'a> = (Ticked, &'a dyn Fn(&f64) -> String, &'a str);
+pub(super) type AxisSpec<'a> = (Ticked, &'a dyn Fn(&f64) -> String, &'a str);
 
 /// The plot area with both axes drawn (and grid lines when asked).
-fn axes<'a, DB: DrawingBackend>(
+pub(super) fn axes<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     x: AxisSpec<'_>,
     y: AxisSpec<'_>,
@@ -279,7 +279,7 @@ impl ColorScale {
 
 /// Vermillion for the worse end, white in the middle, blue for the better end (colour-blind
 /// safe). `t` runs from -1 (worst) to 1 (best).
-fn diverging(t: f64) -> RGBColor {
+pub(super) fn diverging(t: f64) -> RGBColor {
     let (bad, mid, good) = ((0xD5, 0x5E, 0x00), (0xF7, 0xF7, 0xF7), (0x00, 0x72, 0xB2));
     let (from, to, f) = if t < 0.0 { (mid, bad, -t) } else { (mid, good, t) };
     let f = f.clamp(0.0, 1.0);
@@ -300,7 +300,7 @@ fn position(score: f64, low: f64, high: f64, middle: f64) -> f64 {
 }
 
 /// Width of the colour bar's column, labels included.
-const BAR_WIDTH: u32 = 170;
+pub(super) const BAR_WIDTH: u32 = 170;
 
 fn heatmap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
