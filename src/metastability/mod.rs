@@ -115,6 +115,14 @@ impl Map {
             slo_recovery: scenario.slo.recovery,
             seeds,
         };
+        if map.at.0 < scenario.warmup.0 {
+            return Err(Refusal::new(format!(
+                "the surge at {} starts inside the warm-up ({}), which no figure measures",
+                SimDuration(map.at.0),
+                scenario.warmup
+            ))
+            .expected("a surge after simulation.warmup, or a shorter warm-up"));
+        }
         let longest = (0..map.lengths.len()).max_by_key(|&length| map.lengths[length]).unwrap_or(0);
         let needed = map.judged_at(longest).after(map.slo_recovery);
         if needed.0 > scenario.duration.0 {

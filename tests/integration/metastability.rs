@@ -210,6 +210,13 @@ fn a_scenario_without_a_surge_or_too_short_a_run_is_refused_with_what_to_write()
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("the run lasts 5m but the map needs 6m: the surge at 30s"), "{stderr}");
 
+    let warm = dir.path().join("warm.toml");
+    fs::write(&warm, SMALL.replace("interval = \"5s\"", "interval = \"5s\"\nwarmup = \"1m\"")).unwrap();
+    let output = stormsim().arg("metastability").arg(&warm).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the surge at 30s starts inside the warm-up (1m)"), "{stderr}");
+
     let output = stormsim().arg("metastability").arg(&file).args(["--over", "10"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
