@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::sweep::{BAR_WIDTH, axes, categorical, diverging, label_at};
-use super::{ChartError, FONT, Ticked, register_font, to_chart_error};
+use super::{ChartError, Drawing, FONT, Ticked, png_and_svg, to_chart_error};
 use crate::metastability::{BOUNDARY_SHARE, Cell, Map};
 
 pub const WIDTH: u32 = 1100;
@@ -18,22 +18,21 @@ pub const HEIGHT: u32 = 720;
 
 /// Draws the chart as a PNG at `png` and returns it as an SVG document.
 pub fn write(png: &Path, map: &Map, cells: &[Cell]) -> Result<String, ChartError> {
-    register_font()?;
+    png_and_svg(png, (WIDTH, HEIGHT), &Heatmap { map, cells })
+}
+
+struct Heatmap<'a> {
+    map: &'a Map,
+    cells: &'a [Cell],
+}
+
+impl Drawing for Heatmap<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>
+    where
+        DB::ErrorType: 'static,
     {
-        let root = BitMapBackend::new(png, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, map, cells)?;
-        root.present().map_err(to_chart_error)?;
+        draw(root, self.map, self.cells)
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, map, cells)?;
-        root.present().map_err(to_chart_error)?;
-    }
-    if !svg.ends_with('\n') {
-        svg.push('\n');
-    }
-    Ok(svg)
 }
 
 /// The colour of a share collapsed: white at 0, vermillion at 1.

@@ -192,6 +192,34 @@ impl<'a> Chart<'a> {
     }
 }
 
+/// A chart of a fixed size that draws the same on any backend, so its PNG and its SVG are
+/// one drawing (`png_and_svg`).
+pub(crate) trait Drawing {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Draws `chart` as a PNG of `size` at `png` and returns it as an SVG document.
+pub(crate) fn png_and_svg(png: &Path, size: (u32, u32), chart: &impl Drawing) -> Result<String, ChartError> {
+    register_font()?;
+    {
+        let root = BitMapBackend::new(png, size).into_drawing_area();
+        chart.draw(&root)?;
+        root.present().map_err(to_chart_error)?;
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        chart.draw(&root)?;
+        root.present().map_err(to_chart_error)?;
+    }
+    if !svg.ends_with('\n') {
+        svg.push('\n');
+    }
+    Ok(svg)
+}
+
 /// The end of the series' warm-up in hours since the start; `None` without one.
 fn warmup_hours(series: &Series) -> Option<f64> {
     (series.warmup > SimDuration::ZERO).then(|| series.warmup.as_secs_f64() / 3600.0)

@@ -18,7 +18,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{ChartError, FONT, PALETTE, Ticked, compact_number, nice_step, register_font, to_chart_error};
+use super::{
+    ChartError, Drawing, FONT, PALETTE, Ticked, compact_number, nice_step, png_and_svg, to_chart_error,
+};
 use crate::check::metric::{Better, Unit};
 use crate::sweep::{MetricValues, Sweep, estimate};
 
@@ -27,22 +29,21 @@ pub const HEIGHT: u32 = 760;
 
 /// Draws the chart as a PNG at `png` and returns it as an SVG document.
 pub fn write(png: &Path, sweep: &Sweep, runs: &[MetricValues]) -> Result<String, ChartError> {
-    register_font()?;
+    png_and_svg(png, (WIDTH, HEIGHT), &SweepChart { sweep, runs })
+}
+
+struct SweepChart<'a> {
+    sweep: &'a Sweep,
+    runs: &'a [MetricValues],
+}
+
+impl Drawing for SweepChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>
+    where
+        DB::ErrorType: 'static,
     {
-        let root = BitMapBackend::new(png, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, sweep, runs)?;
-        root.present().map_err(to_chart_error)?;
+        draw(root, self.sweep, self.runs)
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, sweep, runs)?;
-        root.present().map_err(to_chart_error)?;
-    }
-    if !svg.ends_with('\n') {
-        svg.push('\n');
-    }
-    Ok(svg)
 }
 
 /// Per point: (low, mean, high) in plotted units; low = high = mean without an interval.
