@@ -13,7 +13,6 @@ struct Areas {
     cores: u128,
     workers: u128,
     queued: u128,
-    in_system: u128,
     ready: u128,
     running: u128,
 }
@@ -25,7 +24,6 @@ impl Areas {
             cores: self.cores - mark.cores,
             workers: self.workers - mark.workers,
             queued: self.queued - mark.queued,
-            in_system: self.in_system - mark.in_system,
             ready: self.ready - mark.ready,
             running: self.running - mark.running,
         }
@@ -97,11 +95,15 @@ pub struct ServiceMeter {
     /// The last closed interval's busy and available core-ns and worker-ns, so a region's
     /// pools add up exactly.
     pub interval_capacity: Capacity,
+    /// When the attempts' levels (cores, workers, queue) were last credited: they change
+    /// at nearly every event.
     last: u64,
+    /// When the pool's levels (ready, running) were last credited: they change only when
+    /// the pool does, so the hot path leaves them alone.
+    pool_last: u64,
     cores_busy: u64,
     workers_busy: u64,
     queued: u64,
-    in_system: u64,
     ready: u64,
     ready_max: u64,
     ready_min: u64,
@@ -133,10 +135,10 @@ impl ServiceMeter {
             cores_per_instance,
             workers_per_instance,
             last: 0,
+            pool_last: 0,
             cores_busy: 0,
             workers_busy: 0,
             queued: 0,
-            in_system: 0,
             ready: ready as u64,
             running: ready as u64,
             ready_max: ready as u64,
@@ -167,17 +169,28 @@ impl ServiceMeter {
         self.both(|c| c.errors += 1);
     }
 
-    /// Credits every level for the time since the last change.
+    /// Credits every level for the time since its last change: call before reading the
+    /// areas.
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
+        self.advance_load(now);
+        let dt = now.0.saturating_sub(self.pool_last) as u128;
+        if dt > 0 {
+            self.areas.ready += self.ready as u128 * dt;
+            self.areas.running += self.running as u128 * dt;
+            self.pool_last = now.0;
+        }
+    }
+
+    /// Credits the attempts' levels for the time since the last change. Attempts present
+    /// are always those queued plus those holding a worker, so their area is not kept.
+    #[inline]
+    fn advance_load(&mut self, now: SimTime) {
         let dt = now.0.saturating_sub(self.last) as u128;
         if dt > 0 {
             self.areas.cores += self.cores_busy as u128 * dt;
             self.areas.workers += self.workers_busy as u128 * dt;
             self.areas.queued += self.queued as u128 * dt;
-            self.areas.in_system += self.in_system as u128 * dt;
-            self.areas.ready += self.ready as u128 * dt;
-            self.areas.running += self.running as u128 * dt;
             self.last = now.0;
         }
     }
@@ -213,7 +226,7 @@ impl ServiceMeter {
     /// core wait is the admitted attempts').
     #[inline]
     pub fn rejection_core_taken(&mut self, now: SimTime) {
-        self.advance(now);
+        self.advance_load(now);
         self.cores_busy += 1;
     }
 
@@ -240,8 +253,7 @@ impl ServiceMeter {
     /// An attempt was admitted: straight to a worker or into the queue.
     #[inline]
     pub fn admitted(&mut self, now: SimTime, queued: bool) {
-        self.advance(now);
-        self.in_system += 1;
+        self.advance_load(now);
         self.both(|c| {
             c.admitted += 1;
             c.waited += u64::from(queued);
@@ -252,22 +264,27 @@ impl ServiceMeter {
             self.both(|c| c.queue_max = c.queue_max.max(queued_now));
         } else {
             self.workers_busy += 1;
-            self.record_queue_wait(0);
+            // A wait of zero: counted, and left out of the histogram (`summary` adds them).
+            self.both(|c| c.queue_waits += 1);
         }
     }
 
     /// A queued attempt took a worker after waiting `wait_ns`.
     #[inline]
     pub fn dequeued(&mut self, now: SimTime, wait_ns: u64) {
-        self.advance(now);
+        self.advance_load(now);
         self.queued -= 1;
         self.workers_busy += 1;
         self.record_queue_wait(wait_ns);
     }
 
+    /// Records a wait for a worker. The histogram holds the waits above zero; the zeros,
+    /// most waits below saturation, are the count of waits less its count.
     #[inline]
     fn record_queue_wait(&mut self, wait_ns: u64) {
-        self.queue_wait.record(wait_ns);
+        if wait_ns > 0 {
+            self.queue_wait.record(wait_ns);
+        }
         self.both(|c| {
             c.queue_wait_sum_ns += wait_ns as u128;
             c.queue_waits += 1;
@@ -277,16 +294,19 @@ impl ServiceMeter {
     /// An attempt started burning CPU after waiting `wait_ns` for a core.
     #[inline]
     pub fn core_taken(&mut self, now: SimTime, wait_ns: u64) {
-        self.advance(now);
+        self.advance_load(now);
         self.cores_busy += 1;
         self.cores_taken += 1;
-        self.core_waited += u64::from(wait_ns > 0);
-        self.core_wait.record(wait_ns);
+        // As for the queue: the histogram holds the waits above zero.
+        if wait_ns > 0 {
+            self.core_waited += 1;
+            self.core_wait.record(wait_ns);
+        }
     }
 
     #[inline]
     pub fn core_released(&mut self, now: SimTime) {
-        self.advance(now);
+        self.advance_load(now);
         self.cores_busy -= 1;
     }
 
@@ -303,7 +323,6 @@ impl ServiceMeter {
     /// and was `burning` a core or waiting for one.
     pub fn lost(&mut self, now: SimTime, queued: bool, burning: bool) {
         self.advance(now);
-        self.in_system -= 1;
         if queued {
             self.queued -= 1;
         } else {
@@ -317,7 +336,6 @@ impl ServiceMeter {
     pub fn dropped(&mut self, now: SimTime, abandoned: bool) {
         self.advance(now);
         self.queued -= 1;
-        self.in_system -= 1;
         self.both(|c| {
             if abandoned {
                 c.dropped_abandoned += 1;
@@ -336,9 +354,8 @@ impl ServiceMeter {
     /// An attempt finished and left, after `stay_ns` at the instance.
     #[inline]
     pub fn completed(&mut self, now: SimTime, stay_ns: u64, cpu_ns: u64, wasted: bool) {
-        self.advance(now);
+        self.advance_load(now);
         self.workers_busy -= 1;
-        self.in_system -= 1;
         self.time_in_system_ns += stay_ns as u128;
         if let Some(stay) = &mut self.stay {
             stay.record(stay_ns);
@@ -434,12 +451,12 @@ impl ServiceMeter {
             completed: c.completed,
             rejected: c.rejected,
             errors: c.errors,
-            queue_wait_ms: self.queue_wait.percentiles_ms(),
-            core_wait_ms: self.core_wait.percentiles_ms(),
+            queue_wait_ms: self.queue_wait.with_zeros(c.queue_waits - self.queue_wait.count()).percentiles_ms(),
+            core_wait_ms: self.core_wait.with_zeros(self.cores_taken - self.core_waited).percentiles_ms(),
             wait_probability: (c.admitted > 0).then(|| c.waited as f64 / c.admitted as f64),
             core_wait_probability: (self.cores_taken > 0)
                 .then(|| self.core_waited as f64 / self.cores_taken as f64),
-            mean_in_system: ratio(a.in_system, elapsed_ns as u128),
+            mean_in_system: ratio(a.workers + a.queued, elapsed_ns as u128),
             throughput_per_s: c.completed as f64 / (elapsed_ns as f64 / 1e9).max(f64::MIN_POSITIVE),
             mean_time_in_system_ms: if c.completed > 0 {
                 self.time_in_system_ns as f64 / c.completed as f64 / 1e6
