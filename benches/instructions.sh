@@ -9,9 +9,9 @@
 # which follows the instruction ratio within a few hundredths on these models (both
 # programs run at a similar number of instructions per cycle).
 #
-# The parts are read from callgrind's attribution of each instruction to its source file:
-# code inlined from the standard library (bounds-checked indexing, Vec and Option access,
-# moves) is attributed to the library's files, so it has its own line.
+# Each instruction is charged to the innermost frame of stormsim's own source that holds it
+# (`addr2line -i` on callgrind's per-instruction counts), so the standard library's code
+# inlined into a function (a heap's sift, a bounds check, a move) counts where it is used.
 #
 # Usage: benches/instructions.sh
 # Environment: STORMSIM_BASELINE (the loop's source, default ../shared/bench/baseline from
@@ -25,7 +25,9 @@ python=${PYTHON:-python3}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-command -v valgrind > /dev/null || { echo "error: valgrind is needed (apt install valgrind)" >&2; exit 2; }
+for tool in valgrind addr2line; do
+    command -v $tool > /dev/null || { echo "error: $tool is needed (apt install valgrind binutils)" >&2; exit 2; }
+done
 if [ ! -f "$baseline_src/Cargo.toml" ]; then
     echo "error: no event loop at $baseline_src; set STORMSIM_BASELINE to its folder" >&2
     exit 2
@@ -43,7 +45,7 @@ loop=$scratch/baseline/target/release/baseline
 instructions() {
     local name=$1
     shift
-    valgrind --tool=callgrind --callgrind-out-file="$scratch/$name.cg" "$@" > "$scratch/$name.out" 2> "$scratch/$name.err" ||
+    valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$scratch/$name.cg" "$@" > "$scratch/$name.out" 2> "$scratch/$name.err" ||
         { cat "$scratch/$name.err" >&2; exit 2; }
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$scratch/$name.err"
 }
@@ -79,41 +81,76 @@ done
 
 echo
 echo "stormsim's instructions per model event, by part of the program:"
-"$python" - "$scratch" << 'EOF'
+"$python" - "$scratch" "$stormsim" << 'EOF'
 import collections, re, subprocess, sys
 
-scratch = sys.argv[1]
-# First match wins: (part, pattern on the source file callgrind names).
+scratch, binary = sys.argv[1], sys.argv[2]
+# The part of the program an instruction belongs to, from the innermost frame of our own
+# source holding it: (part, pattern on "file:line function"); the first match wins.
 PARTS = [
-    ("event list: heap, lanes, dispatch", r"engine/(queue|mod)\.rs|binary_heap|simulation\.rs"),
-    ("request and attempt slots", r"engine/slab\.rs"),
+    ("event list: heap, lanes, dispatch", r"src/engine/(queue|mod)\.rs|src/simulation\.rs"),
+    ("request and attempt slots", r"src/engine/slab\.rs"),
     ("statistics: meters, recorder, histograms", r"src/stats/"),
-    ("random draws: ChaCha8, Exp, Gamma", r"rand|chacha|engine/rng\.rs"),
-    ("arrival times: rate profile inversion", r"model/source\.rs|engine/time\.rs"),
-    ("model: routing, admission, retries", r"src/model/"),
-    ("inlined std: indexing, Vec/Option access, moves", r"/library/(core|alloc)/"),
-    ("outputs: charts, CSV, JSON, report", r"src/report/|png|plotters|ab_glyph|ttf|fdeflate|csv|serde|image"),
+    ("random draws and arrival times", r"src/engine/(rng|time)\.rs|src/model/source\.rs|CpuCost.*sample"),
+    ("request path: client, balancer, instance", r"src/model/"),
+    ("reading the scenario, outputs", r"src/"),
 ]
+OTHER = "other: ChaCha blocks, libc, PNG encoding"
+
+
+def self_costs(path):
+    """Instructions per address, from a callgrind profile written with --dump-instr=yes."""
+    costs, addr, skip = collections.Counter(), 0, False
+    for line in open(path):
+        if line.startswith("calls="):
+            skip = True  # the next cost line is the call's inclusive cost
+            continue
+        fields = line.split()
+        if len(fields) < 3 or not re.match(r"^(0x[0-9a-f]+|[+-]\d+|\*)$", fields[0]):
+            continue
+        token = fields[0]
+        if token.startswith("0x"):
+            addr = int(token, 16)
+        elif token[0] in "+-":
+            addr += int(token)
+        if skip:
+            skip = False
+            continue
+        costs[addr] += int(fields[2])
+    return costs
+
+
+def parts_of(costs):
+    """Instructions per part: each address goes to the innermost frame in stormsim's src/."""
+    addrs = list(costs)
+    out = subprocess.run(
+        ["addr2line", "-a", "-f", "-i", "-C", "-e", binary],
+        input="\n".join(hex(a) for a in addrs), capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    frames, addr, i = {}, None, 0
+    while i < len(out):
+        if out[i].startswith("0x"):
+            addr, i = int(out[i], 16), i + 1
+            frames[addr] = []
+            continue
+        frames[addr].append((out[i], out[i + 1] if i + 1 < len(out) else ""))
+        i += 2
+    parts = collections.Counter()
+    for addr in addrs:
+        ours = [f"{loc} {fn}" for fn, loc in frames.get(addr, [])
+                if "/src/" in loc and "/.cargo/" not in loc and "/rustc/" not in loc]
+        site = ours[0] if ours else ""
+        part = next((name for name, pattern in PARTS if site and re.search(pattern, site)), OTHER)
+        parts[part] += costs[addr]
+    return parts
+
+
 events = dict(line.split() for line in open(f"{scratch}/events"))
 columns = list(events)
-table = {}
-for scenario in columns:
-    out = subprocess.run(
-        ["callgrind_annotate", "--threshold=100", f"{scratch}/stormsim-{scenario}.cg"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    parts = collections.Counter()
-    for line in out.splitlines():
-        m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S+?):", line)
-        if not m or "PROGRAM TOTALS" in line:
-            continue
-        file = m.group(2)
-        part = next((name for name, pattern in PARTS if re.search(pattern, file)), "other (startup, libc, ...)")
-        parts[part] += int(m.group(1).replace(",", ""))
-    table[scenario] = {part: n / int(events[scenario]) for part, n in parts.items()}
-names = [name for name, _ in PARTS] + ["other (startup, libc, ...)"]
-print(f"{'part':<50}" + "".join(f"{c:>10}" for c in columns))
+table = {c: parts_of(self_costs(f"{scratch}/stormsim-{c}.cg")) for c in columns}
+names = [name for name, _ in PARTS] + [OTHER]
+print(f"{'part':<45}" + "".join(f"{c:>9}" for c in columns))
 for name in names:
-    print(f"{name:<50}" + "".join(f"{table[c].get(name, 0):>10.0f}" for c in columns))
-print(f"{'total':<50}" + "".join(f"{sum(table[c].values()):>10.0f}" for c in columns))
+    print(f"{name:<45}" + "".join(f"{table[c][name] / int(events[c]):>9.0f}" for c in columns))
+print(f"{'total':<45}" + "".join(f"{sum(table[c].values()) / int(events[c]):>9.0f}" for c in columns))
 EOF
