@@ -451,7 +451,10 @@ impl ServiceMeter {
             completed: c.completed,
             rejected: c.rejected,
             errors: c.errors,
-            queue_wait_ms: self.queue_wait.with_zeros(c.queue_waits - self.queue_wait.count()).percentiles_ms(),
+            queue_wait_ms: self
+                .queue_wait
+                .with_zeros(c.queue_waits - self.queue_wait.count())
+                .percentiles_ms(),
             core_wait_ms: self.core_wait.with_zeros(self.cores_taken - self.core_waited).percentiles_ms(),
             wait_probability: (c.admitted > 0).then(|| c.waited as f64 / c.admitted as f64),
             core_wait_probability: (self.cores_taken > 0)
