@@ -10,9 +10,11 @@
 //! never sit on the data: each event is a numbered badge above the panels and a row of the
 //! table below them, laid out so that no two overlap.
 
+mod band;
 mod layout;
 pub mod metastability;
 mod panels;
+mod png;
 pub mod sweep;
 
 use crate::engine::{NANOS_PER_SEC, SimDuration};
@@ -171,9 +173,7 @@ impl<'a> Chart<'a> {
     fn png(&self, path: &Path) -> Result<(), ChartError> {
         register_font()?;
         let layout = self.layout()?;
-        let root = BitMapBackend::new(path, (WIDTH, layout.height as u32)).into_drawing_area();
-        self.draw(&root, &layout)?;
-        root.present().map_err(to_chart_error)
+        band::write_png(path, (WIDTH, layout.height as u32), |root| self.draw(root, &layout))
     }
 
     fn svg(&self) -> Result<String, ChartError> {
@@ -203,11 +203,7 @@ pub(crate) trait Drawing {
 /// Draws `chart` as a PNG of `size` at `png` and returns it as an SVG document.
 pub(crate) fn png_and_svg(png: &Path, size: (u32, u32), chart: &impl Drawing) -> Result<String, ChartError> {
     register_font()?;
-    {
-        let root = BitMapBackend::new(png, size).into_drawing_area();
-        chart.draw(&root)?;
-        root.present().map_err(to_chart_error)?;
-    }
+    band::write_png(png, size, |root| chart.draw(root))?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -861,6 +857,38 @@ mod tests {
             })
             .collect();
         (runs[0][0].series.clone(), crate::compare::series::lines(labels, &runs))
+    }
+
+    /// `chart` drawn whole on plotters' own bitmap and saved by it, and drawn in bands: the
+    /// two files are the same bytes.
+    fn check_bands_draw_the_whole(chart: &Chart) {
+        register_font().unwrap();
+        let layout = chart.layout().unwrap();
+        let size = (WIDTH, layout.height as u32);
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.png");
+        {
+            let root = BitMapBackend::new(&whole, size).into_drawing_area();
+            chart.draw(&root, &layout).unwrap();
+            root.present().unwrap();
+        }
+        let banded = dir.path().join("banded.png");
+        band::write_png(&banded, size, |root| chart.draw(root, &layout)).unwrap();
+        assert!(std::fs::read(&banded).unwrap() == std::fs::read(&whole).unwrap(), "{}", chart.title);
+    }
+
+    #[test]
+    fn a_chart_drawn_in_bands_is_the_chart_drawn_whole() {
+        for (series, title) in [
+            (incident_series(300), "incident"),
+            (many_services(), "many services"),
+            (synthetic_series(0), "empty"),
+            (synthetic_series(1), "one row"),
+        ] {
+            check_bands_draw_the_whole(&Chart::run(&series, title));
+        }
+        let (axis, lines) = compared(&["baseline", "budget"], 90);
+        check_bands_draw_the_whole(&Chart::comparison(&axis, &lines, "comparison"));
     }
 
     #[test]
