@@ -20,25 +20,10 @@
 set -euo pipefail
 export LC_ALL=C
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-baseline_src=${STORMSIM_BASELINE:-$repo/../shared/bench/baseline}
 runs=${RUNS:-5}
 python=${PYTHON:-python3}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-if [ ! -f "$baseline_src/Cargo.toml" ]; then
-    echo "error: no event loop at $baseline_src; set STORMSIM_BASELINE to its folder" >&2
-    exit 2
-fi
-
-echo "building stormsim (release) ..." >&2
-stormsim=$(cd "$repo" && cargo build --release --locked --message-format=json |
-    sed -n 's/.*"executable":"\([^"]*\/stormsim\)".*/\1/p' | tail -n 1)
-echo "building the loop from $baseline_src in a scratch folder ..." >&2
-cp -r "$baseline_src" "$scratch/baseline"
-(cd "$scratch/baseline" && CARGO_TARGET_DIR="$scratch/baseline/target" cargo build --release --quiet)
-loop=$scratch/baseline/target/release/baseline
+# shellcheck source=benches/build-both.sh
+source "$(dirname "$0")/build-both.sh"
 
 # Wall time of one whole process, in seconds; its stdout goes to "$scratch/out".
 wall() {

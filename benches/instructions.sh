@@ -19,27 +19,12 @@
 set -euo pipefail
 export LC_ALL=C
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-baseline_src=${STORMSIM_BASELINE:-$repo/../shared/bench/baseline}
 python=${PYTHON:-python3}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
 for tool in valgrind addr2line; do
     command -v $tool > /dev/null || { echo "error: $tool is needed (apt install valgrind binutils)" >&2; exit 2; }
 done
-if [ ! -f "$baseline_src/Cargo.toml" ]; then
-    echo "error: no event loop at $baseline_src; set STORMSIM_BASELINE to its folder" >&2
-    exit 2
-fi
-
-echo "building stormsim (release) ..." >&2
-stormsim=$(cd "$repo" && cargo build --release --locked --message-format=json |
-    sed -n 's/.*"executable":"\([^"]*\/stormsim\)".*/\1/p' | tail -n 1)
-echo "building the loop from $baseline_src in a scratch folder ..." >&2
-cp -r "$baseline_src" "$scratch/baseline"
-(cd "$scratch/baseline" && CARGO_TARGET_DIR="$scratch/baseline/target" cargo build --release --quiet)
-loop=$scratch/baseline/target/release/baseline
+# shellcheck source=benches/build-both.sh
+source "$(dirname "$0")/build-both.sh"
 
 # Instructions of a whole process under callgrind; its profile goes to "$scratch/$1.cg".
 instructions() {
