@@ -8,10 +8,18 @@
 //! bounds `1..=HIGHEST_NS` and 3 digits (a test checks it value by value), written here so
 //! that a record is a few inlined instructions (the crate's out-of-line record was a fifth of
 //! an M/M/1 run) and so that reset, merge and quantiles only visit the buckets that were
-//! written: the counts grow to the highest bucket used (memory follows the values recorded,
-//! at most 311 KB), and a subtotal per group of 1024 counts lets a quantile skip to its
-//! group (O(groups + 1024), not O(buckets): interval figures ask for four quantiles every
+//! written. A subtotal per group of 1024 counts lets a quantile skip to its group
+//! (O(groups + 1024), not O(buckets): interval figures ask for four quantiles every
 //! interval) and lets reset and merge skip the groups without counts.
+//!
+//! Memory follows the values recorded, not the span of buckets from zero to the largest: a
+//! run keeps a few dozen histograms (per class, cell, region, pool), which held 200 KB each
+//! when their counts were one `u64` per bucket up to the highest written, mostly the empty
+//! buckets below the shortest latency and between sparse ones in the tail. The counts now
+//! live in pages of `PAGE` buckets, each allocated when a value first lands in it, and are
+//! `u32`: a count passing `u32::MAX` (four billion values in one bucket, which only a long,
+//! busy run with a narrow distribution reaches) carries into a short side table. Together
+//! that is a quarter to a fifth of what they held.
 
 use super::summary::Percentiles;
 
@@ -28,6 +36,12 @@ const SUB_BUCKET_MASK: u64 = (2 << HALF_MAGNITUDE) - 1;
 const LEADING_ZERO_BASE: u32 = 64 - HALF_MAGNITUDE - 1;
 /// Counts per subtotal: `index >> HALF_MAGNITUDE` is the group.
 const GROUP: usize = HALF_COUNT;
+/// Counts per page: 512 bytes. A group is a whole number of pages.
+const PAGE: usize = 128;
+const PAGES_PER_GROUP: usize = GROUP / PAGE;
+
+/// The counts of `PAGE` consecutive buckets, less what they carried (`Carries`).
+type Page = [u32; PAGE];
 
 /// The bucket of `value`: how many doublings past bucket 0's range it lies.
 #[inline]
@@ -59,9 +73,12 @@ fn highest_equivalent(value: u64) -> u64 {
 
 #[derive(Clone, Debug, Default)]
 pub struct LatencyHistogram {
-    /// Counts by `index_of`, grown a whole group at a time to the highest index written.
-    counts: Vec<u64>,
-    /// The sum of each group of `GROUP` counts; `groups.len() * GROUP == counts.len()`.
+    /// Counts by `index_of`, by page (`index / PAGE`): `None` where no value ever landed.
+    /// Grown to the highest page written.
+    pages: Vec<Option<Box<Page>>>,
+    /// What page counts carried past `u32::MAX`; empty unless one did.
+    carries: Carries,
+    /// The sum of each group of `GROUP` counts; covers every page.
     groups: Vec<u64>,
     /// Values recorded.
     total: u64,
@@ -72,21 +89,41 @@ impl LatencyHistogram {
     #[inline]
     pub fn record(&mut self, ns: u64) {
         let index = index_of(ns.min(HIGHEST_NS));
-        if index >= self.counts.len() {
-            self.grow(index);
+        match self.pages.get_mut(index / PAGE) {
+            Some(Some(page)) => {
+                let (count, wrapped) = page[index % PAGE].overflowing_add(1);
+                page[index % PAGE] = count;
+                if wrapped {
+                    self.carries.add(index, 1);
+                }
+            }
+            _ => self.record_on_new_page(index),
         }
-        self.counts[index] += 1;
         self.groups[index / GROUP] += 1;
         self.total += 1;
         self.sum_ns += ns as u128;
     }
 
-    /// Makes room for `index` (rare: the counts reach their working size early).
+    /// The first value in a page (rare: the pages reach their working set early).
     #[cold]
-    fn grow(&mut self, index: usize) {
-        let n_groups = index / GROUP + 1;
-        self.counts.resize(n_groups * GROUP, 0);
-        self.groups.resize(n_groups, 0);
+    fn record_on_new_page(&mut self, index: usize) {
+        self.page_mut(index / PAGE)[index % PAGE] += 1;
+    }
+
+    /// Page `page`, allocated (and the page table and subtotals grown) if need be.
+    fn page_mut(&mut self, page: usize) -> &mut Page {
+        if page >= self.pages.len() {
+            self.pages.resize(page + 1, None);
+            self.groups.resize(page / PAGES_PER_GROUP + 1, 0);
+        }
+        self.pages[page].get_or_insert_with(|| Box::new([0; PAGE]))
+    }
+
+    /// The pages of `group` with the index of their first bucket, `None` for those never
+    /// written.
+    fn group_pages(&self, group: usize) -> impl Iterator<Item = (usize, Option<&Page>)> {
+        let pages = group * PAGES_PER_GROUP..((group + 1) * PAGES_PER_GROUP).min(self.pages.len());
+        pages.clone().map(|page| page * PAGE).zip(self.pages[pages].iter().map(Option::as_deref))
     }
 
     /// A copy with `zeros` more values of zero: for a caller that counts its zeros apart
@@ -121,29 +158,66 @@ impl LatencyHistogram {
     /// Empties the histogram, keeping its memory.
     pub fn reset(&mut self) {
         let used = self.used_groups();
-        self.counts[used.start * GROUP..used.end * GROUP].fill(0);
+        let pages = used.start * PAGES_PER_GROUP..(used.end * PAGES_PER_GROUP).min(self.pages.len());
+        for page in self.pages[pages].iter_mut().flatten() {
+            page.fill(0);
+        }
+        self.carries.clear();
         self.groups[used].fill(0);
         self.total = 0;
         self.sum_ns = 0;
     }
 
     pub fn add(&mut self, other: &LatencyHistogram) {
-        let used = other.used_groups();
-        if used.is_empty() {
-            return;
+        for group in other.used_groups() {
+            if other.groups[group] == 0 {
+                continue;
+            }
+            for (first, from) in other.group_pages(group) {
+                let Some(from) = from else { continue };
+                let page = first / PAGE;
+                // A page keeps its memory through resets: one without counts adds nothing,
+                // and is not worth a page here.
+                if self.pages.get(page).is_none_or(Option::is_none)
+                    && from.iter().fold(0, |any, &n| any | n) == 0
+                {
+                    continue;
+                }
+                let into = self.page_mut(page);
+                // Added with wrapping, so that it vectorizes; a sum that wrapped is below what
+                // was added, and carries.
+                let mut wrapped = false;
+                for (into, &from) in into.iter_mut().zip(from) {
+                    *into = into.wrapping_add(from);
+                    wrapped |= *into < from;
+                }
+                if wrapped {
+                    let carried: Vec<usize> = (first..)
+                        .zip(into.iter().zip(from))
+                        .filter(|(_, (sum, from))| sum < from)
+                        .map(|(index, _)| index)
+                        .collect();
+                    for index in carried {
+                        self.carries.add(index, 1);
+                    }
+                }
+            }
+            self.groups[group] += other.groups[group];
         }
-        if self.groups.len() < used.end {
-            self.grow(used.end * GROUP - 1);
-        }
-        let counts = used.start * GROUP..used.end * GROUP;
-        for (into, from) in self.counts[counts.clone()].iter_mut().zip(&other.counts[counts]) {
-            *into += from;
-        }
-        for (into, from) in self.groups[used.clone()].iter_mut().zip(&other.groups[used]) {
-            *into += from;
+        for &(index, times) in &other.carries.0 {
+            self.carries.add(index, times);
         }
         self.total += other.total;
         self.sum_ns += other.sum_ns;
+    }
+
+    /// The bytes this histogram holds beyond itself: its pages, page table and subtotals.
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
+        let pages = self.pages.iter().flatten().count() * size_of::<Page>();
+        pages
+            + self.pages.capacity() * size_of::<Option<Box<Page>>>()
+            + self.groups.capacity() * size_of::<u64>()
     }
 
     /// Exact mean in milliseconds, `None` when empty.
@@ -170,14 +244,17 @@ impl LatencyHistogram {
                 running += self.groups[group];
                 continue;
             }
-            for index in group * GROUP..(group + 1) * GROUP {
-                running += self.counts[index];
-                while next < N && running >= targets[next] {
-                    res[next] = Some(highest_equivalent(value_at_index(index)) as f64 / 1e6);
-                    next += 1;
-                }
-                if next == N {
-                    return res;
+            for (first, page) in self.group_pages(group) {
+                let Some(page) = page else { continue };
+                for (index, &count) in (first..).zip(page.iter()) {
+                    running += u64::from(count) + self.carries.at(index);
+                    while next < N && running >= targets[next] {
+                        res[next] = Some(highest_equivalent(value_at_index(index)) as f64 / 1e6);
+                        next += 1;
+                    }
+                    if next == N {
+                        return res;
+                    }
                 }
             }
         }
@@ -192,6 +269,35 @@ impl LatencyHistogram {
     pub fn percentiles_ms(&self) -> Percentiles {
         let [p50, p90, p99, p999, max] = self.quantiles_ms([0.50, 0.90, 0.99, 0.999, 1.0]);
         Percentiles { count: self.count(), mean: self.mean_ms(), p50, p90, p99, p999, max }
+    }
+}
+
+/// What page counts carried past `u32::MAX`: per bucket index, in index order, how many
+/// times 2^32 its page count is short of its count.
+#[derive(Clone, Debug, Default)]
+struct Carries(Vec<(usize, u64)>);
+
+impl Carries {
+    /// Bucket `index`'s page count wrapped `times` times.
+    #[cold]
+    fn add(&mut self, index: usize, times: u64) {
+        match self.0.binary_search_by_key(&index, |&(at, _)| at) {
+            Ok(at) => self.0[at].1 += times,
+            Err(at) => self.0.insert(at, (index, times)),
+        }
+    }
+
+    /// What bucket `index` carried, as a count.
+    #[inline]
+    fn at(&self, index: usize) -> u64 {
+        if self.0.is_empty() {
+            return 0;
+        }
+        self.0.binary_search_by_key(&index, |&(at, _)| at).map_or(0, |at| self.0[at].1 << 32)
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
     }
 }
 
@@ -224,11 +330,91 @@ mod tests {
         a.add(&b);
         assert_eq!(a.count(), 2);
         assert_eq!(a.mean_ms(), Some(3.0));
+        // Groups without counts between two with some.
+        let mut gap = LatencyHistogram::default();
+        gap.record(1_000);
+        gap.record(10_000_000_000);
+        a.add(&gap);
+        assert_eq!(a.count(), 4);
+        assert_eq!(a.quantile_ms(1.0), gap.quantile_ms(1.0));
         a.reset();
         assert_eq!(a.count(), 0);
         assert_eq!(a.percentiles_ms().max, None);
         a.record(u64::MAX);
         assert!(a.percentiles_ms().max.unwrap() > 8.6e7, "clamped to a day, not lost");
+    }
+
+    /// Memory follows the values recorded: a page per stretch of buckets written, not every
+    /// bucket from zero up to the largest value.
+    #[test]
+    fn memory_follows_the_values_recorded() {
+        let table =
+            |h: &LatencyHistogram| h.heap_bytes() - h.pages.iter().flatten().count() * size_of::<Page>();
+        let mut h = LatencyHistogram::default();
+        h.record(10_000_000_000);
+        assert_eq!(h.pages.iter().flatten().count(), 1, "one value, one page");
+        assert!(h.heap_bytes() < size_of::<Page>() + 4096, "{} bytes", h.heap_bytes());
+        // Log-uniform latencies from 1 ms to 10 s touch the buckets of 13 doublings, 8 pages
+        // of 512 bytes each; the 20 doublings below 1 ms hold nothing.
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..100_000 {
+            h.record(2f64.powf(rng.random_range(19.94..33.2)) as u64);
+        }
+        let pages = h.pages.iter().flatten().count();
+        assert!((100..=112).contains(&pages), "{pages} pages");
+        assert!(table(&h) < 4096, "{} bytes of page table and subtotals", table(&h));
+        // A reset keeps the pages; adding an empty histogram or one reset adds none.
+        let mut other = h.clone();
+        other.reset();
+        assert_eq!(other.pages.iter().flatten().count(), pages);
+        let mut sum = LatencyHistogram::default();
+        sum.add(&other);
+        sum.add(&LatencyHistogram::default());
+        assert_eq!(sum.heap_bytes(), 0);
+    }
+
+    /// A bucket holding more than `u32::MAX` values keeps its count whole: recording,
+    /// merging, quantiles and reset all see the carry.
+    #[test]
+    fn counts_past_u32_carry() {
+        let (heavy, light) = (5_000_000, 9_000_000);
+        // Stands for u32::MAX values recorded at `heavy`, without recording them.
+        let nearly_full = || {
+            let mut h = LatencyHistogram::default();
+            h.record(heavy);
+            let index = index_of(heavy);
+            h.page_mut(index / PAGE)[index % PAGE] = u32::MAX;
+            h.groups[index / GROUP] += u64::from(u32::MAX) - 1;
+            h.total += u64::from(u32::MAX) - 1;
+            h
+        };
+        let mut a = nearly_full();
+        a.record(heavy);
+        a.record(heavy);
+        a.record(light);
+        // u32::MAX + 2 values at `heavy`: a page count of 1 and one carry.
+        assert_eq!(a.carries.0, [(index_of(heavy), 1)]);
+        assert_eq!(a.count(), (1 << 32) + 2);
+        // The heavy bucket holds all but the last value.
+        let [p99, max] = a.quantiles_ms([0.99, 1.0]);
+        assert_eq!(p99, Some(highest_equivalent(heavy) as f64 / 1e6));
+        assert_eq!(max, Some(highest_equivalent(light) as f64 / 1e6));
+        // The value before the last is still the heavy bucket's.
+        let before_last = 1.0 - 1.5 / a.count() as f64;
+        assert_eq!(a.quantiles_ms([before_last]), [p99]);
+        // Merged into another u32::MAX: the page counts wrap once more.
+        let mut b = nearly_full();
+        b.add(&a);
+        let index = index_of(heavy);
+        assert_eq!(b.carries.0, [(index, 2)]);
+        assert_eq!(b.pages[index / PAGE].as_ref().unwrap()[index % PAGE], 0);
+        let total = b.count();
+        assert_eq!(total, (1 << 33) + 1);
+        let before_last = 1.0 - 1.5 / total as f64;
+        assert_eq!(b.quantiles_ms([before_last, 1.0]), [p99, max]);
+        b.reset();
+        assert!(b.carries.0.is_empty());
+        assert_eq!(b.quantile_ms(1.0), None);
     }
 
     #[test]
