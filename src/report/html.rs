@@ -12,7 +12,8 @@ use crate::compare::Comparison;
 use crate::simulation::RunOutput;
 use crate::sweep::{MetricValues, Sweep};
 use comfy_table::Table;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::io;
 
 /// The file name of a report in its folder.
 pub const REPORT_FILE: &str = "report.html";
@@ -39,14 +40,24 @@ figure { margin: 8px 0; } figure svg { max-width: 100%; height: auto; }
 details summary { cursor: pointer; color: #0969da; }
 ";
 
-/// A report page under construction.
-struct Page {
-    html: String,
+/// A report page under construction, written into `html` as it is built: a `String`, or a
+/// file (`Sink`) for a run's report, whose chart makes it a megabyte on a long run.
+struct Page<W = String> {
+    html: W,
 }
 
 impl Page {
     fn new(title: &str, meta: &str) -> Page {
-        let mut html = String::new();
+        Page::start(String::new(), title, meta)
+    }
+
+    fn finish(self) -> String {
+        self.end()
+    }
+}
+
+impl<W: fmt::Write> Page<W> {
+    fn start(mut html: W, title: &str, meta: &str) -> Page<W> {
         let _ = write!(
             html,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -77,32 +88,44 @@ impl Page {
         let _ = writeln!(self.html, "<pre>{}</pre>", escape(text.trim_end()));
     }
 
-    /// A chart's SVG, inlined; the XML namespace is implied in HTML.
+    /// A chart's SVG, inlined; the XML namespace is implied in HTML. Written around the
+    /// namespace rather than through a copy without it: a chart can be half a megabyte.
     fn figure(&mut self, svg: &str) {
-        let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
-        let _ = writeln!(self.html, "<figure>\n{}\n</figure>", svg.trim());
+        const XMLNS: &str = " xmlns=\"http://www.w3.org/2000/svg\"";
+        let (head, tail) = match svg.find(XMLNS) {
+            Some(at) => (&svg[..at], &svg[at + XMLNS.len()..]),
+            None => (svg, ""),
+        };
+        // `head + tail`, trimmed at both ends.
+        let head = head.trim_start();
+        let (head, tail) = match (head.is_empty(), tail.trim_end().is_empty()) {
+            (true, _) => (tail.trim(), ""),
+            (false, true) => (head.trim_end(), ""),
+            (false, false) => (head, tail.trim_end()),
+        };
+        let _ = writeln!(self.html, "<figure>\n{head}{tail}\n</figure>");
     }
 
     /// A terminal table (`report::table`) as an HTML table, numbers right-aligned.
     fn table(&mut self, table: &Table) {
-        self.html.push_str("<table>\n");
+        let _ = self.html.write_str("<table>\n");
         if let Some(header) = table.header() {
-            self.html.push_str("<tr>");
+            let _ = self.html.write_str("<tr>");
             for cell in header.cell_iter() {
                 let _ = write!(self.html, "<th>{}</th>", escape(&cell.content()));
             }
-            self.html.push_str("</tr>\n");
+            let _ = self.html.write_str("</tr>\n");
         }
         for row in table.row_iter() {
             let cells: Vec<String> = row.cell_iter().map(comfy_table::Cell::content).collect();
             self.row(&cells.iter().map(String::as_str).collect::<Vec<_>>());
         }
-        self.html.push_str("</table>\n");
+        let _ = self.html.write_str("</table>\n");
     }
 
     /// A row of cells, numbers right-aligned, a sub-row's indent kept.
     fn row(&mut self, cells: &[&str]) {
-        self.html.push_str("<tr>");
+        let _ = self.html.write_str("<tr>");
         for cell in cells {
             let indent = cell.len() - cell.trim_start_matches(' ').len();
             let verdict =
@@ -119,7 +142,7 @@ impl Page {
             let _ =
                 write!(self.html, "<td{attributes}>{}</td>", escape(cell.trim_start()).replace('\n', "<br>"));
         }
-        self.html.push_str("</tr>\n");
+        let _ = self.html.write_str("</tr>\n");
     }
 
     /// The scenario's notes, the command that reproduces the report, and the resolved
@@ -146,14 +169,38 @@ impl Page {
         }
     }
 
-    fn finish(mut self) -> String {
-        self.html.push_str("</main>\n</body>\n</html>\n");
+    fn end(mut self) -> W {
+        let _ = self.html.write_str("</main>\n</body>\n</html>\n");
         self.html
     }
 }
 
-/// The report of one run: what happened, the charts, every table, the scenario.
-pub fn run(output: &RunOutput, chart_svg: &str, presentation: &Presentation) -> String {
+/// `fmt::Write` into a file, so a page is written as it is built; keeps the first error
+/// for the end.
+struct Sink<W> {
+    out: W,
+    error: Option<io::Error>,
+}
+
+impl<W: io::Write> fmt::Write for Sink<W> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if self.error.is_none()
+            && let Err(error) = self.out.write_all(text.as_bytes())
+        {
+            self.error = Some(error);
+        }
+        if self.error.is_some() { Err(fmt::Error) } else { Ok(()) }
+    }
+}
+
+/// Writes the report of one run to `out` (buffer it: it is written in small pieces): what
+/// happened, the charts, every table, the scenario.
+pub fn write_run(
+    out: impl io::Write,
+    output: &RunOutput,
+    chart_svg: &str,
+    presentation: &Presentation,
+) -> io::Result<()> {
     let summary = &output.summary;
     let mut title = summary.scenario.name.clone();
     if let Some(variant) = &summary.scenario.variant {
@@ -172,7 +219,7 @@ pub fn run(output: &RunOutput, chart_svg: &str, presentation: &Presentation) -> 
         thousands(summary.engine.events_handled),
         summary.scenario.hash,
     );
-    let mut page = Page::new(&title, &meta);
+    let mut page = Page::start(Sink { out, error: None }, &title, &meta);
     if !presentation.description.is_empty() {
         page.paragraph(&presentation.description);
     }
@@ -195,7 +242,11 @@ pub fn run(output: &RunOutput, chart_svg: &str, presentation: &Presentation) -> 
         page.table(table);
     }
     page.presentation(presentation);
-    page.finish()
+    let mut sink = page.end();
+    match sink.error {
+        Some(error) => Err(error),
+        None => sink.out.flush(),
+    }
 }
 
 /// The report of a comparison: each metric per configuration, the chart, the scenario.
@@ -348,6 +399,27 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An inlined chart is its SVG without the namespace, trimmed, whatever surrounds it.
+    #[test]
+    fn a_figure_drops_the_namespace_and_trims() {
+        const XMLNS: &str = " xmlns=\"http://www.w3.org/2000/svg\"";
+        for svg in [
+            format!("<svg{XMLNS} width=\"4\">\n<rect/>\n</svg>\n"),
+            format!("  \n<svg{XMLNS}>x</svg>"),
+            format!("{XMLNS}  <svg/> "),
+            format!("<svg>{XMLNS}  \n"),
+            format!("<svg>{XMLNS}{XMLNS}</svg>"),
+            "<svg>no namespace</svg>\n".to_owned(),
+            "  ".to_owned(),
+            String::new(),
+        ] {
+            let mut page = Page { html: String::new() };
+            page.figure(&svg);
+            let expected = svg.replacen(XMLNS, "", 1);
+            assert_eq!(page.html, format!("<figure>\n{}\n</figure>\n", expected.trim()), "{svg:?}");
+        }
+    }
 
     #[test]
     fn text_is_escaped_and_figures_are_told_from_words() {

@@ -29,7 +29,7 @@ pub mod table;
 use crate::engine::SimTime;
 use crate::simulation::RunOutput;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// The files of a run folder, in the order they are written.
@@ -248,14 +248,15 @@ fn write_files(dir: &Path, output: &RunOutput, presentation: &Presentation) -> R
         .map_err(|source| ReportError::Json { path: path.clone(), source })?;
     write_file(&path, summary.as_bytes())?;
 
+    // The series files are streamed to disk: held whole, each is a megabyte on a long run.
     let path = dir.join(TIMESERIES_FILE);
-    let mut buffer = Vec::new();
-    csv::write_series(&mut buffer, &output.series)
+    let mut file = File::create(&path).map_err(io_error("create", &path))?;
+    csv::write_series(&mut file, &output.series)
         .map_err(|source| ReportError::Csv { path: path.clone(), source })?;
-    write_file(&path, &buffer)?;
+    file.sync_all().map_err(io_error("sync", &path))?;
 
     let path = dir.join(OPENMETRICS_FILE);
-    write_file(&path, openmetrics::to_string(&output.series, &output.summary.scenario.name).as_bytes())?;
+    write_buffered(&path, |file| openmetrics::write(file, &output.series, &output.summary.scenario.name))?;
 
     let title = chart_title(output);
     let zoomed = presentation.window.map(|(from, to)| output.series.window(from, to));
@@ -271,7 +272,7 @@ fn write_files(dir: &Path, output: &RunOutput, presentation: &Presentation) -> R
     write_file(&path, svg.as_bytes())?;
 
     let path = dir.join(REPORT_FILE);
-    write_file(&path, html::run(output, &svg, presentation).as_bytes())?;
+    write_buffered(&path, |file| html::write_run(file, output, &svg, presentation))?;
 
     let path = dir.join(SCENARIO_FILE);
     let mut toml = presentation.resolved_toml.clone();
@@ -280,6 +281,17 @@ fn write_files(dir: &Path, output: &RunOutput, presentation: &Presentation) -> R
     }
     write_file(&path, toml.as_bytes())?;
     Ok(svg)
+}
+
+/// Writes a file through a buffer with `write`, so that its text need not be held whole.
+fn write_buffered(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> Result<(), ReportError> {
+    let mut file = BufWriter::new(File::create(path).map_err(io_error("create", path))?);
+    write(&mut file).map_err(io_error("write", path))?;
+    let file = file.into_inner().map_err(|error| io_error("write", path)(error.into_error()))?;
+    file.sync_all().map_err(io_error("sync", path))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {

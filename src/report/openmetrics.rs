@@ -7,7 +7,7 @@
 //! other, each series in time order, as the format requires; the file ends with `# EOF`.
 
 use crate::stats::{IntervalRow, RequestFigures, Series, ServiceFigures};
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 /// One family: its name, help text, unit, and its value in one row's figures `F`.
 struct Family<F> {
@@ -17,10 +17,10 @@ struct Family<F> {
     value: fn(&F) -> Option<f64>,
 }
 
-/// The series as OpenMetrics text. `scenario` labels every sample, so several runs can be
-/// loaded into one Prometheus.
-pub fn to_string(series: &Series, scenario: &str) -> String {
-    let mut out = String::new();
+/// Writes the series as OpenMetrics text to `out` (buffer it: the text is written in
+/// small pieces, and as a file's worth of text it would be held whole for nothing).
+/// `scenario` labels every sample, so several runs can be loaded into one Prometheus.
+pub fn write(mut out: impl Write, series: &Series, scenario: &str) -> io::Result<()> {
     let time = |row: &IntervalRow| match &series.calendar {
         Some(calendar) => calendar.unix_seconds(row.end),
         None => row.end.0 as f64 / 1e9,
@@ -51,7 +51,7 @@ pub fn to_string(series: &Series, scenario: &str) -> String {
         ),
     ];
     for family in requests {
-        header(&mut out, &family);
+        header(&mut out, &family)?;
         let mut scopes = vec![(String::new(), None)];
         scopes.extend(
             series
@@ -70,7 +70,7 @@ pub fn to_string(series: &Series, scenario: &str) -> String {
                     },
                 };
                 if let Some(v) = (family.value)(figures) {
-                    sample(&mut out, family.name, &format!("scenario=\"{scenario}\"{labels}"), v, time(row));
+                    sample(&mut out, family.name, &format!("scenario=\"{scenario}\"{labels}"), v, time(row))?;
                 }
             }
         }
@@ -91,18 +91,18 @@ pub fn to_string(series: &Series, scenario: &str) -> String {
         }),
     ];
     for family in services {
-        header(&mut out, &family);
+        header(&mut out, &family)?;
         for (idx, name) in series.service_names.iter().enumerate() {
             let labels = format!("scenario=\"{scenario}\",service=\"{}\"", escape(name));
             for row in &series.rows {
                 if let Some(v) = row.services.get(idx).and_then(family.value) {
-                    sample(&mut out, family.name, &labels, v, time(row));
+                    sample(&mut out, family.name, &labels, v, time(row))?;
                 }
             }
         }
     }
-    out.push_str("# EOF\n");
-    out
+    out.write_all(b"# EOF\n")?;
+    out.flush()
 }
 
 fn family<F>(
@@ -114,18 +114,19 @@ fn family<F>(
     Family { name, help, unit, value }
 }
 
-fn header<F>(out: &mut String, family: &Family<F>) {
-    let _ = writeln!(out, "# TYPE {} gauge", family.name);
+fn header<F>(out: &mut impl Write, family: &Family<F>) -> io::Result<()> {
+    writeln!(out, "# TYPE {} gauge", family.name)?;
     if let Some(unit) = family.unit {
-        let _ = writeln!(out, "# UNIT {} {unit}", family.name);
+        writeln!(out, "# UNIT {} {unit}", family.name)?;
     }
-    let _ = writeln!(out, "# HELP {} {}", family.name, family.help);
+    writeln!(out, "# HELP {} {}", family.name, family.help)
 }
 
-fn sample(out: &mut String, name: &str, labels: &str, value: f64, time: f64) {
+fn sample(out: &mut impl Write, name: &str, labels: &str, value: f64, time: f64) -> io::Result<()> {
     if value.is_finite() {
-        let _ = writeln!(out, "{name}{{{labels}}} {value} {time}");
+        writeln!(out, "{name}{{{labels}}} {value} {time}")?;
     }
+    Ok(())
 }
 
 /// A label value with `\`, `"` and newlines escaped.
