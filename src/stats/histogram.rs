@@ -131,10 +131,13 @@ impl LatencyHistogram {
     pub fn with_zeros(&self, zeros: u64) -> LatencyHistogram {
         let mut res = self.clone();
         if zeros > 0 {
-            if res.counts.is_empty() {
-                res.grow(0);
+            // Bucket 0's page count takes the low 32 bits of the sum, the carries the rest.
+            let count = &mut res.page_mut(0)[0];
+            let sum = u64::from(*count) + zeros;
+            *count = sum as u32;
+            if sum >> 32 > 0 {
+                res.carries.add(0, sum >> 32);
             }
-            res.counts[0] += zeros;
             res.groups[0] += zeros;
             res.total += zeros;
         }
@@ -447,6 +450,17 @@ mod tests {
         assert_eq!(added.percentiles_ms(), one_by_one.percentiles_ms());
         assert_eq!(LatencyHistogram::default().with_zeros(3).percentiles_ms().p50, Some(0.0));
         assert_eq!(LatencyHistogram::default().with_zeros(0).count(), 0);
+        // More zeros than a page count holds carry, and still read as zeros.
+        let mut many = LatencyHistogram::default();
+        many.record(0);
+        many.record(9_000_000);
+        let many = many.with_zeros(u64::from(u32::MAX) + 5);
+        assert_eq!(many.carries.0, [(0, 1)]);
+        assert_eq!(many.count(), (1 << 32) + 6);
+        assert_eq!(
+            many.quantiles_ms([0.999_999, 1.0]),
+            [Some(0.0), Some(highest_equivalent(9_000_000) as f64 / 1e6)]
+        );
     }
 
     /// The figures are the `hdrhistogram` crate's, value for value: the same buckets, the
