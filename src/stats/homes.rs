@@ -7,14 +7,14 @@
 
 use super::histogram::LatencyHistogram;
 use super::meter::{Capacity, ServiceMeter};
-use super::recorder::{Tally, figures, request_summary};
+use super::recorder::{Tally, figures, merge, request_summary};
 use super::series::{RequestFigures, ServiceFigures};
 use super::summary::{PoolGroupSummary, RequestSummary, ServiceSummary};
 use crate::engine::SimDuration;
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Homes {
-    /// Per home: whole run and current interval.
+    /// Per home: whole run (the closed intervals') and current interval.
     pub run: Vec<Tally>,
     pub interval: Vec<Tally>,
     /// Per home, the ids of the pools placed there, in id order.
@@ -32,17 +32,18 @@ impl Homes {
         Homes { run: vec![Tally::default(); n], interval: vec![Tally::default(); n], pools, at_start: None }
     }
 
+    /// The home's tally for the interval in progress; `close_interval` adds it into the
+    /// run's.
     #[inline]
-    pub fn both(&mut self, home: usize, f: impl Fn(&mut Tally)) {
-        f(&mut self.run[home]);
-        f(&mut self.interval[home]);
+    pub fn tally(&mut self, home: usize) -> &mut Tally {
+        &mut self.interval[home]
     }
 
-    /// Latencies live in the interval's histogram until it closes.
     #[inline]
     pub fn succeeded(&mut self, home: usize, latency: SimDuration) {
-        self.both(home, |t| t.succeeded += 1);
-        self.interval[home].latency.record(latency.0);
+        let tally = self.tally(home);
+        tally.succeeded += 1;
+        tally.latency.record(latency.0);
     }
 
     /// Restarts the whole-run tallies (the end of the warm-up), with the requests then in
@@ -52,12 +53,12 @@ impl Homes {
         self.at_start = Some(in_flight);
     }
 
-    /// Closes the interval: each home's request figures (`keep`), its latencies moved into
-    /// the run's; the interval tallies start again from zero.
+    /// Closes the interval: each home's request figures (`keep`), its counts and latencies
+    /// added into the run's; the interval tallies start again from zero.
     pub fn close_interval(&mut self, keep: bool) -> Vec<RequestFigures> {
         let mut res = Vec::with_capacity(if keep { self.run.len() } else { 0 });
         for (interval, run) in self.interval.iter_mut().zip(&mut self.run) {
-            run.latency.add(&interval.latency);
+            merge(run, interval);
             if keep {
                 res.push(figures(interval));
             }

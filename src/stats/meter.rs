@@ -88,6 +88,29 @@ struct Counts {
     stay_sum_ns: u128,
 }
 
+impl Counts {
+    /// Adds `other`'s counts, and keeps the larger queue maximum.
+    fn add(&mut self, other: &Counts) {
+        self.arrived += other.arrived;
+        self.completed += other.completed;
+        self.rejected += other.rejected;
+        self.rejected_by_limit += other.rejected_by_limit;
+        self.reject_cpu_ns += other.reject_cpu_ns;
+        self.wasted_cpu_ns += other.wasted_cpu_ns;
+        self.wasted_attempts += other.wasted_attempts;
+        self.dropped_abandoned += other.dropped_abandoned;
+        self.cpu_ns += other.cpu_ns;
+        self.connection_cpu_ns += other.connection_cpu_ns;
+        self.queue_wait_sum_ns += other.queue_wait_sum_ns;
+        self.queue_waits += other.queue_waits;
+        self.queue_max = self.queue_max.max(other.queue_max);
+        self.admitted += other.admitted;
+        self.waited += other.waited;
+        self.errors += other.errors;
+        self.stay_sum_ns += other.stay_sum_ns;
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ServiceMeter {
     pub cores_per_instance: u32,
@@ -113,6 +136,8 @@ pub struct ServiceMeter {
     interval_mark: Areas,
     /// The areas when measurement started (the end of the warm-up; zero without one).
     run_mark: Areas,
+    /// Counts of the closed intervals since measurement started, and of the one in
+    /// progress (where the hot path counts).
     run: Counts,
     interval: Counts,
     time_in_system_ns: u128,
@@ -166,7 +191,7 @@ impl ServiceMeter {
     /// An answer that is an error reached its caller.
     #[inline]
     pub fn errored(&mut self) {
-        self.both(|c| c.errors += 1);
+        self.counts().errors += 1;
     }
 
     /// Credits every level for the time since its last change: call before reading the
@@ -195,31 +220,31 @@ impl ServiceMeter {
         }
     }
 
+    /// The counts of the interval in progress: the hot path counts only there, and
+    /// `fold_counts` adds them into the run's as the interval closes.
     #[inline]
-    fn both(&mut self, f: impl Fn(&mut Counts)) {
-        f(&mut self.run);
-        f(&mut self.interval);
+    fn counts(&mut self) -> &mut Counts {
+        &mut self.interval
     }
 
     /// An attempt reached an instance.
     #[inline]
     pub fn arrived(&mut self) {
-        self.both(|c| c.arrived += 1);
+        self.counts().arrived += 1;
     }
 
     /// An attempt was refused at the door.
     #[inline]
     pub fn rejected(&mut self) {
-        self.both(|c| c.rejected += 1);
+        self.counts().rejected += 1;
     }
 
     /// An attempt was refused at the door by the concurrency limit.
     #[inline]
     pub fn rejected_by_limit(&mut self) {
-        self.both(|c| {
-            c.rejected += 1;
-            c.rejected_by_limit += 1;
-        });
+        let c = self.counts();
+        c.rejected += 1;
+        c.rejected_by_limit += 1;
     }
 
     /// A rejection took a core to burn its CPU (no worker, and no core wait recorded: the
@@ -233,7 +258,7 @@ impl ServiceMeter {
     /// A rejection burnt its `cpu_ns` and answered (its core is released apart).
     #[inline]
     pub fn rejection_answered(&mut self, cpu_ns: u64) {
-        self.both(|c| c.reject_cpu_ns += cpu_ns as u128);
+        self.counts().reject_cpu_ns += cpu_ns as u128;
     }
 
     /// A rejection vanished with its instance, `burning` a core or waiting for one.
@@ -254,18 +279,18 @@ impl ServiceMeter {
     #[inline]
     pub fn admitted(&mut self, now: SimTime, queued: bool) {
         self.advance_load(now);
-        self.both(|c| {
-            c.admitted += 1;
-            c.waited += u64::from(queued);
-        });
+        let c = self.counts();
+        c.admitted += 1;
+        c.waited += u64::from(queued);
         if queued {
             self.queued += 1;
             let queued_now = self.queued;
-            self.both(|c| c.queue_max = c.queue_max.max(queued_now));
+            let c = self.counts();
+            c.queue_max = c.queue_max.max(queued_now);
         } else {
             self.workers_busy += 1;
             // A wait of zero: counted, and left out of the histogram (`summary` adds them).
-            self.both(|c| c.queue_waits += 1);
+            self.counts().queue_waits += 1;
         }
     }
 
@@ -285,10 +310,9 @@ impl ServiceMeter {
         if wait_ns > 0 {
             self.queue_wait.record(wait_ns);
         }
-        self.both(|c| {
-            c.queue_wait_sum_ns += wait_ns as u128;
-            c.queue_waits += 1;
-        });
+        let c = self.counts();
+        c.queue_wait_sum_ns += wait_ns as u128;
+        c.queue_waits += 1;
     }
 
     /// An attempt started burning CPU after waiting `wait_ns` for a core.
@@ -336,19 +360,18 @@ impl ServiceMeter {
     pub fn dropped(&mut self, now: SimTime, abandoned: bool) {
         self.advance(now);
         self.queued -= 1;
-        self.both(|c| {
-            if abandoned {
-                c.dropped_abandoned += 1;
-            } else {
-                c.rejected += 1;
-            }
-        });
+        let c = self.counts();
+        if abandoned {
+            c.dropped_abandoned += 1;
+        } else {
+            c.rejected += 1;
+        }
     }
 
     /// An attempt will pay a connection setup of `cpu` on top of its own cost.
     #[inline]
     pub fn connection_setup(&mut self, cpu: crate::engine::SimDuration) {
-        self.both(|c| c.connection_cpu_ns += cpu.0 as u128);
+        self.counts().connection_cpu_ns += cpu.0 as u128;
     }
 
     /// An attempt finished and left, after `stay_ns` at the instance.
@@ -360,15 +383,14 @@ impl ServiceMeter {
         if let Some(stay) = &mut self.stay {
             stay.record(stay_ns);
         }
-        self.both(|c| {
-            c.completed += 1;
-            c.stay_sum_ns += stay_ns as u128;
-            c.cpu_ns += cpu_ns as u128;
-            if wasted {
-                c.wasted_cpu_ns += cpu_ns as u128;
-                c.wasted_attempts += 1;
-            }
-        });
+        let c = self.counts();
+        c.completed += 1;
+        c.stay_sum_ns += stay_ns as u128;
+        c.cpu_ns += cpu_ns as u128;
+        if wasted {
+            c.wasted_cpu_ns += cpu_ns as u128;
+            c.wasted_attempts += 1;
+        }
     }
 
     /// Closes the interval ending at `now` and starts the next one.
@@ -401,15 +423,27 @@ impl ServiceMeter {
             workers: d.ready * self.workers_per_instance as u128,
         };
         self.interval_mark = self.areas;
-        self.interval = Counts { queue_max: self.queued, ..Counts::default() };
+        self.fold_counts();
         figures
+    }
+
+    /// Adds the interval's counts into the run's and starts them again; `close_interval`
+    /// does it, and the recorder when an interval closes empty.
+    pub fn fold_counts(&mut self) {
+        self.run.add(&self.interval);
+        self.interval = Counts { queue_max: self.queued, ..Counts::default() };
     }
 
     /// Restarts the whole-run figures at `now`, the end of the warm-up: levels are
     /// integrated from here, counts and histograms start from zero, the extremes from the
-    /// present levels. The interval in progress is untouched. The caller reports the
-    /// concurrency limits in force again (`limit_seen`).
+    /// present levels. Called as an interval closes (the warm-up ends on an interval
+    /// boundary), since counts still in the open interval would reach the run's. The caller
+    /// reports the concurrency limits in force again (`limit_seen`).
     pub fn start_measuring(&mut self, now: SimTime) {
+        debug_assert!(
+            self.interval.arrived + self.interval.admitted + self.interval.completed == 0,
+            "the measured stretch starts as an interval closes"
+        );
         self.advance(now);
         self.run_mark = self.areas;
         self.run = Counts { queue_max: self.queued, ..Counts::default() };
@@ -441,7 +475,8 @@ impl ServiceMeter {
     /// `instances` is the pool size at the end.
     pub fn summary(&self, elapsed_ns: u64, instances: u32) -> ServiceSummary {
         let a = self.areas.since(self.run_mark);
-        let c = self.run;
+        let mut c = self.run;
+        c.add(&self.interval);
         ServiceSummary {
             cpu_utilisation: ratio(a.cores, a.ready * self.cores_per_instance as u128),
             worker_utilisation: ratio(a.workers, a.ready * self.workers_per_instance as u128),
@@ -535,6 +570,7 @@ mod tests {
         meter.core_released(s(10));
         meter.completed(s(10), 10_000_000_000, 10_000_000_000, false);
         meter.dequeued(s(10), 5_000_000_000);
+        meter.close_interval(s(10), 10_000_000_000);
         meter.start_measuring(s(10));
         meter.core_taken(s(20), 10_000_000_000);
         meter.core_released(s(25));
@@ -548,8 +584,9 @@ mod tests {
         assert_eq!(totals.queue_length_max, 0);
         assert!((totals.mean_time_in_system_ms - 20_000.0).abs() < 1e-9, "B's whole stay");
         assert!((totals.instance_seconds - 20.0).abs() < 1e-12);
-        // The interval in progress at the cut is untouched: it still sees its whole span.
-        let row = meter.close_interval(s(30), 30_000_000_000);
-        assert!((row.cpu_utilisation - 0.5).abs() < 1e-12);
+        // The series goes on: the next interval holds what came after the cut.
+        let row = meter.close_interval(s(30), 20_000_000_000);
+        assert!((row.cpu_utilisation - 0.25).abs() < 1e-12);
+        assert_eq!((row.arrived, row.completed), (0, 1));
     }
 }

@@ -66,6 +66,15 @@ struct HopTally {
 }
 
 impl HopTally {
+    fn add(&mut self, other: &HopTally) {
+        self.requests += other.requests;
+        self.attempts += other.attempts;
+        self.hedges += other.hedges;
+        self.human_retries += other.human_retries;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+    }
+
     fn figures(&self) -> ClientFigures {
         ClientFigures {
             requests: self.requests,
@@ -104,11 +113,11 @@ struct Failover {
 }
 
 pub struct Recorder {
-    /// Whole-run tallies per class.
+    /// Whole-run tallies per class: the closed intervals' added up (since the warm-up).
     run: Vec<Tally>,
     /// Attempt latencies per class (success or rejection answers), whole run.
     attempt_latency: Vec<LatencyHistogram>,
-    /// Current-interval tallies per class.
+    /// Current-interval tallies per class: where the hot path counts.
     interval: Vec<Tally>,
     interval_start: SimTime,
     /// Per service, indexed by `ServiceId` through `service`.
@@ -118,7 +127,7 @@ pub struct Recorder {
     pub peak_in_flight: u64,
     markers: Vec<Marker>,
     /// Per client (hop): requests, attempts and outcomes, downstream calls included;
-    /// whole run and current interval.
+    /// whole run (the closed intervals') and current interval.
     hops: Vec<HopTally>,
     hops_interval: Vec<HopTally>,
     /// Every time an alert fired, in firing order.
@@ -222,16 +231,15 @@ impl Recorder {
     /// A user's request homed in `region` was offered.
     #[inline]
     pub fn region_offered(&mut self, region: RegionId) {
-        self.regions.both(region.idx(), |t| t.offered += 1);
+        self.regions.tally(region.idx()).offered += 1;
     }
 
     /// A router sent an attempt to `region`; `foreign` when its request is homed elsewhere.
     #[inline]
     pub fn region_attempt(&mut self, region: RegionId, is_retry: bool, foreign: bool) {
-        self.regions.both(region.idx(), |t| {
-            t.attempts += 1;
-            t.retries += is_retry as u64;
-        });
+        let tally = self.regions.tally(region.idx());
+        tally.attempts += 1;
+        tally.retries += is_retry as u64;
         self.failover(region, |f| f.attempts += foreign as u64);
     }
 
@@ -248,23 +256,22 @@ impl Recorder {
 
     #[inline]
     pub fn region_failed(&mut self, region: RegionId, reason: FailureReason) {
-        self.regions.both(region.idx(), |t| t.failed[reason.index()] += 1);
+        self.regions.tally(region.idx()).failed[reason.index()] += 1;
     }
 
     /// A customer's request in `cell` was offered.
     #[inline]
     pub fn cell_offered(&mut self, cell: CellId) {
-        self.cells.both(cell.idx(), |t| t.offered += 1);
+        self.cells.tally(cell.idx()).offered += 1;
     }
 
     /// An attempt of a customer's request in `cell` went out (downstream calls are not
     /// counted: they are the cell's pools' work).
     #[inline]
     pub fn cell_attempt(&mut self, cell: CellId, is_retry: bool) {
-        self.cells.both(cell.idx(), |t| {
-            t.attempts += 1;
-            t.retries += is_retry as u64;
-        });
+        let tally = self.cells.tally(cell.idx());
+        tally.attempts += 1;
+        tally.retries += is_retry as u64;
     }
 
     #[inline]
@@ -274,7 +281,7 @@ impl Recorder {
 
     #[inline]
     pub fn cell_failed(&mut self, cell: CellId, reason: FailureReason) {
-        self.cells.both(cell.idx(), |t| t.failed[reason.index()] += 1);
+        self.cells.tally(cell.idx()).failed[reason.index()] += 1;
     }
 
     /// The release's record, to write what it does as it does it.
@@ -363,62 +370,62 @@ impl Recorder {
         &mut self.services[service.idx()]
     }
 
+    /// The class's tally for the interval in progress. Counts land only there, and
+    /// `close_interval` adds them into the run's: one write per count on the hot path.
     #[inline]
-    fn both(&mut self, class: ClassId, f: impl Fn(&mut Tally)) {
-        f(&mut self.run[class.idx()]);
-        f(&mut self.interval[class.idx()]);
+    fn tally(&mut self, class: ClassId) -> &mut Tally {
+        &mut self.interval[class.idx()]
     }
 
     #[inline]
     pub fn offered(&mut self, class: ClassId) {
         self.events.arrivals += 1;
-        self.both(class, |t| t.offered += 1);
+        self.tally(class).offered += 1;
+    }
+
+    /// The client's hop tally for the interval in progress, added into the run's when it
+    /// closes (as `tally`).
+    #[inline]
+    fn hop(&mut self, client: ClientId) -> &mut HopTally {
+        &mut self.hops_interval[client.idx()]
     }
 
     /// An attempt went out through `client`; a user's request's (`top_level`) also counts
     /// in its class's figures.
     #[inline]
-    fn hop(&mut self, client: ClientId, f: impl Fn(&mut HopTally)) {
-        f(&mut self.hops[client.idx()]);
-        f(&mut self.hops_interval[client.idx()]);
-    }
-
-    #[inline]
     pub fn attempt_sent(&mut self, class: ClassId, is_retry: bool, top_level: bool, client: ClientId) {
         self.events.sends += 1;
-        self.hop(client, |hop| hop.attempts += 1);
+        self.hop(client).attempts += 1;
         if top_level {
-            self.both(class, |t| {
-                t.attempts += 1;
-                t.retries += is_retry as u64;
-            });
+            let tally = self.tally(class);
+            tally.attempts += 1;
+            tally.retries += is_retry as u64;
         }
     }
 
     /// A request started through `client`.
     #[inline]
     pub fn hop_request(&mut self, client: ClientId) {
-        self.hop(client, |hop| hop.requests += 1);
+        self.hop(client).requests += 1;
     }
 
     /// A request through `client` finished for good.
     #[inline]
     pub fn hop_finished(&mut self, client: ClientId, succeeded: bool) {
-        self.hop(client, |hop| {
-            hop.succeeded += succeeded as u64;
-            hop.failed += !succeeded as u64;
-        });
+        let hop = self.hop(client);
+        hop.succeeded += succeeded as u64;
+        hop.failed += !succeeded as u64;
     }
 
     /// A hedging client sent another attempt while one was still out.
     pub fn hedge_sent(&mut self, client: ClientId) {
-        self.hop(client, |hop| hop.hedges += 1);
+        self.hop(client).hedges += 1;
     }
 
     /// A user of `class` tries again by hand through `client`.
     pub fn human_retry(&mut self, class: ClassId, client: ClientId) {
-        self.hop(client, |hop| hop.human_retries += 1);
-        self.both(class, |t| t.human_retries += 1);
+        self.hop(client).human_retries += 1;
+        self.tally(class).human_retries += 1;
     }
 
     /// Per-hop figures, by client name; `offered` is the users' requests, so
@@ -469,15 +476,16 @@ impl Recorder {
     pub fn succeeded(&mut self, class: ClassId, latency: SimDuration, arrival: u32) {
         // Recorded once, in the interval's histogram; `close_interval` merges it into the
         // run's, so the hot path pays for one histogram write, not two.
-        self.both(class, |t| t.succeeded += 1);
-        self.interval[class.idx()].latency.record(latency.0);
+        let tally = self.tally(class);
+        tally.succeeded += 1;
+        tally.latency.record(latency.0);
         self.settled(class, arrival).succeeded += 1;
     }
 
     /// A user's request offered in interval `arrival` failed for good.
     #[inline]
     pub fn failed(&mut self, class: ClassId, reason: FailureReason, arrival: u32) {
-        self.both(class, |t| t.failed[reason.index()] += 1);
+        self.tally(class).failed[reason.index()] += 1;
         self.settled(class, arrival).failed += 1;
     }
 
@@ -489,10 +497,9 @@ impl Recorder {
 
     #[inline]
     pub fn wasted(&mut self, class: ClassId, cpu: SimDuration) {
-        self.both(class, |t| {
-            t.wasted_cpu_ns += cpu.0 as u128;
-            t.wasted_attempts += 1;
-        });
+        let tally = self.tally(class);
+        tally.wasted_cpu_ns += cpu.0 as u128;
+        tally.wasted_attempts += 1;
     }
 
     #[inline]
@@ -506,13 +513,14 @@ impl Recorder {
         let span = now.since(self.interval_start).0;
         if span == 0 {
             for (tally, run) in self.interval.iter_mut().zip(&mut self.run) {
-                run.latency.add(&tally.latency);
+                merge(run, tally);
                 tally.reset();
             }
             self.regions.close_interval(false);
             self.cells.close_interval(false);
             self.failover_interval.fill(Failover::default());
-            self.hops_interval.fill(HopTally::default());
+            self.close_hops();
+            self.services.iter_mut().for_each(ServiceMeter::fold_counts);
             return;
         }
         // With one class the total is that class: no merge, no second set of quantiles.
@@ -524,7 +532,7 @@ impl Recorder {
             .iter_mut()
             .zip(&mut self.run)
             .map(|(tally, run)| {
-                run.latency.add(&tally.latency);
+                merge(run, tally);
                 if !single {
                     merge(total, tally);
                 }
@@ -539,7 +547,7 @@ impl Recorder {
         };
         let services = self.services.iter_mut().map(|meter| meter.close_interval(now, span)).collect();
         let clients = self.hops_interval.iter().map(HopTally::figures).collect();
-        self.hops_interval.fill(HopTally::default());
+        self.close_hops();
         let regions = self
             .regions
             .close_interval(true)
@@ -572,6 +580,14 @@ impl Recorder {
         self.interval_start = now;
         self.open += 1;
         self.by_arrival.extend(std::iter::repeat_n(Settled::default(), self.run.len()));
+    }
+
+    /// Adds the interval's hop tallies into the run's and starts them again.
+    fn close_hops(&mut self) {
+        for (run, interval) in self.hops.iter_mut().zip(&mut self.hops_interval) {
+            run.add(interval);
+            *interval = HopTally::default();
+        }
     }
 
     /// Starts the measured stretch at `now`, the end of the warm-up, just after its last
@@ -733,7 +749,7 @@ impl Recorder {
     }
 }
 
-fn merge(into: &mut Tally, from: &Tally) {
+pub(super) fn merge(into: &mut Tally, from: &Tally) {
     into.offered += from.offered;
     into.attempts += from.attempts;
     into.retries += from.retries;
