@@ -11,6 +11,12 @@
 //! few: one per client with a timeout), and keeping those timers out of the heap keeps it
 //! small. Lanes carry the same `(time, seq)` keys, so the pop order is exactly the
 //! heap-only order; an event that would break a lane's order goes to the heap instead.
+//!
+//! Most events schedule one more as they are handled (an arrival the next arrival, a
+//! completion the next queued attempt's). So a pop from the heap leaves its entry at the
+//! root, *taken*, and the next push overwrites it and sifts it down once: one pass through
+//! the heap instead of a pop's two and a push's one. The next pop removes a taken root
+//! that no push replaced. The set of pending keys is the same either way, so is the order.
 
 use super::time::SimTime;
 use std::cmp::Ordering;
@@ -42,17 +48,19 @@ impl<E> Ord for Entry<E> {
 
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// The heap's root was popped and awaits the next push in its place.
+    taken: bool,
     lanes: Vec<VecDeque<Entry<E>>>,
     next_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(1024), lanes: Vec::new(), next_seq: 0 }
+        EventQueue { heap: BinaryHeap::with_capacity(1024), taken: false, lanes: Vec::new(), next_seq: 0 }
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     #[inline]
     fn key(&mut self, at: SimTime) -> u128 {
         let key = ((at.0 as u128) << 64) | self.next_seq as u128;
@@ -63,7 +71,34 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, at: SimTime, event: E) {
         let key = self.key(at);
-        self.heap.push(Entry { key, event });
+        self.push_heap(Entry { key, event });
+    }
+
+    /// Into the heap: in place of a taken root (sifted down as the guard drops), or pushed.
+    #[inline]
+    fn push_heap(&mut self, entry: Entry<E>) {
+        if self.taken {
+            self.taken = false;
+            if let Some(mut root) = self.heap.peek_mut() {
+                *root = entry;
+                return;
+            }
+        }
+        self.heap.push(entry);
+    }
+
+    /// The heap's earliest entry still pending: the root, or if it was taken, the earlier
+    /// of its children.
+    #[inline]
+    fn heap_front(&self) -> Option<&Entry<E>> {
+        let entries = self.heap.as_slice();
+        if !self.taken {
+            return entries.first();
+        }
+        match (entries.get(1), entries.get(2)) {
+            (Some(left), Some(right)) => Some(if left.key < right.key { left } else { right }),
+            (left, _) => left,
+        }
     }
 
     /// Pushes onto FIFO lane `lane` (created on first use). Meant for timers set a constant
@@ -78,7 +113,7 @@ impl<E> EventQueue<E> {
         if queue.back().is_none_or(|last| last.key <= key) {
             queue.push_back(Entry { key, event });
         } else {
-            self.heap.push(Entry { key, event });
+            self.push_heap(Entry { key, event });
         }
     }
 
@@ -86,7 +121,7 @@ impl<E> EventQueue<E> {
     /// against the heap's top. Ties cannot happen, as every key is unique.
     #[inline]
     fn earliest(&self) -> Option<(Front, u128)> {
-        let mut best = self.heap.peek().map(|top| (Front::Heap, top.key));
+        let mut best = self.heap_front().map(|top| (Front::Heap, top.key));
         for (idx, lane) in self.lanes.iter().enumerate() {
             if let Some(front) = lane.front()
                 && best.is_none_or(|(_, key)| front.key < key)
@@ -112,12 +147,20 @@ impl<E> EventQueue<E> {
         if at > until {
             return None;
         }
-        let entry = match front {
-            Front::Heap => self.heap.pop(),
-            Front::Lane(idx) => self.lanes[idx].pop_front(),
+        let event = match front {
+            Front::Heap => {
+                // A root taken before and not replaced goes now; the entry wanted is then
+                // the root, left in place for the next push.
+                if self.taken {
+                    self.heap.pop();
+                }
+                self.taken = true;
+                self.heap.peek().map(|root| root.event)
+            }
+            Front::Lane(idx) => self.lanes[idx].pop_front().map(|entry| entry.event),
         };
-        debug_assert!(entry.as_ref().is_some_and(|entry| entry.key == key));
-        entry.map(|entry| (at, entry.event))
+        debug_assert!(self.heap_front().is_none_or(|entry| entry.key > key));
+        event.map(|event| (at, event))
     }
 
     #[inline]
@@ -127,12 +170,12 @@ impl<E> EventQueue<E> {
 
     /// Events pending, in the heap and in every lane.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len() - usize::from(self.taken) + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     /// Whether no event is pending, in the heap or in any lane.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.lanes.iter().all(VecDeque::is_empty)
+        self.len() == 0
     }
 }
 
@@ -191,6 +234,40 @@ mod tests {
         let b: Vec<_> = std::iter::from_fn(|| heap_only.pop()).collect();
         assert_eq!(a, b);
         assert_eq!(a.iter().map(|(t, _)| t.0).collect::<Vec<_>>(), vec![5, 5, 5, 6, 7, 7, 7, 10, 12]);
+    }
+
+    /// Pops interleaved with pushes (a taken root replaced by the next push, or removed by
+    /// the next pop) give exactly the order of a sorted reference, with lanes in play.
+    #[test]
+    fn interleaved_pops_and_pushes_keep_key_order() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(11);
+        let mut queue = EventQueue::default();
+        let mut reference = std::collections::BTreeSet::new();
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        for _ in 0..20_000 {
+            if rng.random_bool(0.52) || reference.is_empty() {
+                let at = now + rng.random_range(0..50);
+                match rng.random_range(0..4) {
+                    0 => queue.push_lane(rng.random_range(0..2), SimTime(at), seq),
+                    _ => queue.push(SimTime(at), seq),
+                }
+                reference.insert((at, seq));
+                seq += 1;
+            } else {
+                let expected = reference.pop_first().unwrap();
+                assert_eq!(queue.peek_time(), Some(SimTime(expected.0)));
+                assert_eq!(queue.pop(), Some((SimTime(expected.0), expected.1)));
+                now = expected.0;
+            }
+            assert_eq!(queue.len(), reference.len());
+        }
+        while let Some((at, seq)) = reference.pop_first() {
+            assert_eq!(queue.pop(), Some((SimTime(at), seq)));
+        }
+        assert!(queue.is_empty());
+        assert_eq!(queue.pop(), None);
     }
 
     #[test]
