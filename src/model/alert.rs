@@ -23,6 +23,8 @@ pub struct AlertSpec {
 pub struct OperatorAction {
     pub after: SimDuration,
     pub action: Action,
+    /// Shown with the action's event in the outputs, as a timeline entry's note is.
+    pub note: Option<String>,
 }
 
 /// What an alert watches, evaluated on each closed interval.
@@ -163,6 +165,7 @@ mod tests {
         spec.then = Some(OperatorAction {
             after: SimDuration::from_secs(600),
             action: Action::ScaleTo { service: ServiceId(0), instances: 9 },
+            note: None,
         });
         let mut state = AlertState::default();
         assert_eq!(state.evaluate(&spec, s(0), s(1), Some(0.5)), AlertChange::Fired { act: true });

@@ -729,8 +729,8 @@ pub struct ActionFile {
     pub after: Option<Spanned<Duration>>,
     /// The fault or operator action; the other keys say which actions take them.
     pub action: Spanned<ActionKindFile>,
-    /// Free text shown with a timeline entry's event in the outputs (an alert's `then`
-    /// ignores it).
+    /// Free text shown with the event in the outputs: a timeline entry's, or an alert's
+    /// operator action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The pool acted on, by every action but `backlog` and `limiter` (optional for

@@ -755,6 +755,7 @@ fn resolve_operator_action(then: &ActionFile, key: &str, names: &Names) -> Resul
     Ok(OperatorAction {
         after: check_delay(after, &format!("{key}.after"))?,
         action: resolve_action(then, key, names, None)?,
+        note: then.note.clone(),
     })
 }
 

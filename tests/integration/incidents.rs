@@ -69,6 +69,12 @@ fn cpu_regression_fails_only_at_the_peak_with_gateway_timeouts_and_recovers_afte
     // and the boot delay, and a few minutes later at most.
     assert!(slo.time_to_detect_s.unwrap() <= 600.0, "{:?}", slo.time_to_detect_s);
     let scale_out = marker_time(&summary, "operator");
+    let operator = summary.timeline.iter().find(|marker| marker.kind == "operator").unwrap();
+    assert!(
+        operator.label.ends_with(": on-call finds the CPU regression and scales out"),
+        "the alert's note goes with its operator action: {}",
+        operator.label
+    );
     let recovered = slo.recovered.as_ref().expect("recovers").t_s;
     let boot = 300.0;
     assert!(recovered >= scale_out + boot - 60.0, "recovered {recovered}, scale-out {scale_out}");

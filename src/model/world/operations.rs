@@ -56,7 +56,10 @@ impl World<'_> {
     pub(super) fn on_operator_action(&mut self, sim: &mut Sim<Event>, alert: AlertId) {
         let spec = &self.scenario.alerts[alert.idx()];
         let Some(then) = &spec.then else { return };
-        let label = format!("operator: {} (after alert \"{}\")", self.describe(&then.action), spec.name);
+        let mut label = format!("operator: {} (after alert \"{}\")", self.describe(&then.action), spec.name);
+        if let Some(note) = &then.note {
+            label = format!("{label}: {note}");
+        }
         self.recorder.mark(sim.now(), MarkerKind::Operator, label);
         self.apply(sim, &then.action);
     }
